@@ -1,0 +1,526 @@
+/**
+ * Gradient kernels for the wasm backend, checked against float64 references
+ * written here with naive loops over NHWC arrays (own padding arithmetic, not
+ * tfjs'), and end to end against the cpu backend's stock kernels.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  registerGradientKernels, registeredGradientKernels, restoreStockKernels,
+} from '../../src/backend/kernels/index.js';
+
+type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
+type Shape4 = [number, number, number, number];
+
+// ---------------------------------------------------------------- helpers
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+}
+
+function randomArray(size: number, seed: number): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: size }, () => r() * 2);
+}
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Independent decoding of tfjs' padding conventions for one spatial dim. */
+function dim(pad: Pad, inSize: number, k: number, s: number, axis: 0 | 1): { out: number; before: number } {
+  if (pad === 'valid') return { out: Math.ceil((inSize - k + 1) / s), before: 0 };
+  if (pad === 'same') {
+    const out = Math.ceil(inSize / s);
+    return { out, before: Math.floor(Math.max(0, (out - 1) * s + k - inSize) / 2) };
+  }
+  if (typeof pad === 'number') return { out: Math.floor((inSize + 2 * pad - k) / s) + 1, before: pad };
+  const [b, a] = pad[axis + 1];
+  return { out: Math.floor((inSize + b + a - k) / s) + 1, before: b };
+}
+
+interface Geo { n: number; h: number; w: number; c: number; kh: number; kw: number; s: number; oh: number; ow: number; top: number; left: number }
+
+function geo(xShape: Shape4, kh: number, kw: number, s: number, pad: Pad): Geo {
+  const [n, h, w, c] = xShape;
+  const r = dim(pad, h, kh, s, 0);
+  const q = dim(pad, w, kw, s, 1);
+  return { n, h, w, c, kh, kw, s, oh: r.out, ow: q.out, top: r.before, left: q.before };
+}
+
+/** Calls fn(b, oy, ox, i, j, xOffsetPixel) for every tap that lands inside x. */
+function forTaps(g: Geo, fn: (b: number, oy: number, ox: number, i: number, j: number, xp: number) => void): void {
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        for (let i = 0; i < g.kh; i++) {
+          const iy = oy * g.s + i - g.top;
+          if (iy < 0 || iy >= g.h) continue;
+          for (let j = 0; j < g.kw; j++) {
+            const ix = ox * g.s + j - g.left;
+            if (ix < 0 || ix >= g.w) continue;
+            fn(b, oy, ox, i, j, (b * g.h + iy) * g.w + ix);
+          }
+        }
+      }
+    }
+  }
+}
+
+function refConvFilter(x: Float32Array, dy: Float32Array, g: Geo, cout: number): Float64Array {
+  const dw = new Float64Array(g.kh * g.kw * g.c * cout);
+  forTaps(g, (b, oy, ox, i, j, xp) => {
+    const yp = ((b * g.oh + oy) * g.ow + ox) * cout;
+    for (let ci = 0; ci < g.c; ci++) {
+      for (let co = 0; co < cout; co++) dw[((i * g.kw + j) * g.c + ci) * cout + co] += x[xp * g.c + ci] * dy[yp + co];
+    }
+  });
+  return dw;
+}
+
+function refConvInput(dy: Float32Array, wt: Float32Array, g: Geo, cout: number): Float64Array {
+  const dx = new Float64Array(g.n * g.h * g.w * g.c);
+  forTaps(g, (b, oy, ox, i, j, xp) => {
+    const yp = ((b * g.oh + oy) * g.ow + ox) * cout;
+    for (let ci = 0; ci < g.c; ci++) {
+      for (let co = 0; co < cout; co++) dx[xp * g.c + ci] += dy[yp + co] * wt[((i * g.kw + j) * g.c + ci) * cout + co];
+    }
+  });
+  return dx;
+}
+
+function refDepthwise(x: Float32Array, wt: Float32Array, g: Geo, m: number): Float64Array {
+  const y = new Float64Array(g.n * g.oh * g.ow * g.c * m);
+  forTaps(g, (b, oy, ox, i, j, xp) => {
+    const yp = ((b * g.oh + oy) * g.ow + ox) * g.c * m;
+    for (let c = 0; c < g.c; c++) {
+      for (let q = 0; q < m; q++) y[yp + c * m + q] += x[xp * g.c + c] * wt[((i * g.kw + j) * g.c + c) * m + q];
+    }
+  });
+  return y;
+}
+
+function refDepthwiseFilter(x: Float32Array, dy: Float32Array, g: Geo, m: number): Float64Array {
+  const dw = new Float64Array(g.kh * g.kw * g.c * m);
+  forTaps(g, (b, oy, ox, i, j, xp) => {
+    const yp = ((b * g.oh + oy) * g.ow + ox) * g.c * m;
+    for (let c = 0; c < g.c; c++) {
+      for (let q = 0; q < m; q++) dw[((i * g.kw + j) * g.c + c) * m + q] += x[xp * g.c + c] * dy[yp + c * m + q];
+    }
+  });
+  return dw;
+}
+
+function refDepthwiseInput(dy: Float32Array, wt: Float32Array, g: Geo, m: number): Float64Array {
+  const dx = new Float64Array(g.n * g.h * g.w * g.c);
+  forTaps(g, (b, oy, ox, i, j, xp) => {
+    const yp = ((b * g.oh + oy) * g.ow + ox) * g.c * m;
+    for (let c = 0; c < g.c; c++) {
+      for (let q = 0; q < m; q++) dx[xp * g.c + c] += dy[yp + c * m + q] * wt[((i * g.kw + j) * g.c + c) * m + q];
+    }
+  });
+  return dx;
+}
+
+/** max |got - ref| / max |ref|, after checking sizes. */
+function relErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
+  expect(got.length).toBe(ref.length);
+  let maxRef = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(ref[i]));
+    maxDiff = Math.max(maxDiff, Math.abs(got[i] - ref[i]));
+  }
+  return maxDiff / (maxRef || 1);
+}
+
+function run(kernel: string, inputs: Record<string, tf.Tensor>, attrs: object): { values: Float32Array; shape: number[] } {
+  const out = tf.engine().runKernel(kernel, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const values = out.dataSync() as Float32Array;
+  const shape = out.shape;
+  out.dispose();
+  tf.dispose(Object.values(inputs));
+  return { values, shape };
+}
+
+const TOL = 1e-4;
+
+// ---------------------------------------------------------------- setup
+
+let registered: string[] = [];
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  registered = registerGradientKernels('wasm');
+});
+afterAll(() => {
+  restoreStockKernels('wasm');
+});
+
+describe('registration', () => {
+  it('registers the kernels wasm lacks, idempotently', () => {
+    for (const k of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter',
+      'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum']) {
+      expect(registered).toContain(k);
+      expect(tf.getKernel(k, 'wasm')).toBeDefined();
+    }
+    expect(registerGradientKernels('wasm')).toEqual(registered);
+  });
+
+  it('restoreStockKernels puts the stock cpu kernels back', () => {
+    const stock = tf.getKernel('Conv2DBackpropFilter', 'cpu');
+    const names = registerGradientKernels('cpu');
+    expect(names).toContain('Conv2DBackpropFilter');
+    expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')).not.toBe(stock);
+    expect(registeredGradientKernels('cpu')).toEqual(names);
+    expect(restoreStockKernels('cpu')).toEqual(names);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')).toBe(stock);
+    expect(registeredGradientKernels('cpu')).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------- conv2d
+
+interface ConvCase { x: Shape4; k: [number, number]; s: number; pad: Pad; cout: number }
+const explicitA: Pad = [[0, 0], [2, 0], [1, 3], [0, 0]];
+const explicitB: Pad = [[0, 0], [1, 4], [5, 0], [0, 0]];
+const convCases: ConvCase[] = [
+  { x: [3, 7, 9, 4], k: [1, 1], s: 1, pad: 'valid', cout: 5 },
+  { x: [2, 7, 9, 4], k: [1, 1], s: 2, pad: 'same', cout: 3 },
+  { x: [2, 7, 9, 3], k: [1, 1], s: 1, pad: 1, cout: 2 },
+  ...(['same', 'valid', 1, 2, explicitA] as Pad[]).flatMap((pad) => [
+    { x: [2, 7, 9, 3] as Shape4, k: [3, 3] as [number, number], s: 1, pad, cout: 4 },
+    { x: [2, 7, 9, 3] as Shape4, k: [3, 3] as [number, number], s: 2, pad, cout: 4 },
+  ]),
+  { x: [2, 9, 7, 3], k: [3, 3], s: 4, pad: 1, cout: 2 },
+  { x: [2, 32, 32, 3], k: [4, 4], s: 4, pad: 'valid', cout: 8 },
+  { x: [2, 7, 9, 3], k: [4, 4], s: 4, pad: 'same', cout: 5 },
+  { x: [2, 9, 7, 2], k: [4, 4], s: 2, pad: explicitA, cout: 3 },
+  { x: [2, 7, 9, 2], k: [7, 7], s: 1, pad: 'same', cout: 3 },
+  { x: [2, 7, 9, 2], k: [2, 3], s: 1, pad: explicitB, cout: 3 },
+];
+const padName = (p: Pad) => (typeof p === 'object' ? JSON.stringify(p.slice(1, 3)) : String(p));
+
+function checkConv(c: ConvCase, i: number): void {
+  const [kh, kw] = c.k;
+  const g = geo(c.x, kh, kw, c.s, c.pad);
+  const xv = randomArray(size(c.x), 100 + i);
+  const dyShape: Shape4 = [g.n, g.oh, g.ow, c.cout];
+  const dyv = randomArray(size(dyShape), 200 + i);
+  const wShape: Shape4 = [kh, kw, g.c, c.cout];
+  const wv = randomArray(size(wShape), 300 + i);
+
+  const dW = run('Conv2DBackpropFilter', { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) },
+    { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: wShape });
+  expect(dW.shape).toEqual(wShape);
+  expect(relErr(dW.values, refConvFilter(xv, dyv, g, c.cout))).toBeLessThan(TOL);
+
+  const dX = run('Conv2DBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, wShape) },
+    { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x });
+  expect(dX.shape).toEqual(c.x);
+  expect(relErr(dX.values, refConvInput(dyv, wv, g, c.cout))).toBeLessThan(TOL);
+}
+
+describe('Conv2DBackpropFilter / Conv2DBackpropInput vs float64 reference', () => {
+  it.each(convCases.map((c, i) => [`${c.k.join('x')} s${c.s} pad ${padName(c.pad)} x[${c.x}]`, c, i] as const))(
+    '%s', (_name, c, i) => checkConv(c, i));
+
+  it('accepts NCHW data', () => {
+    const xShape: Shape4 = [2, 7, 9, 3];
+    const g = geo(xShape, 3, 3, 2, 'same');
+    const dyShape: Shape4 = [g.n, g.oh, g.ow, 4];
+    const wShape: Shape4 = [3, 3, 3, 4];
+    const xv = randomArray(size(xShape), 50);
+    const dyv = randomArray(size(dyShape), 51);
+    const wv = randomArray(size(wShape), 52);
+    const nchw = (v: Float32Array, s: Shape4) => tf.transpose(tf.tensor(v, s), [0, 3, 1, 2]);
+    const attrs = { strides: 2, pad: 'same', dataFormat: 'NCHW' };
+    const dW = run('Conv2DBackpropFilter', { x: nchw(xv, xShape), dy: nchw(dyv, dyShape) }, { ...attrs, filterShape: wShape });
+    expect(relErr(dW.values, refConvFilter(xv, dyv, g, 4))).toBeLessThan(TOL);
+    const dX = run('Conv2DBackpropInput', { dy: nchw(dyv, dyShape), filter: tf.tensor(wv, wShape) },
+      { ...attrs, inputShape: [2, 3, 7, 9] });
+    expect(dX.shape).toEqual([2, 3, 7, 9]);
+    const refNchw = tf.tidy(() => nchw(Float32Array.from(refConvInput(dyv, wv, g, 4)), xShape).dataSync());
+    expect(relErr(dX.values, refNchw)).toBeLessThan(TOL);
+  });
+});
+
+// ---------------------------------------------------------------- depthwise
+
+interface DwCase { x: Shape4; k: [number, number]; s: number; pad: Pad; m: number }
+const dwCases: DwCase[] = [
+  { x: [2, 7, 9, 5], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [3, 8, 8, 4], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 4, 4, 6], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 2, 2, 3], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 1, 1, 3], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 9, 7, 3], k: [7, 7], s: 1, pad: 'valid', m: 1 },
+  { x: [2, 7, 9, 3], k: [7, 7], s: 1, pad: 2, m: 1 },
+  { x: [2, 7, 9, 3], k: [7, 7], s: 1, pad: explicitB, m: 1 },
+  { x: [2, 7, 9, 3], k: [7, 7], s: 2, pad: 'same', m: 1 },
+  { x: [2, 7, 9, 3], k: [3, 3], s: 1, pad: 'valid', m: 1 },
+  { x: [2, 7, 9, 3], k: [3, 3], s: 2, pad: 'same', m: 1 },
+  { x: [2, 7, 9, 3], k: [3, 3], s: 1, pad: explicitA, m: 1 },
+  { x: [2, 9, 7, 3], k: [4, 4], s: 4, pad: 'valid', m: 1 },
+  { x: [2, 7, 9, 3], k: [4, 4], s: 1, pad: 1, m: 1 },
+  { x: [2, 7, 9, 3], k: [5, 5], s: 1, pad: 'same', m: 1 },
+  { x: [2, 7, 9, 3], k: [1, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 7, 9, 3], k: [3, 3], s: 1, pad: 'same', m: 2 },
+  { x: [2, 7, 9, 2], k: [4, 4], s: 2, pad: 'valid', m: 3 },
+];
+
+function checkDepthwise(c: DwCase, i: number): void {
+  const [kh, kw] = c.k;
+  const g = geo(c.x, kh, kw, c.s, c.pad);
+  const xv = randomArray(size(c.x), 400 + i);
+  const dyShape: Shape4 = [g.n, g.oh, g.ow, g.c * c.m];
+  const dyv = randomArray(size(dyShape), 500 + i);
+  const wShape: Shape4 = [kh, kw, g.c, c.m];
+  const wv = randomArray(size(wShape), 600 + i);
+
+  const dW = run('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) },
+    { strides: c.s, pad: c.pad, dilations: 1, filterShape: wShape });
+  expect(dW.shape).toEqual(wShape);
+  expect(relErr(dW.values, refDepthwiseFilter(xv, dyv, g, c.m))).toBeLessThan(TOL);
+
+  const dX = run('DepthwiseConv2dNativeBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, wShape) },
+    { strides: c.s, pad: c.pad, dilations: 1, inputShape: c.x });
+  expect(dX.shape).toEqual(c.x);
+  expect(relErr(dX.values, refDepthwiseInput(dyv, wv, g, c.m))).toBeLessThan(TOL);
+
+  const y = run('DepthwiseConv2dNative', { x: tf.tensor(xv, c.x), filter: tf.tensor(wv, wShape) },
+    { strides: c.s, pad: c.pad, dilations: 1, dataFormat: 'NHWC' });
+  expect(y.shape).toEqual(dyShape);
+  expect(relErr(y.values, refDepthwise(xv, wv, g, c.m))).toBeLessThan(TOL);
+}
+
+describe('depthwise backprop filter / input (and tiled forward) vs float64 reference', () => {
+  it.each(dwCases.map((c, i) => [`${c.k.join('x')} s${c.s} pad ${padName(c.pad)} m${c.m} x[${c.x}]`, c, i] as const))(
+    '%s', (_name, c, i) => checkDepthwise(c, i));
+});
+
+// ---------------------------------------------------------------- max pool
+
+const maxPoolCases: [Shape4, number, number, Pad][] = [
+  [[2, 8, 8, 5], 2, 2, 'valid'], [[2, 7, 9, 3], 2, 2, 'valid'], [[2, 7, 9, 3], 3, 2, 'same'],
+  [[2, 7, 9, 3], 2, 2, 'same'], [[1, 5, 5, 2], 3, 1, 1],
+];
+
+function checkMaxPool(xShape: Shape4, k: number, s: number, pad: Pad): void {
+  const shape = xShape;
+  // Mostly negative values, so that many windows hold no positive element.
+  const xv = randomArray(size(shape), 1100 + k * 10 + s).map((v) => v - 0.6);
+  const g = geo(shape, k, k, s, pad);
+  const yShape: Shape4 = [g.n, g.oh, g.ow, g.c];
+  const dyv = randomArray(size(yShape), 1200 + k);
+  const ref = new Float64Array(size(shape));
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        for (let c = 0; c < g.c; c++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let i = 0; i < k; i++) {
+            for (let j = 0; j < k; j++) {
+              const iy = oy * s + i - g.top;
+              const ix = ox * s + j - g.left;
+              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+              const p = ((b * g.h + iy) * g.w + ix) * g.c + c;
+              if (xv[p] > best) { best = xv[p]; at = p; }
+            }
+          }
+          ref[at] += dyv[((b * g.oh + oy) * g.ow + ox) * g.c + c];
+        }
+      }
+    }
+  }
+  const got = tf.tidy(() => {
+    const dy = tf.tensor(dyv, yShape);
+    return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, k, s, pad), dy)))(tf.tensor(xv, shape));
+  });
+  expect(relErr(got.dataSync(), ref)).toBeLessThan(TOL);
+  got.dispose();
+}
+
+describe('MaxPoolGrad vs float64 reference (stock wasm is wrong for all-negative windows)', () => {
+  it.each(maxPoolCases)('x[%s] size %i stride %i pad %s', checkMaxPool);
+});
+
+// ---------------------------------------------------------------- others
+
+const reduceShape = [3, 4, 5, 6];
+const reduceData = randomArray(size(reduceShape), 1300);
+const reduceCases: [number[], boolean][] = [
+  [[0, 1, 2], false], [[0, 1, 2], true], [[1, 2], false], [[0], true], [[0, 1], false], [[2], false],
+  [[3], false], [[1, 3], true], [[0, 1, 2, 3], false],
+];
+
+function refReduce(axes: number[], mean: boolean): Float64Array {
+  const shape = reduceShape;
+  const strides = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
+  const keep = [0, 1, 2, 3].filter((d) => !axes.includes(d));
+  const out = new Float64Array(size(keep.map((d) => shape[d])));
+  const count = size(axes.map((d) => shape[d]));
+  for (let i = 0; i < reduceData.length; i++) {
+    let o = 0;
+    for (const d of keep) o = o * shape[d] + (Math.floor(i / strides[d]) % shape[d]);
+    out[o] += mean ? reduceData[i] / count : reduceData[i];
+  }
+  return out;
+}
+
+function checkReduce(axes: number[], keepDims: boolean): void {
+  for (const kind of ['Sum', 'Mean'] as const) {
+    const r = run(kind, { x: tf.tensor(reduceData, reduceShape) }, { axis: axes, keepDims });
+    const expectShape = keepDims ? reduceShape.map((d, i) => (axes.includes(i) ? 1 : d))
+      : reduceShape.filter((_, i) => !axes.includes(i));
+    expect(r.shape).toEqual(expectShape);
+    expect(relErr(r.values, refReduce(axes, kind === 'Mean'))).toBeLessThan(TOL);
+  }
+}
+
+describe('Sum / Mean front-ends vs float64 reference', () => {
+  it.each(reduceCases)('axes %s keepDims %s', checkReduce);
+});
+
+describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
+  function refMatMul(a: Float32Array, b: Float32Array, batch: number, bBatched: boolean,
+    m: number, k: number, n: number, ta: boolean, tb: boolean): Float64Array {
+    const out = new Float64Array(batch * m * n);
+    for (let z = 0; z < batch; z++) {
+      const ao = z * m * k;
+      const bo = bBatched ? z * k * n : 0;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a[ao + (ta ? p * m + i : i * k + p)] * b[bo + (tb ? j * k + p : p * n + j)];
+          out[(z * m + i) * n + j] = s;
+        }
+      }
+    }
+    return out;
+  }
+
+  it.each([
+    [1, false, false, false], [1, true, false, false], [1, false, true, false], [1, true, true, false],
+    [3, false, false, false], [3, false, true, false], [3, true, false, true], [3, false, false, true],
+  ] as const)('batch %i transposeA %s transposeB %s b batched %s', (batch, ta, tb, bBatched) => {
+    const [m, k, n] = [7, 9, 5];
+    const aShape = [batch, ta ? k : m, ta ? m : k];
+    const bShape = [bBatched ? batch : 1, tb ? n : k, tb ? k : n];
+    const av = randomArray(size(aShape), 700 + batch);
+    const bv = randomArray(size(bShape), 800 + batch);
+    const r = run('BatchMatMul', { a: tf.tensor(av, aShape), b: tf.tensor(bv, bShape) },
+      { transposeA: ta, transposeB: tb });
+    expect(r.shape).toEqual([batch, m, n]);
+    expect(relErr(r.values, refMatMul(av, bv, batch, bBatched, m, k, n, ta, tb))).toBeLessThan(TOL);
+  });
+
+  it('gather gradient (UnsortedSegmentSum) matches a scatter-add, dropping out-of-range ids', () => {
+    const xv = randomArray(6 * 4, 900);
+    const idx = [0, 5, 5, 2, 0, 0, 3];
+    const dyv = randomArray(idx.length * 4, 901);
+    const g = tf.tidy(() => {
+      const dy = tf.tensor(dyv, [idx.length, 4]);
+      return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, tf.tensor1d(idx, 'int32')), dy)))(tf.tensor(xv, [6, 4]));
+    });
+    const ref = new Float64Array(6 * 4);
+    idx.forEach((r, i) => { for (let c = 0; c < 4; c++) ref[r * 4 + c] += dyv[i * 4 + c]; });
+    expect(relErr(g.dataSync(), ref)).toBeLessThan(TOL);
+    g.dispose();
+
+    const s = run('UnsortedSegmentSum', { x: tf.tensor([1, 2, 3, 4, 5, 6], [3, 2]), segmentIds: tf.tensor1d([1, -1, 7], 'int32') },
+      { numSegments: 2 });
+    expect(Array.from(s.values)).toEqual([0, 0, 1, 2]);
+  });
+});
+
+describe('the same kernels registered on the cpu backend', () => {
+  it('match the reference on a sample of cases', async () => {
+    await tf.setBackend('cpu');
+    const names = registerGradientKernels('cpu');
+    try {
+      expect(names.length).toBeGreaterThan(0);
+      for (const i of [0, 4, 13, 16]) checkConv(convCases[i], i);
+      for (const i of [0, 7, 8, 16]) checkDepthwise(dwCases[i], i);
+      for (const c of maxPoolCases) checkMaxPool(...c);
+      for (const c of reduceCases) checkReduce(...c);
+    } finally {
+      restoreStockKernels('cpu');
+      await tf.setBackend('wasm');
+    }
+  });
+});
+
+// ---------------------------------------------------------------- end to end
+
+describe('end-to-end gradient of a small conv net: wasm (ours) vs cpu (stock)', () => {
+  const shapes: Record<string, number[]> = {
+    stem: [4, 4, 3, 8], pw: [1, 1, 8, 6], dw: [7, 7, 6, 1], fc: [6, 4],
+  };
+  const xShape = [2, 16, 16, 3];
+  const labels = [1, 3];
+
+  function lossOf(x: tf.Tensor, p: Record<string, tf.Tensor>): tf.Scalar {
+    let h = tf.conv2d(x as tf.Tensor4D, p.stem as tf.Tensor4D, 4, [[0, 0], [0, 0], [0, 0], [0, 0]]);
+    h = tf.leakyRelu(h, 0.1);
+    h = tf.conv2d(h, p.pw as tf.Tensor4D, 1, 'valid');
+    // Batch-norm from elementary ops, as the models build it.
+    const { mean, variance } = tf.moments(h, [0, 1, 2]);
+    h = tf.mul(tf.sub(h, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+    h = tf.depthwiseConv2d(h, p.dw as tf.Tensor4D, 1, 'same');
+    h = tf.maxPool(h, 2, 2, 'valid');
+    const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
+    const logits = tf.matMul(pooled, p.fc as tf.Tensor2D);
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 4), logits) as tf.Scalar;
+  }
+
+  function gradients(): Record<string, Float32Array> {
+    return tf.tidy(() => {
+      const params = Object.fromEntries(Object.entries(shapes).map(([k, s], i) => [k, tf.tensor(randomArray(size(s), 1000 + i), s)]));
+      const x = tf.tensor(randomArray(size(xShape), 999), xShape);
+      const names = Object.keys(params);
+      const grads = tf.grads((...ps: tf.Tensor[]) => lossOf(x, Object.fromEntries(names.map((n, i) => [n, ps[i]]))))(
+        names.map((n) => params[n]));
+      return Object.fromEntries(names.map((n, i) => [n, grads[i].dataSync() as Float32Array]));
+    });
+  }
+
+  it('matches to 1e-4 and leaks no tensors', async () => {
+    await tf.setBackend('cpu');
+    const ref = gradients();
+    await tf.setBackend('wasm');
+    const got = gradients();
+    for (const k of Object.keys(shapes)) expect(relErr(got[k], ref[k]), k).toBeLessThan(TOL);
+
+    const before = tf.memory();
+    for (let i = 0; i < 5; i++) gradients();
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+  });
+
+  it('the kernels themselves leak nothing over repeated calls', () => {
+    const x = tf.randomNormal([2, 8, 8, 4]);
+    const w = tf.randomNormal([7, 7, 4, 1]);
+    const w1 = tf.randomNormal([3, 3, 4, 5]);
+    const step = () => tf.tidy(() => {
+      const [gx, gw, gw1] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.sum(tf.conv2d(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), c as tf.Tensor4D, 2, 'same')))([x, w, w1]);
+      return tf.stack([tf.sum(gx), tf.sum(gw), tf.sum(gw1)]);
+    });
+    step().dispose();
+    const before = tf.memory();
+    for (let i = 0; i < 10; i++) step().dispose();
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    tf.dispose([x, w, w1]);
+  });
+});
