@@ -1,0 +1,29 @@
+/** The paper's own figures (src/reference/paper-tables.json, see SOURCE.md there), shown beside ours. */
+import paper from '../reference/paper-tables.json' with { type: 'json' };
+
+export interface PaperTable4Row {
+  model: string;
+  paramsM: number;
+  gflops: number;
+  depth: number;
+  latencyMs: number;
+  top1: number;
+  realTop1: number | null;
+}
+
+export const PAPER = paper as {
+  source: string;
+  notes: string[];
+  table4: PaperTable4Row[];
+  table2_ablation: { caption: string; rows: { network: string; deepTraining: boolean; seriesAct: boolean; top1: number }[] };
+  table3_shortcut: { caption: string; rows: { shortcut: string; top1: number }[] };
+  official_readme_latency_ms: { caption: string; columns: string[]; rows: Record<string, (number | null)[]> };
+};
+
+/** The paper's Table 4 row for one of our zoo names (vanillanet-13-1.5x, resnet-50, ...), or null. */
+export function paperRow(zooName: string): PaperTable4Row | null {
+  const key = zooName
+    .replace(/^vanillanet/, 'VanillaNet')
+    .replace(/^resnet-(\d+)$/, 'ResNet-$1-TNR');
+  return PAPER.table4.find((r) => r.model === key) ?? null;
+}

@@ -1,0 +1,75 @@
+/** The model zoo: every model of the paper's Table 4 we implement, plus the AlexNet-like baseline of Table 2. */
+import type { Form, ModelDescription } from './graph.js';
+import { resolveOptions, type ModelOptions } from './options.js';
+import { VANILLANET_SPECS, vanillanet } from './vanillanet.js';
+import { RESNET_SPECS, resnet } from './resnet.js';
+import { alexnet } from './alexnet.js';
+import { countModel, paperConventionParams } from './count.js';
+import { paperRow, type PaperTable4Row } from './paper.js';
+import { UserError, oneOf } from '../util/errors.js';
+
+export const MODEL_NAMES = [...Object.keys(VANILLANET_SPECS), 'alexnet', ...Object.keys(RESNET_SPECS)] as const;
+
+/** Family defaults: VanillaNet as trained in the paper; the baselines as published (no tricks, ResNet's shortcuts). */
+export function familyDefaults(name: string): Partial<ModelOptions> {
+  if (name.startsWith('vanillanet')) return { deepTraining: true, seriesAct: true, shortcut: 'none', dropRate: 0 };
+  if (name.startsWith('resnet')) return { deepTraining: false, seriesAct: false, shortcut: 'before-act' };
+  return { deepTraining: false, seriesAct: false, shortcut: 'none', dropRate: 0.5 };
+}
+
+export function checkModelName(name: string): void {
+  if (!(MODEL_NAMES as readonly string[]).includes(name)) {
+    throw new UserError(`unknown model '${name}': valid models are ${oneOf(MODEL_NAMES)}`);
+  }
+}
+
+/** Resolves a model's options from untrusted input over its family defaults. */
+export function modelOptions(name: string, partial: Partial<Record<string, unknown>> = {}): ModelOptions {
+  checkModelName(name);
+  return resolveOptions(partial, familyDefaults(name));
+}
+
+export function describeModel(name: string, options: ModelOptions, form: Form): ModelDescription {
+  checkModelName(name);
+  const v = VANILLANET_SPECS[name];
+  if (v) return vanillanet(name, v, options, form);
+  const r = RESNET_SPECS[name];
+  if (r) return resnet(name, r, options, form);
+  return alexnet(name, options, form);
+}
+
+export interface ZooEntry {
+  name: string;
+  depth: number;
+  paramsM: number;
+  gmacs: number;
+  deployParamsM: number;
+  trainParamsM: number;
+  trainGmacs: number;
+  trainDepth: number;
+  options: ModelOptions;
+  paper: { paramsM: number; gflops: number; depth: number; latencyMs: number; top1: number } | null;
+}
+
+const m = (x: number) => Math.round(x / 1e4) / 100; // millions, 2 decimals
+const g = (x: number) => Math.round(x / 1e7) / 100; // giga, 2 decimals
+
+export function zooEntry(name: string, options: ModelOptions): ZooEntry {
+  const train = describeModel(name, options, 'train');
+  const deploy = describeModel(name, options, 'deploy');
+  const ct = countModel(train);
+  const cd = countModel(deploy);
+  const row: PaperTable4Row | null = paperRow(name);
+  return {
+    name,
+    depth: cd.depth,
+    paramsM: m(paperConventionParams(train, deploy)),
+    gmacs: g(cd.macs),
+    deployParamsM: m(cd.params),
+    trainParamsM: m(ct.params),
+    trainGmacs: g(ct.macs),
+    trainDepth: ct.depth,
+    options,
+    paper: row && { paramsM: row.paramsM, gflops: row.gflops, depth: row.depth, latencyMs: row.latencyMs, top1: row.top1 },
+  };
+}
