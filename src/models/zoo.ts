@@ -51,8 +51,8 @@ export interface ZooEntry {
   paper: { paramsM: number; gflops: number; depth: number; latencyMs: number; top1: number } | null;
 }
 
-const m = (x: number) => Math.round(x / 1e4) / 100; // millions, 2 decimals
-const g = (x: number) => Math.round(x / 1e7) / 100; // giga, 2 decimals
+const m = (x: number) => Math.round(x / 1e3) / 1e3; // millions, 3 decimals
+const g = (x: number) => Math.round(x / 1e6) / 1e3; // giga, 3 decimals
 
 export function zooEntry(name: string, options: ModelOptions): ZooEntry {
   const train = describeModel(name, options, 'train');
