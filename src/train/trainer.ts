@@ -1,0 +1,248 @@
+/**
+ * Mini-batch training of a Model: AdamW with a warm-up + cosine learning rate, optional label smoothing, the
+ * deep-training lambda schedule, evaluation each epoch, and at the end the merge to the deploy form, whose accuracy
+ * is evaluated too. Deterministic for a seed on a given backend (data order, augmentation, init, dropout).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../data/dataset.js';
+import { iterateBatches, numBatches } from '../data/batches.js';
+import { Model } from '../nn/model.js';
+import { isTrainable, type Weights } from '../nn/weights.js';
+import { AdamW } from './adamw.js';
+import { cosineLr, deepTrainingLambda, type LambdaShape } from './schedule.js';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  minLr: number;
+  warmupEpochs: number;
+  weightDecay: number;
+  labelSmoothing: number;
+  /** epochs over which lambda goes 0 -> 1 (deep training); 0 = no annealing */
+  decayEpochs: number;
+  lambdaShape: LambdaShape;
+  lambdaPer: 'step' | 'epoch';
+  /** once lambda reaches 1, merge the conv pairs and keep training the merged (deploy-form) model */
+  mergeAfterDecay: boolean;
+  augment: boolean;
+  seed: number;
+  bnMomentum: number;
+  evalBatchSize: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  epochs: 10,
+  batchSize: 64,
+  lr: 2e-3,
+  minLr: 1e-5,
+  warmupEpochs: 1,
+  weightDecay: 0.05,
+  labelSmoothing: 0.1,
+  decayEpochs: 5,
+  lambdaShape: 'linear',
+  lambdaPer: 'epoch',
+  mergeAfterDecay: false,
+  augment: false,
+  seed: 0,
+  bnMomentum: 0.1,
+  evalBatchSize: 256,
+};
+
+export interface EpochMetrics {
+  epoch: number;
+  lambda: number;
+  lr: number;
+  trainLoss: number;
+  trainTop1: number;
+  valLoss: number;
+  valTop1: number;
+  imagesPerSec: number;
+  seconds: number;
+  merged: boolean;
+}
+
+export interface TrainResult {
+  status: 'ok' | 'diverged';
+  message?: string;
+  epochs: EpochMetrics[];
+  trainTop1: number;
+  valTop1: number;
+  deployValTop1: number | null;
+  imagesPerSec: number;
+  wallSeconds: number;
+  /** the final model in deploy form (caller disposes) */
+  deploy: Model | null;
+}
+
+export interface StepProgress {
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number;
+  loss: number;
+  imagesPerSec: number;
+}
+
+export interface TrainHooks {
+  onStep?: (p: StepProgress) => void;
+  onEpoch?: (m: EpochMetrics) => void;
+}
+
+/** Replaces the trainable tensors of a model by variables; returns them by weight key. */
+export function makeTrainable(w: Weights): Map<string, tf.Variable> {
+  const vars = new Map<string, tf.Variable>();
+  for (const [k, t] of w) {
+    if (!isTrainable(k.slice(k.lastIndexOf('/') + 1))) continue;
+    const v = t instanceof tf.Variable ? t : tf.variable(t, true);
+    if (v !== t) t.dispose();
+    w.set(k, v);
+    vars.set(k, v);
+  }
+  return vars;
+}
+
+export function evaluate(model: Model, ds: Dataset, batchSize: number): { top1: number; loss: number } {
+  let correct = 0;
+  let lossSum = 0;
+  for (const b of iterateBatches(ds, { batchSize, shuffle: false })) {
+    const [c, l] = tf.tidy(() => {
+      const logits = model.predict(b.x);
+      const onehot = tf.oneHot(b.y, ds.numClasses);
+      const loss = tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.SUM);
+      return [tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.y), 'int32')).dataSync()[0], loss.dataSync()[0]];
+    });
+    correct += c;
+    lossSum += l;
+    b.x.dispose();
+    b.y.dispose();
+  }
+  return { top1: (100 * correct) / ds.n, loss: lossSum / ds.n };
+}
+
+export function train(initial: Model, trainSet: Dataset, evalSet: Dataset, cfg: TrainConfig, hooks: TrainHooks = {}): TrainResult {
+  const t0 = performance.now();
+  let model = initial;
+  let vars = makeTrainable(model.weights);
+  let opt = new AdamW({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
+  const stepsPerEpoch = numBatches(trainSet.n, cfg.batchSize, true);
+  const totalSteps = stepsPerEpoch * cfg.epochs;
+  const lrOpts = { lr: cfg.lr, minLr: cfg.minLr, warmupSteps: Math.round(cfg.warmupEpochs * stepsPerEpoch) };
+  const deep = model.options.deepTraining;
+  const epochs: EpochMetrics[] = [];
+  let step = 0;
+  let merged = model.form === 'deploy';
+  let imagesSeen = 0;
+  let trainSeconds = 0;
+
+  const fail = (message: string): TrainResult => {
+    opt.dispose();
+    return { status: 'diverged', message, epochs, trainTop1: NaN, valTop1: NaN, deployValTop1: null, imagesPerSec: imagesSeen / trainSeconds, wallSeconds: (performance.now() - t0) / 1000, deploy: null };
+  };
+
+  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+    const te = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let lr = cfg.lr;
+    for (const b of iterateBatches(trainSet, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, epoch, dropLast: true, augment: cfg.augment })) {
+      if (deep && !merged) {
+        const progress = cfg.lambdaPer === 'step' ? epoch + (step - epoch * stepsPerEpoch) / stepsPerEpoch : epoch;
+        model.lambda = deepTrainingLambda(progress, cfg.decayEpochs, cfg.lambdaShape);
+      }
+      lr = cosineLr(step, totalSteps, lrOpts);
+      const bnStats: [string, tf.Tensor, tf.Tensor, number][] = [];
+      const { value, grads, hits } = tf.tidy(() => {
+        let logitsKept: tf.Tensor | null = null;
+        const r = tf.variableGrads(() => {
+          const logits = model.apply(b.x, {
+            training: true,
+            dropoutSeed: cfg.seed * 1_000_003 + step,
+            onBatchStats: (id, mean, variance, count) => bnStats.push([id, tf.keep(mean.clone()), tf.keep(variance.clone()), count]),
+          });
+          logitsKept = tf.keep(logits.clone());
+          return tf.losses.softmaxCrossEntropy(tf.oneHot(b.y, trainSet.numClasses), logits, undefined, cfg.labelSmoothing);
+        }, [...vars.values()]);
+        const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logitsKept!, 1), b.y), 'int32'));
+        (logitsKept as tf.Tensor | null)?.dispose();
+        return { value: r.value, grads: r.grads, hits };
+      });
+      const loss = value.dataSync()[0];
+      correct += hits.dataSync()[0];
+      value.dispose();
+      hits.dispose();
+      if (!Number.isFinite(loss)) {
+        tf.dispose(Object.values(grads));
+        b.x.dispose();
+        b.y.dispose();
+        for (const [, m, v] of bnStats) tf.dispose([m, v]);
+        return fail(`loss became ${loss} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toExponential(2)}); stopped`);
+      }
+      opt.apply(vars, grads, lr);
+      tf.dispose(Object.values(grads));
+      updateRunningStats(model.weights, bnStats, cfg.bnMomentum);
+      lossSum += loss * b.size;
+      seen += b.size;
+      step++;
+      b.x.dispose();
+      b.y.dispose();
+      const secs = (performance.now() - te) / 1000;
+      hooks.onStep?.({ epoch, step: step - epoch * stepsPerEpoch, stepsPerEpoch, loss, imagesPerSec: seen / secs });
+    }
+    const trainSecs = (performance.now() - te) / 1000;
+    trainSeconds += trainSecs;
+    imagesSeen += seen;
+    const ev = evaluate(model, evalSet, cfg.evalBatchSize);
+    if (!Number.isFinite(ev.loss)) return fail(`validation loss became ${ev.loss} after epoch ${epoch + 1}; stopped`);
+    const m: EpochMetrics = {
+      epoch: epoch + 1, lambda: merged ? 1 : model.lambda, lr, trainLoss: lossSum / seen, trainTop1: (100 * correct) / seen,
+      valLoss: ev.loss, valTop1: ev.top1, imagesPerSec: seen / trainSecs, seconds: (performance.now() - te) / 1000, merged,
+    };
+    epochs.push(m);
+    hooks.onEpoch?.(m);
+    // mergeAfterDecay: from the epoch where lambda reaches 1 on, train the merged model
+    if (cfg.mergeAfterDecay && deep && !merged && deepTrainingLambda(epoch + 1, cfg.decayEpochs, cfg.lambdaShape) >= 1) {
+      model.lambda = 1;
+      const next = model.toDeploy();
+      if (model !== initial) model.dispose();
+      opt.dispose();
+      model = next;
+      vars = makeTrainable(model.weights);
+      opt = new AdamW({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
+      merged = true;
+    }
+  }
+  opt.dispose();
+  const last = epochs[epochs.length - 1];
+  let deploy: Model;
+  if (merged) {
+    deploy = model;
+  } else {
+    model.lambda = 1; // the schedule ends at 1; a run shorter than decayEpochs is merged at 1 too (reported as lambda)
+    deploy = model.toDeploy();
+  }
+  const deployEval = evaluate(deploy, evalSet, cfg.evalBatchSize);
+  const finalVal = merged || !deep || (last?.lambda ?? 1) >= 1 ? last?.valTop1 ?? NaN : evaluate(model, evalSet, cfg.evalBatchSize).top1;
+  return {
+    status: 'ok', epochs, trainTop1: last?.trainTop1 ?? NaN, valTop1: finalVal, deployValTop1: deployEval.top1,
+    imagesPerSec: imagesSeen / trainSeconds, wallSeconds: (performance.now() - t0) / 1000, deploy,
+  };
+}
+
+/** PyTorch's running-statistics update: r = (1 - m) r + m * batch (unbiased variance). */
+function updateRunningStats(w: Weights, stats: [string, tf.Tensor, tf.Tensor, number][], momentum: number): void {
+  for (const [id, mean, variance, n] of stats) {
+    const rm = w.get(`${id}/movingMean`)!;
+    const rv = w.get(`${id}/movingVariance`)!;
+    const [nm, nv] = tf.tidy(() => [
+      tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)),
+      tf.add(tf.mul(rv, 1 - momentum), tf.mul(variance, (momentum * n) / Math.max(1, n - 1))),
+    ]);
+    rm.dispose();
+    rv.dispose();
+    w.set(`${id}/movingMean`, nm);
+    w.set(`${id}/movingVariance`, nv);
+    mean.dispose();
+    variance.dispose();
+  }
+}
