@@ -28,7 +28,7 @@ function foldChain(chain: Node[], w: Weights, lambda: number, target: string): A
     if (acc === null) {
       if (n.op !== 'conv' && n.op !== 'dense' && n.op !== 'depthwise') throw new Error(`internal: chain of ${target} starts with ${n.op}`);
       const kernel = p(n, 'kernel');
-      const outC = kernel.shape[n.op === 'dense' ? 1 : n.op === 'depthwise' ? 2 : 3];
+      const outC: number = kernel.shape[n.op === 'dense' ? 1 : n.op === 'depthwise' ? 2 : 3]!;
       acc = { kernel, bias: n.bias ? p(n, 'bias') : tf.zeros([outC]) };
       continue;
     }
@@ -36,7 +36,7 @@ function foldChain(chain: Node[], w: Weights, lambda: number, target: string): A
       case 'batchnorm': {
         const scale = tf.div(p(n, 'gamma'), tf.sqrt(tf.add(p(n, 'movingVariance'), n.eps)));
         // depthwise kernels are [k, k, C, 1]: the channel is axis 2, not the last one
-        const kScale = acc.kernel.rank === 4 && acc.kernel.shape[3] === 1 && chain[0].op === 'depthwise' ? tf.reshape(scale, [1, 1, -1, 1]) : scale;
+        const kScale: tf.Tensor = acc.kernel.rank === 4 && acc.kernel.shape[3] === 1 && chain[0].op === 'depthwise' ? tf.reshape(scale, [1, 1, -1, 1]) : scale;
         acc = {
           kernel: tf.mul(acc.kernel, kScale),
           bias: tf.add(tf.mul(tf.sub(acc.bias, p(n, 'movingMean')), scale), p(n, 'beta')),
@@ -60,7 +60,7 @@ function foldChain(chain: Node[], w: Weights, lambda: number, target: string): A
         const inner = k2.shape[k2.rank - 2];
         const out = k2.shape[k2.rank - 1];
         const k2m = tf.reshape(k2, [inner, out]);
-        const shape = [...acc.kernel.shape.slice(0, -1), out];
+        const shape: number[] = [...acc.kernel.shape.slice(0, -1), out];
         acc = {
           kernel: tf.reshape(tf.matMul(tf.reshape(acc.kernel, [-1, inner]), k2m), shape),
           bias: tf.add(tf.reshape(tf.matMul(tf.reshape(acc.bias, [1, inner]), k2m), [out]), n.bias ? p(n, 'bias') : 0),

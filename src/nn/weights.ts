@@ -59,21 +59,21 @@ export function randomizeForCheck(desc: ModelDescription, w: Weights, seed: numb
   let i = 0;
   for (const s of weightSpecs(desc)) {
     const sd = seed * 7919 + i++;
-    const next = tf.tidy(() => {
+    const make = ((): (() => tf.Tensor) | null => {
       switch (s.param) {
-        case 'gamma': return tf.randomUniform(s.shape, 0.5, 1.5, 'float32', sd);
-        case 'beta': return tf.randomNormal(s.shape, 0, 0.2, 'float32', sd);
-        case 'movingMean': return tf.randomNormal(s.shape, 0, 0.2, 'float32', sd);
-        case 'movingVariance': return tf.randomUniform(s.shape, 0.5, 2, 'float32', sd);
-        case 'bias': return tf.randomNormal(s.shape, 0, 0.1, 'float32', sd);
+        case 'gamma': return () => tf.randomUniform(s.shape, 0.5, 1.5, 'float32', sd);
+        case 'beta': return () => tf.randomNormal(s.shape, 0, 0.2, 'float32', sd);
+        case 'movingMean': return () => tf.randomNormal(s.shape, 0, 0.2, 'float32', sd);
+        case 'movingVariance': return () => tf.randomUniform(s.shape, 0.5, 2, 'float32', sd);
+        case 'bias': return () => tf.randomNormal(s.shape, 0, 0.1, 'float32', sd);
         // unit gain, so that deep baselines (ResNet-50 has 49 series activations) stay within float32 range
-        case 'kernel': return s.node.op === 'depthwise' ? tf.randomNormal(s.shape, 0, 1 / s.shape[0], 'float32', sd) : null;
+        case 'kernel': return s.node.op === 'depthwise' ? () => tf.randomNormal(s.shape, 0, 1 / s.shape[0], 'float32', sd) : null;
         default: return null;
       }
-    });
-    if (next) {
+    })();
+    if (make) {
       w.get(s.key)!.dispose();
-      w.set(s.key, next);
+      w.set(s.key, make());
     }
   }
 }

@@ -1,0 +1,132 @@
+/**
+ * One training run from a plain description (model + toggles, dataset, trainer settings, seed): the unit that
+ * `train` runs once and the ablation runner runs per cell x seed. Writes per-epoch metrics (JSONL, one complete
+ * line per epoch, fsynced) and the final deploy weights (TF.js LayersModel) when given an output folder.
+ */
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DatasetSplits } from '../data/dataset.js';
+import { loadDataset } from '../data/registry.js';
+import { prepareSplits } from '../data/transforms.js';
+import { fashionMnistAvailable } from '../data/fashionMnist.js';
+import { modelOptions } from '../models/zoo.js';
+import type { ModelOptions } from '../models/options.js';
+import { Model } from '../nn/model.js';
+import { saveLayersModel, toLayersModel } from '../nn/export.js';
+import { DEFAULT_TRAIN_CONFIG, train, type EpochMetrics, type TrainConfig, type TrainHooks } from './trainer.js';
+import { UserError } from '../util/errors.js';
+
+export interface DataSpec {
+  /** fashion-mnist, mnist, cifar10, cifar100, image-folder, synthetic, or 'default' (Fashion-MNIST when installed, else synthetic) */
+  name: string;
+  dir?: string;
+  trainSize?: number;
+  testSize?: number;
+  valSize?: number;
+  /** model input size; images are zero-padded (28 -> 32) or resized to it */
+  inputSize: number;
+}
+
+export interface RunSpec {
+  model: string;
+  /** model options over the family defaults (toggles, width, ...); inputSize/numClasses come from the data */
+  modelOptions: Partial<Record<string, unknown>>;
+  data: DataSpec;
+  train: Partial<TrainConfig>;
+  seed: number;
+}
+
+export interface RunSummary {
+  model: string;
+  toggles: Pick<ModelOptions, 'deepTraining' | 'seriesAct' | 'shortcut' | 'actNum' | 'width'>;
+  dataset: string;
+  seed: number;
+  epochs: number;
+  status: 'ok' | 'diverged';
+  message?: string;
+  trainTop1: number;
+  valTop1: number;
+  deployValTop1: number | null;
+  imagesPerSec: number;
+  wallSeconds: number;
+  metrics: EpochMetrics[];
+}
+
+export function resolveDatasetName(name: string): string {
+  if (name !== 'default') return name;
+  return fashionMnistAvailable() ? 'fashion-mnist' : 'synthetic';
+}
+
+const splitCache = new Map<string, DatasetSplits>();
+
+/** Loads and prepares the data once per process (a worker runs many cells on the same data). */
+export async function loadRunData(spec: DataSpec, seed: number, channels: number): Promise<DatasetSplits> {
+  const name = resolveDatasetName(spec.name);
+  const k = JSON.stringify({ ...spec, name, seed, channels });
+  const hit = splitCache.get(k);
+  if (hit) return hit;
+  const raw = await loadDataset(name, {
+    dir: spec.dir, seed, trainSize: spec.trainSize, testSize: spec.testSize, valSize: spec.valSize ?? 0,
+    imageSize: spec.inputSize,
+  });
+  const method = raw.train.height < spec.inputSize ? 'pad' : 'resize';
+  const splits = prepareSplits(raw, { height: spec.inputSize, width: spec.inputSize, channels, method, normalize: true });
+  splitCache.set(k, splits);
+  return splits;
+}
+
+export async function runTraining(spec: RunSpec, out: string | null, hooks: TrainHooks = {}): Promise<RunSummary> {
+  const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...spec.train, seed: spec.seed };
+  if (!(cfg.epochs >= 1)) throw new UserError(`epochs must be at least 1, got ${cfg.epochs}`);
+  const splits = await loadRunData(spec.data, spec.seed, 3);
+  const evalSet = splits.validation && splits.validation.n > 0 ? splits.validation : splits.test;
+  const options = modelOptions(spec.model, {
+    ...spec.modelOptions, inputSize: spec.data.inputSize, numClasses: splits.train.numClasses, inputChannels: splits.train.channels,
+  });
+  const model = Model.create(spec.model, options, 'train', spec.seed);
+  let metricsFd: number | null = null;
+  if (out) {
+    mkdirSync(out, { recursive: true });
+    metricsFd = openSync(join(out, 'metrics.jsonl'), 'w');
+  }
+  try {
+    const result = train(model, splits.train, evalSet, cfg, {
+      onStep: hooks.onStep,
+      onEpoch: (m) => {
+        if (metricsFd !== null) {
+          appendFileSync(metricsFd, `${JSON.stringify(m)}\n`);
+          fsyncSync(metricsFd);
+        }
+        hooks.onEpoch?.(m);
+      },
+    });
+    const summary: RunSummary = {
+      model: spec.model,
+      toggles: { deepTraining: options.deepTraining, seriesAct: options.seriesAct, shortcut: options.shortcut, actNum: options.actNum, width: options.width },
+      dataset: `${splits.train.name} (${splits.train.n} train / ${evalSet.n} ${evalSet === splits.validation ? 'validation' : 'test'}, ${options.inputSize}x${options.inputSize})`,
+      seed: spec.seed,
+      epochs: result.epochs.length,
+      status: result.status,
+      message: result.message,
+      trainTop1: result.trainTop1,
+      valTop1: result.valTop1,
+      deployValTop1: result.deployValTop1,
+      imagesPerSec: result.imagesPerSec,
+      wallSeconds: result.wallSeconds,
+      metrics: result.epochs,
+    };
+    if (out && result.deploy) {
+      await saveLayersModel(toLayersModel(result.deploy.desc, result.deploy.weights), join(out, 'deploy'), { spec, summary: { ...summary, metrics: undefined } });
+    }
+    if (out) {
+      const tmp = join(out, `summary.json.tmp-${process.pid}`);
+      writeFileSync(tmp, JSON.stringify(summary, null, 2));
+      renameSync(tmp, join(out, 'summary.json'));
+    }
+    result.deploy?.dispose();
+    return summary;
+  } finally {
+    if (metricsFd !== null) closeSync(metricsFd);
+    model.dispose();
+  }
+}
