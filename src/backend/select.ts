@@ -1,0 +1,183 @@
+/**
+ * Picks the tfjs backend a run uses and reports what it got.
+ *
+ * 'auto' tries, in order: tfjs-node-gpu, tfjs-node (both 'tensorflow',
+ * libtensorflow via N-API), wasm (XNNPACK, SIMD) and cpu (plain JS). The node
+ * packages are optional dependencies whose install downloads libtensorflow,
+ * so they are often missing; every skipped backend leaves one line in
+ * fallbackReasons. An explicit choice that is unavailable is a UserError.
+ * On wasm and cpu our gradient kernels (src/backend/kernels) are registered
+ * unless `ourKernels: false`, which restores the stock ones.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { UserError, oneOf } from '../util/errors.js';
+import { registerGradientKernels, restoreStockKernels, type GradientBackend } from './kernels/index.js';
+
+export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+/** The node packages providing the 'tensorflow' backend, in order of preference. */
+export const NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+export interface BackendInfo {
+  /** The tfjs backend that actually runs: 'tensorflow' | 'wasm' | 'cpu'. */
+  name: string;
+  /** What was asked for ('auto' or a backend name). */
+  requested: string;
+  tfjsVersion: string;
+  /** For 'tensorflow': the package that provided it, e.g. '@tensorflow/tfjs-node-gpu'. */
+  package?: string;
+  kernels: 'ours' | 'stock';
+  /** Names of our kernels registered for this backend (empty for stock). */
+  registeredKernels: string[];
+  /** Why higher-priority backends were skipped, one short line each. */
+  fallbackReasons: string[];
+  /** wasm only: SIMD build in use. */
+  simd?: boolean;
+  /** wasm only: multithreaded build in use (never in Node with tfjs 4.22). */
+  threads?: boolean;
+  /** wasm only: XNNPACK thread count. */
+  threadCount?: number;
+}
+
+export interface SelectOptions {
+  /** Progress lines (stderr); default silent. */
+  log?: (line: string) => void;
+  /** Register our gradient kernels on wasm/cpu (default true). */
+  ourKernels?: boolean;
+}
+
+const INSTALL_HINT = 'install it with `npm install @tensorflow/tfjs-node` (or -gpu), which needs network access'
+  + ' because its install script downloads libtensorflow';
+
+/** First line of an error, shortened; "not installed" for a module that is not there. */
+function describeFailure(err: unknown, specifier?: string): string {
+  const e = err as { code?: string; message?: string } | undefined;
+  const message = String(e?.message ?? err);
+  if (specifier && (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND'
+    || /Cannot find (package|module)|Failed to (load|resolve)/.test(message)) && message.includes(specifier)) {
+    return 'not installed';
+  }
+  const first = message.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+  return first.length > 160 ? `${first.slice(0, 157)}...` : first;
+}
+
+/**
+ * tfjs' cpu backend prints a "Hi, looks like you are running TensorFlow.js in
+ * Node.js..." banner (console.warn) on its first tensor write. It is only
+ * advice to install tfjs-node, which selectBackend already reports; mark the
+ * backend as used so it stays quiet, whichever backend runs (the cpu backend
+ * may still be set up later, e.g. to compare against).
+ */
+function silenceNodeBanner(): void {
+  try {
+    const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+    if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+  } catch {
+    // cosmetic only
+  }
+}
+
+/** setBackend that reports failure as a reason instead of throwing. */
+async function trySetBackend(name: string): Promise<string | null> {
+  try {
+    if (!tf.findBackendFactory(name)) return `no '${name}' backend registered`;
+    const ok = await tf.setBackend(name);
+    if (!ok) return `'${name}' backend failed to initialize`;
+    await tf.ready();
+    return null;
+  } catch (err) {
+    return describeFailure(err);
+  }
+}
+
+async function tryTensorflow(reasons: string[], log: (s: string) => void): Promise<string | null> {
+  for (const pkg of NODE_PACKAGES) {
+    log(`backend: trying ${pkg}`);
+    try {
+      const specifier: string = pkg; // not a literal: tsc must not resolve the optional package
+      await import(specifier);
+    } catch (err) {
+      reasons.push(`${pkg}: ${describeFailure(err, pkg)}`);
+      continue;
+    }
+    const failure = await trySetBackend('tensorflow');
+    if (failure) { reasons.push(`${pkg}: ${failure}`); continue; }
+    return pkg;
+  }
+  return null;
+}
+
+async function tryBrowserish(name: 'wasm' | 'cpu', reasons: string[], log: (s: string) => void): Promise<boolean> {
+  log(`backend: trying ${name}`);
+  const failure = await trySetBackend(name);
+  if (failure) reasons.push(`${name}: ${failure}`);
+  return failure === null;
+}
+
+/** Selects (and initializes) the backend; see the module comment. */
+export async function selectBackend(choice: BackendChoice = 'auto', opts: SelectOptions = {}): Promise<BackendInfo> {
+  if (!(BACKENDS as readonly string[]).includes(choice)) {
+    throw new UserError(`unknown backend '${choice}'; expected ${oneOf(BACKENDS)}`);
+  }
+  const log = opts.log ?? (() => {});
+  const reasons: string[] = [];
+  let name: 'tensorflow' | 'wasm' | 'cpu' | null = null;
+  let pkg: string | undefined;
+
+  if (choice === 'auto' || choice === 'tensorflow') {
+    pkg = (await tryTensorflow(reasons, log)) ?? undefined;
+    if (pkg) name = 'tensorflow';
+    else if (choice === 'tensorflow') {
+      throw new UserError(`backend tensorflow is not available (${reasons.join('; ')}); ${INSTALL_HINT}.`
+        + ' Meanwhile use the wasm or cpu backend.');
+    }
+  }
+  for (const candidate of ['wasm', 'cpu'] as const) {
+    if (name || (choice !== 'auto' && choice !== candidate)) continue;
+    if (await tryBrowserish(candidate, reasons, log)) name = candidate;
+    else if (choice === candidate) {
+      throw new UserError(`backend ${candidate} is not available: ${reasons[reasons.length - 1].replace(/^\w+: /, '')}`);
+    }
+  }
+  if (!name) throw new Error(`no tfjs backend could be initialized: ${reasons.join('; ')}`);
+  silenceNodeBanner();
+
+  let registeredKernels: string[] = [];
+  if (name === 'wasm' || name === 'cpu') {
+    const gradientBackend: GradientBackend = name;
+    if (opts.ourKernels === false) restoreStockKernels(gradientBackend);
+    else registeredKernels = registerGradientKernels(gradientBackend);
+  }
+
+  const info: BackendInfo = {
+    name,
+    requested: choice,
+    tfjsVersion: tf.version.tfjs,
+    ...(pkg ? { package: pkg } : {}),
+    kernels: registeredKernels.length > 0 ? 'ours' : 'stock',
+    registeredKernels,
+    fallbackReasons: reasons,
+  };
+  if (name === 'wasm') {
+    info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    // tfjs-backend-wasm uses its threaded build only when SIMD is there too.
+    info.threads = info.simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+    try { info.threadCount = getThreadsCount(); } catch { /* not initialized: leave unset */ }
+  }
+  for (const reason of reasons) log(`backend: skipped ${reason}`);
+  log(backendSummary(info));
+  return info;
+}
+
+/** One line, e.g. "backend wasm (simd, 1 thread, our gradient kernels), tfjs 4.22.0". */
+export function backendSummary(info: BackendInfo): string {
+  const details: string[] = [];
+  if (info.package) details.push(info.package);
+  if (info.simd !== undefined) details.push(info.simd ? 'simd' : 'no simd');
+  if (info.threadCount !== undefined) details.push(`${info.threadCount} thread${info.threadCount === 1 ? '' : 's'}`);
+  else if (info.threads !== undefined) details.push(info.threads ? 'threads' : 'single-threaded');
+  details.push(info.kernels === 'ours' ? 'our gradient kernels' : 'stock kernels');
+  return `backend ${info.name} (${details.join(', ')}), tfjs ${info.tfjsVersion}`;
+}

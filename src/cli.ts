@@ -1,0 +1,114 @@
+/**
+ * `vanillabench <command> [flags]`: dispatches to src/commands/<name>.ts.
+ *
+ * Commands load lazily (most pull in tfjs), so `--help` and mistakes answer
+ * at once. Each command module exports `summary: string` and
+ * `run(argv: string[]): Promise<void>`, parses its own flags
+ * (src/util/args.ts) and throws UserError for anything the user can fix.
+ *
+ * Exit codes: 0 ok; 1 UserError (message only); 2 unknown command;
+ * 70 anything else (a bug: the stack is printed).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from './util/errors.js';
+import { packageRoot } from './util/provenance.js';
+
+export interface CommandModule {
+  summary: string;
+  run(argv: string[]): Promise<void>;
+}
+
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+const PROGRAM = 'vanillabench';
+
+/**
+ * Loads ./commands/<file>.js. The specifier is built at run time so that the
+ * table can list commands whose modules are still being written; the shape of
+ * what loads is checked instead.
+ */
+function lazy(file: string): () => Promise<CommandModule> {
+  return async () => {
+    const mod = (await import(`./commands/${file}.js`)) as Partial<CommandModule>;
+    if (typeof mod.run !== 'function') throw new Error(`src/commands/${file}.ts does not export run(argv)`);
+    return mod as CommandModule;
+  };
+}
+
+/** Every command, in the order `--help` lists them. */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'zoo', summary: 'list the models with parameters, FLOPs and depth (paper Tables 1-2)', load: lazy('zoo') },
+  { name: 'verify-reparam', summary: 'check that re-parameterized (deploy) models match the training form', load: lazy('verify-reparam') },
+  { name: 'export', summary: 'export a model as a TF.js LayersModel (train or deploy form)', load: lazy('export') },
+];
+
+export const EXIT = { ok: 0, userError: 1, usage: 2, bug: 70 } as const;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    `Usage: ${PROGRAM} <command> [flags]`,
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    `Every command takes --help and --json (one JSON document on stdout; logs go to stderr).`,
+    `Run '${PROGRAM} <command> --help' for its flags.`,
+    '',
+  ].join('\n');
+}
+
+const commandList = (): string => COMMANDS.map((c) => c.name).join(', ');
+
+/** Runs the CLI on `argv` (arguments after the program name); resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || (first === 'help' && rest.length === 0)) {
+    process.stdout.write(usage());
+    return EXIT.ok;
+  }
+  if (first === '--version' || first === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return EXIT.ok;
+  }
+  // `vanillabench help <command>` = `vanillabench <command> --help`
+  const [name, args] = first === 'help' ? [rest[0], ['--help']] : [first, rest];
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    const what = name.startsWith('-') ? `unknown option '${name}' (flags go after the command)` : `unknown command '${name}'`;
+    process.stderr.write(`${PROGRAM}: ${what}; commands: ${commandList()} (see ${PROGRAM} --help)\n`);
+    return EXIT.usage;
+  }
+  try {
+    const mod = await entry.load();
+    await mod.run([...args]);
+    return EXIT.ok;
+  } catch (err) {
+    if (isUserError(err)) {
+      process.stderr.write(`${PROGRAM}: ${err.message}\n`);
+      return EXIT.userError;
+    }
+    const detail = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
+    process.stderr.write(`${PROGRAM} ${entry.name}: internal error (a bug, please report it):\n${detail}\n`);
+    return EXIT.bug;
+  }
+}
+
+/** instanceof, or the name when a second copy of errors.js was loaded (e.g. src vs dist). */
+function isUserError(err: unknown): err is Error {
+  return err instanceof UserError || (err instanceof Error && err.name === 'UserError');
+}

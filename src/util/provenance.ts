@@ -1,0 +1,115 @@
+/**
+ * Provenance stamped on every stored result: what ran, from which commit, on
+ * which backend and machine, when, with which seed.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendInfo } from '../backend/select.js';
+
+export interface MachineInfo {
+  cpuModel: string;
+  /** Logical cores available to this process. */
+  cores: number;
+  memoryGiB: number;
+  /** e.g. "linux-x64". */
+  platform: string;
+  /** e.g. "v20.20.2". */
+  node: string;
+  /** Host name as a slug ([a-z0-9-]), to tell machines apart in result files. */
+  hostname: string;
+}
+
+export interface RunProvenance {
+  /** The command line, e.g. "vanillabench train --model vanillanet-5 --seed 1". */
+  command: string;
+  /** git HEAD of the checkout that ran, null outside a git checkout. */
+  commit: string | null;
+  /** Whether tracked files differed from that commit; null when unknown. */
+  dirty: boolean | null;
+  backend: string;
+  tfjsVersion: string;
+  kernels: 'ours' | 'stock';
+  machine: MachineInfo;
+  /** ISO 8601. */
+  date: string;
+  seed: number | null;
+}
+
+/** Lower-case, [a-z0-9-] only, no leading/trailing dashes. */
+export function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'unknown';
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim().replace(/\s+/g, ' ') || 'unknown',
+    cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    platform: `${process.platform}-${process.arch}`,
+    node: process.version,
+    hostname: slug(os.hostname()),
+  };
+}
+
+/** The directory holding this package's package.json (works from src/ and dist/src/). */
+export function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+}
+
+function git(args: string[], cwd: string): string | null {
+  try {
+    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
+  } catch {
+    return null; // not a checkout, or no git
+  }
+}
+
+const commitCache = new Map<string, string | null>();
+
+/** `git rev-parse HEAD` of the checkout holding this package (or `cwd`); null when not a git checkout. */
+export function gitCommit(cwd: string = packageRoot()): string | null {
+  if (!commitCache.has(cwd)) {
+    const head = git(['rev-parse', 'HEAD'], cwd);
+    commitCache.set(cwd, head && /^[0-9a-f]{40,64}$/.test(head) ? head : null);
+  }
+  return commitCache.get(cwd) ?? null;
+}
+
+/** Whether tracked files have uncommitted changes; null when not a git checkout. */
+export function gitDirty(cwd: string = packageRoot()): boolean | null {
+  const status = git(['status', '--porcelain', '--untracked-files=no'], cwd);
+  return status === null ? null : status.length > 0;
+}
+
+/** Quotes an argument for display when the shell would need it. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Provenance of this run. `argv` is what the CLI received after the program
+ * name (command first), e.g. process.argv.slice(2).
+ */
+export function runProvenance(argv: readonly string[], backend: BackendInfo, seed?: number): RunProvenance {
+  return {
+    command: ['vanillabench', ...argv].map(shellQuote).join(' '),
+    commit: gitCommit(),
+    dirty: gitDirty(),
+    backend: backend.name,
+    tfjsVersion: backend.tfjsVersion,
+    kernels: backend.kernels,
+    machine: machineInfo(),
+    date: new Date().toISOString(),
+    seed: seed ?? null,
+  };
+}
