@@ -20,6 +20,10 @@ export class Model {
     readonly weights: Weights,
   ) {}
 
+  static descriptionOf(name: string, options: ModelOptions, form: Form): ModelDescription {
+    return describeModel(name, options, form);
+  }
+
   static create(name: string, options: ModelOptions, form: Form, seed = 0): Model {
     const desc = describeModel(name, options, form);
     const m = new Model(desc, options, initWeights(desc, seed));

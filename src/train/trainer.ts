@@ -151,36 +151,13 @@ export function train(initial: Model, trainSet: Dataset, evalSet: Dataset, cfg: 
         model.lambda = deepTrainingLambda(progress, cfg.decayEpochs, cfg.lambdaShape);
       }
       lr = cosineLr(step, totalSteps, lrOpts);
-      const bnStats: [string, tf.Tensor, tf.Tensor, number][] = [];
-      const { value, grads, hits } = tf.tidy(() => {
-        let logitsKept: tf.Tensor | null = null;
-        const r = tf.variableGrads(() => {
-          const logits = model.apply(b.x, {
-            training: true,
-            dropoutSeed: cfg.seed * 1_000_003 + step,
-            onBatchStats: (id, mean, variance, count) => bnStats.push([id, tf.keep(mean.clone()), tf.keep(variance.clone()), count]),
-          });
-          logitsKept = tf.keep(logits.clone());
-          return tf.losses.softmaxCrossEntropy(tf.oneHot(b.y, trainSet.numClasses), logits, undefined, cfg.labelSmoothing);
-        }, [...vars.values()]);
-        const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logitsKept!, 1), b.y), 'int32'));
-        (logitsKept as tf.Tensor | null)?.dispose();
-        return { value: r.value, grads: r.grads, hits };
-      });
-      const loss = value.dataSync()[0];
-      correct += hits.dataSync()[0];
-      value.dispose();
-      hits.dispose();
+      const { loss, hits } = trainStep(model, vars, opt, b.x, b.y, trainSet.numClasses, lr, cfg, step);
+      correct += hits;
       if (!Number.isFinite(loss)) {
-        tf.dispose(Object.values(grads));
         b.x.dispose();
         b.y.dispose();
-        for (const [, m, v] of bnStats) tf.dispose([m, v]);
         return fail(`loss became ${loss} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toExponential(2)}); stopped`);
       }
-      opt.apply(vars, grads, lr);
-      tf.dispose(Object.values(grads));
-      updateRunningStats(model.weights, bnStats, cfg.bnMomentum);
       lossSum += loss * b.size;
       seen += b.size;
       step++;
@@ -227,6 +204,43 @@ export function train(initial: Model, trainSet: Dataset, evalSet: Dataset, cfg: 
     status: 'ok', epochs, trainTop1: last?.trainTop1 ?? NaN, valTop1: finalVal, deployValTop1: deployEval.top1,
     imagesPerSec: imagesSeen / trainSeconds, wallSeconds: (performance.now() - t0) / 1000, deploy,
   };
+}
+
+/**
+ * One optimisation step: forward in training mode, softmax cross-entropy (with label smoothing), gradients of every
+ * trainable variable, AdamW update, BN running statistics. A non-finite loss skips the update (the caller stops).
+ */
+export function trainStep(
+  model: Model, vars: Map<string, tf.Variable>, opt: AdamW, x: tf.Tensor4D, y: tf.Tensor1D, numClasses: number, lr: number,
+  cfg: Pick<TrainConfig, 'labelSmoothing' | 'seed' | 'bnMomentum'>, step: number,
+): { loss: number; hits: number } {
+  const bnStats: [string, tf.Tensor, tf.Tensor, number][] = [];
+  const { value, grads, hits } = tf.tidy(() => {
+    let logitsKept: tf.Tensor | null = null;
+    const r = tf.variableGrads(() => {
+      const logits = model.apply(x, {
+        training: true,
+        dropoutSeed: cfg.seed * 1_000_003 + step,
+        onBatchStats: (id, mean, variance, count) => bnStats.push([id, tf.keep(mean.clone()), tf.keep(variance.clone()), count]),
+      });
+      logitsKept = tf.keep(logits.clone());
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits, undefined, cfg.labelSmoothing);
+    }, [...vars.values()]);
+    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logitsKept!, 1), y), 'int32'));
+    (logitsKept as tf.Tensor | null)?.dispose();
+    return { value: r.value, grads: r.grads, hits };
+  });
+  const loss = value.dataSync()[0];
+  const h = hits.dataSync()[0];
+  tf.dispose([value, hits]);
+  if (Number.isFinite(loss)) {
+    opt.apply(vars, grads, lr);
+    updateRunningStats(model.weights, bnStats, cfg.bnMomentum);
+  } else {
+    for (const [, m, v] of bnStats) tf.dispose([m, v]);
+  }
+  tf.dispose(Object.values(grads));
+  return { loss, hits: h };
 }
 
 /** PyTorch's running-statistics update: r = (1 - m) r + m * batch (unbiased variance). */

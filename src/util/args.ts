@@ -144,7 +144,7 @@ export function parseFlags<const S extends CommandSpec>(argv: readonly string[],
   for (const [key, flag] of flags) {
     if (out[key] !== undefined) continue;
     if (flag.default !== undefined) out[key] = flag.default;
-    else if (flag.required) throw new UserError(`${`--${kebab(key)}`} is required${describeValues(flag)}`);
+    else if (flag.required && !out.help) throw new UserError(`--${kebab(key)} is required${describeValues(flag)}`);
   }
 
   if (!out.help) {

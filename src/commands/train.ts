@@ -1,0 +1,88 @@
+/** `vanillabench train`: one training run with the paper's toggles, then merge and evaluate the deploy form. */
+import { join } from 'node:path';
+import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
+import { runTraining, resolveDatasetName } from '../train/run.js';
+import { DEFAULT_TRAIN_CONFIG } from '../train/trainer.js';
+import { DATASET_NAMES } from '../data/registry.js';
+import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
+import { parseCommandFlags, type CommandSpec } from '../util/args.js';
+import { runProvenance } from '../util/provenance.js';
+import { log, printJson, progressBar } from '../util/output.js';
+import { checkModelName } from '../models/zoo.js';
+import { UserError } from '../util/errors.js';
+import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
+
+export const summary = 'train one model (toggles, dataset, seed), merge it, evaluate both forms, save the deploy weights';
+
+const D = DEFAULT_TRAIN_CONFIG;
+const SPEC = {
+  command: 'train',
+  summary,
+  flags: {
+    model: { type: 'string', default: 'vanillanet-6', description: 'model name (see zoo)' },
+    dataset: { type: 'string', default: 'default', choices: ['default', ...DATASET_NAMES], description: 'default: Fashion-MNIST when installed, else synthetic' },
+    data: { type: 'string', description: 'dataset directory', valueName: 'dir' },
+    trainSize: { type: 'number', integer: true, min: 1, description: 'training images (subset)' },
+    valSize: { type: 'number', integer: true, min: 0, default: 0, description: 'validation images carved from the training set (0: evaluate on the test split)' },
+    testSize: { type: 'number', integer: true, min: 1, description: 'test images (subset)' },
+    epochs: { type: 'number', integer: true, min: 1, default: D.epochs, description: 'epochs' },
+    batchSize: { type: 'number', integer: true, min: 1, default: D.batchSize, description: 'batch size' },
+    lr: { type: 'number', min: 0, default: D.lr, description: 'peak learning rate (AdamW)' },
+    weightDecay: { type: 'number', min: 0, default: D.weightDecay, description: 'decoupled weight decay' },
+    warmupEpochs: { type: 'number', min: 0, default: D.warmupEpochs, description: 'linear warm-up epochs' },
+    labelSmoothing: { type: 'number', min: 0, max: 0.99, default: D.labelSmoothing, description: 'label smoothing' },
+    decayEpochs: { type: 'number', integer: true, min: 0, description: 'epochs over which lambda goes 0 -> 1 (default: half the epochs)' },
+    lambdaShape: { type: 'string', choices: ['linear', 'cosine'], default: D.lambdaShape, description: 'lambda schedule' },
+    lambdaPer: { type: 'string', choices: ['step', 'epoch'], default: D.lambdaPer, description: 'lambda updated per step or per epoch' },
+    mergeAfterDecay: { type: 'boolean', default: false, description: 'merge the conv pairs once lambda = 1 and keep training the merged model' },
+    augment: { type: 'boolean', default: false, description: 'random crop (padding 4) + horizontal flip' },
+    seed: { type: 'number', integer: true, default: 0, description: 'seed (data order, init, dropout)' },
+    out: { type: 'string', description: 'output folder (default results/runs/<model>-<toggles>-s<seed>)', valueName: 'dir' },
+    backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend' },
+    ...MODEL_FLAGS,
+  },
+} as const satisfies CommandSpec;
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseCommandFlags(argv, SPEC);
+  if (!f) return;
+  checkModelName(f.model);
+  const backend = await selectBackend(f.backend, { log });
+  log(backendSummary(backend));
+  const input = f.input ?? 32;
+  const modelOpts = modelOptionsFromFlags({ ...f, input: undefined, classes: undefined }, { width: 1 / 16 });
+  const tag = [f.model, `dt-${f.deepTraining ?? 'default'}`, `sa-${f.seriesAct ?? 'default'}`, `sc-${f.shortcut ?? 'default'}`, `s${f.seed}`].join('_');
+  const out = f.out ?? join('results', 'runs', tag);
+  const spec = {
+    model: f.model,
+    modelOptions: modelOpts,
+    data: { name: f.dataset, dir: f.data, trainSize: f.trainSize, testSize: f.testSize, valSize: f.valSize, inputSize: input },
+    train: {
+      epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, warmupEpochs: f.warmupEpochs,
+      labelSmoothing: f.labelSmoothing, decayEpochs: f.decayEpochs ?? Math.max(1, Math.floor(f.epochs / 2)),
+      lambdaShape: f.lambdaShape, lambdaPer: f.lambdaPer, mergeAfterDecay: f.mergeAfterDecay, augment: f.augment,
+    },
+    seed: f.seed,
+  };
+  log(`dataset ${resolveDatasetName(f.dataset)}; writing ${out}`);
+  let bar: ReturnType<typeof progressBar> | null = null;
+  const s = await runTraining(spec, out, {
+    onStep: (p) => {
+      if (!bar) bar = progressBar('train', p.stepsPerEpoch * f.epochs);
+      bar.tick(1, `epoch ${p.epoch + 1}/${f.epochs} loss ${p.loss.toFixed(3)} ${p.imagesPerSec.toFixed(0)} img/s`);
+    },
+    onEpoch: (m) => log(`epoch ${m.epoch}: lambda ${m.lambda.toFixed(2)} train top-1 ${m.trainTop1.toFixed(2)} val top-1 ${m.valTop1.toFixed(2)} (${m.imagesPerSec.toFixed(0)} img/s)`),
+  });
+  (bar as ReturnType<typeof progressBar> | null)?.finish();
+  const provenance = runProvenance(process.argv.slice(2), backend, f.seed);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'provenance.json.tmp'), JSON.stringify(provenance, null, 2));
+  renameSync(join(out, 'provenance.json.tmp'), join(out, 'provenance.json'));
+  const result = {
+    model: s.model, toggles: s.toggles, dataset: s.dataset, backend: backend.name, tfjsVersion: backend.tfjsVersion, status: s.status,
+    epochs: s.epochs, trainTop1: s.trainTop1, valTop1: s.valTop1, deployValTop1: s.deployValTop1, imagesPerSec: s.imagesPerSec, wallSeconds: s.wallSeconds, out,
+  };
+  if (f.json) printJson(s.status === 'ok' ? result : { ...result, message: s.message });
+  else console.log(`${s.model}: val top-1 ${s.valTop1.toFixed(2)} (deploy ${s.deployValTop1?.toFixed(2) ?? '-'}), ${s.imagesPerSec.toFixed(0)} img/s, ${s.wallSeconds.toFixed(1)} s on ${backend.name}; ${out}`);
+  if (s.status !== 'ok') throw new UserError(`run ${s.status}: ${s.message}; metrics so far are in ${out}/metrics.jsonl`);
+}
