@@ -4,7 +4,7 @@ import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
 import { runTraining, resolveDatasetName } from '../train/run.js';
 import { DEFAULT_TRAIN_CONFIG } from '../train/trainer.js';
 import { DATASET_NAMES } from '../data/registry.js';
-import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
+import { BACKENDS, selectBackend } from '../backend/select.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { runProvenance } from '../util/provenance.js';
 import { log, printJson, progressBar } from '../util/output.js';
@@ -48,7 +48,6 @@ export async function run(argv: string[]): Promise<void> {
   if (!f) return;
   checkModelName(f.model);
   const backend = await selectBackend(f.backend, { log });
-  log(backendSummary(backend));
   const input = f.input ?? 32;
   const modelOpts = modelOptionsFromFlags({ ...f, input: undefined, classes: undefined }, { width: 1 / 16 });
   const tag = [f.model, `dt-${f.deepTraining ?? 'default'}`, `sa-${f.seriesAct ?? 'default'}`, `sc-${f.shortcut ?? 'default'}`, `s${f.seed}`].join('_');

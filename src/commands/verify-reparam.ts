@@ -40,7 +40,6 @@ export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
   const backend = await selectBackend(f.backend, { log });
-  log(backendSummary(backend));
   const given = modelOptionsFromFlags(f, { width: 0.125 });
   const cases = f.models ? f.models.split(',').map((name) => ({ name: name.trim(), variant: {} })) : defaultCases();
   const results: (ReparamCheck & { backend: string })[] = [];

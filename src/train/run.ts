@@ -66,7 +66,7 @@ export async function loadRunData(spec: DataSpec, seed: number, channels: number
   const hit = splitCache.get(k);
   if (hit) return hit;
   const raw = await loadDataset(name, {
-    dir: spec.dir, seed, trainSize: spec.trainSize, testSize: spec.testSize, valSize: spec.valSize ?? 0,
+    dir: spec.dir, seed, trainSize: spec.trainSize, testSize: spec.testSize, valSize: spec.valSize || undefined,
     imageSize: spec.inputSize,
   });
   const method = raw.train.height < spec.inputSize ? 'pad' : 'resize';

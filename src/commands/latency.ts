@@ -1,0 +1,219 @@
+/**
+ * `vanillabench latency`: batch-1 (or batch-N) inference latency of zoo models in deploy and/or train form,
+ * beside the paper's A100 figures (Table 4). Results merge into results/latency/<backend>-<machine>.json + .csv.
+ */
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
+import { measureLatency, timeSingleCall } from '../bench/latency.js';
+import {
+  latencyFileName, mergeLatency, readLatencyFile, writeLatencyFile,
+  type LatencyForm, type LatencyRow,
+} from '../bench/latencyStore.js';
+import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
+import { paperRow } from '../models/paper.js';
+import { Model } from '../nn/model.js';
+import { parseCommandFlags, type CommandSpec } from '../util/args.js';
+import { UserError } from '../util/errors.js';
+import { log, printJson } from '../util/output.js';
+import { machineInfo, runProvenance } from '../util/provenance.js';
+
+export const summary = 'batch-1 inference latency of zoo models (deploy/train form) beside the paper\'s Table 4';
+
+const SPEC = {
+  command: 'latency',
+  summary:
+    'Times model.predict + readback per call with tinybench (warm-up excluded; sampling until both --min-time-ms and '
+    + '--min-samples are met). --models table4 = every zoo model with a row in the paper\'s Table 4, plus alexnet. '
+    + 'The train form runs in inference mode with lambda = 1 (un-merged). Models whose single forward pass exceeds '
+    + '--max-single-ms, or whose GMACs exceed --max-gmacs, are listed as skipped with the reason.',
+  flags: {
+    models: { type: 'string', default: 'table4', description: "'table4', 'all' or a comma-separated list of zoo models", valueName: 'list' },
+    form: { type: 'string', default: 'both', choices: ['deploy', 'train', 'both'], description: 'which form(s) to time' },
+    backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend' },
+    input: { type: 'number', default: 224, integer: true, min: 8, max: 4096, description: 'input resolution (square)', valueName: 'px' },
+    batch: { type: 'number', default: 1, integer: true, min: 1, max: 4096, description: 'images per call' },
+    width: { type: 'number', default: 1, min: 1 / 256, max: 4, description: 'channel width multiplier (1 = the paper)', valueName: 'x' },
+    minTimeMs: { type: 'number', default: 2000, min: 0, description: 'timed time per model and form to reach', valueName: 'ms' },
+    minSamples: { type: 'number', default: 100, integer: true, min: 1, description: 'timed calls per model and form to reach' },
+    warmupRuns: { type: 'number', default: 3, integer: true, min: 0, description: 'warm-up calls (excluded)' },
+    warmupMs: { type: 'number', default: 250, min: 0, description: 'warm-up time (excluded)', valueName: 'ms' },
+    maxGmacs: { type: 'number', min: 0, description: 'skip models above this many GMACs (at --input)', valueName: 'n' },
+    maxSingleMs: { type: 'number', default: 5000, min: 1, description: 'skip a model/form whose single forward pass takes longer', valueName: 'ms' },
+    seed: { type: 'number', default: 0, integer: true, min: 0, description: 'weight initialization seed' },
+    out: { type: 'string', default: 'results/latency', description: 'folder of the latency results', valueName: 'dir' },
+  },
+} as const satisfies CommandSpec;
+
+/** `table4`: every zoo model with a row in the paper's Table 4, plus the AlexNet-like baseline. */
+export function table4Models(): string[] {
+  return MODEL_NAMES.filter((n) => n === 'alexnet' || paperRow(n) !== null);
+}
+
+function modelList(value: string): string[] {
+  if (value === 'table4') return table4Models();
+  if (value === 'all') return [...MODEL_NAMES];
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new UserError("--models needs 'table4', 'all' or a comma-separated list of models");
+  for (const n of names) modelOptions(n); // validates the name (UserError listing the valid ones)
+  return [...new Set(names)];
+}
+
+const round = (x: number, digits: number): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+type BaseRow = Omit<LatencyRow, 'run'>;
+
+function baseRow(name: string, form: LatencyForm, z: ZooEntry, input: number, batch: number, width: number): BaseRow {
+  return {
+    model: name,
+    form,
+    status: 'ok',
+    inputSize: input,
+    batch,
+    width,
+    depth: form === 'deploy' ? z.depth : z.trainDepth,
+    paramsM: form === 'deploy' ? z.deployParamsM : z.trainParamsM,
+    gmacs: form === 'deploy' ? z.gmacs : z.trainGmacs,
+    paper: z.paper,
+  };
+}
+
+const fmt = (x: number | undefined, d = 2): string => (x === undefined ? '-' : x.toFixed(d));
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseCommandFlags(argv, SPEC);
+  if (!f) return;
+  const names = modelList(f.models);
+  const forms: LatencyForm[] = f.form === 'both' ? ['deploy', 'train'] : [f.form];
+
+  const machine = machineInfo();
+  // Check the stored file before spending any time: a corrupt one is an error, and nothing is overwritten.
+  const backend = await selectBackend(f.backend, { log: (l) => log(l) });
+  const file = path.join(f.out, latencyFileName(backend.name, machine));
+  const previous = readLatencyFile(file);
+  log(`latency: ${names.length} model(s) x ${forms.join('+')} at ${f.input}px, batch ${f.batch}, width ${f.width}; ${backendSummary(backend)}`);
+
+  const rows: BaseRow[] = [];
+  /** fastest observed ms per GMAC (per image), to predict a model's single forward time before building it */
+  let msPerGmac: { rate: number; from: string } | null = null;
+  const started = performance.now();
+  let step = 0;
+  const steps = names.length * forms.length;
+
+  for (const name of names) {
+    const options = modelOptions(name, { inputSize: f.input, width: f.width });
+    const z = zooEntry(name, options);
+    const modelRows: BaseRow[] = [];
+    for (const form of forms) {
+      step++;
+      const row = baseRow(name, form, z, f.input, f.batch, f.width);
+      const prefix = `[${step}/${steps}] ${name} ${form}`;
+      const skip = (reason: string): void => {
+        log(`${prefix}: skipped (${reason})`);
+        modelRows.push({ ...row, status: 'skipped', reason });
+      };
+      if (f.maxGmacs !== undefined && row.gmacs > f.maxGmacs) {
+        skip(`${row.gmacs} GMACs > --max-gmacs ${f.maxGmacs}`);
+        continue;
+      }
+      if (msPerGmac) {
+        const predicted = msPerGmac.rate * row.gmacs * f.batch;
+        if (predicted > 2 * f.maxSingleMs) {
+          skip(`estimated ${Math.round(predicted)} ms per forward pass (${row.gmacs} GMACs at the ${msPerGmac.rate.toFixed(1)} ms/GMAC `
+            + `measured on ${msPerGmac.from}) > 2 x --max-single-ms ${f.maxSingleMs}`);
+          continue;
+        }
+      }
+      const model = Model.create(name, options, form, f.seed);
+      try {
+        if (form === 'train') model.setLambda(1);
+        // probe: one call (includes one-time costs); a second one only when the first is over the limit but close
+        let probe = await timeSingleCall(model, f.batch);
+        if (probe > f.maxSingleMs && probe < 2 * f.maxSingleMs) probe = Math.min(probe, await timeSingleCall(model, f.batch));
+        if (probe > f.maxSingleMs) {
+          skip(`one forward pass took ${Math.round(probe)} ms > --max-single-ms ${f.maxSingleMs}`);
+          continue;
+        }
+        const r = await measureLatency(model, {
+          batch: f.batch, minTimeMs: f.minTimeMs, minSamples: f.minSamples, warmupRuns: f.warmupRuns, warmupMs: f.warmupMs,
+        });
+        const rate = r.min / Math.max(row.gmacs * f.batch, 1e-9);
+        if (row.gmacs > 0.01 && (!msPerGmac || rate < msPerGmac.rate)) msPerGmac = { rate, from: `${name} ${form}` };
+        modelRows.push({
+          ...row,
+          meanMs: round(r.mean, 4),
+          medianMs: round(r.median, 4),
+          p90Ms: round(r.p90, 4),
+          p99Ms: round(r.p99, 4),
+          minMs: round(r.min, 4),
+          maxMs: round(r.max, 4),
+          sdMs: round(r.sd, 4),
+          rmePct: round(r.rme, 3),
+          samples: r.n,
+          throughput: round(r.throughput, 3),
+          warmupRuns: r.warmupRuns,
+          probeMs: round(probe, 3),
+          samplesMs: r.samplesMs.map((s) => round(s, 4)),
+        });
+        const elapsed = (performance.now() - started) / 1000;
+        log(`${prefix}: mean ${fmt(r.mean)} ms, median ${fmt(r.median)}, p90 ${fmt(r.p90)}, ±${fmt(r.rme, 1)}% (${r.n} samples)`
+          + `${z.paper ? `; paper A100 ${z.paper.latencyMs} ms` : ''}; ${Math.round(elapsed)} s elapsed`);
+      } finally {
+        model.dispose();
+      }
+    }
+    const d = modelRows.find((r) => r.form === 'deploy' && r.status === 'ok');
+    const t = modelRows.find((r) => r.form === 'train' && r.status === 'ok');
+    if (d && t) {
+      const ratio = round(t.meanMs! / d.meanMs!, 4);
+      d.trainOverDeploy = ratio;
+      t.trainOverDeploy = ratio;
+      log(`${name}: train/deploy mean latency ${ratio.toFixed(3)}`);
+    }
+    rows.push(...modelRows);
+    const leaked = tf.memory().numTensors;
+    if (leaked > 0) log(`latency: note: ${leaked} tensors alive after ${name}`);
+  }
+
+  const provenance = runProvenance(['latency', ...argv], backend, f.seed);
+  const merged = mergeLatency(previous, backend.name, machine, provenance, rows);
+  const written = writeLatencyFile(file, merged);
+  log(`latency: wrote ${written.json} and ${written.csv}`);
+
+  const comparisons = names.flatMap((n) => {
+    const d = rows.find((r) => r.model === n && r.form === 'deploy' && r.status === 'ok');
+    const t = rows.find((r) => r.model === n && r.form === 'train' && r.status === 'ok');
+    return d && t ? [{ model: n, deployMeanMs: d.meanMs!, trainMeanMs: t.meanMs!, trainOverDeploy: d.trainOverDeploy! }] : [];
+  });
+  const skipped = rows.filter((r) => r.status === 'skipped').map((r) => ({ model: r.model, form: r.form, reason: r.reason }));
+  if (f.json) {
+    printJson({
+      file: written.json,
+      csv: written.csv,
+      backend,
+      provenance,
+      rows: rows.map(({ samplesMs: _s, ...r }) => r),
+      comparisons,
+      skipped,
+    });
+    return;
+  }
+  const header = ['model', 'form', 'depth', 'params M', 'GMACs', 'mean ms', 'median', 'p90', 'p99', 'min', 'sd', '±%', 'n', 'A100 ms (paper)'];
+  const table = rows.map((r) => [
+    r.model, r.form, String(r.depth), fmt(r.paramsM), fmt(r.gmacs, 3),
+    ...(r.status === 'ok'
+      ? [fmt(r.meanMs), fmt(r.medianMs), fmt(r.p90Ms), fmt(r.p99Ms), fmt(r.minMs), fmt(r.sdMs), fmt(r.rmePct, 1), String(r.samples)]
+      : ['skipped', '', '', '', '', '', '', '']),
+    r.paper ? fmt(r.paper.latencyMs) : '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const out = [line(header), ...table.map(line)];
+  for (const c of comparisons) out.push(`${c.model}: train/deploy = ${c.trainOverDeploy.toFixed(3)} (${fmt(c.trainMeanMs)} / ${fmt(c.deployMeanMs)} ms)`);
+  for (const s of skipped) out.push(`skipped ${s.model} ${s.form}: ${s.reason}`);
+  out.push(`results: ${written.json}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}

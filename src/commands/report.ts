@@ -1,0 +1,34 @@
+/**
+ * `vanillabench report`: writes <out>/REPORT.md and <out>/charts/*.png from the stored results (zoo counts live,
+ * latency files, ablation runs), saying what is missing. A corrupt results file stops it before anything is written.
+ */
+import { buildReport } from '../report/report.js';
+import { parseCommandFlags, type CommandSpec } from '../util/args.js';
+import { log, printJson } from '../util/output.js';
+
+export const summary = 'write results/REPORT.md and charts from the stored results (what held, what did not, what is missing)';
+
+const SPEC = {
+  command: 'report',
+  summary:
+    'Reads <out>/latency/*.json and <out>/ablation/<experiment>/runs.jsonl, computes the zoo counts, and writes '
+    + '<out>/charts/*.png and <out>/REPORT.md: Table 4 reproduced beside the paper, the ablations with 95% CIs, and which '
+    + 'of the paper\'s claims held on this machine. Missing results are listed; a corrupt file is an error and nothing is written.',
+  flags: {
+    out: { type: 'string', default: 'results', description: 'results folder (read, and written: REPORT.md, charts/)', valueName: 'dir' },
+  },
+} as const satisfies CommandSpec;
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseCommandFlags(argv, SPEC);
+  if (!f) return;
+  const r = await buildReport({ resultsDir: f.out, log: (l) => log(l) });
+  if (f.json) {
+    printJson(r);
+    return;
+  }
+  const lines = [`report: ${r.report}`, ...r.charts.map((c) => `chart: ${c}`)];
+  for (const c of r.claims) lines.push(`${c.verdict.padEnd(12)}  ${c.claim}`);
+  for (const m of r.missing) lines.push(`missing: ${m}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
