@@ -42,13 +42,13 @@ export async function run(argv: string[]): Promise<void> {
   const backend = await selectBackend(f.backend, { log });
   const given = modelOptionsFromFlags(f, { width: 0.125 });
   const cases = f.models ? f.models.split(',').map((name) => ({ name: name.trim(), variant: {} })) : defaultCases();
-  const results: (ReparamCheck & { backend: string })[] = [];
+  const results: (ReparamCheck & { backend: string; tfjsVersion: string })[] = [];
   for (const c of cases) {
     const options = modelOptions(c.name, { ...c.variant, ...given });
     const variant = Object.entries(c.variant).map(([k, v]) => `${k}=${v}`).join(',');
     const r = checkReparam(c.name, options, variant, f.batch, f.seed);
     log(`${c.name}${variant ? ` [${variant}]` : ''}: maxRelErr ${r.maxRelErr.toExponential(2)} over ${r.outputsCompared} outputs`);
-    results.push({ ...r, backend: backend.name });
+    results.push({ ...r, backend: backend.name, tfjsVersion: backend.tfjsVersion });
   }
   if (f.json) printJson(results);
   else {
