@@ -1,3 +1,5 @@
+import { UserError } from '../../src/util/errors.js';
+import { expect } from 'vitest';
 /**
  * Test helpers: a tiny zip writer and a pickle builder, enough to make
  * synthetic torch.save-style checkpoints without Python.
@@ -245,4 +247,16 @@ export function buildTorchZip(
   for (const [k, v] of Object.entries(storages)) entries.push({ name: `${a}/data/${k}`, data: v, deflate: opts.deflate });
   entries.push({ name: `${a}/version`, data: Buffer.from('3\n') });
   return buildZip(entries, { zip64: opts.zip64 });
+}
+
+/** Runs fn and checks it throws a UserError whose message contains every fragment. */
+export function expectUserError(fn: () => unknown, ...fragments: string[]): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(UserError);
+  for (const f of fragments) expect((caught as UserError).message).toContain(f);
 }

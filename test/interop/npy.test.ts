@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeNpy, parseNpy, readNpy, writeNpy } from '../../src/interop/npy.js';
 import { UserError } from '../../src/util/errors.js';
-import { fixture, tempDir } from './helpers.js';
+import { fixture, tempDir, expectUserError } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -13,17 +13,6 @@ const writeTemp = (bytes: Uint8Array): string => {
   writeFileSync(file, bytes);
   return file;
 };
-
-function expectUserError(fn: () => unknown, ...fragments: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(UserError);
-  for (const f of fragments) expect((caught as UserError).message).toContain(f);
-}
 
 /** Hand-builds a .npy file with any header text and data. */
 function npyBytes(header: string, data: Uint8Array, version: 1 | 2 = 1): Buffer {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OpaqueObject, PickleDict, opaqueGlobal, unpickle, type PickleValue } from '../../src/interop/pickle.js';
 import { TORCH_GLOBALS } from '../../src/interop/pth.js';
 import { UserError } from '../../src/util/errors.js';
-import { PickleBuilder } from './helpers.js';
+import { PickleBuilder, expectUserError } from './helpers.js';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 
@@ -21,17 +21,6 @@ const OD_P4 =
   '80049536000000000000008c0b636f6c6c656374696f6e73948c0b4f72646572656444696374949394295294288c0178944b018c0179945d94284b024b0265752e';
 // l = [1]; pickle.dumps({'p': l, 'q': l}, protocol=2)
 const SHARED_P2 = '80027d71002858010000007071015d71024b016158010000007171036802752e';
-
-function expectUserError(fn: () => unknown, ...fragments: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(UserError);
-  for (const f of fragments) expect((caught as UserError).message).toContain(f);
-}
 
 function checkObj(v: PickleValue): void {
   expect(v).toBeInstanceOf(PickleDict);

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadTorchStateDict } from '../../src/interop/pth.js';
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from '../../src/interop/safetensors.js';
 import { UserError } from '../../src/util/errors.js';
-import { fixture, tempDir } from './helpers.js';
+import { fixture, tempDir, expectUserError } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -14,17 +14,6 @@ const writeTemp = (bytes: Uint8Array): string => {
   writeFileSync(file, bytes);
   return file;
 };
-
-function expectUserError(fn: () => unknown, ...fragments: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(UserError);
-  for (const f of fragments) expect((caught as UserError).message).toContain(f);
-}
 
 /** Hand-builds a safetensors file from a header object and a data section. */
 function stBytes(header: unknown, data: Uint8Array): Buffer {

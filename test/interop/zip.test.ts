@@ -3,21 +3,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ZipArchive, crc32 } from '../../src/interop/zip.js';
 import { UserError } from '../../src/util/errors.js';
-import { buildZip, fixture, tempDir } from './helpers.js';
+import { buildZip, fixture, tempDir, expectUserError } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-
-function expectUserError(fn: () => unknown, ...fragments: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(UserError);
-  for (const f of fragments) expect((caught as UserError).message).toContain(f);
-}
 
 describe('crc32', () => {
   it('matches the standard check value', () => {
