@@ -1,0 +1,200 @@
+/**
+ * The stored latency results: results/latency/<backend>-<machine-slug>.json (+ a .csv beside it).
+ *
+ * One file per backend and machine. A run merges its rows into the file: a row is identified by
+ * (model, form, input size, batch, width), and a newer measurement replaces an older one, so timing a few
+ * models does not erase the others. Every row names the run (runs[]: provenance) that produced it.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { writeFileAtomic } from '../interop/atomic.js';
+import { UserError } from '../util/errors.js';
+import { slug, type MachineInfo, type RunProvenance } from '../util/provenance.js';
+
+export const LATENCY_SCHEMA = 'vanillabench/latency@1';
+
+export type LatencyForm = 'deploy' | 'train';
+
+export interface PaperColumns {
+  paramsM: number;
+  gflops: number;
+  depth: number;
+  /** batch-1 latency on an NVIDIA A100 (PyTorch), ms */
+  latencyMs: number;
+  top1: number;
+}
+
+export interface LatencyRow {
+  model: string;
+  form: LatencyForm;
+  status: 'ok' | 'skipped';
+  /** why a row was skipped (status 'skipped') */
+  reason?: string;
+  inputSize: number;
+  batch: number;
+  width: number;
+  /** depth of this form (layers with weights on the longest path) */
+  depth: number;
+  /** parameters of this form, millions */
+  paramsM: number;
+  /** multiply-accumulates of this form at this input size, giga */
+  gmacs: number;
+  paper: PaperColumns | null;
+  /** statistics of the timed calls, ms (absent when skipped) */
+  meanMs?: number;
+  medianMs?: number;
+  p90Ms?: number;
+  p99Ms?: number;
+  minMs?: number;
+  maxMs?: number;
+  sdMs?: number;
+  /** relative margin of error of the mean at 95%, percent */
+  rmePct?: number;
+  samples?: number;
+  /** images per second at the mean latency */
+  throughput?: number;
+  warmupRuns?: number;
+  /** the first (probe) call, ms: includes one-time costs */
+  probeMs?: number;
+  /** train-form mean / deploy-form mean of the same model (on both rows, when both were timed in one run) */
+  trainOverDeploy?: number;
+  /** the timed samples, ms, sorted (file only) */
+  samplesMs?: number[];
+  /** index into LatencyFile.runs */
+  run: number;
+}
+
+export interface LatencyFile {
+  schema: typeof LATENCY_SCHEMA;
+  backend: string;
+  machine: MachineInfo;
+  /** provenance of each run whose rows are still in the file; the last is the latest */
+  runs: RunProvenance[];
+  rows: LatencyRow[];
+}
+
+/** A slug naming the machine in file names: CPU model and core count. */
+export function machineSlug(m: MachineInfo): string {
+  return slug(`${m.cpuModel}-${m.cores}c`);
+}
+
+export function latencyFileName(backend: string, m: MachineInfo): string {
+  return `${slug(backend)}-${machineSlug(m)}.json`;
+}
+
+const rowKey = (r: LatencyRow): string => `${r.model}|${r.form}|${r.inputSize}|${r.batch}|${r.width}`;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Reads and checks a latency file; a missing file gives null, a bad one a UserError naming it. */
+export function readLatencyFile(file: string): LatencyFile | null {
+  if (!existsSync(file)) return null;
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UserError(`corrupt latency results file ${file}: ${(err as Error).message}; fix or delete it (nothing was written)`);
+  }
+  const bad = (why: string): never => {
+    throw new UserError(`corrupt latency results file ${file}: ${why}; fix or delete it (nothing was written)`);
+  };
+  if (!isObject(data)) bad('not a JSON object');
+  const d = data as Record<string, unknown>;
+  if (d.schema !== LATENCY_SCHEMA) bad(`schema is ${JSON.stringify(d.schema)}, expected "${LATENCY_SCHEMA}"`);
+  if (typeof d.backend !== 'string') bad('no backend');
+  if (!isObject(d.machine)) bad('no machine');
+  if (!Array.isArray(d.runs)) bad('no runs array');
+  if (!Array.isArray(d.rows)) bad('no rows array');
+  (d.rows as unknown[]).forEach((r, i) => {
+    if (!isObject(r)) bad(`row ${i} is not an object`);
+    const row = r as Record<string, unknown>;
+    if (typeof row.model !== 'string' || (row.form !== 'deploy' && row.form !== 'train')) bad(`row ${i} lacks model/form`);
+    if (row.status !== 'ok' && row.status !== 'skipped') bad(`row ${i} has status ${JSON.stringify(row.status)}`);
+    for (const k of ['inputSize', 'batch', 'width', 'depth', 'paramsM', 'gmacs', 'run']) {
+      if (typeof row[k] !== 'number') bad(`row ${i} (${row.model}) lacks numeric ${k}`);
+    }
+    if (row.status === 'ok' && typeof row.meanMs !== 'number') bad(`row ${i} (${row.model}) is ok but has no meanMs`);
+  });
+  return data as LatencyFile;
+}
+
+/** Merges this run's rows into what the file held (newer replaces older per key); drops unreferenced runs. */
+export function mergeLatency(previous: LatencyFile | null, backend: string, machine: MachineInfo, run: RunProvenance, rows: Omit<LatencyRow, 'run'>[]): LatencyFile {
+  const runs = [...(previous?.runs ?? []), run];
+  const newIndex = runs.length - 1;
+  const byKey = new Map<string, LatencyRow>();
+  for (const r of previous?.rows ?? []) byKey.set(rowKey(r), r);
+  for (const r of rows) byKey.set(rowKey({ ...r, run: newIndex }), { ...r, run: newIndex });
+  // compact the run list to the runs still referenced
+  const used = [...new Set([...byKey.values()].map((r) => r.run))].sort((a, b) => a - b);
+  const remap = new Map(used.map((old, i) => [old, i]));
+  return {
+    schema: LATENCY_SCHEMA,
+    backend,
+    machine,
+    runs: used.map((i) => runs[i]),
+    rows: [...byKey.values()].map((r) => ({ ...r, run: remap.get(r.run)! })),
+  };
+}
+
+const CSV_COLUMNS: [string, (r: LatencyRow, f: LatencyFile) => unknown][] = [
+  ['model', (r) => r.model],
+  ['form', (r) => r.form],
+  ['status', (r) => r.status],
+  ['reason', (r) => r.reason ?? ''],
+  ['input', (r) => r.inputSize],
+  ['batch', (r) => r.batch],
+  ['width', (r) => r.width],
+  ['depth', (r) => r.depth],
+  ['params_m', (r) => r.paramsM],
+  ['gmacs', (r) => r.gmacs],
+  ['mean_ms', (r) => r.meanMs],
+  ['median_ms', (r) => r.medianMs],
+  ['p90_ms', (r) => r.p90Ms],
+  ['p99_ms', (r) => r.p99Ms],
+  ['min_ms', (r) => r.minMs],
+  ['max_ms', (r) => r.maxMs],
+  ['sd_ms', (r) => r.sdMs],
+  ['rme_pct', (r) => r.rmePct],
+  ['samples', (r) => r.samples],
+  ['images_per_s', (r) => r.throughput],
+  ['train_over_deploy', (r) => r.trainOverDeploy],
+  ['paper_a100_latency_ms', (r) => r.paper?.latencyMs],
+  ['paper_top1', (r) => r.paper?.top1],
+  ['paper_depth', (r) => r.paper?.depth],
+  ['paper_params_m', (r) => r.paper?.paramsM],
+  ['paper_gflops', (r) => r.paper?.gflops],
+  ['backend', (_r, f) => f.backend],
+  ['date', (r, f) => f.runs[r.run]?.date],
+  ['commit', (r, f) => f.runs[r.run]?.commit],
+];
+
+export function latencyCsv(f: LatencyFile): string {
+  return stringify(
+    f.rows.map((r) => CSV_COLUMNS.map(([, get]) => {
+      const v = get(r, f);
+      return v === undefined || v === null ? '' : v;
+    })),
+    { header: true, columns: CSV_COLUMNS.map(([name]) => name) },
+  );
+}
+
+/** The file's JSON text: the header pretty-printed, one line per row (rows carry long sample lists). */
+export function formatLatencyJson(f: LatencyFile): string {
+  const { rows, ...head } = f;
+  const headText = JSON.stringify(head, null, 2);
+  const rowsText = rows.map((r) => `    ${JSON.stringify(r)}`).join(',\n');
+  return `${headText.slice(0, -2)},\n  "rows": [\n${rowsText}\n  ]\n}\n`;
+}
+
+/** Writes the .json and the .csv atomically (each: temp file + rename); returns both paths. */
+export function writeLatencyFile(file: string, f: LatencyFile): { json: string; csv: string } {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const csv = file.replace(/\.json$/, '') + '.csv';
+  writeFileAtomic(file, [Buffer.from(formatLatencyJson(f))]);
+  writeFileAtomic(csv, [Buffer.from(latencyCsv(f))]);
+  return { json: file, csv };
+}

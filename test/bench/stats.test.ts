@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { computeStats, meanCI95, percentile, ranks, spearman, tCritical, welchDiffCI95 } from '../../src/bench/stats.js';
+
+describe('percentile (linear interpolation between closest ranks, numpy default)', () => {
+  it('matches hand-computed values', () => {
+    const x = [10, 1, 9, 2, 8, 3, 7, 4, 6, 5];
+    expect(percentile(x, 0)).toBe(1);
+    expect(percentile(x, 100)).toBe(10);
+    expect(percentile(x, 50)).toBeCloseTo(5.5, 12); // h = 4.5: 5 + 0.5 * (6 - 5)
+    expect(percentile(x, 90)).toBeCloseTo(9.1, 12); // h = 8.1: 9 + 0.1 * (10 - 9)
+    expect(percentile(x, 99)).toBeCloseTo(9.91, 12); // h = 8.91
+    expect(percentile(x, 25)).toBeCloseTo(3.25, 12); // h = 2.25: 3 + 0.25 * (4 - 3)
+    expect(percentile([7], 90)).toBe(7);
+    expect(() => percentile([], 50)).toThrow(RangeError);
+    expect(() => percentile([1], 101)).toThrow(RangeError);
+  });
+});
+
+describe('Student t critical value (two-sided 95%)', () => {
+  it('matches tables', () => {
+    // scipy.stats.t.ppf(0.975, df)
+    const table: [number, number][] = [
+      [1, 12.706204736174698],
+      [2, 4.302652729749464],
+      [5, 2.5705818356363146],
+      [9, 2.2621571628540993],
+      [30, 2.0422724563012373],
+      [100, 1.9839715185235495],
+      [1000, 1.9623390808264078],
+    ];
+    for (const [df, t] of table) expect(tCritical(df)).toBeCloseTo(t, 9);
+  });
+});
+
+describe('computeStats', () => {
+  it('1..10 by hand', () => {
+    const s = computeStats([10, 1, 9, 2, 8, 3, 7, 4, 6, 5]);
+    expect(s.n).toBe(10);
+    expect(s.mean).toBeCloseTo(5.5, 12);
+    expect(s.median).toBeCloseTo(5.5, 12);
+    expect(s.p90).toBeCloseTo(9.1, 12);
+    expect(s.p99).toBeCloseTo(9.91, 12);
+    expect(s.min).toBe(1);
+    expect(s.max).toBe(10);
+    // sum of squared deviations 82.5; variance 82.5 / 9
+    expect(s.sd).toBeCloseTo(Math.sqrt(82.5 / 9), 12); // 3.0276503540974917
+    expect(s.sem).toBeCloseTo(Math.sqrt(82.5 / 9) / Math.sqrt(10), 12); // 0.9574271077563381
+    expect(s.moe).toBeCloseTo(0.9574271077563381 * 2.2621571628540993, 9); // 2.16585...
+    expect(s.rme).toBeCloseTo((100 * 0.9574271077563381 * 2.2621571628540993) / 5.5, 7); // 39.3791%
+    expect(s.rme).toBeCloseTo(39.3791, 4);
+  });
+
+  it('three samples by hand', () => {
+    const s = computeStats([4, 1, 3]);
+    expect(s.mean).toBeCloseTo(8 / 3, 12);
+    expect(s.median).toBe(3);
+    expect(s.p90).toBeCloseTo(3.8, 12); // h = 1.8
+    expect(s.p99).toBeCloseTo(3.98, 12); // h = 1.98
+    expect(s.sd).toBeCloseTo(Math.sqrt(21 / 9), 12); // deviations -5/3, 1/3, 4/3: 42/9 over 2
+    expect(s.critical).toBeCloseTo(4.302652729749464, 9);
+    expect(s.rme).toBeCloseTo((100 * (Math.sqrt(21 / 9) / Math.sqrt(3)) * 4.302652729749464) / (8 / 3), 7); // 142.30%
+  });
+
+  it('single and constant samples', () => {
+    const one = computeStats([2.5]);
+    expect(one).toMatchObject({ n: 1, mean: 2.5, median: 2.5, p90: 2.5, p99: 2.5, sd: 0, sem: 0, moe: 0, rme: 0 });
+    const flat = computeStats([3, 3, 3, 3]);
+    expect(flat.sd).toBe(0);
+    expect(flat.rme).toBe(0);
+    expect(() => computeStats([])).toThrow(RangeError);
+    expect(() => computeStats([1, Number.NaN])).toThrow(RangeError);
+  });
+
+  it('meanCI95 is the mean and the t margin', () => {
+    const c = meanCI95([1, 2, 3]);
+    expect(c.mean).toBe(2);
+    expect(c.halfWidth).toBeCloseTo((1 / Math.sqrt(3)) * 4.302652729749464, 9);
+  });
+});
+
+describe('spearman', () => {
+  it('ranks with ties and correlations', () => {
+    expect(ranks([10, 20, 20, 5])).toEqual([2, 3.5, 3.5, 1]);
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
+    // d = rank differences [0, 1, -1, 0]: 1 - 6 * 2 / (4 * 15) = 0.8
+    expect(spearman([1, 2, 3, 4], [1, 3, 2, 4])).toBeCloseTo(0.8, 12);
+    expect(spearman([1], [2])).toBeNaN();
+    expect(spearman([1, 1], [2, 3])).toBeNaN();
+  });
+});
+
+describe('welchDiffCI95', () => {
+  it('by hand', () => {
+    // a: mean 2, var 1 (n 3); b: mean 5, var 1 (n 3): se = sqrt(2/3), df = (2/3)^2 / (2 * (1/3)^2 / 2) = 4
+    const r = welchDiffCI95([1, 2, 3], [4, 5, 6])!;
+    expect(r.diff).toBeCloseTo(-3, 12);
+    expect(r.df).toBeCloseTo(4, 9);
+    const hw = 2.7764451051977987 * Math.sqrt(2 / 3); // t(0.975, 4)
+    expect(r.low).toBeCloseTo(-3 - hw, 9);
+    expect(r.high).toBeCloseTo(-3 + hw, 9);
+    expect(welchDiffCI95([1], [2, 3])).toBeNull();
+  });
+});

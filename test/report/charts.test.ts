@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CHART_HEIGHT, CHART_WIDTH, deployVsTrainChart, depthVsLatencyChart, latencyVsTop1Chart, table2Chart, table3Chart,
+  trainingCurvesChart, writeChart,
+} from '../../src/report/charts.js';
+
+const meta = { title: 'Test chart', subtitle: 'test machine - backend cpu' };
+
+function expectPng(buf: Buffer): void {
+  expect(buf.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  expect(buf.subarray(12, 16).toString('ascii')).toBe('IHDR');
+  expect(buf.readUInt32BE(16)).toBe(CHART_WIDTH);
+  expect(buf.readUInt32BE(20)).toBe(CHART_HEIGHT);
+  expect(CHART_WIDTH).toBe(1000);
+  expect(CHART_HEIGHT).toBe(600);
+  expect(buf.length).toBeGreaterThan(15_000); // text, axes and marks, not a blank canvas
+}
+
+describe('chart builders give 1000x600 PNGs', () => {
+  it('latency vs top-1', async () => {
+    expectPng(await latencyVsTop1Chart([
+      { model: 'vanillanet-5', latencyMs: 40, top1: 72.49, vanilla: true },
+      { model: 'vanillanet-6', latencyMs: 60, top1: 76.36, vanilla: true },
+      { model: 'resnet-18', latencyMs: 30, top1: 70.6, vanilla: false },
+      { model: 'resnet-50', latencyMs: 80, top1: 79.8, vanilla: false },
+    ], meta));
+  });
+
+  it('depth vs latency', async () => {
+    expectPng(await depthVsLatencyChart([
+      { model: 'vanillanet-5', depth: 5, latencyMs: 40, series: 'VanillaNet' },
+      { model: 'vanillanet-6', depth: 6, latencyMs: 60, series: 'VanillaNet' },
+      { model: 'resnet-50', depth: 50, latencyMs: 80, series: 'baselines' },
+    ], meta));
+  });
+
+  it('deploy vs train', async () => {
+    expectPng(await deployVsTrainChart([
+      { model: 'vanillanet-5', deployMs: 40, trainMs: 60, deployMoeMs: 1, trainMoeMs: 3 },
+      { model: 'resnet-18', deployMs: 10, trainMs: 11, deployMoeMs: 0.2, trainMoeMs: null },
+    ], meta));
+  });
+
+  it('Table 2 and Table 3 with CI whiskers and paper markers', async () => {
+    expectPng(await table2Chart({
+      categories: ['VanillaNet-6', 'AlexNet', 'ResNet-50'],
+      series: [
+        { label: 'baseline', mean: [85, 84, 88], halfWidth: [0.5, 0.4, 0.3], paper: [59.58, 57.52, 76.13] },
+        { label: 'deep training', mean: [86, null, 88.2], halfWidth: [0.6, null, 0.2], paper: [60.53, 59.09, 76.16] },
+        { label: 'series act.', mean: [88, 86, 88.1], halfWidth: [0.2, 0.3, 0.4], paper: [75.23, 61.12, 76.3] },
+        { label: 'both', mean: [88.5, 86.5, 88.3], halfWidth: [0, 0.5, 0.1], paper: [76.36, 63.59, 76.27] },
+      ],
+    }, meta));
+    expectPng(await table3Chart({
+      categories: ['none', 'before-act', 'after-act'],
+      series: [{ label: 'VanillaNet-6', mean: [88, 87.5, null], halfWidth: [0.4, 0.5, null], paper: [76.36, 75.92, 75.72] }],
+    }, meta));
+  });
+
+  it('training curves', async () => {
+    expectPng(await trainingCurvesChart([
+      { label: 'a', points: [{ epoch: 1, valTop1: 70 }, { epoch: 2, valTop1: 80 }, { epoch: 3, valTop1: 84 }] },
+      { label: 'b', points: [{ epoch: 1, valTop1: 65 }, { epoch: 2, valTop1: 78 }, { epoch: 3, valTop1: 83 }] },
+    ], meta));
+  });
+
+  it('writeChart saves atomically', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vb-charts-'));
+    try {
+      const png = await trainingCurvesChart([{ label: 'a', points: [{ epoch: 1, valTop1: 50 }, { epoch: 2, valTop1: 60 }] }], meta);
+      const file = writeChart(join(dir, 'sub', 'c.png'), png);
+      expect(readFileSync(file)).toEqual(png);
+      expect(readdirSync(join(dir, 'sub'))).toEqual(['c.png']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

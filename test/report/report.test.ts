@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LATENCY_SCHEMA, formatLatencyJson, type LatencyFile, type LatencyRow } from '../../src/bench/latencyStore.js';
+import { buildReport } from '../../src/report/report.js';
+import { UserError } from '../../src/util/errors.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'vb-report-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const machine = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 8, platform: 'linux-x64', node: 'v20.0.0', hostname: 'test' };
+const run = {
+  command: 'vanillabench latency --input 224', commit: null, dirty: null, backend: 'wasm', tfjsVersion: '4.22.0',
+  kernels: 'ours' as const, machine, date: '2025-01-01T00:00:00.000Z', seed: 0,
+};
+
+function row(model: string, form: 'deploy' | 'train', depth: number, gmacs: number, meanMs: number, paper: LatencyRow['paper']): LatencyRow {
+  return {
+    model, form, status: 'ok', inputSize: 224, batch: 1, width: 1, depth, paramsM: 10, gmacs, paper,
+    meanMs, medianMs: meanMs, p90Ms: meanMs * 1.1, p99Ms: meanMs * 1.2, minMs: meanMs * 0.9, maxMs: meanMs * 1.3, sdMs: meanMs * 0.05,
+    rmePct: 1, samples: 20, throughput: 1000 / meanMs, warmupRuns: 3, probeMs: meanMs, run: 0,
+  };
+}
+
+function latencyFile(): LatencyFile {
+  const p = (latencyMs: number, top1: number, depth: number, gflops: number) => ({ paramsM: 10, gflops, depth, latencyMs, top1 });
+  return {
+    schema: LATENCY_SCHEMA,
+    backend: 'wasm',
+    machine,
+    runs: [run],
+    rows: [
+      row('vanillanet-5', 'deploy', 5, 5.2, 40, p(1.61, 72.49, 5, 5.2)),
+      row('vanillanet-5', 'train', 10, 8.9, 60, p(1.61, 72.49, 5, 5.2)),
+      row('vanillanet-6', 'deploy', 6, 6.0, 55, p(2.01, 76.36, 6, 6.0)),
+      row('resnet-18', 'deploy', 18, 1.8, 30, p(3.12, 70.6, 18, 1.8)),
+      row('resnet-34', 'deploy', 34, 3.7, 62, p(5.57, 75.5, 34, 3.7)),
+      { ...row('vanillanet-13-1.5x', 'deploy', 13, 26.5, 0, p(7.83, 82.53, 13, 26.5)), status: 'skipped', reason: 'one forward pass took 9000 ms > --max-single-ms 5000', meanMs: undefined },
+    ],
+  };
+}
+
+function ablationLines(): string {
+  const lines: string[] = [];
+  const acc: Record<string, number> = { 'false,false': 0.80, 'true,false': 0.81, 'false,true': 0.85, 'true,true': 0.86 };
+  for (const model of ['vanillanet-6', 'alexnet']) {
+    for (const [combo, base] of Object.entries(acc)) {
+      const [deepTraining, seriesAct] = combo.split(',').map((s) => s === 'true');
+      for (const seed of [1, 2, 3]) {
+        const final = base + seed * 0.002 - (model === 'alexnet' ? 0.03 : 0);
+        lines.push(JSON.stringify({
+          experiment: 'table2', cell: { model, deepTraining, seriesAct, shortcut: 'none' }, seed, status: 'ok', dataset: 'fashion-mnist',
+          epochs: [1, 2, 3].map((epoch) => ({ epoch, valTop1: final - (3 - epoch) * 0.05, trainLoss: 1 / epoch })),
+          valTop1: final, deployValTop1: final + 0.0001,
+        }));
+      }
+    }
+  }
+  lines.push(JSON.stringify({ experiment: 'table2', cell: { model: 'alexnet', deepTraining: true, seriesAct: true, shortcut: 'none' }, seed: 4, status: 'diverged', epochs: [] }));
+  return `${lines.join('\n')}\n`;
+}
+
+describe('report', () => {
+  it('on an empty folder lists what is missing and still writes REPORT.md', async () => {
+    const dir = tempDir();
+    const r = await buildReport({ resultsDir: dir });
+    const md = readFileSync(join(dir, 'REPORT.md'), 'utf8');
+    expect(r.missing.join('\n')).toMatch(/no latency results/);
+    expect(r.missing.join('\n')).toMatch(/no ablation results/);
+    expect(md).toMatch(/## What is here and what is missing/);
+    expect(md).toMatch(/no latency results/);
+    expect(md).toMatch(/## Table 4 reproduced/);
+    expect(md).toMatch(/\| vanillanet-5 \| 15\.5 \| 15\.5 \|/); // live zoo counts beside the paper's
+    expect(md).toMatch(/NOT TESTED/);
+    expect(r.charts).toEqual([]);
+    expect(r.claims.every((c) => c.verdict === 'not tested')).toBe(true);
+  });
+
+  it('a corrupt latency file is one clear UserError naming it, and nothing is overwritten', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'latency'), { recursive: true });
+    writeFileSync(join(dir, 'REPORT.md'), 'previous report\n');
+    const bad = join(dir, 'latency', 'wasm-x.json');
+    writeFileSync(bad, '{"schema": "vanillabench/latency@1", "rows": [');
+    const err = await buildReport({ resultsDir: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toContain(bad);
+    expect((err as Error).message).toMatch(/corrupt/);
+    expect(readFileSync(join(dir, 'REPORT.md'), 'utf8')).toBe('previous report\n');
+    expect(existsSync(join(dir, 'charts'))).toBe(false);
+  });
+
+  it('a corrupt runs.jsonl line is a UserError naming the file and line', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'ablation', 'table2'), { recursive: true });
+    const file = join(dir, 'ablation', 'table2', 'runs.jsonl');
+    writeFileSync(file, `${ablationLines()}{not json\n`);
+    const err = await buildReport({ resultsDir: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toContain(file);
+    expect((err as Error).message).toMatch(/line 26/);
+    expect(existsSync(join(dir, 'REPORT.md'))).toBe(false);
+  });
+
+  it('with a small latency file and fake ablation runs writes the report and the charts', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'latency'), { recursive: true });
+    writeFileSync(join(dir, 'latency', 'wasm-test-cpu-2c.json'), formatLatencyJson(latencyFile()));
+    mkdirSync(join(dir, 'ablation', 'table2'), { recursive: true });
+    writeFileSync(join(dir, 'ablation', 'table2', 'runs.jsonl'), ablationLines());
+    mkdirSync(join(dir, 'ablation', 'table3'), { recursive: true }); // started, nothing yet
+
+    const r = await buildReport({ resultsDir: dir, now: new Date('2025-01-02T00:00:00Z') });
+    const md = readFileSync(r.report, 'utf8');
+    expect(readdirSync(join(dir, 'charts')).sort()).toEqual([
+      'deploy-vs-train.png', 'depth-vs-latency.png', 'latency-vs-top1.png', 'table2-curves.png', 'table2-table2.png',
+    ]);
+    for (const c of r.charts) {
+      const png = readFileSync(c);
+      expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
+      expect(md).toContain(`(charts/${c.split('/').pop()})`);
+    }
+    // Table 4 with our measured latency beside the paper's
+    expect(md).toMatch(/\| vanillanet-5 \|.*\| 1\.61 \| 40\.00 ± 1\.0% \| 60\.00 ± 1\.0% \| 1\.500 \| 72\.49 \|/);
+    expect(md).toMatch(/\| vanillanet-13-1\.5x \|.*\| skipped \|/);
+    expect(r.missing.join('\n')).toMatch(/latency skipped for vanillanet-13-1\.5x \(deploy\): one forward pass took 9000 ms/);
+    expect(r.missing.join('\n')).toMatch(/'table3' has no runs.jsonl yet/);
+
+    const byId = new Map(r.claims.map((c) => [c.id, c]));
+    // ranks of latency 40, 55, 30, 62: 2, 3, 1, 4; of depth 5, 6, 18, 34: 1, 2, 3, 4 (sum d^2 = 6, rho = 1 - 36/60 = 0.4);
+    // of GMACs 5.2, 6, 1.8, 3.7: 3, 4, 1, 2 (sum d^2 = 6, rho = 0.4)
+    const dvf = byId.get('depth-vs-flops')!;
+    expect(dvf.detail).toMatch(/latency vs depth ρ = 0\.400/);
+    expect(dvf.detail).toMatch(/latency vs GMACs ρ = 0\.400/);
+    expect(dvf.verdict).toBe('inconclusive'); // equal: neither predicts better
+    // pairs: vanillanet-5 (72.49) vs resnet-18 (70.6): 40 vs 30 ms; vanillanet-6 (76.36) vs resnet-34 (75.5): 55 vs 62 ms
+    const vr = byId.get('vanilla-vs-resnet')!;
+    expect(vr.verdict).toBe('inconclusive');
+    expect(vr.detail).toMatch(/1 of 2 pairs/);
+    expect(byId.get('deploy-vs-train')!.verdict).toBe('held');
+    expect(byId.get('deploy-vs-train')!.detail).toMatch(/vanillanet-5 1\.500x/);
+    // ablation: series act. +5 pp with a tiny spread: held; train/deploy gap 0.01 pp: held
+    expect(byId.get('table2:vanillanet-6:series-act')!.verdict).toBe('held');
+    expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(/ours: \+5\.00 pp/);
+    expect(byId.get('table2:deploy-accuracy')!.verdict).toBe('held');
+    expect(md).toMatch(/top-1 values are stored as fractions/);
+    expect(md).toMatch(/\| 3 \| 0 \| 0 \| 85\.40 \|/); // vanillanet-6 series act.: mean of 85.2, 85.4, 85.6
+    expect(md).toMatch(/\| 3 \| 1 \| 0 \|/); // alexnet both: 3 ok, 1 diverged
+    expect(md).toMatch(/## Claims on this machine/);
+  });
+});
