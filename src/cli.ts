@@ -37,8 +37,12 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'zoo', summary: "params, MACs and depth of every model (deploy and training form) beside the paper's Table 4", load: () => import('./commands/zoo.js') },
   { name: 'verify-reparam', summary: 'check that every deploy model equals its training form (random weights and BN statistics, lambda = 1)', load: () => import('./commands/verify-reparam.js') },
   { name: 'export', summary: "save a model's deploy form (freshly initialised, merged) as a TF.js LayersModel directory", load: () => import('./commands/export.js') },
+  { name: 'import', summary: "import a PyTorch checkpoint (.pth or .safetensors) of the authors' VanillaNet as a TF.js LayersModel directory (deploy form)", load: () => import('./commands/import.js') },
+  { name: 'predict', summary: 'run a TF.js model directory on an image (top-5 classes) or an NCHW .npy batch (raw logits)', load: () => import('./commands/predict.js') },
   { name: 'train', summary: "train one model (toggles, dataset, seed), merge it, evaluate both forms, save the deploy weights", load: () => import('./commands/train.js') },
   { name: 'bench-train', summary: 'training throughput of VanillaNet-6 (width 1/16, 32x32, batch 64) on cpu/wasm/tensorflow, stock vs our kernels', load: () => import('./commands/bench-train.js') },
+  { name: 'latency', summary: "batch-1 inference latency of zoo models (deploy/train form) beside the paper's Table 4", load: () => import('./commands/latency.js') },
+  { name: 'report', summary: 'write results/REPORT.md and charts from the stored results (what held, what did not, what is missing)', load: () => import('./commands/report.js') },
 ];
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, bug: 70 } as const;
