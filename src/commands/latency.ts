@@ -97,6 +97,8 @@ export async function run(argv: string[]): Promise<void> {
   log(`latency: ${names.length} model(s) x ${forms.join('+')} at ${f.input}px, batch ${f.batch}, width ${f.width}; ${backendSummary(backend)}`);
 
   const rows: BaseRow[] = [];
+  const provenance = runProvenance(['latency', ...argv], backend, f.seed);
+  let written: ReturnType<typeof writeLatencyFile> | null = null;
   /** fastest observed ms per GMAC (per image), to predict a model's single forward time before building it */
   let msPerGmac: { rate: number; from: string } | null = null;
   const started = performance.now();
@@ -117,6 +119,13 @@ export async function run(argv: string[]): Promise<void> {
       };
       if (f.maxGmacs !== undefined && row.gmacs > f.maxGmacs) {
         skip(`${row.gmacs} GMACs > --max-gmacs ${f.maxGmacs}`);
+        continue;
+      }
+      // the training form is the deploy form plus layers: when the deploy form was too slow, so is this one; not
+      // building it also spares the wasm heap (4 GiB at most) a model that could exhaust it
+      const slowDeploy = modelRows.find((r) => r.form === 'deploy' && r.status === 'skipped');
+      if (form === 'train' && slowDeploy) {
+        skip(`its deploy form was already too slow (${slowDeploy.reason})`);
         continue;
       }
       if (msPerGmac) {
@@ -180,12 +189,11 @@ export async function run(argv: string[]): Promise<void> {
     rows.push(...modelRows);
     const leaked = tf.memory().numTensors;
     if (leaked > 0) log(`latency: note: ${leaked} tensors alive after ${name}`);
+    // stored after every model, so a killed or crashed run keeps what it measured
+    written = writeLatencyFile(file, mergeLatency(previous, backend.name, machine, provenance, rows));
   }
-
-  const provenance = runProvenance(['latency', ...argv], backend, f.seed);
-  const merged = mergeLatency(previous, backend.name, machine, provenance, rows);
-  const written = writeLatencyFile(file, merged);
-  log(`latency: wrote ${written.json} and ${written.csv}`);
+  const stored = written ?? writeLatencyFile(file, mergeLatency(previous, backend.name, machine, provenance, rows));
+  log(`latency: wrote ${stored.json} and ${stored.csv}`);
 
   const comparisons = names.flatMap((n) => {
     const d = rows.find((r) => r.model === n && r.form === 'deploy' && r.status === 'ok');
@@ -195,8 +203,8 @@ export async function run(argv: string[]): Promise<void> {
   const skipped = rows.filter((r) => r.status === 'skipped').map((r) => ({ model: r.model, form: r.form, reason: r.reason }));
   if (f.json) {
     printJson({
-      file: written.json,
-      csv: written.csv,
+      file: stored.json,
+      csv: stored.csv,
       backend,
       provenance,
       rows: rows.map(({ samplesMs: _s, ...r }) => r),
@@ -218,6 +226,6 @@ export async function run(argv: string[]): Promise<void> {
   const out = [line(header), ...table.map(line)];
   for (const c of comparisons) out.push(`${c.model}: train/deploy = ${c.trainOverDeploy.toFixed(3)} (${fmt(c.trainMeanMs)} / ${fmt(c.deployMeanMs)} ms)`);
   for (const s of skipped) out.push(`skipped ${s.model} ${s.form}: ${s.reason}`);
-  out.push(`results: ${written.json}`);
+  out.push(`results: ${stored.json}`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
