@@ -41,6 +41,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'predict', summary: 'run a TF.js model directory on an image (top-5 classes) or an NCHW .npy batch (raw logits)', load: () => import('./commands/predict.js') },
   { name: 'train', summary: "train one model (toggles, dataset, seed), merge it, evaluate both forms, save the deploy weights", load: () => import('./commands/train.js') },
   { name: 'bench-train', summary: 'training throughput of VanillaNet-6 (width 1/16, 32x32, batch 64) on cpu/wasm/tensorflow, stock vs our kernels', load: () => import('./commands/bench-train.js') },
+  { name: 'ablate', summary: 'run an ablation matrix (experiments/*.ts: models x toggles x seeds) on worker processes; resumable; summary with CIs beside the paper', load: () => import('./commands/ablate.js') },
   { name: 'latency', summary: "batch-1 inference latency of zoo models (deploy/train form) beside the paper's Table 4", load: () => import('./commands/latency.js') },
   { name: 'report', summary: 'write results/REPORT.md and charts from the stored results (what held, what did not, what is missing)', load: () => import('./commands/report.js') },
 ];

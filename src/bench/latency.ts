@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Bench, type BenchOptions } from 'tinybench';
 import type { Model } from '../nn/model.js';
-import { computeStats, type SampleStats } from './stats.js';
+import { computeStats, type SampleStats } from '../util/stats.js';
 
 export interface LatencyOptions {
   /** images per call */

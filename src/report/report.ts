@@ -11,7 +11,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { computeStats, meanCI95, spearman, welchDiffCI95 } from '../bench/stats.js';
+import { computeStats, meanCI, spearman, welchCI } from '../util/stats.js';
 import { readLatencyFile, type LatencyFile, type LatencyRow } from '../bench/latencyStore.js';
 import { writeFileAtomic } from '../interop/atomic.js';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
@@ -87,14 +87,19 @@ function parseRecord(raw: unknown, file: string, line: number, expName: string, 
     notes.add('records without a cell object were skipped');
     return null;
   }
+  // the ablate runner's cells (src/run/matrix.ts) hold the resolved toggles and the factors of the matrix
+  const cell: Record<string, unknown> = isObject(raw.cell.toggles)
+    ? { model: raw.cell.model, deepTraining: raw.cell.toggles.deepTraining, seriesAct: raw.cell.toggles.seriesAct, shortcut: raw.cell.toggles.shortcut, ...(isObject(raw.cell.factors) ? raw.cell.factors : {}) }
+    : raw.cell;
   const status = str(raw.status);
   if (!status) {
     notes.add('records without a status were skipped');
     return null;
   }
   const epochs: { epoch: number; valTop1: number }[] = [];
-  if (Array.isArray(raw.epochs)) {
-    raw.epochs.forEach((e, i) => {
+  const perEpoch = Array.isArray(raw.epochs) ? raw.epochs : raw.metrics;
+  if (Array.isArray(perEpoch)) {
+    perEpoch.forEach((e, i) => {
       if (!isObject(e)) return;
       const v = num(e.valTop1);
       if (v !== null) epochs.push({ epoch: num(e.epoch) ?? i + 1, valTop1: v });
@@ -107,16 +112,17 @@ function parseRecord(raw: unknown, file: string, line: number, expName: string, 
   }
   if (valTop1 === null && status === 'ok') notes.add('some ok records have no top-1 at all (left out of the means)');
   const prov = isObject(raw.provenance) ? raw.provenance : null;
-  const machine = prov && isObject(prov.machine) ? str(prov.machine.cpuModel) : null;
+  const machineOf = prov && isObject(prov.machine) ? prov.machine : isObject(raw.machine) ? raw.machine : null;
+  const machine = machineOf ? str(machineOf.cpuModel) : null;
   return {
     experiment: str(raw.experiment) ?? expName,
-    cell: raw.cell,
+    cell,
     seed: num(raw.seed),
     status,
     epochs,
     valTop1,
     deployValTop1: num(raw.deployValTop1),
-    dataset: str(raw.dataset) ?? str(raw.cell.dataset),
+    dataset: str(raw.dataset) ?? str(cell.dataset),
     machine,
     backend: prov ? str(prov.backend) : str(raw.backend),
   };
@@ -387,7 +393,7 @@ export function summarizeCells(exp: AblationExperiment): CellSummary[] {
     const cell = rs[0].cell;
     const ok = rs.filter((r) => r.status === 'ok');
     const top1 = ok.map((r) => r.valTop1).filter((v): v is number => v !== null).map((v) => v * exp.scale);
-    const ci = top1.length > 0 ? meanCI95(top1) : null;
+    const ci = top1.length > 0 ? meanCI(top1) : null;
     const gaps = ok.filter((r) => r.valTop1 !== null && r.deployValTop1 !== null).map((r) => Math.abs(r.valTop1! - r.deployValTop1!) * exp.scale);
     const fields = varying.length > 0 ? [...varying.filter((k) => k === 'model'), ...varying.filter((k) => k !== 'model')] : ['model'];
     const label = fields.map((k) => (CELL_LABELS[k] ? CELL_LABELS[k](cell[k]) : String(cell[k]))).join(', ');
@@ -400,7 +406,7 @@ export function summarizeCells(exp: AblationExperiment): CellSummary[] {
       failed: rs.filter((r) => r.status !== 'ok' && r.status !== 'diverged').length,
       top1,
       mean: ci ? ci.mean : null,
-      halfWidth: ci ? ci.halfWidth : null,
+      halfWidth: ci && Number.isFinite(ci.half) ? ci.half : null,
       deployGap: gaps.length > 0 ? Math.max(...gaps) : null,
       paper: paperValue(kind, cell),
     };
@@ -424,7 +430,8 @@ function compareCells(id: string, claim: string, a: CellSummary | undefined, b: 
   const paperText = paperDiff === null ? '' : `paper (ImageNet): ${signed(paperDiff)} pp (${a.paper} -> ${b.paper}); `;
   if (a.top1.length === 0 || b.top1.length === 0) return { id, claim, verdict: 'not tested', detail: `${paperText}no successful runs in one of the cells` };
   const meanDiff = computeStats(b.top1).mean - computeStats(a.top1).mean;
-  const w = welchDiffCI95(b.top1, a.top1);
+  const diff = welchCI(b.top1, a.top1);
+  const w = Number.isFinite(diff.half) ? diff : null;
   const ours = `ours: ${signed(meanDiff)} pp (${f2(a.mean)} -> ${f2(b.mean)}, n = ${a.top1.length} / ${b.top1.length}`
     + `${w ? `, 95% CI of the difference [${signed(w.low)}, ${signed(w.high)}]` : ', too few seeds for a CI'})`;
   let verdict: Verdict;

@@ -1,5 +1,6 @@
 /**
- * Descriptive and inferential statistics over a list of sample times (ms). Pure functions, no I/O.
+ * Descriptive and inferential statistics, shared by latency (sample times, ms) and the ablation summary (top-1 over
+ * seeds). Pure functions, no I/O, exact Student-t quantiles.
  *
  * Definitions (n = number of samples, x(0) <= ... <= x(n-1) the sorted samples):
  * - percentile p (0..100): linear interpolation between the closest ranks, numpy's default
@@ -208,26 +209,66 @@ export function pearson(x: readonly number[], y: readonly number[]): number {
   return sxx === 0 || syy === 0 ? Number.NaN : sxy / Math.sqrt(sxx * syy);
 }
 
-/** Mean and 95% t confidence interval half-width of a small list (e.g. top-1 over seeds); half-width 0 for n = 1. */
-export function meanCI95(values: readonly number[]): { mean: number; halfWidth: number; n: number } {
-  const s = computeStats(values);
-  return { mean: s.mean, halfWidth: s.moe, n: s.n };
+/** Arithmetic mean; NaN for no values. */
+export function mean(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  let s = 0;
+  for (const x of xs) s += x;
+  return s / xs.length;
+}
+
+/** Sample standard deviation (n - 1); NaN below two values. */
+export function sampleSd(xs: readonly number[]): number {
+  if (xs.length < 2) return Number.NaN;
+  const m = mean(xs);
+  let s = 0;
+  for (const x of xs) s += (x - m) ** 2;
+  return Math.sqrt(s / (xs.length - 1));
+}
+
+export interface MeanCI {
+  n: number;
+  mean: number;
+  /** NaN below two values */
+  sd: number;
+  /** half-width of the 95% CI (t, n - 1 df); NaN below two values */
+  half: number;
+  low: number;
+  high: number;
+}
+
+/** Mean of a small list (e.g. top-1 over seeds) with its Student-t confidence interval (level 0.95 by default). */
+export function meanCI(xs: readonly number[], level = 0.95): MeanCI {
+  const n = xs.length;
+  const m = mean(xs);
+  const sd = sampleSd(xs);
+  const half = n >= 2 ? (sd === 0 ? 0 : tCritical(n - 1, 1 - level) * (sd / Math.sqrt(n))) : Number.NaN;
+  return { n, mean: m, sd, half, low: m - half, high: m + half };
+}
+
+export interface DiffCI {
+  /** mean(a) - mean(b) */
+  diff: number;
+  /** half-width; NaN unless both sides have two values or more */
+  half: number;
+  low: number;
+  high: number;
+  /** Welch-Satterthwaite degrees of freedom (NaN when both variances are 0 or a side has under two values) */
+  df: number;
 }
 
 /**
- * Difference of two means (a - b) with its 95% confidence interval by Welch's t (unequal variances,
- * Welch-Satterthwaite degrees of freedom). Null when either side has fewer than 2 values or both are constant.
+ * Difference of two means (a - b) with its confidence interval by Welch's t (unequal variances,
+ * Welch-Satterthwaite degrees of freedom).
  */
-export function welchDiffCI95(a: readonly number[], b: readonly number[]): { diff: number; low: number; high: number; df: number } | null {
-  if (a.length < 2 || b.length < 2) return null;
-  const sa = computeStats(a);
-  const sb = computeStats(b);
-  const va = (sa.sd * sa.sd) / sa.n;
-  const vb = (sb.sd * sb.sd) / sb.n;
-  const diff = sa.mean - sb.mean;
-  const se = Math.sqrt(va + vb);
-  if (se === 0) return { diff, low: diff, high: diff, df: Number.POSITIVE_INFINITY };
-  const df = (va + vb) ** 2 / ((va * va) / (sa.n - 1) + (vb * vb) / (sb.n - 1));
-  const t = tCritical(df);
-  return { diff, low: diff - t * se, high: diff + t * se, df };
+export function welchCI(a: readonly number[], b: readonly number[], level = 0.95): DiffCI {
+  const diff = mean(a) - mean(b);
+  if (a.length < 2 || b.length < 2) return { diff, half: Number.NaN, low: Number.NaN, high: Number.NaN, df: Number.NaN };
+  const va = sampleSd(a) ** 2 / a.length;
+  const vb = sampleSd(b) ** 2 / b.length;
+  const se2 = va + vb;
+  if (se2 === 0) return { diff, half: 0, low: diff, high: diff, df: Number.NaN };
+  const df = se2 ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
+  const half = tCritical(df, 1 - level) * Math.sqrt(se2);
+  return { diff, half, low: diff - half, high: diff + half, df };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeStats, meanCI95, percentile, ranks, spearman, tCritical, welchDiffCI95 } from '../../src/bench/stats.js';
+import { computeStats, meanCI, percentile, ranks, spearman, tCritical, welchCI } from '../../src/util/stats.js';
 
 describe('percentile (linear interpolation between closest ranks, numpy default)', () => {
   it('matches hand-computed values', () => {
@@ -71,11 +71,6 @@ describe('computeStats', () => {
     expect(() => computeStats([1, Number.NaN])).toThrow(RangeError);
   });
 
-  it('meanCI95 is the mean and the t margin', () => {
-    const c = meanCI95([1, 2, 3]);
-    expect(c.mean).toBe(2);
-    expect(c.halfWidth).toBeCloseTo((1 / Math.sqrt(3)) * 4.302652729749464, 9);
-  });
 });
 
 describe('spearman', () => {
@@ -90,15 +85,47 @@ describe('spearman', () => {
   });
 });
 
-describe('welchDiffCI95', () => {
-  it('by hand', () => {
-    // a: mean 2, var 1 (n 3); b: mean 5, var 1 (n 3): se = sqrt(2/3), df = (2/3)^2 / (2 * (1/3)^2 / 2) = 4
-    const r = welchDiffCI95([1, 2, 3], [4, 5, 6])!;
+describe('confidence intervals (ablation summary)', () => {
+  it('t quantiles match the tables', () => {
+    expect(tCritical(1)).toBeCloseTo(12.7062, 3);
+    expect(tCritical(2)).toBeCloseTo(4.302653, 5);
+    expect(tCritical(4)).toBeCloseTo(2.776445, 5);
+    expect(tCritical(30)).toBeCloseTo(2.042272, 5);
+    expect(tCritical(1e6)).toBeCloseTo(1.959966, 4);
+    expect(tCritical(2.5)).toBeGreaterThan(tCritical(3));
+    expect(tCritical(2.5)).toBeLessThan(tCritical(2));
+  });
+
+  it('mean, sd and the t CI of a mean', () => {
+    const c = meanCI([70, 72, 74]);
+    expect(c.mean).toBe(72);
+    expect(c.sd).toBe(2);
+    expect(c.half).toBeCloseTo((4.302653 * 2) / Math.sqrt(3), 4);
+    expect(c.low).toBeCloseTo(72 - c.half, 10);
+    const one = meanCI([70]);
+    expect(one.mean).toBe(70);
+    expect(Number.isNaN(one.sd) && Number.isNaN(one.half)).toBe(true);
+  });
+
+  it("Welch's CI of a difference (unequal variances, Welch-Satterthwaite df)", () => {
+    const d = welchCI([80, 82, 84], [70, 72, 74]);
+    expect(d.diff).toBe(10);
+    expect(d.df).toBeCloseTo(4, 10);
+    expect(d.half).toBeCloseTo(2.776445 * Math.sqrt(8 / 3), 4);
+    // unequal variances and sizes: df from the formula
+    const a = [1, 2, 3, 4];
+    const b = [10, 20];
+    const va = 5 / 3 / 4;
+    const vb = 50 / 2;
+    const df = (va + vb) ** 2 / (va ** 2 / 3 + vb ** 2 / 1);
+    const w = welchCI(a, b);
+    expect(w.df).toBeCloseTo(df, 10);
+    expect(w.half).toBeCloseTo(tCritical(df) * Math.sqrt(va + vb), 8);
+    expect(Number.isNaN(welchCI([1], [2, 3]).half)).toBe(true);
+    // by hand: a mean 2, var 1 (n 3); b mean 5, var 1 (n 3): se = sqrt(2/3), df 4
+    const r = welchCI([1, 2, 3], [4, 5, 6]);
     expect(r.diff).toBeCloseTo(-3, 12);
-    expect(r.df).toBeCloseTo(4, 9);
-    const hw = 2.7764451051977987 * Math.sqrt(2 / 3); // t(0.975, 4)
-    expect(r.low).toBeCloseTo(-3 - hw, 9);
-    expect(r.high).toBeCloseTo(-3 + hw, 9);
-    expect(welchDiffCI95([1], [2, 3])).toBeNull();
+    expect(r.low).toBeCloseTo(-3 - 2.7764451051977987 * Math.sqrt(2 / 3), 9);
   });
 });
+

@@ -1,0 +1,223 @@
+/**
+ * `vanillabench ablate <experiment.ts>`: runs an experiment's matrix (models x factors x seeds) on a pool of
+ * worker processes, one record per run in <out>/runs.jsonl, then summary.csv and summary.md (means, 95% CIs,
+ * effects against the baseline with Welch CIs, the paper's figures beside them).
+ */
+import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
+import { applyPreset, loadExperiment } from '../run/experiment.js';
+import { describeFactors, expandExperiment, type RunDescription } from '../run/matrix.js';
+import { LocalPool, defaultWorkers } from '../run/pool.js';
+import type { ExecutorEvent } from '../run/executor.js';
+import { RunStore, RUNS_FILE, type RunRecord } from '../run/store.js';
+import { writeSummary } from '../run/summary.js';
+import { parseCommandFlags, type CommandSpec } from '../util/args.js';
+import { UserError } from '../util/errors.js';
+import { formatDuration, log, printJson } from '../util/output.js';
+import { gitCommit, machineInfo } from '../util/provenance.js';
+
+export const summary = 'run an ablation matrix (experiments/*.ts: models x toggles x seeds) on worker processes; resumable; summary with CIs beside the paper';
+
+const SPEC = {
+  command: 'ablate',
+  summary,
+  positionals: '<experiment.ts>',
+  minPositionals: 1,
+  maxPositionals: 1,
+  flags: {
+    preset: { type: 'string', default: 'quick', description: "the experiment's preset: quick (minutes) or full (hours)", valueName: 'name' },
+    workers: { type: 'number', integer: true, min: 1, max: 256, description: `worker processes (default: one per core, here ${defaultWorkers()})` },
+    resume: { type: 'boolean', default: false, description: 'continue the matrix in --out: skip runs already ok, rerun diverged/failed/missing ones' },
+    out: { type: 'string', description: 'output folder (default results/ablation/<experiment>)', valueName: 'dir' },
+    backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend (every worker uses the same)' },
+    runFiles: { type: 'boolean', default: true, description: 'a folder per run under <out>/runs/ (metrics.jsonl, summary.json, deploy weights; ~1-2 MB each)' },
+  },
+} as const satisfies CommandSpec;
+
+export interface AblateResult {
+  experiment: string;
+  preset: string;
+  out: string;
+  dataset: { name: string; trainSize?: number; valSize?: number; testSize?: number; inputSize: number; used: string[] };
+  runs: { ok: number; diverged: number; failed: number; skipped: number };
+  wallSeconds: number;
+}
+
+function runName(run: RunDescription): string {
+  return `${run.cell.label} ${describeFactors(run.cell.factors)} seed ${run.seed}`;
+}
+
+/** One status line per worker and an overall line with ETA, on stderr (redrawn on a TTY, every 10 s otherwise). */
+class MatrixProgress {
+  private readonly lines: string[];
+  private readonly fraction: number[];
+  private readonly start = performance.now();
+  private drawn = 0;
+  private lastDraw = -Infinity;
+  private done = 0;
+  private readonly counts = { ok: 0, diverged: 0, failed: 0 };
+
+  constructor(private readonly total: number, workers: number, private readonly tty: boolean, private readonly stream: NodeJS.WriteStream = process.stderr) {
+    this.lines = Array.from({ length: workers }, () => 'starting');
+    this.fraction = Array.from({ length: workers }, () => 0);
+    if (!tty) this.lastDraw = this.start;
+  }
+
+  event(e: ExecutorEvent): void {
+    switch (e.kind) {
+      case 'worker':
+        if (e.state === 'died') this.print(`worker ${e.worker + 1}: ${e.message ?? 'died'}; starting a new one`);
+        this.lines[e.worker] = e.state === 'ready' ? 'ready' : e.state === 'stopped' ? 'done' : 'starting';
+        this.fraction[e.worker] = 0;
+        break;
+      case 'start':
+        this.lines[e.worker] = `${runName(e.run)} | loading data`;
+        this.fraction[e.worker] = 0;
+        break;
+      case 'step': {
+        const name = this.lines[e.worker].split(' | ')[0];
+        this.lines[e.worker] = `${name} | epoch ${e.epoch}/${e.epochs} step ${e.step}/${e.stepsPerEpoch} loss ${e.loss.toFixed(3)} | ${e.imagesPerSec.toFixed(0)} img/s`;
+        this.fraction[e.worker] = e.epochs > 0 ? Math.min(1, (e.epoch - 1 + e.step / e.stepsPerEpoch) / e.epochs) : 0;
+        break;
+      }
+      case 'epoch':
+        break;
+      case 'record': {
+        const r = e.record;
+        this.done++;
+        this.counts[r.status]++;
+        this.fraction[e.worker] = 0;
+        this.lines[e.worker] = 'idle';
+        const top1 = r.valTop1 !== null ? `top-1 ${r.valTop1.toFixed(2)}` : (r.message ?? '').slice(0, 160);
+        this.print(`[${this.done}/${this.total}] ${r.status} ${r.cell.label} ${describeFactors(r.cell.factors)} seed ${r.seed}: ${top1} (${formatDuration(r.wallSeconds)})`);
+        return;
+      }
+    }
+    this.draw(false);
+  }
+
+  private overall(final = false): string {
+    const elapsed = (performance.now() - this.start) / 1000;
+    const progress = Math.min(this.total, this.done + this.fraction.reduce((a, b) => a + b, 0));
+    const frac = this.total ? progress / this.total : 1;
+    const width = 20;
+    const bar = this.tty ? ` [${'#'.repeat(Math.round(frac * width))}${'.'.repeat(width - Math.round(frac * width))}]` : '';
+    const eta = final ? `in ${formatDuration(elapsed)}` : progress > 0 && frac < 1 ? `${formatDuration(elapsed)} elapsed, ETA ${formatDuration((elapsed * (this.total - progress)) / progress)}` : `${formatDuration(elapsed)} elapsed`;
+    const c = this.counts;
+    return `overall${bar} ${this.done}/${this.total} runs ${(frac * 100).toFixed(0)}% | ok ${c.ok}, diverged ${c.diverged}, failed ${c.failed} | ${eta}`;
+  }
+
+  private block(): string[] {
+    return [...this.lines.map((l, i) => `worker ${i + 1}: ${l}`), this.overall()];
+  }
+
+  private clear(): void {
+    if (!this.tty || this.drawn === 0) return;
+    this.stream.write(`\x1b[${this.drawn}A\r\x1b[J`);
+    this.drawn = 0;
+  }
+
+  private draw(force: boolean): void {
+    const t = performance.now();
+    if (!force && t - this.lastDraw < (this.tty ? 100 : 10_000)) return;
+    this.lastDraw = t;
+    const cols = this.stream.columns > 20 ? this.stream.columns : Infinity; // a pty may report 0
+    const lines = this.block().map((l) => (this.tty && l.length >= cols ? l.slice(0, cols - 1) : l));
+    if (this.tty) {
+      this.clear();
+      this.stream.write(`${lines.join('\n')}\n`);
+      this.drawn = lines.length;
+    } else {
+      this.stream.write(`${lines.join('\n')}\n`);
+    }
+  }
+
+  /** A log line above the status block. */
+  print(line: string): void {
+    this.clear();
+    this.stream.write(`${line}\n`);
+    if (this.tty) this.draw(true);
+  }
+
+  finish(): void {
+    this.clear();
+    this.stream.write(`${this.overall(true)}\n`);
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseCommandFlags(argv, SPEC);
+  if (!f) return;
+  const file = f.positionals[0];
+  const experiment = await loadExperiment(file);
+  const resolved = applyPreset(experiment, f.preset);
+  const matrix = expandExperiment(resolved);
+  const out = f.out ?? path.join('results', 'ablation', experiment.name);
+  const warn = (line: string) => log(`warning: ${line}`);
+  const store = RunStore.open(out, { resume: f.resume, experiment: experiment.name, preset: f.preset, warn });
+  const t0 = performance.now();
+  let pool: LocalPool | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    pool?.kill();
+    store.close();
+    log(`\n${signal}: stopped; finished runs are in ${store.file}; continue with --resume`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const existing = store.read(warn).latest;
+    const inMatrix = new Set(matrix.runs.map((r) => r.runId));
+    const foreign = [...existing.keys()].filter((id) => !inMatrix.has(id)).length;
+    if (foreign) warn(`${foreign} run${foreign > 1 ? 's' : ''} in ${store.file} ${foreign > 1 ? 'are' : 'is'} not in this matrix (was the experiment changed?); the summary still counts them: use --out DIR for a clean one`);
+    const todo = matrix.runs.filter((r) => existing.get(r.runId)?.status !== 'ok');
+    const skipped = matrix.runs.length - todo.length;
+    writeAtomic(path.join(out, 'experiment.json'), `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`);
+
+    const backend = await selectBackend(f.backend, { log: () => {} });
+    log(backendSummary(backend));
+    const workers = Math.max(1, Math.min(f.workers ?? defaultWorkers(), todo.length || 1));
+    log(`ablate ${experiment.name} (preset ${f.preset}): ${matrix.cells.length} cells x ${resolved.seeds.length} seeds = ${matrix.runs.length} runs`
+      + `${skipped ? `, ${skipped} already ok (skipped)` : ''}; dataset ${matrix.datasetName}; ${todo.length ? `${workers} worker${workers > 1 ? 's' : ''}` : 'nothing to run'}; writing ${out}`);
+
+    const counts = { ok: 0, diverged: 0, failed: 0 };
+    if (todo.length) {
+      const progress = new MatrixProgress(todo.length, workers, Boolean(process.stderr.isTTY));
+      const context = { backend: backend.name, tfjsVersion: backend.tfjsVersion, commit: gitCommit(), machine: machineInfo() };
+      pool = new LocalPool({ workers, backend: backend.name, runsDir: f.runFiles ? path.join(out, 'runs') : null, context });
+      await pool.run(todo, (r: RunRecord) => {
+        store.append(r);
+        counts[r.status]++;
+        writeSummary(out, warn);
+      }, (e) => progress.event(e));
+      progress.finish();
+    }
+    const s = writeSummary(out, warn);
+    const result: AblateResult = {
+      experiment: experiment.name, preset: f.preset, out,
+      dataset: { ...resolved.dataset, name: matrix.datasetName, used: s.datasets },
+      runs: { ...counts, skipped },
+      wallSeconds: (performance.now() - t0) / 1000,
+    };
+    if (f.json) printJson(result);
+    else {
+      console.log(`${experiment.name} (${f.preset}): ${counts.ok} ok, ${counts.diverged} diverged, ${counts.failed} failed, ${skipped} skipped in ${formatDuration(result.wallSeconds)}`);
+      console.log(`records ${path.join(out, RUNS_FILE)}; summary ${path.join(out, 'summary.md')} and summary.csv`);
+    }
+    if (counts.failed > 0) {
+      throw new UserError(`${counts.failed} run${counts.failed > 1 ? 's' : ''} failed (their errors are in ${store.file}); rerun them with --resume${f.out ? ` --out ${f.out}` : ''}`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    store.close();
+  }
+}
+
+function writeAtomic(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}

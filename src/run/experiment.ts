@@ -1,0 +1,379 @@
+/**
+ * Ablation experiments: a typed definition (models x factors x seeds on one dataset, with quick and full presets),
+ * validated completely before anything runs, and loaded from TypeScript files (experiments/*.ts).
+ *
+ *   export default defineExperiment({
+ *     name: 'table2', description: '...',
+ *     dataset: { name: 'default', trainSize: 3000, valSize: 1000, inputSize: 32 },
+ *     models: [{ model: 'vanillanet-6', width: 1 / 16 }, { model: 'alexnet', width: 1 / 8, stem: 'small' }],
+ *     factors: { deepTraining: [false, true], seriesAct: [false, true] },
+ *     seeds: [0, 1, 2],
+ *     train: { epochs: 10, batchSize: 64 },
+ *     presets: { quick: { seeds: [0], train: { epochs: 3 } }, full: {} },
+ *   });
+ *
+ * A factor is any model option (toggles, width, stem, ...) or trainer option (epochs, lr, ...); each cell of the
+ * matrix is one model entry with one value of every factor (a factor overrides the model entry's own value).
+ * Every validation error names the field path and what is accepted.
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DATASET_NAMES } from '../data/registry.js';
+import { resolveOptions, type ModelOptions } from '../models/options.js';
+import { MODEL_NAMES, modelOptions } from '../models/zoo.js';
+import type { TrainConfig } from '../train/trainer.js';
+import { UserError, oneOf } from '../util/errors.js';
+import { packageRoot } from '../util/provenance.js';
+
+/** Model options an experiment may set or vary (the data decides inputSize, inputChannels and numClasses). */
+export const MODEL_FACTORS = ['deepTraining', 'seriesAct', 'actNum', 'shortcut', 'width', 'stem', 'dropRate'] as const;
+export type ModelFactorName = (typeof MODEL_FACTORS)[number];
+export type TrainFactorName = Exclude<keyof TrainConfig, 'seed'>;
+export type FactorName = ModelFactorName | TrainFactorName;
+export type FactorValue = boolean | number | string;
+
+type Rule =
+  | { type: 'number'; min: number; max?: number; integer?: boolean }
+  | { type: 'boolean' }
+  | { type: 'choice'; values: readonly string[] };
+
+/** Trainer options and what each accepts (seed comes from the experiment's seeds). */
+export const TRAIN_RULES = {
+  epochs: { type: 'number', min: 1, integer: true },
+  batchSize: { type: 'number', min: 1, integer: true },
+  lr: { type: 'number', min: 0 },
+  minLr: { type: 'number', min: 0 },
+  warmupEpochs: { type: 'number', min: 0 },
+  weightDecay: { type: 'number', min: 0 },
+  labelSmoothing: { type: 'number', min: 0, max: 0.99 },
+  decayEpochs: { type: 'number', min: 0 },
+  lambdaShape: { type: 'choice', values: ['linear', 'cosine'] },
+  lambdaPer: { type: 'choice', values: ['step', 'epoch'] },
+  mergeAfterDecay: { type: 'boolean' },
+  augment: { type: 'boolean' },
+  bnMomentum: { type: 'number', min: 0, max: 1 },
+  evalBatchSize: { type: 'number', min: 1, integer: true },
+} as const satisfies Record<TrainFactorName, Rule>;
+
+export const TRAIN_FACTORS = Object.keys(TRAIN_RULES) as TrainFactorName[];
+export const FACTOR_NAMES: readonly FactorName[] = [...MODEL_FACTORS, ...TRAIN_FACTORS];
+
+export type Factors = { [K in ModelFactorName]?: readonly ModelOptions[K][] } & { [K in TrainFactorName]?: readonly TrainConfig[K][] };
+
+export interface ExperimentDataset {
+  /** 'default' (Fashion-MNIST when installed, else synthetic) or a dataset name */
+  name: string;
+  dir?: string;
+  trainSize?: number;
+  /** validation images carved out of the training subset; the summary reports accuracy on it */
+  valSize?: number;
+  testSize?: number;
+  inputSize: number;
+}
+
+export interface ExperimentModel extends Partial<Pick<ModelOptions, 'deepTraining' | 'seriesAct' | 'actNum' | 'shortcut' | 'stem' | 'dropRate'>> {
+  model: string;
+  width: number;
+  /** shown in the summary instead of the model name */
+  label?: string;
+}
+
+export type TrainSettings = Partial<Omit<TrainConfig, 'seed'>>;
+
+export interface ExperimentOverrides {
+  description?: string;
+  dataset?: Partial<ExperimentDataset>;
+  models?: readonly ExperimentModel[];
+  factors?: Factors;
+  seeds?: readonly number[];
+  train?: TrainSettings;
+}
+
+export const REQUIRED_PRESETS = ['quick', 'full'] as const;
+
+export interface Experiment {
+  /** used for the default output folder: letters, digits, '.', '_' and '-' */
+  name: string;
+  description: string;
+  dataset: ExperimentDataset;
+  models: readonly ExperimentModel[];
+  factors: Factors;
+  seeds: readonly number[];
+  train: TrainSettings;
+  presets: { quick: ExperimentOverrides; full: ExperimentOverrides } & Record<string, ExperimentOverrides>;
+}
+
+/** An experiment with one preset applied. */
+export interface ResolvedExperiment {
+  name: string;
+  description: string;
+  preset: string;
+  dataset: ExperimentDataset;
+  models: ExperimentModel[];
+  factors: Partial<Record<FactorName, FactorValue[]>>;
+  seeds: number[];
+  train: TrainSettings;
+}
+
+/** Identity: gives an experiment file its types. */
+export function defineExperiment(e: Experiment): Experiment {
+  return e;
+}
+
+// ---- validation ------------------------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
+
+class Checker {
+  constructor(readonly where: string) {}
+  fail(field: string, message: string): never {
+    throw new UserError(`${this.where}: ${field} ${message}`);
+  }
+  object(v: unknown, field: string, keys: readonly string[]): Obj {
+    if (!isObj(v)) this.fail(field, `must be an object, got ${show(v)}`);
+    for (const k of Object.keys(v)) {
+      if (!keys.includes(k)) this.fail(`${field}.${k}`, `is not a known field: valid fields are ${oneOf(keys)}`);
+    }
+    return v;
+  }
+  string(v: unknown, field: string, pattern?: RegExp, what?: string): string {
+    if (typeof v !== 'string' || (pattern && !pattern.test(v))) this.fail(field, `must be ${what ?? 'a string'}, got ${show(v)}`);
+    return v;
+  }
+  integer(v: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      this.fail(field, `must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, got ${show(v)}`);
+    }
+    return v;
+  }
+  rule(v: unknown, field: string, r: Rule): FactorValue {
+    if (r.type === 'boolean') {
+      if (typeof v !== 'boolean') this.fail(field, `must be true or false, got ${show(v)}`);
+      return v;
+    }
+    if (r.type === 'choice') {
+      if (typeof v !== 'string' || !r.values.includes(v)) this.fail(field, `must be ${oneOf(r.values.map((s) => `'${s}'`))}, got ${show(v)}`);
+      return v;
+    }
+    const int = 'integer' in r && r.integer;
+    const max = 'max' in r ? r.max : undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < r.min || (max !== undefined && v > max) || (int && !Number.isInteger(v))) {
+      this.fail(field, `must be ${int ? 'an integer' : 'a number'} ${max !== undefined ? `from ${r.min} to ${max}` : `of at least ${r.min}`}, got ${show(v)}`);
+    }
+    return v;
+  }
+  /** Runs a validator that throws UserError and prefixes its message with the field path. */
+  wrap<T>(field: string, f: () => T): T {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof UserError) throw new UserError(`${this.where}: ${field}: ${err.message}`);
+      throw err;
+    }
+  }
+}
+
+const EXPERIMENT_KEYS = ['name', 'description', 'dataset', 'models', 'factors', 'seeds', 'train', 'presets'] as const;
+const OVERRIDE_KEYS = ['description', 'dataset', 'models', 'factors', 'seeds', 'train'] as const;
+const DATASET_KEYS = ['name', 'dir', 'trainSize', 'valSize', 'testSize', 'inputSize'] as const;
+const MODEL_ENTRY_KEYS = ['model', 'label', ...MODEL_FACTORS] as const;
+export const DATASET_CHOICES = ['default', ...DATASET_NAMES] as const;
+
+function checkDataset(c: Checker, v: unknown, field: string, partial: boolean): Partial<ExperimentDataset> {
+  const o = c.object(v, field, DATASET_KEYS);
+  const out: Partial<ExperimentDataset> = {};
+  if (o.name !== undefined || !partial) {
+    const name = o.name;
+    if (typeof name !== 'string' || !(DATASET_CHOICES as readonly string[]).includes(name)) {
+      c.fail(`${field}.name`, `must be ${oneOf(DATASET_CHOICES.map((s) => `'${s}'`))}, got ${show(name)}`);
+    }
+    out.name = name;
+  }
+  if (o.inputSize !== undefined || !partial) out.inputSize = c.integer(o.inputSize, `${field}.inputSize`, 8, 4096);
+  if (o.dir !== undefined) out.dir = c.string(o.dir, `${field}.dir`);
+  if (o.trainSize !== undefined) out.trainSize = c.integer(o.trainSize, `${field}.trainSize`, 1);
+  if (o.valSize !== undefined) out.valSize = c.integer(o.valSize, `${field}.valSize`, 0);
+  if (o.testSize !== undefined) out.testSize = c.integer(o.testSize, `${field}.testSize`, 1);
+  return out;
+}
+
+function checkModels(c: Checker, v: unknown, field: string): ExperimentModel[] {
+  if (!Array.isArray(v) || v.length === 0) c.fail(field, `must be a non-empty array of { model, width, ... }, got ${show(v)}`);
+  return v.map((entry, i) => {
+    const f = `${field}[${i}]`;
+    const o = c.object(entry, f, MODEL_ENTRY_KEYS);
+    if (typeof o.model !== 'string' || !(MODEL_NAMES as readonly string[]).includes(o.model)) {
+      c.fail(`${f}.model`, `must be one of the zoo's models: ${oneOf(MODEL_NAMES)}; got ${show(o.model)}`);
+    }
+    if (o.width === undefined) c.fail(`${f}.width`, 'is required (channel width multiplier, e.g. 1/16)');
+    if (o.label !== undefined) c.string(o.label, `${f}.label`);
+    const { model, label, ...options } = o;
+    c.wrap(f, () => modelOptions(model as string, options));
+    return { ...options, model: model as string, ...(label !== undefined ? { label: label as string } : {}) } as ExperimentModel;
+  });
+}
+
+function checkFactors(c: Checker, v: unknown, field: string): Partial<Record<FactorName, FactorValue[]>> {
+  const o = c.object(v, field, FACTOR_NAMES);
+  const out: Partial<Record<FactorName, FactorValue[]>> = {};
+  for (const [k, values] of Object.entries(o) as [FactorName, unknown][]) {
+    const f = `${field}.${k}`;
+    if (!Array.isArray(values) || values.length === 0) c.fail(f, `must be a non-empty array of values, got ${show(values)}`);
+    const seen = new Set<string>();
+    out[k] = values.map((value, i) => {
+      const fi = `${f}[${i}]`;
+      let checked: FactorValue;
+      if ((MODEL_FACTORS as readonly string[]).includes(k)) {
+        if (value === undefined) c.fail(fi, 'is missing');
+        c.wrap(fi, () => resolveOptions({ [k]: value }));
+        checked = value as FactorValue;
+      } else {
+        checked = c.rule(value, fi, TRAIN_RULES[k as TrainFactorName]);
+      }
+      const key = JSON.stringify(checked);
+      if (seen.has(key)) c.fail(fi, `repeats the value ${key}`);
+      seen.add(key);
+      return checked;
+    });
+  }
+  return out;
+}
+
+function checkTrain(c: Checker, v: unknown, field: string): TrainSettings {
+  const o = c.object(v, field, TRAIN_FACTORS);
+  const out: Record<string, FactorValue> = {};
+  for (const [k, value] of Object.entries(o)) out[k] = c.rule(value, `${field}.${k}`, TRAIN_RULES[k as TrainFactorName]);
+  return out as TrainSettings;
+}
+
+function checkSeeds(c: Checker, v: unknown, field: string): number[] {
+  if (!Array.isArray(v) || v.length === 0) c.fail(field, `must be a non-empty array of integer seeds, got ${show(v)}`);
+  const seeds = v.map((s, i) => c.integer(s, `${field}[${i}]`, 0, 2 ** 31 - 1));
+  const dup = seeds.find((s, i) => seeds.indexOf(s) !== i);
+  if (dup !== undefined) c.fail(field, `repeats the seed ${dup}`);
+  return seeds;
+}
+
+function checkOverrides(c: Checker, v: unknown, field: string): ExperimentOverrides {
+  const o = c.object(v, field, OVERRIDE_KEYS);
+  const out: ExperimentOverrides = {};
+  if (o.description !== undefined) out.description = c.string(o.description, `${field}.description`);
+  if (o.dataset !== undefined) out.dataset = checkDataset(c, o.dataset, `${field}.dataset`, true);
+  if (o.models !== undefined) out.models = checkModels(c, o.models, `${field}.models`);
+  if (o.factors !== undefined) out.factors = checkFactors(c, o.factors, `${field}.factors`) as Factors;
+  if (o.seeds !== undefined) out.seeds = checkSeeds(c, o.seeds, `${field}.seeds`);
+  if (o.train !== undefined) out.train = checkTrain(c, o.train, `${field}.train`);
+  return out;
+}
+
+function checkCombined(c: Checker, e: ResolvedExperiment, field: string): void {
+  const d = e.dataset;
+  if (d.valSize !== undefined && d.trainSize !== undefined && d.valSize >= d.trainSize) {
+    c.fail(`${field}dataset.valSize`, `(${d.valSize}) must be smaller than dataset.trainSize (${d.trainSize}): validation images are carved out of the training subset`);
+  }
+  // every cell's model options must resolve (e.g. a factor value the model does not support)
+  e.models.forEach((m, i) => {
+    const { model, label: _label, ...options } = m;
+    const modelFactors = Object.entries(e.factors).filter(([k]) => (MODEL_FACTORS as readonly string[]).includes(k));
+    for (const [k, values] of modelFactors) {
+      for (const value of values ?? []) c.wrap(`${field}models[${i}] with ${k} = ${JSON.stringify(value)}`, () => modelOptions(model, { ...options, [k]: value }));
+    }
+  });
+}
+
+/** Validates an experiment (untrusted: from a file) and every preset applied to it; `where` names the source. */
+export function validateExperiment(raw: unknown, where = 'experiment'): Experiment {
+  const c = new Checker(where);
+  if (!isObj(raw)) c.fail('the default export', `must be an experiment object (export default defineExperiment({...})), got ${show(raw)}`);
+  const o = c.object(raw, 'experiment', EXPERIMENT_KEYS);
+  for (const k of ['name', 'description', 'dataset', 'models', 'seeds', 'train', 'presets'] as const) {
+    if (o[k] === undefined) c.fail(k, `is required (an experiment has ${oneOf([...EXPERIMENT_KEYS])})`);
+  }
+  const e = {
+    name: c.string(o.name, 'name', /^[A-Za-z0-9][A-Za-z0-9._-]*$/, "a name of letters, digits, '.', '_' and '-'"),
+    description: c.string(o.description, 'description'),
+    dataset: checkDataset(c, o.dataset, 'dataset', false) as ExperimentDataset,
+    models: checkModels(c, o.models, 'models'),
+    factors: (o.factors === undefined ? {} : checkFactors(c, o.factors, 'factors')) as Factors,
+    seeds: checkSeeds(c, o.seeds, 'seeds'),
+    train: checkTrain(c, o.train, 'train'),
+    presets: {} as Experiment['presets'],
+  };
+  const presets = c.object(o.presets, 'presets', Object.keys(isObj(o.presets) ? o.presets : {}));
+  for (const p of REQUIRED_PRESETS) {
+    if (presets[p] === undefined) c.fail(`presets.${p}`, `is missing: every experiment defines the presets ${oneOf([...REQUIRED_PRESETS])} (overrides, {} for none)`);
+  }
+  for (const [name, value] of Object.entries(presets)) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name)) c.fail(`presets.${name}`, 'is not a valid preset name (letters, digits, _ and -)');
+    (e.presets as Record<string, ExperimentOverrides>)[name] = checkOverrides(c, value, `presets.${name}`);
+  }
+  for (const name of Object.keys(e.presets)) checkCombined(c, applyPreset(e, name), `presets.${name} -> `);
+  return e;
+}
+
+/** The experiment with one preset's overrides applied; unknown preset -> UserError naming the presets. */
+export function applyPreset(e: Experiment, preset: string): ResolvedExperiment {
+  const presets = e.presets as Record<string, ExperimentOverrides>;
+  if (!Object.prototype.hasOwnProperty.call(presets, preset)) {
+    throw new UserError(`unknown preset '${preset}' for experiment ${e.name}: its presets are ${oneOf(Object.keys(presets))}`);
+  }
+  const o = presets[preset];
+  return {
+    name: e.name,
+    description: o.description ?? e.description,
+    preset,
+    dataset: { ...e.dataset, ...o.dataset },
+    models: [...(o.models ?? e.models)].map((m) => ({ ...m })),
+    factors: { ...e.factors, ...o.factors } as Partial<Record<FactorName, FactorValue[]>>,
+    seeds: [...(o.seeds ?? e.seeds)],
+    train: { ...e.train, ...o.train },
+  };
+}
+
+// ---- loading ---------------------------------------------------------------------------------------------------
+
+/** The compiled counterpart of a .ts file inside this package (dist/<same path>.js), or null. */
+export function compiledPath(tsFile: string): string | null {
+  const root = packageRoot();
+  const rel = path.relative(root, tsFile);
+  if (rel.startsWith('..') || path.isAbsolute(rel) || !rel.endsWith('.ts') || rel.startsWith(`dist${path.sep}`)) return null;
+  return path.join(root, 'dist', rel.replace(/\.ts$/, '.js'));
+}
+
+async function importModule(abs: string): Promise<unknown> {
+  if (abs.endsWith('.ts') || abs.endsWith('.mts')) {
+    const js = compiledPath(abs);
+    if (js && existsSync(js) && statSync(js).mtimeMs >= statSync(abs).mtimeMs) return import(pathToFileURL(js).href);
+    const { tsImport } = await import('tsx/esm/api');
+    return tsImport(pathToFileURL(abs).href, import.meta.url) as Promise<unknown>;
+  }
+  return import(pathToFileURL(abs).href);
+}
+
+/**
+ * Loads an experiment file (experiments/*.ts: the compiled dist/experiments/<name>.js when it is newer than the
+ * .ts, else the .ts itself through tsx) and validates its default export.
+ */
+export async function loadExperiment(file: string): Promise<Experiment> {
+  const abs = path.resolve(file);
+  if (!existsSync(abs) || !statSync(abs).isFile()) {
+    throw new UserError(`experiment file ${file} not found (experiments are TypeScript files such as experiments/table2.ts)`);
+  }
+  let mod: unknown;
+  try {
+    mod = await importModule(abs);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UserError(`experiment file ${file} failed to load: ${message.split('\n').find((l) => l.trim()) ?? message}`);
+  }
+  let def = isObj(mod) ? mod.default : undefined;
+  // a file compiled as CommonJS (outside an ESM package) exposes module.exports as the default
+  if (isObj(def) && isObj(def.default) && !('name' in def)) def = def.default;
+  if (def === undefined) {
+    throw new UserError(`experiment file ${file} has no default export: end it with export default defineExperiment({ ... })`);
+  }
+  return validateExperiment(def, file);
+}

@@ -1,0 +1,141 @@
+/**
+ * Expands an experiment (one preset applied) into its matrix: cells (a model entry with one value of every
+ * factor) and runs (cell x seed). Every run gets a stable runId: a hash of everything that decides its result
+ * (model options resolved over the family defaults, the dataset as resolved, the full trainer configuration, the
+ * seed) and MATRIX_VERSION, so the same run keeps its id across invocations and resumes, and any change to what
+ * it computes gives a new one.
+ */
+import { createHash } from 'node:crypto';
+import { modelOptions } from '../models/zoo.js';
+import type { Shortcut, Stem } from '../models/options.js';
+import { resolveDatasetName, type RunSpec } from '../train/run.js';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/trainer.js';
+import { UserError } from '../util/errors.js';
+import { MODEL_FACTORS, type FactorName, type FactorValue, type ResolvedExperiment } from './experiment.js';
+
+/** Bump when the meaning of a run changes in a way its configuration does not show (e.g. a fixed bug). */
+export const MATRIX_VERSION = 1;
+
+export interface CellToggles {
+  deepTraining: boolean;
+  seriesAct: boolean;
+  shortcut: Shortcut;
+  actNum: number;
+  width: number;
+  stem: Stem;
+}
+
+export interface CellDescription {
+  /** hash of the cell's configuration (no seed) */
+  id: string;
+  /** position in the matrix: the summary lists cells in this order */
+  index: number;
+  /** index of the model entry in the experiment */
+  entry: number;
+  model: string;
+  label: string;
+  /** this cell's value of every factor */
+  factors: Partial<Record<FactorName, FactorValue>>;
+  /** the factor values of the cell this one is compared with (both tricks off, shortcut none, else the first value) */
+  baseline: Partial<Record<FactorName, FactorValue>>;
+  /** the model's toggles as resolved over its family defaults */
+  toggles: CellToggles;
+}
+
+export interface RunDescription {
+  runId: string;
+  experiment: string;
+  preset: string;
+  cell: CellDescription;
+  seed: number;
+  /** what the worker passes to runTraining */
+  spec: RunSpec;
+}
+
+export interface Matrix {
+  experiment: string;
+  preset: string;
+  /** the dataset name as resolved ('default' -> fashion-mnist or synthetic) */
+  datasetName: string;
+  cells: CellDescription[];
+  runs: RunDescription[];
+}
+
+/** JSON with object keys sorted at every level (a stable hash input). */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+export function hashId(v: unknown): string {
+  return createHash('sha256').update(canonicalJson(v)).digest('hex').slice(0, 16);
+}
+
+/** The value a factor's effect is measured from: off for toggles, 'none' for shortcuts, else the first listed. */
+export function baselineValue(name: FactorName, values: readonly FactorValue[]): FactorValue {
+  if (values.includes(false)) return false;
+  if (name === 'shortcut' && values.includes('none')) return 'none';
+  return values[0];
+}
+
+function product(factors: [FactorName, FactorValue[]][]): Partial<Record<FactorName, FactorValue>>[] {
+  let out: Partial<Record<FactorName, FactorValue>>[] = [{}];
+  for (const [k, values] of factors) out = out.flatMap((o) => values.map((v) => ({ ...o, [k]: v })));
+  return out;
+}
+
+export function expandExperiment(e: ResolvedExperiment, opts: { datasetName?: string } = {}): Matrix {
+  const datasetName = opts.datasetName ?? resolveDatasetName(e.dataset.name);
+  const data = { ...e.dataset, name: datasetName };
+  const factorList = Object.entries(e.factors) as [FactorName, FactorValue[]][];
+  const baseline = Object.fromEntries(factorList.map(([k, values]) => [k, baselineValue(k, values)])) as Partial<Record<FactorName, FactorValue>>;
+  const cells: CellDescription[] = [];
+  const specs = new Map<string, Omit<RunSpec, 'seed'>>();
+  const seen = new Map<string, string>();
+  e.models.forEach((m, entry) => {
+    const { model, label, ...entryOptions } = m;
+    for (const values of product(factorList)) {
+      const modelPart: Record<string, unknown> = { ...entryOptions };
+      const trainPart: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(values)) {
+        if ((MODEL_FACTORS as readonly string[]).includes(k)) modelPart[k] = v;
+        else trainPart[k] = v;
+      }
+      const train: Omit<TrainConfig, 'seed'> & { seed?: number } = { ...DEFAULT_TRAIN_CONFIG, ...e.train, ...trainPart };
+      delete train.seed;
+      if (e.train.decayEpochs === undefined && trainPart.decayEpochs === undefined) train.decayEpochs = Math.max(1, Math.floor(train.epochs / 2));
+      const resolved = modelOptions(model, { ...modelPart, inputSize: data.inputSize });
+      const { inputChannels: _c, numClasses: _n, ...hashedOptions } = resolved;
+      const id = hashId({ v: MATRIX_VERSION, model, options: hashedOptions, data, train });
+      const where = `models[${entry}] ${JSON.stringify(values)}`;
+      if (seen.has(id)) throw new UserError(`experiment ${e.name}: ${where} is the same configuration as ${seen.get(id)}: every cell must differ`);
+      seen.set(id, where);
+      cells.push({
+        id, index: cells.length, entry, model, label: label ?? model, factors: values, baseline,
+        toggles: {
+          deepTraining: resolved.deepTraining, seriesAct: resolved.seriesAct, shortcut: resolved.shortcut,
+          actNum: resolved.actNum, width: resolved.width, stem: resolved.stem,
+        },
+      });
+      specs.set(id, { model, modelOptions: modelPart, data, train });
+    }
+  });
+  const runs: RunDescription[] = [];
+  for (const seed of e.seeds) {
+    for (const cell of cells) {
+      const spec = { ...specs.get(cell.id)!, seed };
+      runs.push({ runId: hashId({ v: MATRIX_VERSION, cell: cell.id, seed }), experiment: e.name, preset: e.preset, cell, seed, spec });
+    }
+  }
+  return { experiment: e.name, preset: e.preset, datasetName, cells, runs };
+}
+
+/** "deepTraining=on seriesAct=off" */
+export function describeFactors(factors: Partial<Record<string, FactorValue>>): string {
+  const parts = Object.entries(factors).map(([k, v]) => `${k}=${v === true ? 'on' : v === false ? 'off' : String(v)}`);
+  return parts.join(' ') || '(no factors)';
+}

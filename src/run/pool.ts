@@ -1,0 +1,205 @@
+/**
+ * The local executor: a pool of worker processes (child_process.fork of dist/src/run/worker.js), one per core
+ * by default. Each worker selects the coordinator's backend, then takes one run at a time over IPC. A worker
+ * that dies (crash, out of memory, killed) costs only its current run, which is recorded as 'failed' with the
+ * reason and the tail of its stderr; a replacement worker takes over the rest of the queue. Workers that keep
+ * dying before they are ready (e.g. the backend is missing) stop the pool with an error.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { EpochMetrics } from '../train/trainer.js';
+import { UserError } from '../util/errors.js';
+import { packageRoot } from '../util/provenance.js';
+import type { Executor, ExecutorEvent, FromWorker, ToWorker } from './executor.js';
+import type { RunDescription } from './matrix.js';
+import { failedRecord, type RecordContext, type RunRecord } from './store.js';
+
+export interface PoolOptions {
+  /** worker processes (default: one per core; never more than runs) */
+  workers?: number;
+  /** the backend the coordinator selected ('wasm', 'cpu', 'tensorflow'): every worker selects the same */
+  backend: string;
+  /** per-run folders (metrics.jsonl, summary.json, deploy/) go to <runsDir>/<runId>; null: none */
+  runsDir: string | null;
+  /** provenance for the records the pool writes itself (runs whose worker died) */
+  context: RecordContext;
+  /** default: dist/src/run/worker.js of this package */
+  workerScript?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Worker {
+  slot: number;
+  child: ChildProcess;
+  ready: boolean;
+  stopping: boolean;
+  current: RunDescription | null;
+  started: number;
+  metrics: EpochMetrics[];
+  output: string[];
+}
+
+const START_FAILURES = 3;
+
+export function defaultWorkers(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+export function workerScript(): string {
+  return path.join(packageRoot(), 'dist', 'src', 'run', 'worker.js');
+}
+
+export class LocalPool implements Executor {
+  private readonly workers = new Set<Worker>();
+
+  constructor(private readonly opts: PoolOptions) {}
+
+  /** Kills every worker at once (their current runs get no record: a resume reruns them). */
+  kill(): void {
+    for (const w of this.workers) {
+      w.stopping = true;
+      w.current = null;
+      w.child.kill('SIGKILL');
+    }
+  }
+
+  run(queue: readonly RunDescription[], onRecord: (r: RunRecord) => void, onProgress: (e: ExecutorEvent) => void = () => {}): Promise<void> {
+    const script = this.opts.workerScript ?? workerScript();
+    if (!existsSync(script)) return Promise.reject(new UserError(`${script} is missing: run \`npm run build\` first`));
+    const pending = [...queue];
+    let outstanding = pending.length;
+    if (outstanding === 0) return Promise.resolve();
+    const slots = Math.max(1, Math.min(this.opts.workers ?? defaultWorkers(), pending.length));
+    let startFailures = 0;
+    let settled = false;
+
+    return new Promise<void>((resolve, reject) => {
+      const fail = (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        this.kill();
+        reject(err);
+      };
+      const maybeDone = () => {
+        if (!settled && outstanding === 0 && this.workers.size === 0) {
+          settled = true;
+          resolve();
+        }
+      };
+      const record = (w: Worker, r: RunRecord) => {
+        w.current = null;
+        outstanding--;
+        try {
+          onRecord(r);
+          onProgress({ kind: 'record', worker: w.slot, record: r });
+        } catch (err) {
+          fail(err);
+        }
+      };
+      const send = (w: Worker, msg: ToWorker) => {
+        try {
+          w.child.send(msg);
+        } catch {
+          // the worker is dying: its exit event handles the rest
+        }
+      };
+      const dispatch = (w: Worker) => {
+        if (settled) return;
+        const next = pending.shift();
+        if (!next) {
+          w.stopping = true;
+          send(w, { type: 'exit' });
+          return;
+        }
+        w.current = next;
+        w.started = performance.now();
+        w.metrics = [];
+        onProgress({ kind: 'start', worker: w.slot, run: next });
+        send(w, { type: 'run', run: next, out: this.opts.runsDir ? path.join(this.opts.runsDir, next.runId) : null });
+      };
+
+      const spawn = (slot: number) => {
+        const child = fork(script, [], {
+          execArgv: [],
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+          env: { ...process.env, ...this.opts.env },
+          serialization: 'json',
+        });
+        const w: Worker = { slot, child, ready: false, stopping: false, current: null, started: 0, metrics: [], output: [] };
+        this.workers.add(w);
+        onProgress({ kind: 'worker', worker: slot, state: 'starting' });
+        const keep = (chunk: Buffer) => {
+          w.output.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim() !== ''));
+          if (w.output.length > 20) w.output.splice(0, w.output.length - 20);
+        };
+        child.stdout?.on('data', keep);
+        child.stderr?.on('data', keep);
+        child.on('message', (msg: FromWorker) => {
+          switch (msg.type) {
+            case 'ready':
+              w.ready = true;
+              startFailures = 0;
+              if (msg.backend !== this.opts.backend) {
+                fail(new Error(`worker selected backend ${msg.backend}, the coordinator ${this.opts.backend}`));
+                return;
+              }
+              onProgress({ kind: 'worker', worker: slot, state: 'ready' });
+              dispatch(w);
+              return;
+            case 'fatal':
+              fail(new UserError(`a worker could not start: ${msg.message}`));
+              return;
+            case 'step':
+              if (w.current?.runId === msg.runId) {
+                const { type: _t, ...rest } = msg;
+                onProgress({ kind: 'step', worker: slot, ...rest });
+              }
+              return;
+            case 'epoch':
+              if (w.current?.runId === msg.runId) {
+                w.metrics.push(msg.metrics);
+                onProgress({ kind: 'epoch', worker: slot, runId: msg.runId, metrics: msg.metrics });
+              }
+              return;
+            case 'record':
+              if (w.current?.runId !== msg.record.runId) return;
+              record(w, msg.record);
+              dispatch(w);
+              return;
+          }
+        });
+        let exited = false;
+        const onExit = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+          if (exited) return;
+          exited = true;
+          this.workers.delete(w);
+          const how = error ? `could not run (${error.message})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+          const tail = w.output.length ? `; its last output: ${w.output.slice(-5).join(' | ')}` : '';
+          if (w.current) {
+            const run = w.current;
+            record(w, failedRecord(run, `worker process ${how} during the run${tail}`, (performance.now() - w.started) / 1000, this.opts.context, w.metrics));
+          }
+          if (settled) return;
+          const unexpected = !w.stopping;
+          onProgress({ kind: 'worker', worker: slot, state: unexpected ? 'died' : 'stopped', message: unexpected ? `worker ${how}` : undefined });
+          if (unexpected && !w.ready && ++startFailures >= START_FAILURES) {
+            fail(new Error(`worker processes keep dying before they are ready (${how}${tail})`));
+            return;
+          }
+          if (unexpected && pending.length > 0) spawn(slot);
+          maybeDone();
+        };
+        child.on('exit', (code, signal) => onExit(code, signal));
+        child.on('error', (err) => {
+          if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) return; // exit follows
+          onExit(null, null, err);
+        });
+        send(w, { type: 'init', backend: this.opts.backend });
+      };
+
+      for (let slot = 0; slot < slots; slot++) spawn(slot);
+    });
+  }
+}
