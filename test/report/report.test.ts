@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { LATENCY_SCHEMA, formatLatencyJson, type LatencyFile, type LatencyRow } from '../../src/bench/latencyStore.js';
 import { buildReport } from '../../src/report/report.js';
 import { UserError } from '../../src/util/errors.js';
+import { cell, record } from '../run/helpers.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -155,5 +156,27 @@ describe('report', () => {
     expect(md).toMatch(/\| 3 \| 0 \| 0 \| 85\.40 \|/); // vanillanet-6 series act.: mean of 85.2, 85.4, 85.6
     expect(md).toMatch(/\| 3 \| 1 \| 0 \|/); // alexnet both: 3 ok, 1 diverged
     expect(md).toMatch(/## Claims on this machine/);
+  });
+
+  it("reads the ablate runner's own records (src/run/store.ts schema: cell.toggles, cell.factors, metrics)", async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'ablation', 'table2'), { recursive: true });
+    const cells = [cell(0, { deepTraining: false, seriesAct: false }), cell(1, { deepTraining: false, seriesAct: true }),
+      cell(2, { deepTraining: true, seriesAct: false }), cell(3, { deepTraining: true, seriesAct: true })];
+    const base = [80, 86, 81, 87];
+    const lines = cells.flatMap((c, i) => [1, 2, 3].map((seed) => {
+      const top1 = base[i] + seed * 0.2;
+      const metrics = [1, 2].map((epoch) => ({ epoch, lambda: 1, lr: 0, trainLoss: 1, trainTop1: 0, valLoss: 1, valTop1: top1 - (2 - epoch), imagesPerSec: 1, seconds: 1, merged: false }));
+      return JSON.stringify(record(c, seed, top1, { experiment: 'table2', metrics }));
+    }));
+    writeFileSync(join(dir, 'ablation', 'table2', 'runs.jsonl'), `${lines.join('\n')}\n`);
+    const r = await buildReport({ resultsDir: dir, now: new Date('2025-01-02T00:00:00Z') });
+    const md = readFileSync(r.report, 'utf8');
+    const byId = new Map(r.claims.map((c) => [c.id, c]));
+    expect(byId.get('table2:vanillanet-6:series-act')!.verdict).toBe('held');
+    expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(/ours: \+6\.00 pp/);
+    expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(/paper \(ImageNet\): \+15\.65 pp/);
+    expect(md).not.toMatch(/top-1 values are stored as fractions/);
+    expect(r.charts.map((c) => c.split('/').pop())).toContain('table2-curves.png');
   });
 });
