@@ -14,7 +14,8 @@ import { UserError } from '../util/errors.js';
 import { MODEL_FACTORS, type FactorName, type FactorValue, type ResolvedExperiment } from './experiment.js';
 
 /** Bump when the meaning of a run changes in a way its configuration does not show (e.g. a fixed bug). */
-export const MATRIX_VERSION = 1;
+// 2: the baselines' dense layers are initialised as PyTorch's nn.Linear (were He fan-out: far too large logits)
+export const MATRIX_VERSION = 2;
 
 export interface CellToggles {
   deepTraining: boolean;
