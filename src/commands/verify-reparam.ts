@@ -46,7 +46,7 @@ export async function run(argv: string[]): Promise<void> {
   for (const c of cases) {
     const options = modelOptions(c.name, { ...c.variant, ...given });
     const variant = Object.entries(c.variant).map(([k, v]) => `${k}=${v}`).join(',');
-    const r = checkReparam(c.name, options, variant, f.batch, f.seed);
+    const r = await checkReparam(c.name, options, variant, f.batch, f.seed);
     log(`${c.name}${variant ? ` [${variant}]` : ''}: maxRelErr ${r.maxRelErr.toExponential(2)} over ${r.outputsCompared} outputs`);
     results.push({ ...r, backend: backend.name, tfjsVersion: backend.tfjsVersion });
   }

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelDescription, Node, Pad4 } from '../models/graph.js';
 import { key, type Weights } from './weights.js';
+import { tfSeed } from '../util/seed.js';
 
 export interface ForwardContext {
   training: boolean;
@@ -97,7 +98,7 @@ function runNode(node: Node, inputs: tf.Tensor[], w: Weights, ctx: ForwardContex
     case 'flatten':
       return tf.reshape(x, [x.shape[0], -1]);
     case 'dropout':
-      return ctx.training && node.rate > 0 ? tf.dropout(x, node.rate, undefined, ctx.dropoutSeed) : x;
+      return ctx.training && node.rate > 0 ? tf.dropout(x, node.rate, undefined, ctx.dropoutSeed === undefined ? undefined : tfSeed(ctx.dropoutSeed)) : x;
     case 'add':
       return tf.add(inputs[0], inputs[1]);
   }

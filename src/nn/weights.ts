@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { nodeIndex, paramShapes, type ModelDescription, type Node } from '../models/graph.js';
+import { tfSeed } from '../util/seed.js';
 
 export type Weights = Map<string, tf.Tensor>;
 
@@ -31,7 +32,7 @@ export function initWeights(desc: ModelDescription, seed: number): Weights {
   const w: Weights = new Map();
   let i = 0;
   for (const s of weightSpecs(desc)) {
-    const sd = seed * 100003 + i++;
+    const sd = tfSeed(seed * 100003 + i++);
     w.set(s.key, tf.tidy(() => {
       switch (s.param) {
         case 'kernel': {
@@ -64,7 +65,7 @@ export function initWeights(desc: ModelDescription, seed: number): Weights {
 export function randomizeForCheck(desc: ModelDescription, w: Weights, seed: number): void {
   let i = 0;
   for (const s of weightSpecs(desc)) {
-    const sd = seed * 7919 + i++;
+    const sd = tfSeed(seed * 7919 + i++);
     const make = ((): (() => tf.Tensor) | null => {
       switch (s.param) {
         case 'gamma': return () => tf.randomUniform(s.shape, 0.5, 1.5, 'float32', sd);

@@ -90,7 +90,7 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: Trai
     metricsFd = openSync(join(out, 'metrics.jsonl'), 'w');
   }
   try {
-    const result = train(model, splits.train, evalSet, cfg, {
+    const result = await train(model, splits.train, evalSet, cfg, {
       onStep: hooks.onStep,
       onEpoch: (m) => {
         if (metricsFd !== null) {

@@ -101,7 +101,8 @@ export function makeTrainable(w: Weights): Map<string, tf.Variable> {
   return vars;
 }
 
-export function evaluate(model: Model, ds: Dataset, batchSize: number): { top1: number; loss: number } {
+/** Async: the webgpu backend in Node can only read results back asynchronously (its readSync needs a browser). */
+export async function evaluate(model: Model, ds: Dataset, batchSize: number): Promise<{ top1: number; loss: number }> {
   let correct = 0;
   let lossSum = 0;
   for (const b of iterateBatches(ds, { batchSize, shuffle: false })) {
@@ -109,17 +110,19 @@ export function evaluate(model: Model, ds: Dataset, batchSize: number): { top1: 
       const logits = model.predict(b.x);
       const onehot = tf.oneHot(b.y, ds.numClasses);
       const loss = tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.SUM);
-      return [tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.y), 'int32')).dataSync()[0], loss.dataSync()[0]];
+      return [tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.y), 'int32')), loss];
     });
-    correct += c;
-    lossSum += l;
+    const [cv, lv] = await Promise.all([c.data(), l.data()]);
+    tf.dispose([c, l]);
+    correct += cv[0];
+    lossSum += lv[0];
     b.x.dispose();
     b.y.dispose();
   }
   return { top1: (100 * correct) / ds.n, loss: lossSum / ds.n };
 }
 
-export function train(initial: Model, trainSet: Dataset, evalSet: Dataset, cfg: TrainConfig, hooks: TrainHooks = {}): TrainResult {
+export async function train(initial: Model, trainSet: Dataset, evalSet: Dataset, cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const t0 = performance.now();
   let model = initial;
   let vars = makeTrainable(model.weights);
@@ -151,7 +154,7 @@ export function train(initial: Model, trainSet: Dataset, evalSet: Dataset, cfg: 
         model.lambda = deepTrainingLambda(progress, cfg.decayEpochs, cfg.lambdaShape);
       }
       lr = cosineLr(step, totalSteps, lrOpts);
-      const { loss, hits } = trainStep(model, vars, opt, b.x, b.y, trainSet.numClasses, lr, cfg, step);
+      const { loss, hits } = await trainStepAsync(model, vars, opt, b.x, b.y, trainSet.numClasses, lr, cfg, step);
       correct += hits;
       if (!Number.isFinite(loss)) {
         b.x.dispose();
@@ -169,7 +172,7 @@ export function train(initial: Model, trainSet: Dataset, evalSet: Dataset, cfg: 
     const trainSecs = (performance.now() - te) / 1000;
     trainSeconds += trainSecs;
     imagesSeen += seen;
-    const ev = evaluate(model, evalSet, cfg.evalBatchSize);
+    const ev = await evaluate(model, evalSet, cfg.evalBatchSize);
     if (!Number.isFinite(ev.loss)) return fail(`validation loss became ${ev.loss} after epoch ${epoch + 1}; stopped`);
     const m: EpochMetrics = {
       epoch: epoch + 1, lambda: merged ? 1 : model.lambda, lr, trainLoss: lossSum / seen, trainTop1: (100 * correct) / seen,
@@ -198,22 +201,49 @@ export function train(initial: Model, trainSet: Dataset, evalSet: Dataset, cfg: 
     model.lambda = 1; // the schedule ends at 1; a run shorter than decayEpochs is merged at 1 too (reported as lambda)
     deploy = model.toDeploy();
   }
-  const deployEval = evaluate(deploy, evalSet, cfg.evalBatchSize);
-  const finalVal = merged || !deep || (last?.lambda ?? 1) >= 1 ? last?.valTop1 ?? NaN : evaluate(model, evalSet, cfg.evalBatchSize).top1;
+  const deployEval = await evaluate(deploy, evalSet, cfg.evalBatchSize);
+  const finalVal = merged || !deep || (last?.lambda ?? 1) >= 1 ? last?.valTop1 ?? NaN : (await evaluate(model, evalSet, cfg.evalBatchSize)).top1;
   return {
     status: 'ok', epochs, trainTop1: last?.trainTop1 ?? NaN, valTop1: finalVal, deployValTop1: deployEval.top1,
     imagesPerSec: imagesSeen / trainSeconds, wallSeconds: (performance.now() - t0) / 1000, deploy,
   };
 }
 
+type StepConfig = Pick<TrainConfig, 'labelSmoothing' | 'seed' | 'bnMomentum'>;
+
 /**
  * One optimisation step: forward in training mode, softmax cross-entropy (with label smoothing), gradients of every
  * trainable variable, AdamW update, BN running statistics. A non-finite loss skips the update (the caller stops).
+ * Reads the loss synchronously: not on webgpu (see trainStepAsync).
  */
 export function trainStep(
   model: Model, vars: Map<string, tf.Variable>, opt: AdamW, x: tf.Tensor4D, y: tf.Tensor1D, numClasses: number, lr: number,
-  cfg: Pick<TrainConfig, 'labelSmoothing' | 'seed' | 'bnMomentum'>, step: number,
+  cfg: StepConfig, step: number,
 ): { loss: number; hits: number } {
+  const s = stepTensors(model, vars, x, y, numClasses, cfg, step);
+  return finishStep(model, vars, opt, s, s.value.dataSync()[0], s.hits.dataSync()[0], lr, cfg);
+}
+
+/** trainStep reading the loss asynchronously, which every backend supports (webgpu in Node only this way). */
+export async function trainStepAsync(
+  model: Model, vars: Map<string, tf.Variable>, opt: AdamW, x: tf.Tensor4D, y: tf.Tensor1D, numClasses: number, lr: number,
+  cfg: StepConfig, step: number,
+): Promise<{ loss: number; hits: number }> {
+  const s = stepTensors(model, vars, x, y, numClasses, cfg, step);
+  const [loss, hits] = await Promise.all([s.value.data(), s.hits.data()]);
+  return finishStep(model, vars, opt, s, loss[0], hits[0], lr, cfg);
+}
+
+interface StepTensors {
+  value: tf.Scalar;
+  grads: tf.NamedTensorMap;
+  hits: tf.Tensor;
+  bnStats: [string, tf.Tensor, tf.Tensor, number][];
+}
+
+function stepTensors(
+  model: Model, vars: Map<string, tf.Variable>, x: tf.Tensor4D, y: tf.Tensor1D, numClasses: number, cfg: StepConfig, step: number,
+): StepTensors {
   const bnStats: [string, tf.Tensor, tf.Tensor, number][] = [];
   const { value, grads, hits } = tf.tidy(() => {
     let logitsKept: tf.Tensor | null = null;
@@ -230,8 +260,13 @@ export function trainStep(
     (logitsKept as tf.Tensor | null)?.dispose();
     return { value: r.value, grads: r.grads, hits };
   });
-  const loss = value.dataSync()[0];
-  const h = hits.dataSync()[0];
+  return { value, grads, hits, bnStats };
+}
+
+function finishStep(
+  model: Model, vars: Map<string, tf.Variable>, opt: AdamW, s: StepTensors, loss: number, h: number, lr: number, cfg: StepConfig,
+): { loss: number; hits: number } {
+  const { value, grads, hits, bnStats } = s;
   tf.dispose([value, hits]);
   if (Number.isFinite(loss)) {
     opt.apply(vars, grads, lr);

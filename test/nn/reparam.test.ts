@@ -30,9 +30,9 @@ describe('toDeploy computes the training form function (random weights and BN st
     ['alexnet', { deepTraining: true, seriesAct: true, stem: 'small', inputSize: 32 }],
   ];
   for (const [name, o] of cases) {
-    it(`${name} ${JSON.stringify(o)}`, () => {
+    it(`${name} ${JSON.stringify(o)}`, async () => {
       const before = tf.memory().numTensors;
-      const r = checkReparam(name, modelOptions(name, { ...small, ...o }), JSON.stringify(o));
+      const r = await checkReparam(name, modelOptions(name, { ...small, ...o }), JSON.stringify(o));
       expect(r.maxRelErr).toBeLessThan(1e-4);
       expect(r.outputsCompared).toBeGreaterThan(0);
       expect(tf.memory().numTensors).toBe(before);

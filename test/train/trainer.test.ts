@@ -8,7 +8,7 @@ import { modelOptions } from '../../src/models/zoo.js';
 import { Model } from '../../src/nn/model.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { cosineLr, deepTrainingLambda } from '../../src/train/schedule.js';
-import { DEFAULT_TRAIN_CONFIG, makeTrainable, train, trainStep } from '../../src/train/trainer.js';
+import { DEFAULT_TRAIN_CONFIG, makeTrainable, train, trainStep, trainStepAsync } from '../../src/train/trainer.js';
 
 let splits: { train: Dataset; test: Dataset };
 beforeAll(async () => {
@@ -51,27 +51,27 @@ describe('AdamW', () => {
 });
 
 describe('trainer', () => {
-  it('learns, merges, and the deploy form scores the same; deterministic for a seed', () => {
-    const run = () => {
+  it('learns, merges, and the deploy form scores the same; deterministic for a seed', async () => {
+    const run = async () => {
       const m = Model.create('vanillanet-5', opts(), 'train', 3);
-      const r = train(m, splits.train, splits.test, cfg);
+      const r = await train(m, splits.train, splits.test, cfg);
       r.deploy?.dispose();
       m.dispose();
       return r;
     };
-    const a = run();
+    const a = await run();
     expect(a.status).toBe('ok');
     expect(a.epochs.map((e) => e.lambda)).toEqual([0, 1 / 3, 2 / 3, 1, 1, 1]);
     expect(a.valTop1).toBeGreaterThan(50); // 4 classes: chance is 25
     expect(a.deployValTop1).toBe(a.valTop1);
-    const b = run();
+    const b = await run();
     expect(b.epochs.map((e) => e.valTop1)).toEqual(a.epochs.map((e) => e.valTop1));
     expect(b.epochs.map((e) => e.trainLoss)).toEqual(a.epochs.map((e) => e.trainLoss));
   });
 
-  it('mergeAfterDecay keeps training the merged model once lambda = 1', () => {
+  it('mergeAfterDecay keeps training the merged model once lambda = 1', async () => {
     const m = Model.create('vanillanet-5', opts(), 'train', 3);
-    const r = train(m, splits.train, splits.test, { ...cfg, mergeAfterDecay: true });
+    const r = await train(m, splits.train, splits.test, { ...cfg, mergeAfterDecay: true });
     // lambda reaches 1 at the start of epoch 4: from there on the merged model trains
     expect(r.epochs.map((e) => e.merged)).toEqual([false, false, false, true, true, true]);
     expect(r.deploy?.form).toBe('deploy');
@@ -96,9 +96,30 @@ describe('trainer', () => {
     m.dispose();
   });
 
-  it('a NaN loss stops the run as diverged with a clear message', () => {
+  it('trainStepAsync (webgpu reads back only asynchronously) trains like trainStep and leaks nothing', async () => {
     const m = Model.create('vanillanet-5', opts(), 'train', 0);
-    const r = train(m, splits.train, splits.test, { ...cfg, epochs: 2, lr: 1e7 });
+    m.setLambda(0.5);
+    const vars = makeTrainable(m.weights);
+    const opt = new AdamW();
+    const x = tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const y = tf.tensor1d(Array.from({ length: 8 }, (_, i) => i % 4), 'int32');
+    const first = await trainStepAsync(m, vars, opt, x, y, 4, 1e-3, cfg, 0);
+    const after1 = tf.memory().numTensors;
+    const rest = [];
+    for (let i = 1; i < 4; i++) rest.push(i % 2 ? await trainStepAsync(m, vars, opt, x, y, 4, 1e-3, cfg, i) : trainStep(m, vars, opt, x, y, 4, 1e-3, cfg, i));
+    expect(tf.memory().numTensors).toBe(after1);
+    const losses = [first, ...rest].map((r) => r.loss);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses[3]).toBeLessThan(losses[0]); // the same batch four times: the updates were applied
+    for (const r of [first, ...rest]) expect(Number.isInteger(r.hits) && r.hits >= 0 && r.hits <= 8).toBe(true);
+    tf.dispose([x, y]);
+    opt.dispose();
+    m.dispose();
+  });
+
+  it('a NaN loss stops the run as diverged with a clear message', async () => {
+    const m = Model.create('vanillanet-5', opts(), 'train', 0);
+    const r = await train(m, splits.train, splits.test, { ...cfg, epochs: 2, lr: 1e7 });
     expect(r.status).toBe('diverged');
     expect(r.message).toMatch(/loss became (NaN|Infinity) at epoch 1, step \d+ \(lr .*\); stopped/);
     expect(r.deploy).toBeNull();
