@@ -119,19 +119,24 @@ export async function timeSingleCall(model: Model, batch: number, clock: () => n
   }
 }
 
+/** The statistics of timed calls (ms) of `batch` images each, as every runtime reports them. */
+export function latencyResult(samples: readonly number[], warmupRuns: number, batch: number): LatencyResult {
+  const stats = computeStats(samples);
+  return {
+    ...stats,
+    batch,
+    throughput: stats.mean > 0 ? batch / (stats.mean / 1000) : Number.POSITIVE_INFINITY,
+    warmupRuns,
+    samplesMs: [...samples].sort((a, b) => a - b),
+  };
+}
+
 export async function measureLatency(model: Model, opts: LatencyOptions): Promise<LatencyResult> {
   if (!(opts.batch >= 1) || !Number.isInteger(opts.batch)) throw new RangeError(`batch must be a positive integer, got ${opts.batch}`);
   const x = modelInput(model, opts.batch, opts.seed ?? 1);
   try {
     const { samples, warmupRuns } = await sampleCalls(() => inferOnce(model, x), opts);
-    const stats = computeStats(samples);
-    return {
-      ...stats,
-      batch: opts.batch,
-      throughput: stats.mean > 0 ? opts.batch / (stats.mean / 1000) : Number.POSITIVE_INFINITY,
-      warmupRuns,
-      samplesMs: [...samples].sort((a, b) => a - b),
-    };
+    return latencyResult(samples, warmupRuns, opts.batch);
   } finally {
     x.dispose();
   }

@@ -42,10 +42,15 @@ export interface DecodeOptions {
   normalize?: ChannelStats;
 }
 
-/** Python's round(): half to even. */
+/** Python's round(): half to even (torchvision's CenterCrop rounds its offsets so). */
 function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** The resize target of a centre crop: int(size / crop_pct), as the authors' build_transform. */
+export function cropResizeTarget(size: number, cropPct: number): number {
+  return Math.trunc(size / cropPct);
 }
 
 function decodeError(label: string, e: unknown): UserError {
@@ -90,8 +95,8 @@ export async function decodeImage(
       const w0 = meta.width;
       const h0 = meta.height;
       if (!w0 || !h0) throw new Error('image has no size');
-      const sh = roundHalfEven(th / cropPct);
-      const sw = roundHalfEven(tw / cropPct);
+      const sh = cropResizeTarget(th, cropPct);
+      const sw = cropResizeTarget(tw, cropPct);
       // Scale so that the image covers (sh, sw); the limiting side gets the exact
       // size, the other is truncated like torchvision's Resize(int).
       if (sh / h0 >= sw / w0) {
@@ -136,7 +141,7 @@ export async function decodeImage(
 
 /**
  * ImageNet evaluation preprocessing: resize the shorter side to
- * round(size / 0.875), centre-crop size x size, RGB, normalise with the
+ * int(size / 0.875) (256 for 224), centre-crop size x size, RGB, normalise with the
  * ImageNet mean/std. Returns size*size*3 floats (HWC).
  */
 export async function imagenetEvalPreprocess(

@@ -1,0 +1,151 @@
+/**
+ * Top-1 / top-5 of a saved model on an ImageNet-layout folder (root/<class>/<image>, sorted class names = class
+ * indices, as torchvision's ImageFolder), with the evaluation preprocessing of the authors' code (ConvNeXt's
+ * build_transform, which VanillaNet's main.py uses): resize the shorter side to size / crop_pct (224 -> 256) with
+ * bicubic interpolation, centre-crop size x size, scale to [0, 1], normalise with the ImageNet mean/std.
+ *
+ * Images are decoded (sharp, on libuv's thread pool) one batch ahead of the model, so decoding overlaps inference.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { cropResizeTarget, decodeImage, IMAGENET_CROP_PCT, IMAGENET_MEAN, IMAGENET_STD, listImageFolder, type DecodeOptions, type ResizeKernel } from '../data/imageFolder.js';
+import { UserError } from '../util/errors.js';
+
+export interface EvalOptions {
+  root: string;
+  /** at most this many images, taken round-robin over the classes (so a small limit still covers every class) */
+  limit?: number;
+  batch: number;
+  cropPct?: number;
+  kernel?: ResizeKernel;
+  /** parallel decodes within a batch (default 4) */
+  concurrency?: number;
+  /** called once the images are listed, before any is decoded */
+  onStart?: (total: number) => void;
+  onBatch?: (done: number, total: number, correct1: number) => void;
+}
+
+export interface EvalResult {
+  root: string;
+  images: number;
+  classes: number;
+  /** files found (before --limit) */
+  available: number;
+  correct1: number;
+  correct5: number;
+  /** fractions in [0, 1] */
+  top1: number;
+  top5: number;
+  seconds: number;
+  /** end to end: decoding + preprocessing + inference */
+  imagesPerSec: number;
+  /** time spent in the model alone (predict + readback) */
+  inferenceSeconds: number;
+  preprocessing: { resize: number; crop: number; cropPct: number; interpolation: ResizeKernel; mean: number[]; std: number[] };
+}
+
+
+/** Files in round-robin class order (class 0's first image, class 1's first, …), cut at `limit`. */
+export function roundRobin<T extends { label: number }>(files: readonly T[], classes: number, limit?: number): T[] {
+  if (limit === undefined || limit >= files.length) return [...files];
+  const per: T[][] = Array.from({ length: classes }, () => []);
+  for (const f of files) per[f.label].push(f);
+  const out: T[] = [];
+  for (let i = 0; out.length < limit; i++) {
+    for (const list of per) {
+      if (i < list.length && out.length < limit) out.push(list[i]);
+    }
+  }
+  return out;
+}
+
+/** Rank of the true class among the logits (0 = top-1); ties go to the lower index, as predict's top-5 orders them. */
+export function rankOf(logits: ArrayLike<number>, offset: number, n: number, label: number): number {
+  const v = logits[offset + label];
+  let rank = 0;
+  for (let j = 0; j < n; j++) {
+    const x = logits[offset + j];
+    if (x > v || (x === v && j < label)) rank++;
+  }
+  return rank;
+}
+
+export async function evaluateFolder(model: tf.LayersModel, o: EvalOptions): Promise<EvalResult> {
+  const inShape = model.inputs[0].shape;
+  const outShape = model.outputs[0].shape;
+  const [h, w, c] = inShape.slice(1) as number[];
+  if (inShape.length !== 4 || h !== w || c !== 3 || outShape.length !== 2 || typeof outShape[1] !== 'number') {
+    throw new UserError(`evaluation needs a model taking square RGB images and returning class scores; this one takes [${inShape.slice(1).join(', ')}] and returns [${outShape.slice(1).join(', ')}]`);
+  }
+  const numClasses = outShape[1];
+  const listing = listImageFolder(o.root);
+  if (listing.classNames.length !== numClasses) {
+    throw new UserError(
+      `${o.root} has ${listing.classNames.length} class folders but the model has ${numClasses} outputs; `
+        + 'the sorted folder names are the class indices (as torchvision\'s ImageFolder), so they must match one to one',
+    );
+  }
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) throw new UserError(`--limit must be a positive integer, got ${o.limit}`);
+  const files = roundRobin(listing.files, numClasses, o.limit);
+  const cropPct = o.cropPct ?? IMAGENET_CROP_PCT;
+  const kernel = o.kernel ?? 'cubic';
+  const dec: DecodeOptions = {
+    height: h, width: w, mode: 'crop', cropPct, channels: 3, kernel,
+    normalize: { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] },
+  };
+  const per = h * w * 3;
+  const concurrency = Math.max(1, o.concurrency ?? 4);
+  const decodeBatch = async (start: number): Promise<Float32Array> => {
+    const n = Math.min(o.batch, files.length - start);
+    const buf = new Float32Array(n * per);
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        const i = next++;
+        await decodeImage(files[start + i].file, dec, buf, i * per);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+    return buf;
+  };
+
+  o.onStart?.(files.length);
+  const t0 = performance.now();
+  let inferMs = 0;
+  let correct1 = 0;
+  let correct5 = 0;
+  let pending: Promise<Float32Array> | null = files.length > 0 ? decodeBatch(0) : null;
+  for (let start = 0; start < files.length; start += o.batch) {
+    const pixels = await pending!;
+    const n = pixels.length / per;
+    // prefetch: the next batch decodes on the thread pool while this one runs
+    pending = start + o.batch < files.length ? decodeBatch(start + o.batch) : null;
+    pending?.catch(() => {}); // its error surfaces when awaited
+    const ti = performance.now();
+    const y = tf.tidy(() => model.predict(tf.tensor4d(pixels, [n, h, w, 3])) as tf.Tensor);
+    const logits = await y.data();
+    y.dispose();
+    inferMs += performance.now() - ti;
+    for (let i = 0; i < n; i++) {
+      const rank = rankOf(logits, i * numClasses, numClasses, files[start + i].label);
+      if (rank === 0) correct1++;
+      if (rank < 5) correct5++;
+    }
+    o.onBatch?.(start + n, files.length, correct1);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const images = files.length;
+  return {
+    root: o.root,
+    images,
+    classes: numClasses,
+    available: listing.files.length,
+    correct1,
+    correct5,
+    top1: images > 0 ? correct1 / images : 0,
+    top5: images > 0 ? correct5 / images : 0,
+    seconds,
+    imagesPerSec: seconds > 0 ? images / seconds : 0,
+    inferenceSeconds: inferMs / 1000,
+    preprocessing: { resize: cropResizeTarget(h, cropPct), crop: h, cropPct, interpolation: kernel, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] },
+  };
+}
