@@ -1,33 +1,44 @@
 /**
  * Picks the tfjs backend a run uses and reports what it got.
  *
- * 'auto' tries, in order: tfjs-node-gpu, tfjs-node (both 'tensorflow',
- * libtensorflow via N-API), wasm (XNNPACK, SIMD) and cpu (plain JS). The node
- * packages are optional dependencies whose install downloads libtensorflow,
- * so they are often missing; every skipped backend leaves one line in
- * fallbackReasons. An explicit choice that is unavailable is a UserError.
+ * 'auto' tries, in order: tfjs-node-gpu ('tensorflow', libtensorflow via
+ * N-API), webgpu (Dawn on Vulkan, src/backend/webgpu.ts) when it finds a
+ * hardware adapter, tfjs-node ('tensorflow' on the CPU), wasm (XNNPACK, SIMD)
+ * and cpu (plain JS). A GPU through WebGPU beats libtensorflow on the CPU, so
+ * webgpu comes before tfjs-node; a software adapter (SwiftShader, llvmpipe,
+ * lavapipe) is skipped by 'auto', since it is slower than wasm on the same
+ * CPU, but used when webgpu is asked for by name. The optional packages are
+ * often missing; every skipped backend leaves one line in fallbackReasons.
+ * An explicit choice that is unavailable is a UserError.
  * On wasm and cpu our gradient kernels (src/backend/kernels) are registered
- * unless `ourKernels: false`, which restores the stock ones.
+ * unless `ourKernels: false`, which restores the stock ones; webgpu and
+ * tensorflow always run their own.
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { UserError, oneOf } from '../util/errors.js';
+import { atCommandEnd } from '../util/cleanup.js';
 import { registerGradientKernels, restoreStockKernels, type GradientBackend } from './kernels/index.js';
+import { adapterSummary, findAdapter, registerWebGpuBackend, releaseWebGpu, type GpuAdapterInfo } from './webgpu.js';
 
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type { GpuAdapterInfo } from './webgpu.js';
+
+export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 
 /** The node packages providing the 'tensorflow' backend, in order of preference. */
 export const NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 export interface BackendInfo {
-  /** The tfjs backend that actually runs: 'tensorflow' | 'wasm' | 'cpu'. */
+  /** The tfjs backend that actually runs: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'. */
   name: string;
   /** What was asked for ('auto' or a backend name). */
   requested: string;
   tfjsVersion: string;
   /** For 'tensorflow': the package that provided it, e.g. '@tensorflow/tfjs-node-gpu'. */
   package?: string;
+  /** For 'webgpu': the adapter (GPU name, vendor, architecture, driver description). */
+  adapter?: GpuAdapterInfo;
   kernels: 'ours' | 'stock';
   /** Names of our kernels registered for this backend (empty for stock). */
   registeredKernels: string[];
@@ -92,8 +103,8 @@ async function trySetBackend(name: string): Promise<string | null> {
   }
 }
 
-async function tryTensorflow(reasons: string[], log: (s: string) => void): Promise<string | null> {
-  for (const pkg of NODE_PACKAGES) {
+async function tryTensorflow(packages: readonly string[], reasons: string[], log: (s: string) => void): Promise<string | null> {
+  for (const pkg of packages) {
     log(`backend: trying ${pkg}`);
     try {
       const specifier: string = pkg; // not a literal: tsc must not resolve the optional package
@@ -107,6 +118,39 @@ async function tryTensorflow(reasons: string[], log: (s: string) => void): Promi
     return pkg;
   }
   return null;
+}
+
+/** webgpu: an adapter (hardware only when `hardwareOnly`), then tfjs' backend on it. */
+async function tryWebGpu(hardwareOnly: boolean, reasons: string[], log: (s: string) => void): Promise<GpuAdapterInfo | null> {
+  log('backend: trying webgpu');
+  const t0 = performance.now();
+  let adapter: GpuAdapterInfo;
+  try {
+    adapter = await findAdapter();
+  } catch (err) {
+    reasons.push(`webgpu: ${describeFailure(err)}`);
+    return null;
+  } finally {
+    log(`backend: webgpu adapter probe took ${Math.round(performance.now() - t0)} ms`);
+  }
+  if (adapter.software && hardwareOnly) {
+    reasons.push(`webgpu: only a software adapter (${adapterSummary(adapter)}), slower than wasm on the same CPU`);
+    return null;
+  }
+  try {
+    await registerWebGpuBackend();
+  } catch (err) {
+    reasons.push(`webgpu: ${describeFailure(err)}`);
+    return null;
+  }
+  atCommandEnd(releaseWebGpu);
+  const failure = await trySetBackend('webgpu');
+  if (failure) {
+    reasons.push(`webgpu: ${failure} on ${adapterSummary(adapter)}`);
+    return null;
+  }
+  if (adapter.software) log(`backend: warning: webgpu runs on a software adapter (${adapterSummary(adapter)}), not a GPU`);
+  return adapter;
 }
 
 async function tryBrowserish(name: 'wasm' | 'cpu', reasons: string[], log: (s: string) => void): Promise<boolean> {
@@ -123,16 +167,32 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
   }
   const log = opts.log ?? (() => {});
   const reasons: string[] = [];
-  let name: 'tensorflow' | 'wasm' | 'cpu' | null = null;
+  let name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu' | null = null;
   let pkg: string | undefined;
+  let adapter: GpuAdapterInfo | undefined;
 
-  if (choice === 'auto' || choice === 'tensorflow') {
-    pkg = (await tryTensorflow(reasons, log)) ?? undefined;
-    if (pkg) name = 'tensorflow';
-    else if (choice === 'tensorflow') {
+  if (choice === 'tensorflow') {
+    pkg = (await tryTensorflow(NODE_PACKAGES, reasons, log)) ?? undefined;
+    if (!pkg) {
       throw new UserError(`backend tensorflow is not available (${reasons.join('; ')}); ${INSTALL_HINT}.`
         + ' Meanwhile use the wasm or cpu backend.');
     }
+    name = 'tensorflow';
+  }
+  if (choice === 'auto') {
+    pkg = (await tryTensorflow([NODE_PACKAGES[0]], reasons, log)) ?? undefined;
+    if (pkg) name = 'tensorflow';
+  }
+  if (!name && (choice === 'auto' || choice === 'webgpu')) {
+    adapter = (await tryWebGpu(choice === 'auto', reasons, log)) ?? undefined;
+    if (adapter) name = 'webgpu';
+    else if (choice === 'webgpu') {
+      throw new UserError(`backend webgpu is not available: ${reasons[reasons.length - 1].replace(/^webgpu: /, '')}`);
+    }
+  }
+  if (!name && choice === 'auto') {
+    pkg = (await tryTensorflow(NODE_PACKAGES.slice(1), reasons, log)) ?? undefined;
+    if (pkg) name = 'tensorflow';
   }
   for (const candidate of ['wasm', 'cpu'] as const) {
     if (name || (choice !== 'auto' && choice !== candidate)) continue;
@@ -156,6 +216,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
     requested: choice,
     tfjsVersion: tf.version.tfjs,
     ...(pkg ? { package: pkg } : {}),
+    ...(adapter ? { adapter } : {}),
     kernels: registeredKernels.length > 0 ? 'ours' : 'stock',
     registeredKernels,
     fallbackReasons: reasons,
@@ -175,6 +236,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
 export function backendSummary(info: BackendInfo): string {
   const details: string[] = [];
   if (info.package) details.push(info.package);
+  if (info.adapter) details.push(adapterSummary(info.adapter));
   if (info.simd !== undefined) details.push(info.simd ? 'simd' : 'no simd');
   if (info.threadCount !== undefined) details.push(`${info.threadCount} thread${info.threadCount === 1 ? '' : 's'}`);
   else if (info.threads !== undefined) details.push(info.threads ? 'threads' : 'single-threaded');

@@ -1,5 +1,8 @@
 /**
- * The stored latency results: results/latency/<backend>-<machine-slug>.json (+ a .csv beside it).
+ * The stored latency results: results/latency/<backend>-<machine-slug>.json (+ a .csv beside it); on a GPU
+ * (webgpu) the machine is the GPU: results/latency/webgpu-<gpu-slug>.json, e.g. webgpu-nvidia-h200.json.
+ * ONNX Runtime runs (`latency --runtime onnxruntime`) store as backend `onnxruntime`, with `runtime` saying which
+ * version and how many threads ran.
  *
  * One file per backend and machine. A run merges its rows into the file: a row is identified by
  * (model, form, input size, batch, width), and a newer measurement replaces an older one, so timing a few
@@ -11,6 +14,7 @@ import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../interop/atomic.js';
 import { UserError } from '../util/errors.js';
 import { slug, type MachineInfo, type RunProvenance } from '../util/provenance.js';
+import type { GpuAdapterInfo } from '../backend/webgpu.js';
 
 export const LATENCY_SCHEMA = 'vanillabench/latency@1';
 
@@ -61,14 +65,31 @@ export interface LatencyRow {
   trainOverDeploy?: number;
   /** the timed samples, ms, sorted (file only) */
   samplesMs?: number[];
+  /** intra-op threads (ONNX Runtime rows) */
+  threads?: number;
   /** index into LatencyFile.runs */
   run: number;
+}
+
+/** A runtime other than tfjs; absent for tfjs files (their backend and provenance say what ran). */
+export interface LatencyRuntime {
+  name: 'onnxruntime';
+  version: string;
+  /** intra-op threads of the latest run (each row keeps its own) */
+  threads: number;
+  executionProvider: 'cpu';
+  /** the exported models' ONNX opset and IR version */
+  opset: number;
+  irVersion: number;
 }
 
 export interface LatencyFile {
   schema: typeof LATENCY_SCHEMA;
   backend: string;
+  runtime?: LatencyRuntime;
   machine: MachineInfo;
+  /** the GPU that ran (webgpu), from the latest run; absent on CPU backends */
+  adapter?: GpuAdapterInfo;
   /** provenance of each run whose rows are still in the file; the last is the latest */
   runs: RunProvenance[];
   rows: LatencyRow[];
@@ -79,8 +100,9 @@ export function machineSlug(m: MachineInfo): string {
   return slug(`${m.cpuModel}-${m.cores}c`);
 }
 
-export function latencyFileName(backend: string, m: MachineInfo): string {
-  return `${slug(backend)}-${machineSlug(m)}.json`;
+/** `<backend>-<machine>.json`; with a GPU adapter the GPU names the machine (the CPU hardly matters there). */
+export function latencyFileName(backend: string, m: MachineInfo, adapter?: Pick<GpuAdapterInfo, 'name'>): string {
+  return `${slug(backend)}-${adapter ? slug(adapter.name) : machineSlug(m)}.json`;
 }
 
 const rowKey = (r: LatencyRow): string => `${r.model}|${r.form}|${r.inputSize}|${r.batch}|${r.width}`;
@@ -122,7 +144,9 @@ export function readLatencyFile(file: string): LatencyFile | null {
 }
 
 /** Merges this run's rows into what the file held (newer replaces older per key); drops unreferenced runs. */
-export function mergeLatency(previous: LatencyFile | null, backend: string, machine: MachineInfo, run: RunProvenance, rows: Omit<LatencyRow, 'run'>[]): LatencyFile {
+export function mergeLatency(
+  previous: LatencyFile | null, backend: string, machine: MachineInfo, run: RunProvenance, rows: Omit<LatencyRow, 'run'>[], runtime?: LatencyRuntime,
+): LatencyFile {
   const runs = [...(previous?.runs ?? []), run];
   const newIndex = runs.length - 1;
   const byKey = new Map<string, LatencyRow>();
@@ -131,10 +155,13 @@ export function mergeLatency(previous: LatencyFile | null, backend: string, mach
   // compact the run list to the runs still referenced
   const used = [...new Set([...byKey.values()].map((r) => r.run))].sort((a, b) => a - b);
   const remap = new Map(used.map((old, i) => [old, i]));
+  const adapter = run.adapter ?? previous?.adapter;
   return {
     schema: LATENCY_SCHEMA,
     backend,
+    ...(runtime ? { runtime } : {}),
     machine,
+    ...(adapter ? { adapter } : {}),
     runs: used.map((i) => runs[i]),
     rows: [...byKey.values()].map((r) => ({ ...r, run: remap.get(r.run)! })),
   };
@@ -168,8 +195,11 @@ const CSV_COLUMNS: [string, (r: LatencyRow, f: LatencyFile) => unknown][] = [
   ['paper_params_m', (r) => r.paper?.paramsM],
   ['paper_gflops', (r) => r.paper?.gflops],
   ['backend', (_r, f) => f.backend],
+  ['gpu', (_r, f) => f.adapter?.name],
   ['date', (r, f) => f.runs[r.run]?.date],
   ['commit', (r, f) => f.runs[r.run]?.commit],
+  ['runtime', (_r, f) => (f.runtime ? `${f.runtime.name} ${f.runtime.version}` : 'tfjs')],
+  ['threads', (r) => r.threads],
 ];
 
 export function latencyCsv(f: LatencyFile): string {

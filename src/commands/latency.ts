@@ -1,15 +1,21 @@
 /**
  * `vanillabench latency`: batch-1 (or batch-N) inference latency of zoo models in deploy and/or train form,
  * beside the paper's A100 figures (Table 4). Results merge into results/latency/<backend>-<machine>.json + .csv.
+ * `--runtime onnxruntime` times the deploy forms exported to ONNX (in memory) in onnxruntime-node instead, with the
+ * same statistics; its results go to results/latency/onnxruntime-<machine>.json.
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
-import { measureLatency, timeSingleCall } from '../bench/latency.js';
+import { measureLatency, timeSingleCall, type LatencyOptions, type LatencyResult } from '../bench/latency.js';
+import { measureOrtLatency, ortRunner, timeSingleOrtCall } from '../bench/ortLatency.js';
 import {
   latencyFileName, mergeLatency, readLatencyFile, writeLatencyFile,
-  type LatencyForm, type LatencyRow,
+  type LatencyForm, type LatencyRow, type LatencyRuntime,
 } from '../bench/latencyStore.js';
+import { ONNX_IR_VERSION, ONNX_OPSET } from '../interop/onnx.js';
+import { exportOnnx } from '../interop/onnxExport.js';
+import { createOrtSession, defaultOrtThreads, loadOrt, ortVersion, type OrtModule } from '../interop/ort.js';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
 import { paperRow } from '../models/paper.js';
 import { Model } from '../nn/model.js';
@@ -26,8 +32,12 @@ const SPEC = {
     'Times model.predict + readback per call with tinybench (warm-up excluded; sampling until both --min-time-ms and '
     + '--min-samples are met). --models table4 = every zoo model with a row in the paper\'s Table 4, plus alexnet. '
     + 'The train form runs in inference mode with lambda = 1 (un-merged). Models whose single forward pass exceeds '
-    + '--max-single-ms, or whose GMACs exceed --max-gmacs, are listed as skipped with the reason.',
+    + '--max-single-ms, or whose GMACs exceed --max-gmacs, are listed as skipped with the reason. '
+    + '--runtime onnxruntime times the deploy form exported to ONNX in onnxruntime-node (CPU, --threads intra-op threads); '
+    + 'the train form is not exported, so it is skipped there.',
   flags: {
+    runtime: { type: 'string', default: 'tfjs', choices: ['tfjs', 'onnxruntime'], description: 'tfjs (the --backend), or ONNX Runtime on the exported deploy form' },
+    threads: { type: 'number', integer: true, min: 1, max: 1024, description: 'ONNX Runtime intra-op threads (default: every core)' },
     models: { type: 'string', default: 'table4', description: "'table4', 'all' or a comma-separated list of zoo models", valueName: 'list' },
     form: { type: 'string', default: 'both', choices: ['deploy', 'train', 'both'], description: 'which form(s) to time' },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend' },
@@ -83,21 +93,68 @@ function baseRow(name: string, form: LatencyForm, z: ZooEntry, input: number, ba
 
 const fmt = (x: number | undefined, d = 2): string => (x === undefined ? '-' : x.toFixed(d));
 
+/** One model/form made ready to time on the chosen runtime. */
+interface Timed {
+  probe(): Promise<number>;
+  measure(o: LatencyOptions): Promise<LatencyResult>;
+  dispose(): Promise<void>;
+}
+
+function tfjsTimed(model: Model, batch: number): Timed {
+  return {
+    probe: () => timeSingleCall(model, batch),
+    measure: (o) => measureLatency(model, o),
+    dispose: async () => model.dispose(),
+  };
+}
+
+/** The deploy model exported to ONNX in memory and opened in a session; the tfjs weights are freed at once. */
+async function ortTimed(ort: OrtModule, model: Model, batch: number, threads: number): Promise<Timed> {
+  let bytes: Uint8Array;
+  try {
+    bytes = exportOnnx(model.desc, model.weights).bytes;
+  } finally {
+    model.dispose();
+  }
+  const session = await createOrtSession(ort, bytes, { threads });
+  const runner = ortRunner(ort, session, model.desc, batch);
+  return {
+    probe: () => timeSingleOrtCall(runner),
+    measure: (o) => measureOrtLatency(runner, o),
+    dispose: () => session.release(),
+  };
+}
+
+/** Why ONNX Runtime has no training-form rows. */
+export const ORT_TRAIN_FORM_REASON = 'not available on onnxruntime: only deploy forms are exported to ONNX (time the training form with --runtime tfjs)';
+
 export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
   const names = modelList(f.models);
   const forms: LatencyForm[] = f.form === 'both' ? ['deploy', 'train'] : [f.form];
+  const onOrt = f.runtime === 'onnxruntime';
+  if (onOrt && f.form === 'train') throw new UserError(`--form train: ${ORT_TRAIN_FORM_REASON}`);
+  if (!onOrt && f.threads !== undefined) throw new UserError('--threads sets ONNX Runtime\'s threads; it needs --runtime onnxruntime (the tfjs backend chooses its own)');
+  const ort = onOrt ? await loadOrt() : null;
+  const threads = f.threads ?? defaultOrtThreads();
 
   const machine = machineInfo();
   // Check the stored file before spending any time: a corrupt one is an error, and nothing is overwritten.
   const backend = await selectBackend(f.backend, { log: (l) => log(l) });
-  const file = path.join(f.out, latencyFileName(backend.name, machine));
+  const runtime: LatencyRuntime | undefined = ort
+    ? { name: 'onnxruntime', version: ortVersion(ort), threads, executionProvider: 'cpu', opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION }
+    : undefined;
+  // ONNX Runtime runs on the CPU: its file is named by the CPU, whatever tfjs backend built the weights
+  const storeAs = runtime ? runtime.name : backend.name;
+  const file = path.join(f.out, runtime ? latencyFileName(storeAs, machine) : latencyFileName(backend.name, machine, backend.adapter));
   const previous = readLatencyFile(file);
-  log(`latency: ${names.length} model(s) x ${forms.join('+')} at ${f.input}px, batch ${f.batch}, width ${f.width}; ${backendSummary(backend)}`);
+  log(`latency: ${names.length} model(s) x ${forms.join('+')} at ${f.input}px, batch ${f.batch}, width ${f.width}; `
+    + (runtime ? `ONNX Runtime ${runtime.version} (cpu, ${threads} intra-op thread${threads === 1 ? '' : 's'}, opset ${runtime.opset}; weights built with tfjs ${backend.name})` : backendSummary(backend)));
 
   const rows: BaseRow[] = [];
-  const provenance = runProvenance(['latency', ...argv], backend, f.seed);
+  // ONNX Runtime runs: the backend that ran is onnxruntime (tfjs only built the weights)
+  const provenance = { ...runProvenance(['latency', ...argv], backend, f.seed), ...(runtime ? { backend: runtime.name, adapter: undefined } : {}) };
   let written: ReturnType<typeof writeLatencyFile> | null = null;
   /** fastest observed ms per GMAC (per image), to predict a model's single forward time before building it */
   let msPerGmac: { rate: number; from: string } | null = null;
@@ -117,6 +174,10 @@ export async function run(argv: string[]): Promise<void> {
         log(`${prefix}: skipped (${reason})`);
         modelRows.push({ ...row, status: 'skipped', reason });
       };
+      if (onOrt && form === 'train') {
+        skip(ORT_TRAIN_FORM_REASON);
+        continue;
+      }
       if (f.maxGmacs !== undefined && row.gmacs > f.maxGmacs) {
         skip(`${row.gmacs} GMACs > --max-gmacs ${f.maxGmacs}`);
         continue;
@@ -137,20 +198,21 @@ export async function run(argv: string[]): Promise<void> {
         }
       }
       const model = Model.create(name, options, form, f.seed);
+      if (form === 'train') model.setLambda(1);
+      const timed = ort ? await ortTimed(ort, model, f.batch, threads) : tfjsTimed(model, f.batch);
       try {
-        if (form === 'train') model.setLambda(1);
         // Probe: the first call carries one-time costs (weight packing, kernel set-up: often 10-30x a warm call),
         // so over the limit it is judged on a second, warm call, unless the cold one was beyond 10x the limit.
-        const cold = await timeSingleCall(model, f.batch);
+        const cold = await timed.probe();
         let probe = cold;
-        if (cold > f.maxSingleMs && cold <= 10 * f.maxSingleMs) probe = await timeSingleCall(model, f.batch);
+        if (cold > f.maxSingleMs && cold <= 10 * f.maxSingleMs) probe = await timed.probe();
         if (probe > f.maxSingleMs) {
           skip(probe === cold
             ? `the first (cold) forward pass took ${Math.round(cold)} ms > 10 x --max-single-ms ${f.maxSingleMs}`
             : `a warm forward pass took ${Math.round(probe)} ms > --max-single-ms ${f.maxSingleMs} (cold: ${Math.round(cold)} ms)`);
           continue;
         }
-        const r = await measureLatency(model, {
+        const r = await timed.measure({
           batch: f.batch, minTimeMs: f.minTimeMs, minSamples: f.minSamples, warmupRuns: f.warmupRuns, warmupMs: f.warmupMs,
         });
         const rate = r.min / Math.max(row.gmacs * f.batch, 1e-9);
@@ -170,12 +232,13 @@ export async function run(argv: string[]): Promise<void> {
           warmupRuns: r.warmupRuns,
           probeMs: round(cold, 3),
           samplesMs: r.samplesMs.map((s) => round(s, 4)),
+          ...(runtime ? { threads } : {}),
         });
         const elapsed = (performance.now() - started) / 1000;
         log(`${prefix}: mean ${fmt(r.mean)} ms, median ${fmt(r.median)}, p90 ${fmt(r.p90)}, ±${fmt(r.rme, 1)}% (${r.n} samples)`
           + `${z.paper ? `; paper A100 ${z.paper.latencyMs} ms` : ''}; ${Math.round(elapsed)} s elapsed`);
       } finally {
-        model.dispose();
+        await timed.dispose();
       }
     }
     const d = modelRows.find((r) => r.form === 'deploy' && r.status === 'ok');
@@ -190,9 +253,9 @@ export async function run(argv: string[]): Promise<void> {
     const leaked = tf.memory().numTensors;
     if (leaked > 0) log(`latency: note: ${leaked} tensors alive after ${name}`);
     // stored after every model, so a killed or crashed run keeps what it measured
-    written = writeLatencyFile(file, mergeLatency(previous, backend.name, machine, provenance, rows));
+    written = writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
   }
-  const stored = written ?? writeLatencyFile(file, mergeLatency(previous, backend.name, machine, provenance, rows));
+  const stored = written ?? writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
   log(`latency: wrote ${stored.json} and ${stored.csv}`);
 
   const comparisons = names.flatMap((n) => {
@@ -206,6 +269,7 @@ export async function run(argv: string[]): Promise<void> {
       file: stored.json,
       csv: stored.csv,
       backend,
+      runtime: runtime ?? { name: 'tfjs', backend: backend.name, version: backend.tfjsVersion },
       provenance,
       rows: rows.map(({ samplesMs: _s, ...r }) => r),
       comparisons,

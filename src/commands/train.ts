@@ -78,10 +78,10 @@ export async function run(argv: string[]): Promise<void> {
   writeFileSync(join(out, 'provenance.json.tmp'), JSON.stringify(provenance, null, 2));
   renameSync(join(out, 'provenance.json.tmp'), join(out, 'provenance.json'));
   const result = {
-    model: s.model, toggles: s.toggles, dataset: s.dataset, backend: backend.name, tfjsVersion: backend.tfjsVersion, status: s.status,
+    model: s.model, toggles: s.toggles, dataset: s.dataset, backend: backend.name, ...(backend.adapter ? { gpu: backend.adapter.name } : {}), tfjsVersion: backend.tfjsVersion, status: s.status,
     epochs: s.epochs, trainTop1: s.trainTop1, valTop1: s.valTop1, deployValTop1: s.deployValTop1, imagesPerSec: s.imagesPerSec, wallSeconds: s.wallSeconds, out,
   };
   if (f.json) printJson(s.status === 'ok' ? result : { ...result, message: s.message });
-  else console.log(`${s.model}: val top-1 ${s.valTop1.toFixed(2)} (deploy ${s.deployValTop1?.toFixed(2) ?? '-'}), ${s.imagesPerSec.toFixed(0)} img/s, ${s.wallSeconds.toFixed(1)} s on ${backend.name}; ${out}`);
+  else console.log(`${s.model}: val top-1 ${s.valTop1.toFixed(2)} (deploy ${s.deployValTop1?.toFixed(2) ?? '-'}), ${s.imagesPerSec.toFixed(0)} img/s, ${s.wallSeconds.toFixed(1)} s on ${backend.name}${backend.adapter ? ` (${backend.adapter.name})` : ''}; ${out}`);
   if (s.status !== 'ok') throw new UserError(`run ${s.status}: ${s.message}; metrics so far are in ${out}/metrics.jsonl`);
 }

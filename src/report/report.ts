@@ -13,6 +13,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import path from 'node:path';
 import { computeStats, meanCI, spearman, welchCI } from '../util/stats.js';
 import { readLatencyFile, type LatencyFile, type LatencyRow } from '../bench/latencyStore.js';
+import { isTorchLatency, readTorchLatencyFile, type TorchLatencyFile } from '../bench/torchLatency.js';
+import { gpuLatencySection } from './gpu.js';
 import { writeFileAtomic } from '../interop/atomic.js';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
 import { PAPER } from '../models/paper.js';
@@ -56,6 +58,8 @@ export interface LoadedLatency {
 export interface ReportInputs {
   zoo: ZooEntry[];
   latency: LoadedLatency[];
+  /** PyTorch peer figures on a GPU (results/latency/torch-<gpu>.json, scripts/torch_latency.py) */
+  torch: { file: string; data: TorchLatencyFile }[];
   ablation: AblationExperiment[];
   missing: string[];
 }
@@ -63,6 +67,23 @@ export interface ReportInputs {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** Whether a file holds the PyTorch peer's schema (read by readTorchLatencyFile, not readLatencyFile). */
+function isTorchFile(file: string): boolean {
+  try {
+    return isTorchLatency(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    return false; // readLatencyFile names the problem
+  }
+}
+
+function readTorchPeers(dir: string): ReportInputs['torch'] {
+  const d = path.join(dir, 'latency');
+  if (!existsSync(d)) return [];
+  return readdirSync(d).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort()
+    .map((f) => path.join(d, f)).filter(isTorchFile)
+    .map((file) => ({ file, data: readTorchLatencyFile(file)! }));
+}
 
 function readLatencyDir(dir: string, missing: string[]): LoadedLatency[] {
   const d = path.join(dir, 'latency');
@@ -74,6 +95,7 @@ function readLatencyDir(dir: string, missing: string[]): LoadedLatency[] {
   const out: LoadedLatency[] = [];
   for (const f of files) {
     const file = path.join(d, f);
+    if (isTorchFile(file)) continue; // the PyTorch peer: readTorchPeers
     const data = readLatencyFile(file);
     if (data) out.push({ file, data });
   }
@@ -181,8 +203,9 @@ export function loadReportInputs(resultsDir: string): ReportInputs {
   const missing: string[] = [];
   if (!existsSync(resultsDir)) missing.push(`the results folder ${resultsDir} does not exist yet`);
   const latency = readLatencyDir(resultsDir, missing);
+  const torch = readTorchPeers(resultsDir);
   const ablation = readAblationDir(resultsDir, missing);
-  return { zoo: zooAtPaperSetting(), latency, ablation, missing };
+  return { zoo: zooAtPaperSetting(), latency, torch, ablation, missing };
 }
 
 // ---- latency analysis -------------------------------------------------------------------------------------------
@@ -215,7 +238,9 @@ export function selectLatency(files: readonly LoadedLatency[]): { primary: Laten
   }
   const okDeploy = (s: LatencySelection) => s.rows.filter((r) => r.form === 'deploy' && r.status === 'ok').length;
   const paperSetting = (s: LatencySelection) => (s.inputSize === 224 && s.batch === 1 && s.width === 1 ? 1 : 0);
-  all.sort((a, b) => paperSetting(b) - paperSetting(a) || okDeploy(b) - okDeploy(a) || b.rows.length - a.rows.length);
+  // tfjs files first: they time both forms (ONNX Runtime files hold deploy forms only; they are shown beside them)
+  const tfjs = (s: LatencySelection) => (s.data.runtime ? 0 : 1);
+  all.sort((a, b) => paperSetting(b) - paperSetting(a) || tfjs(b) - tfjs(a) || okDeploy(b) - okDeploy(a) || b.rows.length - a.rows.length);
   const primary = all.find((s) => okDeploy(s) > 0) ?? all[0] ?? null;
   return { primary, others: all.filter((s) => s !== primary) };
 }
@@ -491,10 +516,16 @@ function mdTable(header: string[], rows: string[][]): string {
   return [`| ${header.map(esc).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
+/** What ran a latency file: the tfjs backend (and kernels, version), or ONNX Runtime (version, threads). */
+function runtimeLabel(data: LatencyFile): string {
+  if (data.runtime) return `ONNX Runtime ${data.runtime.version} (${data.runtime.executionProvider}, ${data.runtime.threads} threads)`;
+  const run = data.runs[data.runs.length - 1];
+  return `backend ${data.backend}${run ? ` (${run.kernels === 'ours' ? 'our' : 'stock'} kernels), tfjs ${run.tfjsVersion}` : ''}`;
+}
+
 function latencySubtitle(sel: LatencySelection): string {
-  const run = sel.data.runs[sel.data.runs.length - 1];
   const m = sel.data.machine;
-  return `${m.cpuModel}, ${m.cores} cores, ${m.platform} - backend ${sel.data.backend}${run ? ` (${run.kernels === 'ours' ? 'our' : 'stock'} kernels), tfjs ${run.tfjsVersion}` : ''}`
+  return `${m.cpuModel}, ${m.cores} cores, ${m.platform} - ${runtimeLabel(sel.data)}`
     + ` - input ${sel.inputSize} px, batch ${sel.batch}${sel.width !== 1 ? `, width ${sel.width}` : ''}`;
 }
 
@@ -620,6 +651,9 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     if (made.length > 0) md.push('### Latency charts', '', ...made.flatMap((c) => [chartLink(c), '']));
   }
 
+  // --- our GPU latency beside PyTorch's on the same card and the paper's A100
+  md.push(...gpuLatencySection(inputs, zoo));
+
   // --- claims
   const lc = latencyClaims(primary, zoo);
   claims.push(...lc);
@@ -707,15 +741,23 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   if (others.length > 0) {
     md.push('## Other latency measurements', '');
     md.push(mdTable(['file', 'backend', 'machine', 'input', 'batch', 'width', 'timed rows', 'skipped rows'], others.map((s) => [
-      path.basename(s.file), s.data.backend, `${s.data.machine.cpuModel} (${s.data.machine.cores} cores)`, String(s.inputSize), String(s.batch), String(s.width),
+      path.basename(s.file), s.data.runtime ? runtimeLabel(s.data) : s.data.backend, `${s.data.machine.cpuModel} (${s.data.machine.cores} cores)`, String(s.inputSize), String(s.batch), String(s.width),
       String(s.rows.filter((r) => r.status === 'ok').length), String(s.rows.filter((r) => r.status === 'skipped').length),
     ])), '');
+    // the same setting on another runtime: deploy latency side by side
+    const beside = primary ? others.filter((s) => s.data.runtime && s.inputSize === primary.inputSize && s.batch === primary.batch && s.width === primary.width) : [];
+    if (primary && beside.length > 0) {
+      md.push('### Deploy latency by runtime', '', `Mean ms of the timed calls at ${primary.inputSize} px, batch ${primary.batch}${primary.width !== 1 ? `, width ${primary.width}` : ''} (deploy form).`, '');
+      const models = zoo.map((z) => z.name).filter((n) => rowOf(primary, n, 'deploy') || beside.some((s) => rowOf(s, n, 'deploy')));
+      md.push(mdTable(['model', `${primary.data.backend} (${path.basename(primary.file)})`, ...beside.map((s) => `${runtimeLabel(s.data)} (${path.basename(s.file)})`)],
+        models.map((n) => [n, f2(rowOf(primary, n, 'deploy')?.meanMs), ...beside.map((s) => f2(rowOf(s, n, 'deploy')?.meanMs))])), '');
+    }
   }
 
   if (inputs.latency.length > 0) {
     md.push('## Provenance', '');
     for (const { file, data } of inputs.latency) {
-      for (const r of data.runs) md.push(`- \`${path.basename(file)}\`: \`${r.command}\` at ${r.date}, commit ${r.commit?.slice(0, 12) ?? 'unknown'}${r.dirty ? ' (uncommitted changes)' : ''}, ${r.backend} (${r.kernels} kernels), tfjs ${r.tfjsVersion}, ${r.machine.cpuModel} x ${r.machine.cores}, node ${r.machine.node}`);
+      for (const r of data.runs) md.push(`- \`${path.basename(file)}\`: \`${r.command}\` at ${r.date}, commit ${r.commit?.slice(0, 12) ?? 'unknown'}${r.dirty ? ' (uncommitted changes)' : ''}, ${data.runtime ? `${runtimeLabel(data)}, weights built with tfjs ${r.tfjsVersion}` : `${r.backend} (${r.kernels} kernels), tfjs ${r.tfjsVersion}`}, ${r.machine.cpuModel} x ${r.machine.cores}, node ${r.machine.node}`);
     }
     md.push('');
   }

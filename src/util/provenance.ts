@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendInfo } from '../backend/select.js';
+import type { BackendInfo, GpuAdapterInfo } from '../backend/select.js';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -30,6 +30,8 @@ export interface RunProvenance {
   /** Whether tracked files differed from that commit; null when unknown. */
   dirty: boolean | null;
   backend: string;
+  /** webgpu: the GPU that ran (name, vendor, architecture, driver) */
+  adapter?: GpuAdapterInfo;
   tfjsVersion: string;
   kernels: 'ours' | 'stock';
   machine: MachineInfo;
@@ -76,10 +78,13 @@ function git(args: string[], cwd: string): string | null {
 
 const commitCache = new Map<string, string | null>();
 
-/** `git rev-parse HEAD` of the checkout holding this package (or `cwd`); null when not a git checkout. */
+/**
+ * `git rev-parse HEAD` of the checkout holding this package (or `cwd`); outside a checkout, VANILLABENCH_GIT_COMMIT
+ * (set by scripts/gpu-check.sh: its bundle was built from a checkout but runs where there is none), else null.
+ */
 export function gitCommit(cwd: string = packageRoot()): string | null {
   if (!commitCache.has(cwd)) {
-    const head = git(['rev-parse', 'HEAD'], cwd);
+    const head = git(['rev-parse', 'HEAD'], cwd) ?? process.env.VANILLABENCH_GIT_COMMIT ?? null;
     commitCache.set(cwd, head && /^[0-9a-f]{40,64}$/.test(head) ? head : null);
   }
   return commitCache.get(cwd) ?? null;
@@ -88,7 +93,11 @@ export function gitCommit(cwd: string = packageRoot()): string | null {
 /** Whether tracked files have uncommitted changes; null when not a git checkout. */
 export function gitDirty(cwd: string = packageRoot()): boolean | null {
   const status = git(['status', '--porcelain', '--untracked-files=no'], cwd);
-  return status === null ? null : status.length > 0;
+  if (status === null) {
+    const env = process.env.VANILLABENCH_GIT_DIRTY; // as VANILLABENCH_GIT_COMMIT
+    return env === 'true' ? true : env === 'false' ? false : null;
+  }
+  return status.length > 0;
 }
 
 /** Quotes an argument for display when the shell would need it. */
@@ -106,6 +115,7 @@ export function runProvenance(argv: readonly string[], backend: BackendInfo, see
     commit: gitCommit(),
     dirty: gitDirty(),
     backend: backend.name,
+    ...(backend.adapter ? { adapter: backend.adapter } : {}),
     tfjsVersion: backend.tfjsVersion,
     kernels: backend.kernels,
     machine: machineInfo(),

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, NODE_PACKAGES, backendSummary, selectBackend } from '../../src/backend/select.js';
+import { vulkanLoaderFound } from '../../src/backend/webgpu.js';
 import { UserError } from '../../src/util/errors.js';
 import { machineInfo, runProvenance } from '../../src/util/provenance.js';
 
@@ -27,7 +28,8 @@ const installed = (pkg: string): boolean => {
 const tfjsNodeInstalled = NODE_PACKAGES.some(installed);
 
 describe('selectBackend', () => {
-  it.skipIf(tfjsNodeInstalled)('auto falls back past tfjs-node-gpu and tfjs-node to wasm, with our kernels', async () => {
+  // where Vulkan is installed, auto may find a GPU through webgpu
+  it.skipIf(tfjsNodeInstalled || vulkanLoaderFound() === true)('auto falls back past tfjs-node-gpu, webgpu and tfjs-node to wasm, with our kernels', async () => {
     const lines: string[] = [];
     const info = await selectBackend('auto', { log: (s) => lines.push(s) });
     expect(info.name).toBe('wasm');
@@ -35,9 +37,11 @@ describe('selectBackend', () => {
     expect(info.requested).toBe('auto');
     expect(info.tfjsVersion).toBe('4.22.0');
     expect(info.package).toBeUndefined();
-    expect(info.fallbackReasons).toHaveLength(2);
+    // tfjs-node-gpu, then webgpu (a GPU beats libtensorflow on the CPU), then tfjs-node
+    expect(info.fallbackReasons).toHaveLength(3);
     expect(info.fallbackReasons[0]).toMatch(/^@tensorflow\/tfjs-node-gpu: /);
-    expect(info.fallbackReasons[1]).toMatch(/^@tensorflow\/tfjs-node: /);
+    expect(info.fallbackReasons[1]).toMatch(/^webgpu: /);
+    expect(info.fallbackReasons[2]).toMatch(/^@tensorflow\/tfjs-node: /);
     expect(info.kernels).toBe('ours');
     expect(info.registeredKernels).toContain('Conv2DBackpropFilter');
     expect(typeof info.simd).toBe('boolean');

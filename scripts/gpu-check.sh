@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The GPU check of issue 8, in one go, on a bare NVIDIA Linux x64 machine with no network and no Node.js:
+# unpacks scripts/gpu-bundle/ (made by scripts/pack-gpu-check.sh: a Node.js binary and the needed node_modules +
+# dist/), makes the NVIDIA Vulkan driver findable, then runs, each step under its own time limit:
+#   1. nvidia-smi, vulkaninfo --summary (if present), the WebGPU adapter Dawn sees
+#   2. compare-backends: every deploy model's output on webgpu vs wasm (relative error <= 1e-3)
+#   3. latency on webgpu: VanillaNet-5..13, ResNet-18/34/50 deploy forms at 224, batch 1
+#   4. latency on webgpu, train form of two models (deploy should be faster)
+#   5. bench-train on webgpu (short)
+#   6. the PyTorch peer: scripts/torch_latency.py on the same card
+# Everything goes to one folder: $OUT (the device tool's) or the first argument, 8 files (the device tool brings
+# back at most 8): gpu-check.log (every step's output, exit codes, build info), compare-backends.json,
+# latency-deploy.json, latency-train.json, bench-train.json, and latency/ with webgpu-<gpu>.json/.csv and
+# torch-<gpu>.json (copy these into results/latency/ to commit them).
+# Usage: scripts/gpu-check.sh [out-dir]     (the whole check is meant to end within about 8 minutes)
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUNDLE="${GPU_BUNDLE:-$ROOT/scripts/gpu-bundle}"
+RESULTS="${1:-${OUT:-$ROOT/gpu-check-out}}"
+HOME_DIR="${VB_HOME:-/tmp/vanillabench-gpu}"   # where the bundle unpacks (outside the repository)
+mkdir -p "$RESULTS/latency"
+LOG="$RESULTS/gpu-check.log"
+: > "$LOG"
+T0=$(date +%s)
+say() { echo "[gpu-check +$(( $(date +%s) - T0 ))s] $*" | tee -a "$LOG" >&2; }
+STEPS=()
+# step <name> <seconds> <stdout file, or - for the log> <command...>: runs it under a time limit, stderr to the
+# log; never stops the check
+step() {
+  local name="$1" limit="$2" out="$3"; shift 3
+  [ "$out" = - ] && out="$LOG"
+  say "== $name (limit ${limit}s): $*"
+  timeout --kill-after=10 "$limit" "$@" >>"$out" 2>>"$LOG"
+  local rc=$?
+  [ $rc -eq 124 ] && say "$name: TIMED OUT after ${limit}s" || say "$name: exit $rc"
+  STEPS+=("$name=$rc")
+  return 0
+}
+
+# ---- unpack
+[ -f "$BUNDLE/node.xz" ] && [ -f "$BUNDLE/vanillabench.tar.xz" ] || { say "no bundle in $BUNDLE: run scripts/pack-gpu-check.sh first"; exit 1; }
+rm -rf "$HOME_DIR" && mkdir -p "$HOME_DIR"
+xz -dc "$BUNDLE/node.xz" > "$HOME_DIR/node" && chmod +x "$HOME_DIR/node"
+tar -C "$HOME_DIR" -xJf "$BUNDLE/vanillabench.tar.xz"
+VB="$HOME_DIR/vanillabench"
+NODE="$HOME_DIR/node"
+sed 's/^/build: /' "$BUNDLE/BUILD_INFO" >> "$LOG" 2>/dev/null
+export VANILLABENCH_GIT_COMMIT="$(sed -n 's/^commit=//p' "$BUNDLE/BUILD_INFO" 2>/dev/null)"
+export VANILLABENCH_GIT_DIRTY="$(sed -n 's/^dirty=//p' "$BUNDLE/BUILD_INFO" 2>/dev/null)"
+say "unpacked in $(( $(date +%s) - T0 ))s: node $("$NODE" -v), commit ${VANILLABENCH_GIT_COMMIT:-unknown} (dirty: ${VANILLABENCH_GIT_DIRTY:-?})"
+
+# ---- Vulkan: the loader (carried if the machine has none) and the NVIDIA ICD
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
+  if [ -d "$VB/vulkan" ]; then
+    export LD_LIBRARY_PATH="$VB/vulkan${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    say "no system Vulkan loader: using the carried one ($VB/vulkan)"
+  else
+    say "no Vulkan loader here and none carried: webgpu will find no adapter"
+  fi
+fi
+ICD=""
+for f in /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.x86_64.json; do
+  [ -f "$f" ] && { ICD="$f"; break; }
+done
+if [ -z "$ICD" ]; then
+  # no ICD file: point one at the driver library that implements Vulkan (libGLX_nvidia exports vk_icdGetInstanceProcAddr)
+  LIBNV="$(ldconfig -p 2>/dev/null | awk '/libGLX_nvidia.so.0/ {print $NF; exit}')"
+  [ -z "$LIBNV" ] && LIBNV="$(find /usr/lib /usr/lib64 /usr/local/nvidia /usr/lib/x86_64-linux-gnu -name 'libGLX_nvidia.so.0' 2>/dev/null | head -1)"
+  if [ -n "$LIBNV" ]; then
+    ICD="$HOME_DIR/nvidia_icd.json"
+    printf '{"file_format_version":"1.0.0","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$LIBNV" > "$ICD"
+    say "wrote $ICD for $LIBNV"
+  else
+    say "no NVIDIA Vulkan ICD and no libGLX_nvidia.so.0 found"
+  fi
+fi
+if [ -n "$ICD" ]; then
+  export VK_ICD_FILENAMES="$ICD" VK_DRIVER_FILES="$ICD"
+  say "Vulkan ICD: $ICD"
+fi
+
+# ---- 1. the machine
+step nvidia-smi 30 - nvidia-smi
+command -v vulkaninfo >/dev/null && step vulkaninfo 30 - vulkaninfo --summary
+cd "$VB"
+step adapter 60 - "$NODE" --input-type=module -e "
+  const { selectBackend, backendSummary } = await import('./dist/src/backend/select.js');
+  const info = await selectBackend('webgpu', { log: (l) => console.error(l) });
+  console.log(JSON.stringify(info.adapter));
+  console.error(backendSummary(info));
+  (await import('./dist/src/util/cleanup.js')).runCommandEndHooks();
+"
+VB_CMD=("$NODE" "$VB/bin/vanillabench.js")
+MODELS=vanillanet-5,vanillanet-6,vanillanet-7,vanillanet-8,vanillanet-9,vanillanet-10,vanillanet-11,vanillanet-12,vanillanet-13,resnet-18,resnet-34,resnet-50
+
+# ---- 2. correctness: webgpu vs wasm on every deploy model (the wasm side is the slow part: ~1 s per model)
+step compare-backends 120 "$RESULTS/compare-backends.json" \
+  "${VB_CMD[@]}" compare-backends --backend webgpu --reference wasm --models "$MODELS" --input 224 --tolerance 1e-3 --json
+
+# ---- 3. latency, deploy forms at the paper's setting
+step latency-deploy 120 "$RESULTS/latency-deploy.json" "${VB_CMD[@]}" latency --backend webgpu --models "$MODELS" \
+  --form deploy --input 224 --min-samples 50 --min-time-ms 1000 --out "$RESULTS/latency" --json
+
+# ---- 4. train vs deploy form for two models (merged into the same latency file)
+step latency-train 60 "$RESULTS/latency-train.json" "${VB_CMD[@]}" latency --backend webgpu --models vanillanet-5,vanillanet-13 \
+  --form both --input 224 --min-samples 30 --min-time-ms 1000 --out "$RESULTS/latency" --json
+
+# ---- 5. training throughput on webgpu
+step bench-train 45 "$RESULTS/bench-train.json" "${VB_CMD[@]}" bench-train --backend webgpu --min-time-ms 5000 --min-steps 10 --json
+
+# ---- 6. the PyTorch peer on the same card
+GPU_SLUG="$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9]+/-/g; s/^-+|-+$//g')"
+step torch-latency 90 /dev/null env PYTHONUNBUFFERED=1 python3 "$VB/scripts/torch_latency.py" --out "$RESULTS/latency/torch-${GPU_SLUG:-gpu}.json"
+
+say "done in $(( $(date +%s) - T0 ))s; steps (name=exit code): ${STEPS[*]}"
+ls -l "$RESULTS" "$RESULTS/latency" >&2

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""PyTorch peer of `vanillabench latency` on the same GPU: batch-1 latency of VanillaNet-5..13 (deploy form) and
+ResNet-18/34/50, timed the way the VanillaNet authors time (model.eval(), no_grad, warm-up calls, then many calls
+between two torch.cuda.synchronize() and the mean per call), plus per-call CUDA-event timings for median and p90.
+
+The VanillaNet deploy forms are written here from the layout in src/reference/vanillanet-architecture.md (stem:
+4x4/4 conv + series activation; each stage: 1x1 conv, max-pool when the stride is 2, series activation = ReLU then a
+7x7 depthwise conv with bias; classifier: global average pool + 1x1 conv). ResNets come from torchvision when it is
+installed (eval mode, BatchNorm not fused, as published), else from the small definition below.
+Weights are random: latency does not depend on their values.
+
+Output (--out FILE, schema "vanillabench/torch-latency@1"; the report reads results/latency/torch-<gpu>.json):
+  { schema, date, command, gpu: {name, capability, memoryGiB}, torch, torchvision, cuda, cudnn,
+    settings: {inputSize, batch, dtype, warmup, iterations, tf32Conv, tf32Matmul, cudnnBenchmark, channelsLast},
+    rows: [{model, form, source, paramsM, meanMs, medianMs, p90Ms, minMs, sdMs, samples}] }
+"""
+import argparse
+import json
+import math
+import re
+import sys
+import time
+from datetime import datetime, timezone
+
+import torch
+import torch.nn as nn
+
+SCHEMA = "vanillabench/torch-latency@1"
+
+# dims before the x4 multiplier (dims[0] is the stem width) and the stage strides
+VANILLA = {
+    "vanillanet-5": ([128, 256, 512, 1024], [2, 2, 2]),
+    "vanillanet-6": ([128, 256, 512, 1024, 1024], [2, 2, 2, 1]),
+    "vanillanet-7": ([128, 128, 256, 512, 1024, 1024], [1, 2, 2, 2, 1]),
+    "vanillanet-8": ([128, 128, 256, 512, 512, 1024, 1024], [1, 2, 2, 1, 2, 1]),
+}
+for _n, _k in ((9, 3), (10, 4), (11, 5), (12, 6), (13, 7)):
+    VANILLA[f"vanillanet-{_n}"] = ([128, 128, 256] + [512] * _k + [1024, 1024], [1, 2, 2] + [1] * (_k - 1) + [2, 1])
+
+DEFAULT_MODELS = [f"vanillanet-{n}" for n in range(5, 14)] + ["resnet-18", "resnet-34", "resnet-50"]
+
+
+class SeriesActDeploy(nn.Module):
+    """ReLU, then a (2n+1)x(2n+1) depthwise conv with bias (its BatchNorm folded in)."""
+
+    def __init__(self, dim, act_num=3):
+        super().__init__()
+        self.dw = nn.Conv2d(dim, dim, 2 * act_num + 1, padding=act_num, groups=dim, bias=True)
+
+    def forward(self, x):
+        return self.dw(torch.relu(x))
+
+
+class VanillaNetDeploy(nn.Module):
+    def __init__(self, dims, strides, classes=1000, multiplier=4):
+        super().__init__()
+        d = [c * multiplier for c in dims]
+        self.stem = nn.Sequential(nn.Conv2d(3, d[0], 4, stride=4), SeriesActDeploy(d[0]))
+        stages = []
+        for i, s in enumerate(strides):
+            layers = [nn.Conv2d(d[i], d[i + 1], 1)]  # the conv runs before the pooling, at the larger resolution
+            if s > 1:
+                layers.append(nn.MaxPool2d(s))
+            layers.append(SeriesActDeploy(d[i + 1]))
+            stages.append(nn.Sequential(*layers))
+        self.stages = nn.Sequential(*stages)
+        self.cls = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Dropout(0.0), nn.Conv2d(d[-1], classes, 1))
+
+    def forward(self, x):
+        return self.cls(self.stages(self.stem(x))).flatten(1)
+
+
+# ---- ResNet fallback (torchvision v1.5 layout: stride on the 3x3 of the bottleneck), used without torchvision
+class _Basic(nn.Module):
+    expansion = 1
+
+    def __init__(self, cin, c, stride):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, c, 3, stride, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
+            nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c))
+        self.short = _shortcut(cin, c, stride)
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.short(x))
+
+
+class _Bottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, cin, c, stride):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, c, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
+            nn.Conv2d(c, c, 3, stride, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
+            nn.Conv2d(c, 4 * c, 1, bias=False), nn.BatchNorm2d(4 * c))
+        self.short = _shortcut(cin, 4 * c, stride)
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.short(x))
+
+
+def _shortcut(cin, cout, stride):
+    if stride == 1 and cin == cout:
+        return nn.Identity()
+    return nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+
+def own_resnet(depth, classes=1000):
+    block, counts = {18: (_Basic, [2, 2, 2, 2]), 34: (_Basic, [3, 4, 6, 3]), 50: (_Bottleneck, [3, 4, 6, 3])}[depth]
+    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+    cin = 64
+    for i, n in enumerate(counts):
+        c = 64 * 2 ** i
+        for j in range(n):
+            layers.append(block(cin, c, 2 if (j == 0 and i > 0) else 1))
+            cin = c * block.expansion
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, classes)]
+    return nn.Sequential(*layers)
+
+
+def build(name):
+    if name in VANILLA:
+        dims, strides = VANILLA[name]
+        return VanillaNetDeploy(dims, strides), "ours"
+    m = re.fullmatch(r"resnet-(18|34|50)", name)
+    if not m:
+        raise SystemExit(f"torch_latency: unknown model {name!r}; known: {', '.join(DEFAULT_MODELS)}")
+    depth = int(m.group(1))
+    try:
+        import torchvision.models as tvm
+        return getattr(tvm, f"resnet{depth}")(weights=None), "torchvision"
+    except ImportError:
+        return own_resnet(depth), "ours (torchvision not installed)"
+
+
+def percentile(sorted_xs, q):
+    i = min(len(sorted_xs) - 1, max(0, math.ceil(q * len(sorted_xs)) - 1))
+    return sorted_xs[i]
+
+
+def time_model(model, x, warmup, iterations):
+    with torch.no_grad():
+        for _ in range(warmup):
+            model(x)
+        torch.cuda.synchronize()
+        # the authors' figure: wall time of many calls between two synchronisations, divided by the count
+        t0 = time.perf_counter()
+        for _ in range(iterations):
+            model(x)
+        torch.cuda.synchronize()
+        mean_ms = (time.perf_counter() - t0) * 1000 / iterations
+        # per-call spread: CUDA events around each call
+        per_call = []
+        for _ in range(iterations):
+            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            a.record()
+            model(x)
+            b.record()
+            b.synchronize()
+            per_call.append(a.elapsed_time(b))
+    per_call.sort()
+    m = sum(per_call) / len(per_call)
+    sd = math.sqrt(sum((v - m) ** 2 for v in per_call) / max(1, len(per_call) - 1))
+    return {
+        "meanMs": round(mean_ms, 4), "medianMs": round(percentile(per_call, 0.5), 4), "p90Ms": round(percentile(per_call, 0.9), 4),
+        "minMs": round(per_call[0], 4), "sdMs": round(sd, 4), "samples": iterations,
+    }
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--models", default=",".join(DEFAULT_MODELS))
+    p.add_argument("--input", type=int, default=224)
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--warmup", type=int, default=50)
+    p.add_argument("--iterations", type=int, default=300)
+    p.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN pick algorithms by timing (off: PyTorch's default)")
+    p.add_argument("--out", required=True, help="JSON file to write")
+    a = p.parse_args(argv)
+    if not torch.cuda.is_available():
+        raise SystemExit("torch_latency: no CUDA device visible to PyTorch")
+    torch.backends.cudnn.benchmark = a.cudnn_benchmark
+    dev = torch.device("cuda")
+    props = torch.cuda.get_device_properties(dev)
+    try:
+        import torchvision
+        tv = torchvision.__version__
+    except ImportError:
+        tv = None
+    doc = {
+        "schema": SCHEMA,
+        "date": datetime.now(timezone.utc).isoformat(),
+        "command": " ".join(["python3", "scripts/torch_latency.py", *(argv if argv is not None else sys.argv[1:])]),
+        "gpu": {"name": props.name, "capability": f"{props.major}.{props.minor}", "memoryGiB": round(props.total_memory / 2 ** 30, 1)},
+        "torch": torch.__version__, "torchvision": tv, "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(),
+        "settings": {
+            "inputSize": a.input, "batch": a.batch, "dtype": "float32", "warmup": a.warmup, "iterations": a.iterations,
+            "tf32Conv": torch.backends.cudnn.allow_tf32, "tf32Matmul": torch.backends.cuda.matmul.allow_tf32,
+            "cudnnBenchmark": a.cudnn_benchmark, "channelsLast": False,
+        },
+        "rows": [],
+    }
+    x = torch.randn(a.batch, 3, a.input, a.input, device=dev)
+    for name in [m.strip() for m in a.models.split(",") if m.strip()]:
+        model, source = build(name)
+        model = model.to(dev).eval()
+        params = sum(t.numel() for t in model.parameters()) / 1e6
+        r = time_model(model, x, a.warmup, a.iterations)
+        row = {"model": name, "form": "deploy" if name in VANILLA else "published", "source": source, "paramsM": round(params, 3), **r}
+        doc["rows"].append(row)
+        print(f"{name}: mean {r['meanMs']:.3f} ms, median {r['medianMs']:.3f}, p90 {r['p90Ms']:.3f} ({source}, {params:.1f} M params)", file=sys.stderr, flush=True)
+        del model
+        torch.cuda.empty_cache()
+        with open(a.out, "w") as f:  # after every model: a killed run keeps what it measured
+            json.dump(doc, f, indent=1)
+    print(json.dumps(doc))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+/**
+ * The report's GPU section, from synthetic files in a temporary copy of results/ (never in results/ itself):
+ * a webgpu latency file naming a GPU and a PyTorch peer file (scripts/torch_latency.py's schema).
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LATENCY_SCHEMA, formatLatencyJson, type LatencyFile, type LatencyRow } from '../../src/bench/latencyStore.js';
+import { TORCH_LATENCY_SCHEMA, readTorchLatencyFile, type TorchLatencyFile } from '../../src/bench/torchLatency.js';
+import { buildReport, loadReportInputs } from '../../src/report/report.js';
+import { UserError } from '../../src/util/errors.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary results folder: a copy of the repository's latency files, if any. */
+function resultsCopy(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'vb-gpu-report-'));
+  dirs.push(d);
+  mkdirSync(path.join(d, 'latency'), { recursive: true });
+  const real = path.join(ROOT, 'results/latency');
+  if (existsSync(real)) cpSync(real, path.join(d, 'latency'), { recursive: true });
+  return d;
+}
+
+const machine = { cpuModel: 'Test CPU', cores: 16, memoryGiB: 128, platform: 'linux-x64', node: 'v20.0.0', hostname: 'test' };
+const adapter = { name: 'Synthetic GPU', vendor: 'nvidia', architecture: 'hopper', device: 'Synthetic GPU', description: 'NVIDIA: 1.2.3', software: false };
+
+function row(model: string, form: 'deploy' | 'train', meanMs: number): LatencyRow {
+  return {
+    model, form, status: 'ok', inputSize: 224, batch: 1, width: 1, depth: 5, paramsM: 15, gmacs: 5, paper: null,
+    meanMs, medianMs: meanMs, p90Ms: meanMs, p99Ms: meanMs, minMs: meanMs, maxMs: meanMs, sdMs: 0.01, rmePct: 0.5, samples: 50, run: 0,
+  };
+}
+
+function webgpuFile(): LatencyFile {
+  return {
+    schema: LATENCY_SCHEMA, backend: 'webgpu', machine, adapter,
+    runs: [{ command: 'vanillabench latency --backend webgpu', commit: null, dirty: null, backend: 'webgpu', adapter, tfjsVersion: '4.22.0', kernels: 'stock', machine, date: '2026-01-01T00:00:00.000Z', seed: 0 }],
+    rows: [row('vanillanet-5', 'deploy', 11.11), row('vanillanet-5', 'train', 22.22), row('resnet-18', 'deploy', 33.33)],
+  };
+}
+
+function torchFile(): TorchLatencyFile {
+  return {
+    schema: TORCH_LATENCY_SCHEMA, date: '2026-01-01T00:00:00+00:00', command: 'python3 scripts/torch_latency.py --out x.json',
+    gpu: { name: 'Synthetic GPU', capability: '9.0', memoryGiB: 140 }, torch: '9.9.9', torchvision: '0.0.1', cuda: '13.0', cudnn: 91000,
+    settings: { inputSize: 224, batch: 1, dtype: 'float32', warmup: 50, iterations: 300, tf32Conv: true },
+    rows: [
+      { model: 'vanillanet-5', form: 'deploy', source: 'ours', paramsM: 15.5, meanMs: 0.777, medianMs: 0.7, p90Ms: 0.8, minMs: 0.6, sdMs: 0.01, samples: 300 },
+      { model: 'resnet-18', form: 'published', source: 'torchvision', paramsM: 11.7, meanMs: 0.888 },
+    ],
+  };
+}
+
+describe('report: GPU latency', () => {
+  it('shows our GPU latency, the PyTorch peer and the paper side by side', async () => {
+    const d = resultsCopy();
+    writeFileSync(path.join(d, 'latency/webgpu-synthetic-gpu.json'), formatLatencyJson(webgpuFile()));
+    writeFileSync(path.join(d, 'latency/torch-synthetic-gpu.json'), JSON.stringify(torchFile()));
+    const inputs = loadReportInputs(d);
+    expect(inputs.torch.map((t) => path.basename(t.file))).toEqual(['torch-synthetic-gpu.json']);
+    expect(inputs.latency.map((l) => path.basename(l.file))).not.toContain('torch-synthetic-gpu.json');
+    await buildReport({ resultsDir: d, now: new Date('2026-01-02T00:00:00Z') });
+    const md = readFileSync(path.join(d, 'REPORT.md'), 'utf8');
+    const section = md.slice(md.indexOf('## GPU latency'), md.indexOf('\n## ', md.indexOf('## GPU latency') + 1));
+    expect(section).toContain('| model | depth | A100 ms (paper, PyTorch) | deploy ms (ours, webgpu on Synthetic GPU) | train ms (ours, webgpu on Synthetic GPU) | ms (PyTorch 9.9.9, Synthetic GPU) |');
+    expect(section).toMatch(/\| vanillanet-5 \| 5 \| 1\.61 \| 11\.11 ± 0\.5% \| 22\.22 ± 0\.5% \| 0\.777 \|/);
+    expect(section).toMatch(/\| resnet-18 \| 18 \| 3\.12 \| 33\.33 ± 0\.5% \| - \| 0\.888 \|/);
+    expect(section).toContain('webgpu on Synthetic GPU: train/deploy mean latency vanillanet-5 2.00x');
+    expect(section).toContain('driver: NVIDIA: 1.2.3');
+    expect(section).toContain('PyTorch 9.9.9, CUDA 13.0');
+  });
+
+  it('has no GPU section without GPU files, and a corrupt PyTorch file is one UserError naming it', async () => {
+    const d = resultsCopy();
+    await buildReport({ resultsDir: d });
+    expect(readFileSync(path.join(d, 'REPORT.md'), 'utf8')).not.toContain('## GPU latency');
+    const bad = path.join(d, 'latency/torch-broken.json');
+    writeFileSync(bad, JSON.stringify({ ...torchFile(), rows: [{ model: 'vanillanet-5' }] }));
+    expect(() => readTorchLatencyFile(bad)).toThrow(UserError);
+    await expect(buildReport({ resultsDir: d })).rejects.toThrow(/corrupt PyTorch latency file .*torch-broken\.json: row 0 \(vanillanet-5\) has no numeric meanMs/);
+  });
+});
