@@ -9,6 +9,8 @@ import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
 import { applyPreset, loadExperiment } from '../run/experiment.js';
 import { describeFactors, expandExperiment, type RunDescription } from '../run/matrix.js';
 import { LocalPool, defaultWorkers } from '../run/pool.js';
+import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV } from '../queue/connection.js';
+import { QueueExecutor } from '../queue/executor.js';
 import type { ExecutorEvent } from '../run/executor.js';
 import { RunStore, RUNS_FILE, type RunRecord } from '../run/store.js';
 import { writeSummary } from '../run/summary.js';
@@ -32,6 +34,10 @@ const SPEC = {
     out: { type: 'string', description: 'output folder (default results/ablation/<experiment>)', valueName: 'dir' },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend (every worker uses the same)' },
     runFiles: { type: 'boolean', default: true, description: 'a folder per run under <out>/runs/ (metrics.jsonl, summary.json, deploy weights; ~1-2 MB each)' },
+    queue: { type: 'string', description: `run on \`vanillabench worker\` processes anywhere through this Redis job queue (BullMQ) instead of local workers: redis://[:PASSWORD@]host:port[/db], rediss:// for TLS (or the password in $${PASSWORD_ENV})`, valueName: 'url' },
+    queueName: { type: 'string', default: DEFAULT_QUEUE_NAME, description: 'with --queue: the BullMQ queue (its workers take the same)', valueName: 'name' },
+    queueTimeout: { type: 'number', min: 0, default: 0, description: 'with --queue: stop waiting when no run started, progressed or finished for this long (queued runs stay queued; 0: wait forever)', valueName: 'seconds' },
+    queueClear: { type: 'boolean', default: false, description: "with --queue: remove other matrices' queued and finished jobs instead of refusing to share the queue" },
   },
 } as const satisfies CommandSpec;
 
@@ -150,6 +156,11 @@ export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
   const file = f.positionals[0];
+  const redis = f.queue !== undefined ? parseRedisUrl(f.queue) : null;
+  if (redis) {
+    checkQueueName(f.queueName);
+    await checkRedis(redis); // fail fast: before the experiment loads and the backend starts
+  }
   const experiment = await loadExperiment(file);
   const resolved = applyPreset(experiment, f.preset);
   const matrix = expandExperiment(resolved);
@@ -179,14 +190,21 @@ export async function run(argv: string[]): Promise<void> {
     log(backendSummary(backend));
     const workers = Math.max(1, Math.min(f.workers ?? defaultWorkers(), todo.length || 1));
     log(`ablate ${experiment.name} (preset ${f.preset}): ${matrix.cells.length} cells x ${resolved.seeds.length} seeds = ${matrix.runs.length} runs`
-      + `${skipped ? `, ${skipped} already ok (skipped)` : ''}; dataset ${matrix.datasetName}; ${todo.length ? `${workers} worker${workers > 1 ? 's' : ''}` : 'nothing to run'}; writing ${out}`);
+      + `${skipped ? `, ${skipped} already ok (skipped)` : ''}; dataset ${matrix.datasetName}; ${!todo.length ? 'nothing to run' : redis ? `job queue ${redis.redacted}` : `${workers} worker${workers > 1 ? 's' : ''}`}; writing ${out}`);
 
     const counts = { ok: 0, diverged: 0, failed: 0 };
     if (todo.length) {
       const progress = new MatrixProgress(todo.length, workers, Boolean(process.stderr.isTTY));
       const context = { backend: backend.name, tfjsVersion: backend.tfjsVersion, commit: gitCommit(), machine: machineInfo() };
-      pool = new LocalPool({ workers, backend: backend.name, runsDir: f.runFiles ? path.join(out, 'runs') : null, context });
-      await pool.run(todo, (r: RunRecord) => {
+      // with --queue, records come back as job results (run folders stay on the workers: worker --runs-dir)
+      const executor = redis
+        ? new QueueExecutor({
+          target: redis, queueName: f.queueName, backend: f.backend, context, slots: workers,
+          matrix: { experiment: experiment.name, preset: f.preset, runIds: matrix.runs.map((r) => r.runId) }, stored: existing,
+          idleTimeoutMs: f.queueTimeout * 1000, clearForeign: f.queueClear, log: (line) => progress.print(line),
+        })
+        : (pool = new LocalPool({ workers, backend: backend.name, runsDir: f.runFiles ? path.join(out, 'runs') : null, context }));
+      await executor.run(todo, (r: RunRecord) => {
         store.append(r);
         counts[r.status]++;
         writeSummary(out, warn);

@@ -3,8 +3,8 @@
  * an uninterrupted matrix; one killed with SIGKILL after its first record (plus a torn line, as a kill during a
  * write leaves), refused without --resume, then resumed; a worker that dies mid-run. Builds dist first if stale.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,31 +16,12 @@ import type { ExecutorEvent } from '../../src/run/executor.js';
 import { readRuns, type RunRecord } from '../../src/run/store.js';
 import { summarize, summaryCsv, summaryMarkdown } from '../../src/run/summary.js';
 import { gitCommit, machineInfo } from '../../src/util/provenance.js';
+import { ensureBuilt } from '../support/build.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const tmp = mkdtempSync(path.join(tmpdir(), 'vb-ablate-'));
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newestMtime(p));
-    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
 
-function ensureBuilt(): void {
-  const outputs = ['dist/src/cli.js', 'dist/src/run/worker.js', 'dist/experiments/smoke.js'].map((f) => path.join(ROOT, f));
-  const sources = Math.max(newestMtime(path.join(ROOT, 'src')), newestMtime(path.join(ROOT, 'experiments')));
-  if (outputs.every((f) => existsSync(f) && statSync(f).mtimeMs >= sources)) return;
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe' });
-  } catch (err) {
-    // tsc emits despite type errors elsewhere in the tree; what matters is that our outputs exist
-    if (!outputs.every((f) => existsSync(f))) throw err;
-  }
-}
 
 interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
@@ -67,7 +48,7 @@ const okPerRun = (records: RunRecord[]) => {
 let expectedRunIds: string[] = [];
 
 beforeAll(async () => {
-  ensureBuilt();
+  ensureBuilt(['dist/src/cli.js', 'dist/src/run/worker.js', 'dist/experiments/smoke.js']);
   const e = await loadExperiment(path.join(ROOT, 'experiments/smoke.ts'));
   expectedRunIds = expandExperiment(applyPreset(e, 'quick')).runs.map((r) => r.runId).sort();
 }, 120_000);

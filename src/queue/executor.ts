@@ -1,0 +1,308 @@
+/**
+ * The queue executor: runs a matrix on BullMQ workers anywhere (`vanillabench worker --queue ...`), one job per run.
+ *
+ * - Enqueue: every run not yet stored gets a job whose id derives from its runId, so a restarted coordinator adds
+ *   nothing twice and picks up the jobs it left (queued, running, or finished meanwhile).
+ * - Collect: a finished job's return value (the worker's run record) is handed to `onRecord` (the caller appends it
+ *   to runs.jsonl and fsyncs), and only then is the job removed from Redis: a coordinator killed in between finds
+ *   the job again and, the record being stored already, just removes it. This process is the store's only writer.
+ * - Follow: progress and state changes arrive as QueueEvents; a poll of the unfinished jobs' states every few
+ *   seconds catches whatever happened while no coordinator listened.
+ * - A queue holding queued or running jobs of another matrix (another experiment or preset, a changed experiment,
+ *   other matrix/record/protocol versions) is refused before anything is added.
+ */
+import { Job, Queue, QueueEvents, type JobType } from 'bullmq';
+import type { Executor, ExecutorEvent } from '../run/executor.js';
+import type { RunDescription } from '../run/matrix.js';
+import { failedRecord, type RecordContext, type RunRecord } from '../run/store.js';
+import { UserError } from '../util/errors.js';
+import { checkRedis, describeRedisError, redactText, redisOptions, type ConnectionTuning, type RedisTarget } from './connection.js';
+import { checkReturnedRecord, jobData, jobIdOf, jobName, versionMismatch, type RunJobData, type RunJobProgress } from './protocol.js';
+
+export interface QueueExecutorOptions {
+  target: RedisTarget;
+  queueName: string;
+  /** the backend the coordinator asks for: 'auto' lets every worker use its own */
+  backend: string;
+  /** the whole matrix: jobs of runs outside it are another matrix's */
+  matrix: { experiment: string; preset: string; runIds: readonly string[] };
+  /** the store's latest record per run: a finished job whose record is stored already is only removed */
+  stored?: ReadonlyMap<string, RunRecord>;
+  /** provenance of the records this process writes itself (jobs that failed on the queue) */
+  context: RecordContext;
+  /** progress lines to start with (more appear when more jobs run at once) */
+  slots?: number;
+  /** how often to poll the unfinished jobs' states (default 2000 ms) */
+  pollMs?: number;
+  /** give up when no job of this matrix started, progressed or finished for this long (ms; 0: wait forever) */
+  idleTimeoutMs?: number;
+  /** remove other matrices' queued or finished jobs instead of refusing (their running jobs still refuse) */
+  clearForeign?: boolean;
+  tuning?: ConnectionTuning;
+  log?: (line: string) => void;
+}
+
+const PENDING: JobType[] = ['active', 'waiting', 'waiting-children', 'delayed', 'prioritized'];
+const FINISHED: JobType[] = ['completed', 'failed'];
+
+interface Found { job: Job<RunJobData, RunRecord>; state: JobType }
+
+function describeMatrix(d: Partial<RunJobData>): string {
+  return `experiment ${String(d.experiment)}, preset ${String(d.preset)}, matrix v${String(d.matrixVersion)} / record v${String(d.recordVersion)}`;
+}
+
+export class QueueExecutor implements Executor {
+  constructor(private readonly opts: QueueExecutorOptions) {}
+
+  async run(todo: readonly RunDescription[], onRecord: (r: RunRecord) => void, onProgress: (e: ExecutorEvent) => void = () => {}): Promise<void> {
+    if (todo.length === 0) return;
+    const o = this.opts;
+    const t = o.target;
+    const log = o.log ?? (() => {});
+    const redact = (s: string) => redactText(s, t.password);
+    const { version } = await checkRedis(t, o.tuning);
+    const connection = redisOptions(t, o.tuning);
+    const queue = new Queue<RunJobData, RunRecord>(o.queueName, { connection });
+    const events = new QueueEvents(o.queueName, { connection });
+    let lastConnError = 0;
+    const connError = (err: Error) => {
+      // ioredis reconnects by itself; one line every 30 s while it does
+      if (Date.now() - lastConnError > 30_000) log(`warning: ${describeRedisError(err, t)}; retrying`);
+      lastConnError = Date.now();
+    };
+    queue.on('error', connError);
+    events.on('error', connError);
+    try {
+      await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+      return await this.follow(todo, queue, events, version, onRecord, onProgress, log, redact);
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`${describeRedisError(err, t)}; runs already collected are in the result store, queued ones stay in Redis: rerun the same command with --resume to continue`);
+    } finally {
+      await Promise.race([Promise.allSettled([events.close(), queue.close()]), new Promise((r) => setTimeout(r, 3000).unref())]);
+    }
+  }
+
+  private async scan(queue: Queue<RunJobData, RunRecord>): Promise<Found[]> {
+    const found: Found[] = [];
+    const seen = new Set<string>();
+    // finished first: a job that finishes during the scan is then seen as pending and picked up by the poll
+    for (const state of [...FINISHED, ...PENDING]) {
+      for (const job of await queue.getJobs(state, 0, -1)) {
+        if (!job?.id || seen.has(job.id)) continue;
+        seen.add(job.id);
+        found.push({ job: job as Job<RunJobData, RunRecord>, state });
+      }
+    }
+    return found;
+  }
+
+  private async follow(
+    todo: readonly RunDescription[], queue: Queue<RunJobData, RunRecord>, events: QueueEvents, redisVersion: string,
+    onRecord: (r: RunRecord) => void, onProgress: (e: ExecutorEvent) => void, log: (line: string) => void, redact: (s: string) => string,
+  ): Promise<void> {
+    const o = this.opts;
+    const where = `queue '${o.queueName}' on ${o.target.redacted}`;
+    const inMatrix = new Set(o.matrix.runIds);
+    const byJob = new Map(todo.map((r) => [jobIdOf(r), r]));
+
+    // 1. what the queue holds already
+    const found = await this.scan(queue);
+    const foreign: (Found & { why: string })[] = [];
+    const own = new Map<string, Found>();
+    for (const f of found) {
+      const d = f.job.data as Partial<RunJobData>;
+      const mismatch = versionMismatch(d);
+      const why = mismatch ?? (d.experiment !== o.matrix.experiment || d.preset !== o.matrix.preset ? describeMatrix(d)
+        : !inMatrix.has(d.run!.runId) || f.job.id !== jobIdOf(d.run!) ? `a run of ${d.experiment} (${d.preset}) that is not in this matrix (was the experiment changed?)` : null);
+      if (why) foreign.push({ ...f, why });
+      else own.set(f.job.id!, f);
+    }
+    const foreignActive = foreign.filter((f) => f.state === 'active');
+    const foreignPending = foreign.filter((f) => f.state !== 'active' && !FINISHED.includes(f.state));
+    const foreignFinished = foreign.filter((f) => FINISHED.includes(f.state));
+    if (foreignActive.length || (foreignPending.length && !o.clearForeign)) {
+      const f = foreignActive[0] ?? foreignPending[0];
+      const n = foreignActive.length + (o.clearForeign ? 0 : foreignPending.length);
+      throw new UserError(`${where} holds ${n} queued or running job${n > 1 ? 's' : ''} of another matrix (e.g. job ${f.job.id}: ${f.why}): `
+        + (foreignActive.length ? 'wait until its running jobs finish, ' : 'let its coordinator finish it, ')
+        + `or use another queue for this one (--queue-name NAME here and on its workers)${foreignActive.length ? '' : ', or remove those jobs with --queue-clear'}`);
+    }
+    if (o.clearForeign && (foreignPending.length || foreignFinished.length)) {
+      for (const f of [...foreignPending, ...foreignFinished]) await f.job.remove().catch(() => {});
+      log(`${where}: removed ${foreignPending.length + foreignFinished.length} jobs of other matrices (--queue-clear)`);
+    } else if (foreignFinished.length) {
+      log(`${where}: ${foreignFinished.length} finished job${foreignFinished.length > 1 ? 's' : ''} of another matrix (${foreignFinished[0].why}) wait for their coordinator to collect them`);
+    }
+
+    // jobs of runs stored already (a coordinator killed between storing a record and removing its job)
+    let cleaned = 0;
+    for (const [id, f] of own) {
+      if (byJob.has(id)) continue;
+      own.delete(id);
+      if (f.state !== 'active' && (await f.job.remove().then(() => true, () => false))) cleaned++;
+    }
+
+    // 2. enqueue the rest, in matrix order; an id that exists already is left as it is
+    const missing = todo.filter((r) => !own.has(jobIdOf(r)));
+    if (missing.length) {
+      await queue.addBulk(missing.map((r) => {
+        const data = jobData(r, o.backend);
+        return { name: jobName(data), data, opts: { jobId: jobIdOf(r), attempts: 1, removeOnComplete: false, removeOnFail: false } };
+      }));
+    }
+    const finishedMeanwhile = [...own.values()].filter((f) => FINISHED.includes(f.state)).length;
+    const workers = await queue.getWorkersCount().catch(() => -1);
+    log(`${where} (Redis ${redisVersion}): ${missing.length} run${missing.length === 1 ? '' : 's'} enqueued`
+      + `${own.size ? `, ${own.size - finishedMeanwhile} already queued or running, ${finishedMeanwhile} finished while no coordinator listened` : ''}`
+      + `${cleaned ? `, ${cleaned} already stored (removed from the queue)` : ''}; ${workers >= 0 ? `${workers} worker${workers === 1 ? '' : 's'} connected` : 'workers unknown'}`);
+
+    // 3. follow until every run has its record
+    const outstanding = new Map(byJob);
+    const slotOf = new Map<string, number>();
+    const used: boolean[] = Array.from({ length: Math.max(1, o.slots ?? 1) }, () => false);
+    used.forEach((_, i) => onProgress({ kind: 'worker', worker: i, state: 'ready' }));
+    let lastActivity = Date.now();
+    const slot = (jobId: string): number => {
+      let s = slotOf.get(jobId);
+      if (s !== undefined) return s;
+      s = used.indexOf(false);
+      if (s < 0) s = used.push(false) - 1;
+      used[s] = true;
+      slotOf.set(jobId, s);
+      onProgress({ kind: 'start', worker: s, run: outstanding.get(jobId)! });
+      return s;
+    };
+    const release = (jobId: string): number | undefined => {
+      const s = slotOf.get(jobId);
+      if (s !== undefined) used[s] = false;
+      slotOf.delete(jobId);
+      return s;
+    };
+
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(timer);
+        events.removeAllListeners('active').removeAllListeners('progress').removeAllListeners('completed').removeAllListeners('failed').removeAllListeners('stalled');
+        if (err) reject(err);
+        else resolve();
+      };
+
+      // collection is serialised: records reach the store one at a time, each job once
+      let chain: Promise<void> = Promise.resolve();
+      let storeError: unknown = null;
+      const collect = (jobId: string) => {
+        chain = chain.then(async () => {
+          if (settled || !outstanding.has(jobId)) return;
+          const run = outstanding.get(jobId)!;
+          const job = (await Job.fromId(queue, jobId)) as Job<RunJobData, RunRecord> | undefined;
+          if (!job) {
+            // removed behind our back (e.g. by hand): queue it again
+            log(`warning: job ${jobId} (${run.cell.label} seed ${run.seed}) disappeared from the queue; adding it again`);
+            const data = jobData(run, o.backend);
+            await queue.add(jobName(data), data, { jobId, attempts: 1, removeOnComplete: false, removeOnFail: false });
+            return;
+          }
+          const state = await job.getState();
+          if (state !== 'completed' && state !== 'failed') return;
+          const secs = job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
+          const by = job.processedBy ? ` on worker ${job.processedBy}` : '';
+          let record: RunRecord;
+          if (state === 'completed') {
+            const problem = checkReturnedRecord(job.returnvalue, run);
+            record = problem ? failedRecord(run, `${problem}${by}`, secs, o.context) : job.returnvalue;
+          } else {
+            record = failedRecord(run, redact(`the job failed${by}: ${job.failedReason || 'no reason given'}`), secs, o.context);
+          }
+          const stored = o.stored?.get(run.runId);
+          const already = stored !== undefined && stored.date === record.date && stored.status === record.status;
+          outstanding.delete(jobId);
+          const s = release(jobId) ?? 0;
+          lastActivity = Date.now();
+          if (!already) {
+            try {
+              onRecord(record);
+            } catch (err) {
+              storeError = err;
+              throw err;
+            }
+            onProgress({ kind: 'record', worker: s, record });
+          }
+          // only now that the record is stored (fsync) may the job go
+          await job.remove().catch((err: unknown) => log(`warning: could not remove finished job ${jobId} from the queue: ${redact(String(err))}`));
+          if (outstanding.size === 0) finish();
+        }).catch((err: unknown) => {
+          // the store failing ends the matrix; a Redis error is retried by the next poll
+          if (storeError !== null) finish(storeError);
+          else log(`warning: collecting job ${jobId}: ${redact(err instanceof Error ? err.message : String(err))}; retrying`);
+        });
+      };
+
+      events.on('active', ({ jobId }) => {
+        if (!outstanding.has(jobId)) return;
+        lastActivity = Date.now();
+        slot(jobId);
+      });
+      events.on('progress', ({ jobId, data }) => {
+        if (!outstanding.has(jobId) || typeof data !== 'object' || data === null) return;
+        lastActivity = Date.now();
+        const p = data as Partial<RunJobProgress>;
+        if (typeof p.epoch !== 'number' || typeof p.step !== 'number') return;
+        onProgress({
+          kind: 'step', worker: slot(jobId), runId: outstanding.get(jobId)!.runId,
+          epoch: p.epoch, epochs: p.epochs ?? 0, step: p.step, stepsPerEpoch: p.stepsPerEpoch ?? 1, loss: p.loss ?? NaN, imagesPerSec: p.imagesPerSec ?? 0,
+        });
+      });
+      events.on('completed', ({ jobId }) => collect(jobId));
+      events.on('failed', ({ jobId }) => collect(jobId));
+      events.on('stalled', ({ jobId }) => {
+        const run = outstanding.get(jobId);
+        if (!run) return;
+        const s = release(jobId);
+        if (s !== undefined) onProgress({ kind: 'worker', worker: s, state: 'ready' });
+        log(`${run.cell.label} seed ${run.seed}: its worker stopped renewing the job's lock (killed or hung?); BullMQ puts it back in the queue for another worker`);
+      });
+
+      // the poll: states of unfinished jobs (events missed while away, or lost), idle timeout, hints
+      const pollMs = o.pollMs ?? 2000;
+      let polling = false;
+      let lastHint = Date.now();
+      let failingSince = 0;
+      const patience = o.tuning?.reconnectWindowMs || 60_000;
+      timer = setInterval(() => {
+        if (polling || settled) return;
+        polling = true;
+        (async () => {
+          for (const jobId of [...outstanding.keys()]) {
+            const state = await queue.getJobState(jobId);
+            if (state === 'completed' || state === 'failed' || state === 'unknown') collect(jobId);
+            else if (state === 'active' && !slotOf.has(jobId)) slot(jobId);
+          }
+          const idle = Date.now() - lastActivity;
+          if (slotOf.size === 0 && Date.now() - lastHint > 60_000) {
+            lastHint = Date.now();
+            const n = await queue.getWorkersCount();
+            if (n === 0) log(`no worker is connected to ${where}: start some with \`vanillabench worker --queue ${o.target.redacted}${o.queueName !== 'vanillabench' ? ` --queue-name ${o.queueName}` : ''}\``);
+          }
+          if (o.idleTimeoutMs && idle > o.idleTimeoutMs) {
+            const n = await queue.getWorkersCount().catch(() => -1);
+            finish(new UserError(`no run of this matrix started, progressed or finished on ${where} for ${Math.round(idle / 1000)}s (${n >= 0 ? `${n} workers connected` : 'workers unknown'}): `
+              + `${outstanding.size} unfinished run${outstanding.size > 1 ? 's' : ''} stay queued; start workers and rerun this command with --resume to collect them`));
+          }
+          failingSince = 0;
+        })().catch((err: unknown) => {
+          // Redis away: BullMQ's clients reconnect; give up only when that has failed for a while
+          if (err instanceof UserError) return finish(err);
+          failingSince ||= Date.now();
+          if (Date.now() - failingSince > patience) finish(err);
+        }).finally(() => { polling = false; });
+      }, pollMs);
+      // jobs found finished at the start
+      for (const [id, f] of own) if (FINISHED.includes(f.state)) collect(id);
+    });
+  }
+}

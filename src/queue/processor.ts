@@ -1,0 +1,59 @@
+/**
+ * BullMQ's sandboxed processor for run jobs: the `worker` command hands this file to BullMQ, which forks one
+ * process per concurrency slot and keeps it for the next job. Training runs here, so the worker process's event
+ * loop stays free to renew the job locks (a long synchronous tfjs step in the same process would let a lock
+ * expire and the job be taken twice), and tfjs's process-global state stays one run per process at a time.
+ *
+ * The worker passes its settings in the environment (the fork inherits it): the backend it selected, where to keep
+ * run folders, its name. A child whose worker process died (SIGKILL) notices at its next training step and exits:
+ * BullMQ then gives the job to another worker after stall detection.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { SandboxedJob } from 'bullmq';
+import { selectBackend, type BackendChoice } from '../backend/select.js';
+import { executeRun } from '../run/executor.js';
+import type { RecordContext, RunRecord } from '../run/store.js';
+import { gitCommit, machineInfo } from '../util/provenance.js';
+import { PROCESSOR_ENV as ENV, versionMismatch, type RunJobData, type RunJobProgress } from './protocol.js';
+
+let context: Promise<RecordContext> | null = null;
+
+function recordContext(): Promise<RecordContext> {
+  context ??= selectBackend((process.env[ENV.backend] ?? 'auto') as BackendChoice, { log: () => {} })
+    .then((info) => ({ backend: info.name, tfjsVersion: info.tfjsVersion, commit: gitCommit(), machine: machineInfo() }));
+  return context;
+}
+
+function workerAlive(): boolean {
+  return process.connected;
+}
+
+export default async function processRunJob(job: SandboxedJob<RunJobData, RunRecord>): Promise<RunRecord> {
+  const name = `${process.env[ENV.worker] ?? os.hostname()} (pid ${process.pid})`;
+  const mismatch = versionMismatch(job.data);
+  if (mismatch) throw new Error(`worker ${name} cannot run job ${job.id}: ${mismatch}; run the same vanillabench version on the coordinator and the workers`);
+  const ctx = await recordContext();
+  const want = job.data.backend;
+  if (want !== 'auto' && want !== ctx.backend) {
+    throw new Error(`worker ${name} runs backend ${ctx.backend}, the matrix asks for ${want}: start the workers with --backend ${want}`);
+  }
+  const run = job.data.run;
+  const runsDir = process.env[ENV.runsDir];
+  const out = runsDir ? path.join(runsDir, run.experiment, run.runId) : null;
+  let last = -Infinity;
+  return executeRun(run, out, ctx, {
+    onStep: (p) => {
+      if (!workerAlive()) process.exit(1);
+      const t = performance.now();
+      if (t - last < 250 && p.step < p.stepsPerEpoch) return;
+      last = t;
+      const progress: RunJobProgress = { ...p, worker: name };
+      try {
+        job.updateProgress(progress).catch(() => {});
+      } catch {
+        // the worker is going away: the check above ends this process at the next step
+      }
+    },
+  });
+}
