@@ -11,7 +11,6 @@ export default defineExperiment({
   dataset: { name: 'synthetic', trainSize: 256, valSize: 64, testSize: 128, inputSize: 32 },
   models: [{ model: 'vanillanet-5', width: 1 / 32, label: 'VanillaNet-5' }],
   factors: { deepTraining: [false, true] },
-  // seeds start at 1: tfjs treats a random seed of 0 as 'no seed', so seed 0 is not reproducible (weight init)
   seeds: [1, 2],
   // batch 16 and a faster BN momentum: 24 steps are enough for the running statistics to settle
   train: { epochs: 2, batchSize: 16, decayEpochs: 1, warmupEpochs: 0.5, lr: 3e-3, bnMomentum: 0.3, evalBatchSize: 128 },

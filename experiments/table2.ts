@@ -25,7 +25,6 @@ export default defineExperiment({
     { model: 'resnet-50', width: 1 / 8, label: 'ResNet-50' },
   ],
   factors: { deepTraining: [false, true], seriesAct: [false, true] },
-  // seeds start at 1: tfjs treats a random seed of 0 as 'no seed', so seed 0 is not reproducible (weight init)
   seeds: [1, 2, 3],
   // deep training anneals lambda 0 -> 1 over the first half of the epochs (decayEpochs defaults to epochs / 2)
   train: { epochs: 6, batchSize: 64, lr: 2e-3, warmupEpochs: 1, weightDecay: 0.05, labelSmoothing: 0.1 },

@@ -16,7 +16,6 @@ export default defineExperiment({
   dataset: { name: 'default', trainSize: 10000, valSize: 2000, testSize: 2000, inputSize: 32 },
   models: [{ model: 'vanillanet-6', width: 1 / 16, deepTraining: true, seriesAct: true, label: 'VanillaNet-6' }],
   factors: { shortcut: ['none', 'before-act', 'after-act'] },
-  // seeds start at 1: tfjs treats a random seed of 0 as 'no seed', so seed 0 is not reproducible (weight init)
   seeds: [1, 2, 3],
   train: { epochs: 8, batchSize: 64, lr: 2e-3, warmupEpochs: 1, weightDecay: 0.05, labelSmoothing: 0.1 },
   presets: {
