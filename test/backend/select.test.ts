@@ -4,7 +4,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -12,19 +11,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, NODE_PACKAGES, backendSummary, selectBackend } from '../../src/backend/select.js';
 import { vulkanLoaderFound } from '../../src/backend/webgpu.js';
 import { UserError } from '../../src/util/errors.js';
+import { installed } from '../support/installed.js';
 import { machineInfo, runProvenance } from '../../src/util/provenance.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** tfjs-node(-gpu) are optional deps whose install downloads libtensorflow: absent here, maybe present in CI. */
-const installed = (pkg: string): boolean => {
-  try {
-    createRequire(import.meta.url).resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const tfjsNodeInstalled = NODE_PACKAGES.some(installed);
 
 describe('selectBackend', () => {

@@ -6,7 +6,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,17 +16,10 @@ import { adapterSummary, dawnOptions, describeAdapter, vulkanLoaderFound } from 
 import { latencyFileName, mergeLatency } from '../../src/bench/latencyStore.js';
 import { runCommandEndHooks } from '../../src/util/cleanup.js';
 import { UserError } from '../../src/util/errors.js';
+import { installed } from '../support/installed.js';
 import { machineInfo, runProvenance } from '../../src/util/provenance.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const installed = (pkg: string): boolean => {
-  try {
-    createRequire(import.meta.url).resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const dawnInstalled = installed('webgpu') && installed('@tensorflow/tfjs-backend-webgpu') && process.platform === 'linux' && process.arch === 'x64';
 const tfjsNodeInstalled = NODE_PACKAGES.some(installed);
 
