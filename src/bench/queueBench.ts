@@ -10,7 +10,7 @@
  *    processor (a child process, as `worker` runs runs).
  * Prints one JSON document on stdout, a table on stderr.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,12 +18,10 @@ import { parseArgs } from 'node:util';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { parseRedisUrl, redisOptions } from '../queue/connection.js';
 import { freePort } from '../util/freePort.js';
-import { packageRoot } from '../util/provenance.js';
 import { percentile } from '../util/stats.js';
+import { spawnCli, timeAblate } from './ablateCli.js';
 
-const ROOT = packageRoot();
-const CLI = path.join(ROOT, 'bin', 'vanillabench.js');
-
+const SMOKE = 'experiments/smoke.ts';
 
 async function startRedis(dir: string): Promise<{ url: string; stop: () => void }> {
   const port = await freePort();
@@ -40,33 +38,11 @@ async function startRedis(dir: string): Promise<{ url: string; stop: () => void 
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
 }
 
-function spawnCli(args: string[]): { child: ChildProcess; ready: Promise<void>; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let onReady = () => {};
-  const ready = new Promise<void>((r) => { onReady = r; });
-  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    if (/worker \S+: queue '/.test(stderr)) onReady();
-  });
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, ready, done };
-}
-
-async function timeAblate(args: string[]): Promise<number> {
-  const t0 = performance.now();
-  const r = await spawnCli(['ablate', 'experiments/smoke.ts', ...args, '--backend', 'wasm', '--json']).done;
-  if (r.code !== 0) throw new Error(`ablate ${args.join(' ')} failed:\n${r.stderr}`);
-  return (performance.now() - t0) / 1000;
-}
-
 async function matrixOnQueue(url: string, workers: number, preset: string, out: string): Promise<number> {
   const ws = Array.from({ length: workers }, () => spawnCli(['worker', '--queue', url, '--backend', 'wasm']));
   await Promise.all(ws.map((w) => w.ready));
   try {
-    return await timeAblate(['--queue', url, '--preset', preset, '--out', out]);
+    return (await timeAblate(SMOKE, ['--queue', url, '--preset', preset, '--out', out, '--backend', 'wasm'])).seconds;
   } finally {
     for (const w of ws) w.child.kill('SIGTERM');
     await Promise.all(ws.map((w) => w.done));
@@ -123,7 +99,7 @@ async function main(): Promise<void> {
     const matrix: { workers: number; queueSeconds: number; localSeconds: number }[] = [];
     for (const n of counts) {
       const queueSeconds = await matrixOnQueue(redis.url, n, values.preset!, path.join(tmp, `q${n}`));
-      const localSeconds = await timeAblate(['--workers', String(n), '--preset', values.preset!, '--out', path.join(tmp, `l${n}`)]);
+      const localSeconds = (await timeAblate(SMOKE, ['--workers', String(n), '--preset', values.preset!, '--out', path.join(tmp, `l${n}`), '--backend', 'wasm'])).seconds;
       matrix.push({ workers: n, queueSeconds, localSeconds });
       log(`smoke (${values.preset}) with ${n} worker process${n > 1 ? 'es' : ''}: queue ${queueSeconds.toFixed(1)} s, local pool ${localSeconds.toFixed(1)} s`);
     }

@@ -12,6 +12,7 @@ import { LocalPool, defaultWorkers } from '../run/pool.js';
 import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV } from '../queue/connection.js';
 import { QueueExecutor } from '../queue/executor.js';
 import type { ExecutorEvent } from '../run/executor.js';
+import { scheduleRuns } from '../run/schedule.js';
 import { RunStore, RUNS_FILE, type RunRecord } from '../run/store.js';
 import { writeSummary } from '../run/summary.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
@@ -182,7 +183,7 @@ export async function run(argv: string[]): Promise<void> {
     const inMatrix = new Set(matrix.runs.map((r) => r.runId));
     const foreign = [...existing.keys()].filter((id) => !inMatrix.has(id)).length;
     if (foreign) warn(`${foreign} run${foreign > 1 ? 's' : ''} in ${store.file} ${foreign > 1 ? 'are' : 'is'} not in this matrix (was the experiment changed?); the summary still counts them: use --out DIR for a clean one`);
-    const todo = matrix.runs.filter((r) => existing.get(r.runId)?.status !== 'ok');
+    const todo = scheduleRuns(matrix.runs.filter((r) => existing.get(r.runId)?.status !== 'ok'));
     const skipped = matrix.runs.length - todo.length;
     writeAtomic(path.join(out, 'experiment.json'), `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`);
 

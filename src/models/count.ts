@@ -13,7 +13,7 @@ export interface Counts {
   depth: number;
 }
 
-function inputShapeOf(node: Node, byId: Map<string, Node>): number[] {
+export function inputShapeOf(node: Node, byId: Map<string, Node>): number[] {
   const first = node.inputs[0];
   return first === undefined ? [] : byId.get(first)!.out;
 }
