@@ -2,7 +2,7 @@
  * Benchmark of the local worker pool's scaling (not a test): the same matrix through `vanillabench ablate
  * --workers N` for each N, repeated, interleaved (1, 2, 1, 2, ...) so drift in the machine's load hits every N alike.
  *
- *   node dist/src/bench/poolBench.js [--experiment experiments/smoke.ts] [--presets quick,full] [--workers 1,2]
+ *   node dist/src/bench/poolBench.js [--experiment experiments/smoke.ts] [--presets test,quick] [--workers 1,2]
  *                                    [--repeat 3] [--backend auto] [--save results/bench/pool-scaling.json]
  *
  * Per preset and N: the wall time of the whole command (spawn to exit: node start-up, tfjs, worker start-up all
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       experiment: { type: 'string', default: 'experiments/smoke.ts' },
-      presets: { type: 'string', default: 'quick,full' },
+      presets: { type: 'string', default: 'test,quick' },
       workers: { type: 'string', default: '1,2' },
       repeat: { type: 'string', default: '3' },
       backend: { type: 'string', default: 'auto' },

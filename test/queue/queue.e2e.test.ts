@@ -68,7 +68,7 @@ describe.skipIf(!REDIS)('ablate --queue and worker (real redis-server)', () => {
     tmp = mkdtempSync(path.join(tmpdir(), 'vb-queue-'));
     redis = await startRedis({ password: PASSWORD });
     const e = await loadExperiment(path.join(ROOT, 'experiments/smoke.ts'));
-    expectedRunIds = expandExperiment(applyPreset(e, 'quick')).runs.map((r) => r.runId).sort();
+    expectedRunIds = expandExperiment(applyPreset(e, 'test')).runs.map((r) => r.runId).sort();
   }, 120_000);
 
   afterAll(async () => {
@@ -83,11 +83,11 @@ describe.skipIf(!REDIS)('ablate --queue and worker (real redis-server)', () => {
     const w1 = spawnCli(['worker', '--queue', redis.url, ...WORKER_FLAGS]);
     const w2 = spawnCli(['worker', '--queue', redis.url, ...WORKER_FLAGS, '--json']);
     // the local reference runs while the workers start
-    const ref = await cli(['ablate', 'experiments/smoke.ts', '--out', local, '--workers', '2', '--backend', 'wasm', '--json']);
+    const ref = await cli(['ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', local, '--workers', '2', '--backend', 'wasm', '--json']);
     expect(ref.code).toBe(0);
     await Promise.all([w1.waitFor(/worker \S+: queue 'vanillabench'/), w2.waitFor(/worker \S+: queue 'vanillabench'/)]);
 
-    const coord = spawnCli(['ablate', 'experiments/smoke.ts', '--queue', redis.url, '--out', queued, '--backend', 'wasm', '--json']);
+    const coord = spawnCli(['ablate', 'experiments/smoke.ts', '--preset', 'test', '--queue', redis.url, '--out', queued, '--backend', 'wasm', '--json']);
     // kill w1 a second into a job it has not finished (its first, unless that was very quick)
     const count = (re: RegExp, s: string) => (s.match(re) ?? []).length;
     let victimJob = '';
@@ -134,7 +134,7 @@ describe.skipIf(!REDIS)('ablate --queue and worker (real redis-server)', () => {
 
   it('a coordinator killed after enqueueing: restarted, it collects what finished meanwhile without rerunning it', async () => {
     const out = path.join(tmp, 'restart');
-    const args = ['ablate', 'experiments/smoke.ts', '--queue', redis.url, '--out', out, '--backend', 'wasm'];
+    const args = ['ablate', 'experiments/smoke.ts', '--preset', 'test', '--queue', redis.url, '--out', out, '--backend', 'wasm'];
     const first = spawnCli(args);
     await first.waitFor(/4 runs enqueued/);
     first.kill('SIGKILL');
@@ -160,7 +160,7 @@ describe.skipIf(!REDIS)('ablate --queue and worker (real redis-server)', () => {
     mkdirSync(out, { recursive: true });
     const lines = readFileSync(path.join(tmp, 'local', 'runs.jsonl'), 'utf8').split('\n').slice(0, 2).join('\n') + '\n';
     writeFileSync(path.join(out, 'runs.jsonl'), lines);
-    const base = ['ablate', 'experiments/smoke.ts', '--out', out, '--resume', '--backend', 'wasm'];
+    const base = ['ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', out, '--resume', '--backend', 'wasm'];
     const oneLine = (s: string) => s.trim().split('\n').filter((l) => l.startsWith('vanillabench:'));
 
     const closed = await freePort();
@@ -186,7 +186,7 @@ describe.skipIf(!REDIS)('ablate --queue and worker (real redis-server)', () => {
 
     // a job of another matrix version waits in the queue
     const e = await loadExperiment(path.join(ROOT, 'experiments/smoke.ts'));
-    const run = expandExperiment(applyPreset(e, 'quick')).runs[0];
+    const run = expandExperiment(applyPreset(e, 'test')).runs[0];
     const q = new Queue('vanillabench', { connection: redisOptions(parseRedisUrl(redis.url)) });
     await q.add('old', { ...jobData(run, 'wasm'), matrixVersion: 0 }, { jobId: `smoke.old-${run.runId}` });
     const foreign = await cli([...base, '--queue', redis.url]);

@@ -50,7 +50,7 @@ let expectedRunIds: string[] = [];
 beforeAll(async () => {
   ensureBuilt(['dist/src/cli.js', 'dist/src/run/worker.js', 'dist/experiments/smoke.js']);
   const e = await loadExperiment(path.join(ROOT, 'experiments/smoke.ts'));
-  expectedRunIds = expandExperiment(applyPreset(e, 'quick')).runs.map((r) => r.runId).sort();
+  expectedRunIds = expandExperiment(applyPreset(e, 'test')).runs.map((r) => r.runId).sort();
 }, 120_000);
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -60,16 +60,16 @@ describe('ablate end to end (experiments/smoke.ts)', () => {
   const outB = path.join(tmp, 'b');
 
   it('runs the matrix on 2 workers: one ok record per run, summary files, --json result', async () => {
-    const r = await cli(['ablate', 'experiments/smoke.ts', '--out', outA, '--workers', '2', '--backend', 'wasm', '--json']);
+    const r = await cli(['ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', outA, '--workers', '2', '--backend', 'wasm', '--json']);
     expect(r.stderr).toMatch(/overall/);
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout) as { experiment: string; preset: string; out: string; dataset: { name: string }; runs: Record<string, number>; wallSeconds: number };
-    expect(result).toMatchObject({ experiment: 'smoke', preset: 'quick', out: outA, dataset: { name: 'synthetic' }, runs: { ok: 4, diverged: 0, failed: 0, skipped: 0 } });
+    expect(result).toMatchObject({ experiment: 'smoke', preset: 'test', out: outA, dataset: { name: 'synthetic' }, runs: { ok: 4, diverged: 0, failed: 0, skipped: 0 } });
     expect(result.wallSeconds).toBeGreaterThan(0);
     const recs = readRuns(path.join(outA, 'runs.jsonl')).records;
     expect(recs.map((x) => x.runId).sort()).toEqual(expectedRunIds);
     const first = recs[0];
-    expect(first).toMatchObject({ experiment: 'smoke', preset: 'quick', status: 'ok', backend: 'wasm', tfjsVersion: '4.22.0' });
+    expect(first).toMatchObject({ experiment: 'smoke', preset: 'test', status: 'ok', backend: 'wasm', tfjsVersion: '4.22.0' });
     expect(first.metrics).toHaveLength(2);
     expect(first.dataset).toMatch(/^synthetic\/train \(192 train \/ 64 validation, 32x32\)$/);
     expect(existsSync(path.join(outA, 'runs', first.runId, 'metrics.jsonl'))).toBe(true);
@@ -79,7 +79,7 @@ describe('ablate end to end (experiments/smoke.ts)', () => {
   it('killed mid-matrix (SIGKILL), refused without --resume, resumed: one ok record per run, same summary', async () => {
     const file = path.join(outB, 'runs.jsonl');
     let timer: NodeJS.Timeout | undefined;
-    const killed = await cli(['ablate', 'experiments/smoke.ts', '--out', outB, '--workers', '1', '--backend', 'wasm'], {
+    const killed = await cli(['ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', outB, '--workers', '1', '--backend', 'wasm'], {
       onSpawn: (kill) => {
         timer = setInterval(() => {
           if (existsSync(file) && readFileSync(file, 'utf8').includes('\n')) {
@@ -98,11 +98,11 @@ describe('ablate end to end (experiments/smoke.ts)', () => {
     const torn = lines(file)[0].slice(0, 40);
     appendFileSync(file, torn);
 
-    const refused = await cli(['ablate', 'experiments/smoke.ts', '--out', outB, '--workers', '1', '--backend', 'wasm']);
+    const refused = await cli(['ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', outB, '--workers', '1', '--backend', 'wasm']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/already holds results: add --resume .*or --out DIR/);
 
-    const resumed = await cli(['ablate', 'experiments/smoke.ts', '--out', outB, '--workers', '2', '--backend', 'wasm', '--resume', '--json']);
+    const resumed = await cli(['ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', outB, '--workers', '2', '--backend', 'wasm', '--resume', '--json']);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/incomplete last line/);
     const result = JSON.parse(resumed.stdout) as { runs: Record<string, number> };
@@ -128,7 +128,7 @@ describe('ablate end to end (experiments/smoke.ts)', () => {
     expect(csv).toBe(readFileSync(path.join(outA, 'summary.csv'), 'utf8'));
 
     // a second resume has nothing to do
-    const again = await cli(['ablate', 'experiments/smoke.ts', '--out', outB, '--resume', '--json']);
+    const again = await cli(['ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', outB, '--resume', '--json']);
     expect(JSON.parse(again.stdout).runs).toEqual({ ok: 0, diverged: 0, failed: 0, skipped: 4 });
     expect(readFileSync(path.join(outB, 'summary.md'), 'utf8')).toBe(md);
   });
@@ -137,7 +137,7 @@ describe('ablate end to end (experiments/smoke.ts)', () => {
     const out = path.join(tmp, 'never');
     const preset = await cli(['ablate', 'experiments/smoke.ts', '--preset', 'medium', '--out', out]);
     expect(preset.code).toBe(1);
-    expect(preset.stderr).toMatch(/unknown preset 'medium' for experiment smoke: its presets are quick or full/);
+    expect(preset.stderr).toMatch(/unknown preset 'medium' for experiment smoke: its presets are test, quick or full/);
     const bad = path.join(tmp, 'bad.mjs');
     writeFileSync(bad, `export default ${JSON.stringify({
       name: 'bad', description: '', dataset: { name: 'synthetic', inputSize: 32 }, models: [{ model: 'vanillanet-5', width: 0.03125 }],
@@ -153,7 +153,7 @@ describe('ablate end to end (experiments/smoke.ts)', () => {
 describe('local pool', () => {
   it('a worker that dies mid-run: that run is recorded failed with the reason, a new worker finishes the rest', async () => {
     const e = await loadExperiment(path.join(ROOT, 'experiments/smoke.ts'));
-    const runs = expandExperiment(applyPreset(e, 'quick')).runs;
+    const runs = expandExperiment(applyPreset(e, 'test')).runs;
     const victim = runs[1].runId;
     const pool = new LocalPool({
       workers: 2, backend: 'wasm', runsDir: null,
