@@ -3,8 +3,10 @@
  * timing it from spawn to exit (so process start-up, tfjs loading and worker start-up are all counted).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../util/provenance.js';
+import { writeFileAtomic } from '../interop/atomic.js';
+import { gitCommit, machineInfo, packageRoot } from '../util/provenance.js';
 
 export const ROOT = packageRoot();
 const CLI = path.join(ROOT, 'bin', 'vanillabench.js');
@@ -45,4 +47,19 @@ export async function timeAblate(experiment: string, args: string[]): Promise<Ti
   const seconds = (performance.now() - t0) / 1000;
   if (r.code !== 0) throw new Error(`ablate ${experiment} ${args.join(' ')} failed:\n${r.stderr}`);
   return { seconds, result: JSON.parse(r.stdout) as TimedAblate['result'] };
+}
+
+/**
+ * A benchmark's result: `doc` with its provenance (commit, machine, the command line) printed as one JSON document
+ * on stdout and, with `save`, written atomically to that file. `redact` scrubs secrets (a Redis password) from the
+ * recorded command line.
+ */
+export function emitBenchDocument(doc: Record<string, unknown>, script: string, save?: string, redact: (s: string) => string = (s) => s): void {
+  const command = redact(`node dist/src/bench/${script} ${process.argv.slice(2).join(' ')}`.trim());
+  const text = `${JSON.stringify({ ...doc, commit: gitCommit(ROOT), machine: machineInfo(), command }, null, 2)}\n`;
+  if (save) {
+    mkdirSync(path.dirname(save), { recursive: true });
+    writeFileAtomic(save, [Buffer.from(text)]);
+  }
+  process.stdout.write(text);
 }

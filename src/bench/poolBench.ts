@@ -10,16 +10,14 @@
  * one run inside a worker (how much the workers slow each other down). The load average before each repeat is
  * kept: figures taken on a busy machine say so. One JSON document on stdout (and in --save), a table on stderr.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from '../interop/atomic.js';
 import { RUNS_FILE } from '../run/store.js';
 import { UserError } from '../util/errors.js';
-import { gitCommit, machineInfo } from '../util/provenance.js';
 import { percentile } from '../util/stats.js';
-import { ROOT, timeAblate } from './ablateCli.js';
+import { emitBenchDocument, timeAblate } from './ablateCli.js';
 
 interface Sample {
   seconds: number;
@@ -107,16 +105,7 @@ async function main(): Promise<void> {
   log(`\n${values.experiment} on ${backend}, ${repeat} repeats each (wall time of the whole command, spawn to exit):`);
   log('preset | workers | median s | min-max s | s per run | speed-up');
   for (const r of rows) log(`${r.preset} | ${r.workers} | ${r.medianSeconds.toFixed(2)} | ${r.minSeconds.toFixed(2)}-${r.maxSeconds.toFixed(2)} | ${r.meanRunSeconds.toFixed(2)} | ${r.speedup.toFixed(2)}x`);
-  const doc = {
-    benchmark: 'pool-scaling', experiment: values.experiment, backend, repeat, started, commit: gitCommit(ROOT), machine: machineInfo(),
-    command: `node dist/src/bench/poolBench.js ${process.argv.slice(2).join(' ')}`.trim(), rows,
-  };
-  const text = `${JSON.stringify(doc, null, 2)}\n`;
-  if (values.save) {
-    mkdirSync(path.dirname(values.save), { recursive: true });
-    writeFileAtomic(values.save, [Buffer.from(text)]);
-  }
-  process.stdout.write(text);
+  emitBenchDocument({ benchmark: 'pool-scaling', experiment: values.experiment, backend, repeat, started, rows }, 'poolBench.js', values.save);
 }
 
 main().catch((err: unknown) => {

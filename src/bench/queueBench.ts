@@ -1,6 +1,6 @@
 /**
  * Benchmark of the job queue (not a test): `node dist/src/bench/queueBench.js [--workers 1,2,4] [--preset quick]
- * [--jobs 200] [--queue redis://...]`. Without --queue it starts a private redis-server on a free loopback port.
+ * [--jobs 200] [--queue redis://...] [--save results/bench/queue.json]`. Without --queue it starts a private redis-server on a free loopback port.
  *
  * 1. The smoke matrix (experiments/smoke.ts) through `ablate --queue` with 1, 2, 4 `worker` processes (started and
  *    ready before the clock starts; each one's first job includes its child process loading tfjs), beside the local
@@ -8,7 +8,7 @@
  * 2. The queue's own cost per job: no-op jobs through a BullMQ worker in this process (add -> completed event seen by
  *    QueueEvents), one at a time (round trip) and 200 at once (throughput); and the same through a sandboxed no-op
  *    processor (a child process, as `worker` runs runs).
- * Prints one JSON document on stdout, a table on stderr.
+ * Prints one JSON document on stdout (and in --save), progress lines on stderr.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,10 +16,10 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import { parseRedisUrl, redisOptions } from '../queue/connection.js';
+import { parseRedisUrl, redactText, redisOptions } from '../queue/connection.js';
 import { freePort } from '../util/freePort.js';
 import { percentile } from '../util/stats.js';
-import { spawnCli, timeAblate } from './ablateCli.js';
+import { emitBenchDocument, spawnCli, timeAblate } from './ablateCli.js';
 
 const SMOKE = 'experiments/smoke.ts';
 
@@ -84,7 +84,8 @@ async function noopJobs(url: string, processor: string | null, jobs: number): Pr
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { workers: { type: 'string', default: '1,2,4' }, preset: { type: 'string', default: 'quick' }, jobs: { type: 'string', default: '200' }, queue: { type: 'string' } } });
+  const { values } = parseArgs({ options: { workers: { type: 'string', default: '1,2,4' }, preset: { type: 'string', default: 'quick' }, jobs: { type: 'string', default: '200' }, queue: { type: 'string' }, save: { type: 'string' } } });
+  const started = new Date().toISOString();
   const counts = values.workers!.split(',').filter(Boolean).map(Number);
   const tmp = mkdtempSync(path.join(tmpdir(), 'vb-queue-bench-'));
   const redis = values.queue ? { url: values.queue, stop: () => {} } : await startRedis(tmp);
@@ -103,10 +104,9 @@ async function main(): Promise<void> {
       matrix.push({ workers: n, queueSeconds, localSeconds });
       log(`smoke (${values.preset}) with ${n} worker process${n > 1 ? 'es' : ''}: queue ${queueSeconds.toFixed(1)} s, local pool ${localSeconds.toFixed(1)} s`);
     }
-    process.stdout.write(`${JSON.stringify({
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg() }, preset: values.preset,
-      noopJob: { inline, sandboxed, jobs: Number(values.jobs) }, matrix,
-    }, null, 2)}\n`);
+    const password = values.queue ? parseRedisUrl(values.queue).password : undefined;
+    emitBenchDocument({ benchmark: 'queue', backend: 'wasm', preset: values.preset, started, loadavg: os.loadavg(), noopJob: { inline, sandboxed, jobs: Number(values.jobs) }, matrix },
+      'queueBench.js', values.save, (text) => redactText(text, password));
   } finally {
     redis.stop();
     rmSync(tmp, { recursive: true, force: true });
