@@ -9,8 +9,8 @@
  * stem (its 11x11/4 stem would leave nothing of a 32 px image); ResNet-50 keeps its stem (7x7/2 + max-pool: 32 ->
  * 8 px; the 'small' one is ~7x slower).
  *
- *   quick: 2 seeds, 2000 training + 500 validation images, 4 epochs: 24 runs, ~10-15 min on 2 cores
- *   full:  3 seeds, 5000 training + 2000 validation images, 6 epochs: 36 runs, ~1-1.5 h on 2 cores
+ *   quick: 2 seeds, 2000 training + 500 validation images, 4 epochs: 24 runs, 5.4 min on 2 workers (measured 2026-11-29, wasm)
+ *   full:  3 seeds, 5000 training + 2000 validation images, 6 epochs: 36 runs, 42 min on 2 workers (the committed results)
  *   long:  3 seeds, 10000 + 2000 images, 10 epochs: 36 runs, ~3-4 h on 2 cores (the same matrix, longer)
  */
 import { defineExperiment } from '../src/run/experiment.js';

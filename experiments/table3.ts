@@ -4,8 +4,8 @@
  * finds shortcuts slightly harmful (76.36 none, 75.92 before-act, 75.72 after-act on ImageNet); the summary says
  * whether that direction holds here. Same data and width as table2.ts.
  *
- *   quick: 3 seeds, 4000 training + 1000 validation images, 5 epochs: 9 runs, ~5-10 min on 2 cores
- *   full:  3 seeds, 8000 training + 2000 validation images, 8 epochs: 9 runs, ~20 min on 2 cores
+ *   quick: 3 seeds, 4000 training + 1000 validation images, 5 epochs: 9 runs, 2.7 min on 2 workers (measured 2026-11-29, wasm)
+ *   full:  3 seeds, 8000 training + 2000 validation images, 8 epochs: 9 runs, 9 min on 2 workers (the committed results)
  *   long:  5 seeds, 20000 + 2000 images, 15 epochs: 15 runs, ~3 h on 2 cores
  */
 import { defineExperiment } from '../src/run/experiment.js';

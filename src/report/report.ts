@@ -18,6 +18,7 @@ import { gpuLatencySection } from './gpu.js';
 import { writeFileAtomic } from '../interop/atomic.js';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
 import { PAPER } from '../models/paper.js';
+import { EQUIVALENCE_MARGIN } from '../run/summary.js';
 import { UserError } from '../util/errors.js';
 import { gitCommit } from '../util/provenance.js';
 import {
@@ -444,10 +445,14 @@ function comboLabel(cell: Record<string, unknown>): string {
   return d && s ? 'deep training + series act.' : d ? 'deep training' : s ? 'series act.' : 'neither';
 }
 
-/** Compares two cells' top-1 (b - a) against the paper's difference; a claim per comparison. */
 /**
- * Modes: 'improves' (b > a: held when the 95% CI of b - a is above 0), 'little-difference' (held unless the CI
- * shows a difference of more than 0.5 pp), 'not-worse' (b >= a: held unless the CI of b - a is below 0).
+ * Compares two cells' top-1 (b - a) against the paper's difference; a claim per comparison, judged on the 95% Welch
+ * CI of b - a (no CI, fewer than 2 seeds a cell: inconclusive). M = EQUIVALENCE_MARGIN (1 top-1 point), as in the
+ * ablation summary. Modes:
+ *   'improves': held when the CI is above 0, did not hold when below 0;
+ *   'little-difference' (equivalence): held when the CI lies within +-M, did not hold when it lies wholly beyond +-M;
+ *   'not-worse' (b >= a, non-inferiority): held when the CI's low end is above -M, did not hold when its high end is.
+ * Anything else is inconclusive: a CI that includes 0 but also large effects does not show "little difference".
  */
 function compareCells(id: string, claim: string, a: CellSummary | undefined, b: CellSummary | undefined, mode: 'improves' | 'little-difference' | 'not-worse'): Claim {
   if (!a || !b) return { id, claim, verdict: 'not tested', detail: 'one of the two cells has not been run' };
@@ -459,13 +464,11 @@ function compareCells(id: string, claim: string, a: CellSummary | undefined, b: 
   const w = Number.isFinite(diff.half) ? diff : null;
   const ours = `ours: ${signed(meanDiff)} pp (${f2(a.mean)} -> ${f2(b.mean)}, n = ${a.top1.length} / ${b.top1.length}`
     + `${w ? `, 95% CI of the difference [${signed(w.low)}, ${signed(w.high)}]` : ', too few seeds for a CI'})`;
-  let verdict: Verdict;
-  if (mode === 'little-difference') {
-    verdict = w ? (w.low > 0.5 || w.high < -0.5 ? 'did not hold' : 'held') : Math.abs(meanDiff) <= 0.5 ? 'held' : 'inconclusive';
-  } else if (mode === 'not-worse') {
-    verdict = w ? (w.high < 0 ? 'did not hold' : 'held') : meanDiff >= 0 ? 'held' : 'inconclusive';
-  } else if (!w) verdict = 'inconclusive';
-  else verdict = w.low > 0 ? 'held' : w.high < 0 ? 'did not hold' : 'inconclusive';
+  const M = EQUIVALENCE_MARGIN;
+  let verdict: Verdict = 'inconclusive';
+  if (w && mode === 'little-difference') verdict = w.low >= -M && w.high <= M ? 'held' : w.low > M || w.high < -M ? 'did not hold' : 'inconclusive';
+  else if (w && mode === 'not-worse') verdict = w.low >= -M ? 'held' : w.high < -M ? 'did not hold' : 'inconclusive';
+  else if (w) verdict = w.low > 0 ? 'held' : w.high < 0 ? 'did not hold' : 'inconclusive';
   return { id, claim, verdict, detail: `${paperText}${ours}.` };
 }
 

@@ -21,6 +21,11 @@ import type { FactorName, FactorValue } from './experiment.js';
 
 /** Comparisons whose paper effect is smaller than this are "negligible in the paper". */
 export const PAPER_NEGLIGIBLE = 0.5;
+/**
+ * Equivalence margin (top-1 points): an effect whose whole CI lies within +-this is "negligible here" too. Twice the
+ * paper's own threshold; a CI that includes 0 but is wider says nothing either way, and the verdict says so.
+ */
+export const EQUIVALENCE_MARGIN = 1;
 
 export interface CellSummary {
   cell: CellDescription;
@@ -111,7 +116,16 @@ function verdict(effect: DiffCI, paperEffect: number | null, nA: number, nB: num
     if (same) return negligible ? 'same direction as the paper, but clearer here than the paper\'s negligible effect' : 'reproduced (same direction, CI excludes 0)';
     return negligible ? 'a clear effect here against the paper\'s negligible one (opposite sign)' : 'not reproduced: the opposite direction (CI excludes 0)';
   }
-  return negligible ? 'consistent with the paper\'s negligible effect (CI includes 0)' : 'not reproduced at this scale: no clear effect (CI includes 0)';
+  // the CI includes 0: say whether it rules anything out
+  if (negligible) {
+    return Math.max(-effect.low, effect.high) <= EQUIVALENCE_MARGIN
+      ? `consistent with the paper's negligible effect (CI within ±${EQUIVALENCE_MARGIN} point)`
+      : `inconclusive: CI includes 0 but is too wide (±${effect.half.toFixed(2)}) to show a negligible effect`;
+  }
+  const includesPaper = effect.low <= paperEffect && paperEffect <= effect.high;
+  return includesPaper
+    ? 'inconclusive: CI includes both 0 and the paper\'s effect'
+    : 'not reproduced at this scale: no clear effect (CI includes 0, excludes the paper\'s effect)';
 }
 
 /** Summary of records (any order; the last record of each run wins). */

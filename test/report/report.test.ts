@@ -179,4 +179,28 @@ describe('report', () => {
     expect(md).not.toMatch(/top-1 values are stored as fractions/);
     expect(r.charts.map((c) => c.split('/').pop())).toContain('table2-curves.png');
   });
+
+  it('shortcut claims (non-inferiority) and ResNet little-difference claims (equivalence) need a CI that shows it', async () => {
+    const dir = tempDir();
+    const write = (name: string, cells: [ReturnType<typeof cell>, number[]][]) => {
+      mkdirSync(join(dir, 'ablation', name), { recursive: true });
+      const lines = cells.flatMap(([c, values]) => values.map((v, i) => JSON.stringify(record(c, i + 1, v, { experiment: name }))));
+      writeFileSync(join(dir, 'ablation', name, 'runs.jsonl'), `${lines.join('\n')}\n`);
+    };
+    const none = cell(0, { shortcut: 'none' });
+    // before-act: none - before = -0.5 +- ~9: includes 0 and a shortcut gain of several points -> inconclusive
+    // after-act: none - after = +0.2 +- ~0.45: no shortcut at least as good (within the 1 point margin) -> held
+    write('table3', [[none, [80, 80.2, 80.4]], [cell(1, { shortcut: 'before-act' }), [75, 81, 86]], [cell(2, { shortcut: 'after-act' }), [79.8, 80, 80.2]]]);
+    const r50 = (i: number, d: boolean, s: boolean) => cell(i, { deepTraining: d, seriesAct: s }, { model: 'resnet-50', label: 'ResNet-50' });
+    // ResNet-50 (paper: +0.17 series act., +0.03 deep training, +0.14 both): within +-1 / wide / far beyond
+    write('table2', [[r50(0, false, false), [70, 70.2, 70.4]], [r50(1, false, true), [70.1, 70.3, 70.5]],
+      [r50(2, true, false), [64, 70, 76]], [r50(3, true, true), [60, 60.2, 60.4]]]);
+    const r = await buildReport({ resultsDir: dir, now: new Date('2025-01-02T00:00:00Z') });
+    const byId = new Map(r.claims.map((c) => [c.id, c.verdict]));
+    expect(byId.get('table3:shortcut-before-act')).toBe('inconclusive');
+    expect(byId.get('table3:shortcut-after-act')).toBe('held');
+    expect(byId.get('table2:resnet-50:series-act')).toBe('held');
+    expect(byId.get('table2:resnet-50:deep-training')).toBe('inconclusive');
+    expect(byId.get('table2:resnet-50:both')).toBe('did not hold');
+  });
 });

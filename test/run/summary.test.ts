@@ -51,7 +51,8 @@ describe('summary', () => {
     const dtEffect = find('cell2', 'cell0');
     expect(dtEffect.effect.diff).toBe(-1);
     expect(dtEffect.paperEffect).toBe(0.95);
-    expect(dtEffect.verdict).toMatch(/not reproduced at this scale: no clear effect \(CI includes 0\)/);
+    // -1 +- 4.5 includes 0 and the paper's +0.95: says nothing either way
+    expect(dtEffect.verdict).toBe("inconclusive: CI includes both 0 and the paper's effect");
     const combined = find('cell3', 'cell0');
     expect(combined.differing).toEqual(['deepTraining', 'seriesAct']);
     expect(combined.paperEffect).toBe(16.78);
@@ -76,6 +77,19 @@ describe('summary', () => {
     expect(paperFigure('resnet-50', { deepTraining: false, seriesAct: true, shortcut: 'before-act', actNum: 3, width: 1, stem: 'imagenet' })?.top1).toBe(76.3);
     expect(paperFigure('resnet-50', { deepTraining: false, seriesAct: true, shortcut: 'none', actNum: 3, width: 1, stem: 'imagenet' })).toBeNull();
     expect(paperFigure('vanillanet-5', { deepTraining: true, seriesAct: true, shortcut: 'none', actNum: 3, width: 1, stem: 'imagenet' })).toBeNull();
+  });
+
+  it('a CI that includes 0 is "consistent", "inconclusive" or "not reproduced" by what else it includes', () => {
+    const none = cell(0, { shortcut: 'none' });
+    const before = cell(1, { shortcut: 'before-act' });
+    const verdictOf = (a: number[], b: number[], c0 = none, c1 = before) =>
+      summarize([...a.map((v, i) => record(c0, i + 1, v)), ...b.map((v, i) => record(c1, i + 1, v))]).comparisons[0].verdict;
+    // paper -0.44 (negligible); +0.1 +- 0.45: within the +-1 point margin
+    expect(verdictOf([76, 76.2, 76.4], [76.1, 76.3, 76.5])).toBe("consistent with the paper's negligible effect (CI within ±1 point)");
+    // +0.33 +- ~10: includes 0, but also large effects either way
+    expect(verdictOf([70, 76, 82], [72, 77, 80])).toMatch(/^inconclusive: CI includes 0 but is too wide \(±\d+\.\d\d\) to show a negligible effect$/);
+    // paper +15.65 for series activation; +0.33 +- ~2 includes 0 and rules the paper's effect out
+    expect(verdictOf([80, 81, 82], [80.5, 81, 82.5], base, sa)).toBe("not reproduced at this scale: no clear effect (CI includes 0, excludes the paper's effect)");
   });
 
   it('depends only on the last record per run, not on file order or superseded records', () => {
