@@ -272,7 +272,9 @@ function paddedRange(values: number[], beginAtZero: boolean): { min: number; max
   if (!beginAtZero) lo -= span * 0.3;
   hi += span * 0.15;
   const step = niceStep(hi - lo);
-  return { min: Math.floor(lo / step) * step, max: Math.ceil(hi / step) * step };
+  // values that are never negative (top-1, latency) get no negative axis from the padding
+  const min = Math.floor(lo / step) * step;
+  return { min: Math.min(...values) >= 0 ? Math.max(0, min) : min, max: Math.ceil(hi / step) * step };
 }
 
 /** Whiskers (mean +- half-width) on each bar, and the paper's markers at the bars' x positions on the y2 scale. */

@@ -120,7 +120,7 @@ function verdict(effect: DiffCI, paperEffect: number | null, nA: number, nB: num
   if (negligible) {
     return Math.max(-effect.low, effect.high) <= EQUIVALENCE_MARGIN
       ? `consistent with the paper's negligible effect (CI within ±${EQUIVALENCE_MARGIN} point)`
-      : `inconclusive: CI includes 0 but is too wide (±${effect.half.toFixed(2)}) to show a negligible effect`;
+      : `inconclusive: CI includes 0 but reaches past ±${EQUIVALENCE_MARGIN} point, so it cannot show a negligible effect`;
   }
   const includesPaper = effect.low <= paperEffect && paperEffect <= effect.high;
   return includesPaper
