@@ -18,7 +18,7 @@ import { gpuLatencySection } from './gpu.js';
 import { writeFileAtomic } from '../interop/atomic.js';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
 import { PAPER } from '../models/paper.js';
-import { EQUIVALENCE_MARGIN } from '../run/summary.js';
+import { EQUIVALENCE_MARGIN, PAPER_NEGLIGIBLE } from '../run/summary.js';
 import { UserError } from '../util/errors.js';
 import { gitCommit } from '../util/provenance.js';
 import {
@@ -481,7 +481,7 @@ export function ablationClaims(exp: AblationExperiment, cells: readonly CellSumm
     for (const m of models) {
       const cell = (d: boolean, s: boolean) => find((c) => String(c.model ?? '') === m && c.deepTraining === d && c.seriesAct === s);
       const net = paperNetworkName(m);
-      const small = (a: CellSummary | undefined, b: CellSummary | undefined) => a?.paper != null && b?.paper != null && Math.abs(b.paper - a.paper) < 0.5;
+      const small = (a: CellSummary | undefined, b: CellSummary | undefined) => a?.paper != null && b?.paper != null && Math.abs(b.paper - a.paper) < PAPER_NEGLIGIBLE;
       const pairs: [string, string, CellSummary | undefined, CellSummary | undefined][] = [
         [`${exp.name}:${m}:series-act`, `series informed activation improves ${net} (no deep training)`, cell(false, false), cell(false, true)],
         [`${exp.name}:${m}:deep-training`, `deep training improves ${net} (plain ReLU)`, cell(false, false), cell(true, false)],

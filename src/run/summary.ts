@@ -112,16 +112,16 @@ function verdict(effect: DiffCI, paperEffect: number | null, nA: number, nB: num
   if (!Number.isFinite(effect.half)) {
     return `${same ? 'same direction as' : 'opposite direction to'} the paper, untested (no CI: needs 2 or more ok seeds per cell)`;
   }
+  // an effect the paper finds negligible and whose whole CI here lies within the margin is negligible here too, even
+  // when the CI excludes 0 (the report's "makes little difference" claims use the same rule)
+  const withinMargin = Math.max(-effect.low, effect.high) <= EQUIVALENCE_MARGIN;
+  if (negligible && withinMargin) return `consistent with the paper's negligible effect (CI within ±${EQUIVALENCE_MARGIN} point)`;
   if (excludesZero) {
     if (same) return negligible ? 'same direction as the paper, but clearer here than the paper\'s negligible effect' : 'reproduced (same direction, CI excludes 0)';
     return negligible ? 'a clear effect here against the paper\'s negligible one (opposite sign)' : 'not reproduced: the opposite direction (CI excludes 0)';
   }
   // the CI includes 0: say whether it rules anything out
-  if (negligible) {
-    return Math.max(-effect.low, effect.high) <= EQUIVALENCE_MARGIN
-      ? `consistent with the paper's negligible effect (CI within ±${EQUIVALENCE_MARGIN} point)`
-      : `inconclusive: CI includes 0 but reaches past ±${EQUIVALENCE_MARGIN} point, so it cannot show a negligible effect`;
-  }
+  if (negligible) return `inconclusive: CI includes 0 but reaches past ±${EQUIVALENCE_MARGIN} point, so it cannot show a negligible effect`;
   const includesPaper = effect.low <= paperEffect && paperEffect <= effect.high;
   return includesPaper
     ? 'inconclusive: CI includes both 0 and the paper\'s effect'

@@ -86,6 +86,8 @@ describe('summary', () => {
       summarize([...a.map((v, i) => record(c0, i + 1, v)), ...b.map((v, i) => record(c1, i + 1, v))]).comparisons[0].verdict;
     // paper -0.44 (negligible); +0.1 +- 0.45: within the +-1 point margin
     expect(verdictOf([76, 76.2, 76.4], [76.1, 76.3, 76.5])).toBe("consistent with the paper's negligible effect (CI within ±1 point)");
+    // +0.5 +- 0.2: excludes 0 but lies within the margin: still negligible
+    expect(verdictOf([76, 76.1, 76.2], [76.5, 76.6, 76.7])).toBe("consistent with the paper's negligible effect (CI within ±1 point)");
     // +0.33 +- ~10: includes 0, but also large effects either way
     expect(verdictOf([70, 76, 82], [72, 77, 80])).toBe('inconclusive: CI includes 0 but reaches past ±1 point, so it cannot show a negligible effect');
     // paper +15.65 for series activation; +0.33 +- ~2 includes 0 and rules the paper's effect out
