@@ -21,6 +21,7 @@ import { paperRow } from '../models/paper.js';
 import { Model } from '../nn/model.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { UserError } from '../util/errors.js';
+import { checkOutputDir } from '../util/outputDir.js';
 import { log, printJson } from '../util/output.js';
 import { machineInfo, runProvenance } from '../util/provenance.js';
 
@@ -131,6 +132,7 @@ export const ORT_TRAIN_FORM_REASON = 'not available on onnxruntime: only deploy 
 export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
+  checkOutputDir(f.out);
   const names = modelList(f.models);
   const forms: LatencyForm[] = f.form === 'both' ? ['deploy', 'train'] : [f.form];
   const onOrt = f.runtime === 'onnxruntime';
