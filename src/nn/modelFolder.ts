@@ -52,6 +52,7 @@ export function readModelFolder(dir: string): ModelFolderArtifacts {
   if (!Array.isArray(weightsManifest) || !weightsManifest.every((g) => isObject(g) && Array.isArray(g.paths) && Array.isArray(g.weights))) {
     throw new UserError(`${dir}: model.json has no valid weightsManifest (a list of { paths, weights })`);
   }
+  checkTopology(dir, modelTopology);
   const groups = weightsManifest as { paths: unknown[]; weights: unknown[] }[];
   const specs = groups.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
   const parts: Buffer[] = [];
@@ -74,4 +75,59 @@ export function readModelFolder(dir: string): ModelFolderArtifacts {
   const all = Buffer.concat(parts);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
   return { modelTopology, weightSpecs: specs, weightData };
+}
+
+/**
+ * tfjs builds a functional model by repeatedly taking the layers whose inputs exist; a reference to a layer (or a
+ * call of it) that does not exist, or a cycle, makes it loop for ever. Checked here the same way, with an end.
+ */
+function checkTopology(dir: string, topology: Record<string, unknown>): void {
+  const bad = (what: string) => new UserError(`${dir}: model.json's modelTopology ${what}`);
+  const model = isObject(topology.model_config) ? topology.model_config : topology;
+  const config = isObject(model.config) ? model.config : null;
+  if (!config || !Array.isArray(config.layers)) return; // not a functional model: tfjs itself says what is wrong
+  const layers = config.layers as unknown[];
+  const calls = new Map<string, number>();
+  const inputsOf = new Map<string, [string, number][]>();
+  for (const [i, l] of layers.entries()) {
+    if (!isObject(l) || typeof l.name !== 'string') throw bad(`layer #${i} has no name`);
+    if (calls.has(l.name)) throw bad(`names two layers '${l.name}'`);
+    const nodes = l.inbound_nodes === undefined ? [] : l.inbound_nodes;
+    if (!Array.isArray(nodes)) throw bad(`layer '${l.name}' has malformed inbound_nodes`);
+    const refs: [string, number][] = [];
+    for (const node of nodes) {
+      if (!Array.isArray(node)) throw bad(`layer '${l.name}' has malformed inbound_nodes`);
+      for (const ref of node) {
+        if (!Array.isArray(ref) || typeof ref[0] !== 'string' || !Number.isSafeInteger(ref[1]) || ref[1] < 0 || !Number.isSafeInteger(ref[2]) || ref[2] < 0) {
+          throw bad(`layer '${l.name}' has a malformed inbound reference`);
+        }
+        refs.push([ref[0], ref[1]]);
+      }
+    }
+    calls.set(l.name, Math.max(nodes.length, l.class_name === 'InputLayer' ? 1 : 0));
+    inputsOf.set(l.name, refs);
+  }
+  for (const [name, refs] of inputsOf) {
+    for (const [from, node] of refs) {
+      if (!calls.has(from)) throw bad(`layer '${name}' takes its input from '${from}', which is not a layer of the model`);
+      if (node >= calls.get(from)!) throw bad(`layer '${name}' takes call #${node} of '${from}', which is called ${calls.get(from)} time(s)`);
+    }
+  }
+  for (const key of ['input_layers', 'output_layers']) {
+    const list = config[key];
+    if (list === undefined) continue;
+    if (!Array.isArray(list) || !list.every((r) => Array.isArray(r) && typeof r[0] === 'string' && calls.has(r[0]))) throw bad(`${key} names a layer that does not exist`);
+  }
+  // every layer reachable in dependency order (no cycles)
+  const done = new Set<string>();
+  for (let progress = true; progress && done.size < inputsOf.size;) {
+    progress = false;
+    for (const [name, refs] of inputsOf) {
+      if (!done.has(name) && refs.every(([from]) => done.has(from))) {
+        done.add(name);
+        progress = true;
+      }
+    }
+  }
+  if (done.size < inputsOf.size) throw bad(`has a cycle (through ${[...inputsOf.keys()].filter((n) => !done.has(n)).slice(0, 3).join(', ')})`);
 }

@@ -104,6 +104,13 @@ describe('loadLayersModelDir on hostile folders', () => {
     });
     expect(await refusal(dir)).toMatch(/model\.json/);
   });
+  it('refuses a topology whose layer takes its input from a layer that does not exist (tfjs looped for ever; found by the fuzz test)', async () => {
+    const dir = variant('renamed', null, (d) => {
+      const text = readFileSync(join(d, 'model.json'), 'utf8');
+      writeFileSync(join(d, 'model.json'), text.replace('"name":"stages_0_pool"', '"name":"stages_0_pook"'));
+    });
+    expect(await refusal(dir)).toMatch(/takes its input from 'stages_0_pool', which is not a layer/);
+  });
   it('readModelDirRecord does not read a vanillabench.json that is /dev/zero', () => {
     const dir = variant('metazero', null, (d) => symlinkSync('/dev/zero', join(d, 'vanillabench.json')));
     expect(readModelDirRecord(dir)?.model).toBe('vanillanet-5');
