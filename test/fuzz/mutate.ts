@@ -7,20 +7,15 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { UserError } from '../../src/util/errors.js';
+import { Rng } from '../../src/data/rng.js';
 
 v8.setFlagsFromString('--expose_gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-/** mulberry32: small, fast, seeded. */
+/** The project's seeded generator (src/data/rng.ts) as a function of [0, 1). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.next();
 }
 
 const FIELD_VALUES = [0, 1, 0x7f, 0xff, 0xffff, 0x7fffffff, 0xffffffff, 0x10000, 64, 0x1000];

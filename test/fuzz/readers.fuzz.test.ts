@@ -15,9 +15,8 @@ import { loadTorchStateDict, TORCH_GLOBALS, TorchStorageRef } from '../../src/in
 import { loadSafetensors, saveSafetensors } from '../../src/interop/safetensors.js';
 import { parseNpy } from '../../src/interop/npy.js';
 import { encodeIdx, parseIdx } from '../../src/data/idx.js';
-import { loadLayersModelDir, saveLayersModel, toLayersModel } from '../../src/nn/export.js';
-import { modelOptions } from '../../src/models/zoo.js';
-import { Model } from '../../src/nn/model.js';
+import { loadLayersModelDir } from '../../src/nn/export.js';
+import { writeSmallModelFolder } from '../hostile/helpers.js';
 import { fixture, tempDir } from '../interop/helpers.js';
 import { fuzz, type FuzzOptions, type FuzzReport } from './mutate.js';
 
@@ -109,16 +108,8 @@ describe('fuzz: readers of untrusted files', () => {
   describe('model folder', () => {
     let good: string;
     beforeAll(async () => {
-      await tf.setBackend('wasm');
-      await tf.ready();
       good = join(tmp.dir, 'good');
-      const o = modelOptions('vanillanet-5', { width: 1 / 16, inputSize: 32, numClasses: 3 });
-      const train = Model.create('vanillanet-5', o, 'train', 0);
-      train.setLambda(1);
-      const deploy = train.toDeploy();
-      train.dispose();
-      await saveLayersModel(toLayersModel(deploy.desc, deploy.weights), good, { model: 'vanillanet-5', options: o });
-      deploy.dispose();
+      await writeSmallModelFolder(good);
     });
     const load = async (dir: string) => {
       const before = tf.memory().numTensors;

@@ -1,13 +1,10 @@
 /** Issue 17 item 1: a model folder is untrusted input (weightsManifest paths, sizes, missing files). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { modelOptions } from '../../src/models/zoo.js';
-import { Model } from '../../src/nn/model.js';
-import { loadLayersModelDir, saveLayersModel, toLayersModel } from '../../src/nn/export.js';
+import { loadLayersModelDir } from '../../src/nn/export.js';
+import { writeSmallModelFolder } from './helpers.js';
 import { readModelDirRecord } from '../../src/nn/modelDir.js';
 import { UserError } from '../../src/util/errors.js';
 
@@ -15,17 +12,9 @@ let tmp: string;
 let good: string;
 
 beforeAll(async () => {
-  await tf.setBackend('wasm');
-  await tf.ready();
   tmp = mkdtempSync(join(tmpdir(), 'vb-hostile-dir-'));
   good = join(tmp, 'good');
-  const o = modelOptions('vanillanet-5', { width: 1 / 16, inputSize: 32, numClasses: 3 });
-  const train = Model.create('vanillanet-5', o, 'train', 0);
-  train.setLambda(1);
-  const deploy = train.toDeploy();
-  train.dispose();
-  await saveLayersModel(toLayersModel(deploy.desc, deploy.weights), good, { model: 'vanillanet-5', options: o });
-  deploy.dispose();
+  await writeSmallModelFolder(good);
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
