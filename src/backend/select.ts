@@ -227,7 +227,11 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
     info.threads = info.simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
     try { info.threadCount = getThreadsCount(); } catch { /* not initialized: leave unset */ }
   }
-  for (const reason of reasons) log(`backend: skipped ${reason}`);
+  for (const reason of reasons) {
+    // on a machine without a GPU, 'auto' probing webgpu is routine: the Vulkan install hint is for --backend webgpu
+    const noGpu = choice === 'auto' && /^webgpu: no WebGPU adapter found/.test(reason);
+    log(noGpu ? 'backend: skipped webgpu (no GPU adapter found; --backend webgpu says why)' : `backend: skipped ${reason}`);
+  }
   log(backendSummary(info));
   return info;
 }

@@ -27,6 +27,8 @@ export interface LatencyOptions {
   clock?: () => number;
   /** seed of the random input */
   seed?: number;
+  /** called after every call (warm-up and timed), e.g. for a progress line */
+  onCall?: (phase: 'warmup' | 'run') => void;
 }
 
 export interface LatencyResult extends SampleStats {
@@ -45,6 +47,8 @@ export interface SampleOptions {
   warmupMs?: number;
   warmupRuns?: number;
   clock?: () => number;
+  /** called after every call (warm-up and timed), e.g. for a progress line */
+  onCall?: (phase: 'warmup' | 'run') => void;
 }
 
 /**
@@ -75,6 +79,7 @@ export async function sampleCalls(fn: () => Promise<void>, o: SampleOptions): Pr
     async () => {
       if (phase === 'warmup') warmupCalls++;
       await fn();
+      o.onCall?.(phase);
     },
     {
       async: true,

@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../interop/atomic.js';
 import { UserError } from '../util/errors.js';
 import { slug, type MachineInfo, type RunProvenance } from '../util/provenance.js';
 import type { GpuAdapterInfo } from '../backend/webgpu.js';
+import type { LoadWindow } from './latencyRun.js';
 
 export const LATENCY_SCHEMA = 'vanillabench/latency@1';
 
@@ -67,9 +68,14 @@ export interface LatencyRow {
   samplesMs?: number[];
   /** intra-op threads (ONNX Runtime rows) */
   threads?: number;
+  /** the 1-minute load average before and after this row's measurement (runs since issue 17) */
+  load1?: LoadWindow;
   /** index into LatencyFile.runs */
   run: number;
 }
+
+/** A run's provenance; since issue 17 also its run id and the load average over the whole run. */
+export type LatencyRunProvenance = RunProvenance & { runId?: string; load1?: LoadWindow };
 
 /** A runtime other than tfjs; absent for tfjs files (their backend and provenance say what ran). */
 export interface LatencyRuntime {
@@ -91,7 +97,7 @@ export interface LatencyFile {
   /** the GPU that ran (webgpu), from the latest run; absent on CPU backends */
   adapter?: GpuAdapterInfo;
   /** provenance of each run whose rows are still in the file; the last is the latest */
-  runs: RunProvenance[];
+  runs: LatencyRunProvenance[];
   rows: LatencyRow[];
 }
 
@@ -145,7 +151,7 @@ export function readLatencyFile(file: string): LatencyFile | null {
 
 /** Merges this run's rows into what the file held (newer replaces older per key); drops unreferenced runs. */
 export function mergeLatency(
-  previous: LatencyFile | null, backend: string, machine: MachineInfo, run: RunProvenance, rows: Omit<LatencyRow, 'run'>[], runtime?: LatencyRuntime,
+  previous: LatencyFile | null, backend: string, machine: MachineInfo, run: LatencyRunProvenance, rows: Omit<LatencyRow, 'run'>[], runtime?: LatencyRuntime,
 ): LatencyFile {
   const runs = [...(previous?.runs ?? []), run];
   const newIndex = runs.length - 1;

@@ -17,6 +17,7 @@ import { RunStore, RUNS_FILE, type RunRecord } from '../run/store.js';
 import { writeSummary } from '../run/summary.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { UserError } from '../util/errors.js';
+import { checkOutputDir } from '../util/outputDir.js';
 import { formatDuration, log, printJson } from '../util/output.js';
 import { gitCommit, machineInfo } from '../util/provenance.js';
 
@@ -157,6 +158,7 @@ export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
   const file = f.positionals[0];
+  if (f.out !== undefined) checkOutputDir(f.out); // before the experiment, the backend and any run
   const redis = f.queue !== undefined ? parseRedisUrl(f.queue) : null;
   if (redis) {
     checkQueueName(f.queueName);
@@ -166,7 +168,13 @@ export async function run(argv: string[]): Promise<void> {
   const resolved = applyPreset(experiment, f.preset);
   const matrix = expandExperiment(resolved);
   const out = f.out ?? path.join('results', 'ablation', experiment.name);
-  const warn = (line: string) => log(`warning: ${line}`);
+  const warned = new Set<string>();
+  // runs.jsonl is read on open, before the matrix and for every summary: say each thing once
+  const warn = (line: string) => {
+    if (warned.has(line)) return;
+    warned.add(line);
+    log(`warning: ${line}`);
+  };
   const store = RunStore.open(out, { resume: f.resume, experiment: experiment.name, preset: f.preset, warn });
   const t0 = performance.now();
   let pool: LocalPool | null = null;

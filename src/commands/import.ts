@@ -19,6 +19,7 @@ import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { runProvenance } from '../util/provenance.js';
 import { UserError, oneOf } from '../util/errors.js';
+import { checkOutputDir } from '../util/outputDir.js';
 import { log, printJson } from '../util/output.js';
 
 export const summary = "import a PyTorch checkpoint (.pth or .safetensors) of the authors' VanillaNet as a TF.js LayersModel directory (deploy form)";
@@ -185,6 +186,7 @@ export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
   const [file] = f.positionals;
+  checkOutputDir(f.out);
   const options = modelOptions(f.model, modelOptionsFromFlags(f));
   const backend = await selectBackend(f.backend, { log });
   const r = await importCheckpoint({

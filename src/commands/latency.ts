@@ -4,6 +4,7 @@
  * `--runtime onnxruntime` times the deploy forms exported to ONNX (in memory) in onnxruntime-node instead, with the
  * same statistics; its results go to results/latency/onnxruntime-<machine>.json.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
@@ -13,6 +14,7 @@ import {
   latencyFileName, mergeLatency, readLatencyFile, writeLatencyFile,
   type LatencyForm, type LatencyRow, type LatencyRuntime,
 } from '../bench/latencyStore.js';
+import { load1, newRunId, runFile, type LoadWindow } from '../bench/latencyRun.js';
 import { ONNX_IR_VERSION, ONNX_OPSET } from '../interop/onnx.js';
 import { exportOnnx } from '../interop/onnxExport.js';
 import { createOrtSession, defaultOrtThreads, loadOrt, ortVersion, type OrtModule } from '../interop/ort.js';
@@ -21,6 +23,7 @@ import { paperRow } from '../models/paper.js';
 import { Model } from '../nn/model.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { UserError } from '../util/errors.js';
+import { checkOutputDir } from '../util/outputDir.js';
 import { log, printJson } from '../util/output.js';
 import { machineInfo, runProvenance } from '../util/provenance.js';
 
@@ -52,6 +55,7 @@ const SPEC = {
     maxSingleMs: { type: 'number', default: 5000, min: 1, description: 'skip a model/form whose warm single forward pass takes longer', valueName: 'ms' },
     seed: { type: 'number', default: 0, integer: true, min: 0, description: 'weight initialization seed' },
     out: { type: 'string', default: 'results/latency', description: 'folder of the latency results', valueName: 'dir' },
+    merge: { type: 'boolean', default: false, description: 'merge into <backend>-<machine>.json (newer rows replace older ones) instead of writing this run to its own <backend>-<machine>-<runid>.json' },
   },
 } as const satisfies CommandSpec;
 
@@ -125,12 +129,32 @@ async function ortTimed(ort: OrtModule, model: Model, batch: number, threads: nu
   };
 }
 
+/**
+ * A progress line while one model/form is timed (instead of silence until it ends): calls so far and an ETA from
+ * the sampling minimums, at the start and then every 5 s.
+ */
+function latencyProgress(prefix: string, probeMs: number, o: { minTimeMs: number; minSamples: number }): { onCall: () => void; stop: () => void } {
+  const t0 = performance.now();
+  let calls = 0;
+  const line = () => {
+    const elapsed = performance.now() - t0;
+    const perCall = calls > 0 ? elapsed / calls : probeMs;
+    const eta = Math.max(o.minTimeMs - elapsed, (o.minSamples - calls) * perCall, 0) / 1000;
+    log(`${prefix}: ${calls} calls, ${(elapsed / 1000).toFixed(0)} s, ETA ~${eta.toFixed(0)} s`);
+  };
+  line();
+  const timer = setInterval(line, 5000);
+  timer.unref();
+  return { onCall: () => { calls++; }, stop: () => clearInterval(timer) };
+}
+
 /** Why ONNX Runtime has no training-form rows. */
 export const ORT_TRAIN_FORM_REASON = 'not available on onnxruntime: only deploy forms are exported to ONNX (time the training form with --runtime tfjs)';
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
+  checkOutputDir(f.out);
   const names = modelList(f.models);
   const forms: LatencyForm[] = f.form === 'both' ? ['deploy', 'train'] : [f.form];
   const onOrt = f.runtime === 'onnxruntime';
@@ -147,14 +171,20 @@ export async function run(argv: string[]): Promise<void> {
     : undefined;
   // ONNX Runtime runs on the CPU: its file is named by the CPU, whatever tfjs backend built the weights
   const storeAs = runtime ? runtime.name : backend.name;
-  const file = path.join(f.out, runtime ? latencyFileName(storeAs, machine) : latencyFileName(backend.name, machine, backend.adapter));
-  const previous = readLatencyFile(file);
+  const mergeFile = path.join(f.out, runtime ? latencyFileName(storeAs, machine) : latencyFileName(backend.name, machine, backend.adapter));
+  // a run goes to its own file unless --merge: measurements already stored (committed ones too) are never replaced silently
+  const runId = newRunId();
+  const file = f.merge ? mergeFile : runFile(mergeFile, runId);
+  const previous = f.merge ? readLatencyFile(file) : null;
+  if (f.merge && previous) log(`latency: merging into ${file} (rows of the same model, form and setting are replaced)`);
+  else if (!f.merge && existsSync(mergeFile)) log(`latency: ${mergeFile} is left as it is; this run goes to ${file} (--merge merges into it)`);
   log(`latency: ${names.length} model(s) x ${forms.join('+')} at ${f.input}px, batch ${f.batch}, width ${f.width}; `
     + (runtime ? `ONNX Runtime ${runtime.version} (cpu, ${threads} intra-op thread${threads === 1 ? '' : 's'}, opset ${runtime.opset}; weights built with tfjs ${backend.name})` : backendSummary(backend)));
 
   const rows: BaseRow[] = [];
   // ONNX Runtime runs: the backend that ran is onnxruntime (tfjs only built the weights)
-  const provenance = { ...runProvenance(['latency', ...argv], backend, f.seed), ...(runtime ? { backend: runtime.name, adapter: undefined } : {}) };
+  const runLoad: LoadWindow = { before: load1(), after: load1() };
+  const provenance = { ...runProvenance(['latency', ...argv], backend, f.seed), ...(runtime ? { backend: runtime.name, adapter: undefined } : {}), runId, load1: runLoad };
   let written: ReturnType<typeof writeLatencyFile> | null = null;
   /** fastest observed ms per GMAC (per image), to predict a model's single forward time before building it */
   let msPerGmac: { rate: number; from: string } | null = null;
@@ -212,9 +242,16 @@ export async function run(argv: string[]): Promise<void> {
             : `a warm forward pass took ${Math.round(probe)} ms > --max-single-ms ${f.maxSingleMs} (cold: ${Math.round(cold)} ms)`);
           continue;
         }
-        const r = await timed.measure({
-          batch: f.batch, minTimeMs: f.minTimeMs, minSamples: f.minSamples, warmupRuns: f.warmupRuns, warmupMs: f.warmupMs,
-        });
+        const loadBefore = load1();
+        const progress = latencyProgress(prefix, probe, f);
+        let r: LatencyResult;
+        try {
+          r = await timed.measure({
+            batch: f.batch, minTimeMs: f.minTimeMs, minSamples: f.minSamples, warmupRuns: f.warmupRuns, warmupMs: f.warmupMs, onCall: progress.onCall,
+          });
+        } finally {
+          progress.stop();
+        }
         const rate = r.min / Math.max(row.gmacs * f.batch, 1e-9);
         if (row.gmacs > 0.01 && (!msPerGmac || rate < msPerGmac.rate)) msPerGmac = { rate, from: `${name} ${form}` };
         modelRows.push({
@@ -233,6 +270,7 @@ export async function run(argv: string[]): Promise<void> {
           probeMs: round(cold, 3),
           samplesMs: r.samplesMs.map((s) => round(s, 4)),
           ...(runtime ? { threads } : {}),
+          load1: { before: loadBefore, after: load1() },
         });
         const elapsed = (performance.now() - started) / 1000;
         log(`${prefix}: mean ${fmt(r.mean)} ms, median ${fmt(r.median)}, p90 ${fmt(r.p90)}, ±${fmt(r.rme, 1)}% (${r.n} samples)`
@@ -253,8 +291,10 @@ export async function run(argv: string[]): Promise<void> {
     const leaked = tf.memory().numTensors;
     if (leaked > 0) log(`latency: note: ${leaked} tensors alive after ${name}`);
     // stored after every model, so a killed or crashed run keeps what it measured
+    runLoad.after = load1();
     written = writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
   }
+  runLoad.after = load1();
   const stored = written ?? writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
   log(`latency: wrote ${stored.json} and ${stored.csv}`);
 

@@ -4,7 +4,8 @@
  * printed per input; an image is decoded with the ImageNet evaluation preprocessing and the top-5 classes printed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readRegularFile } from '../util/boundedRead.js';
 import { basename, join, resolve } from 'node:path';
 import { loadLayersModelDir } from '../nn/export.js';
 import { readNpy } from '../interop/index.js';
@@ -37,7 +38,7 @@ export interface TopK { index: number; prob: number }
 export function modelName(dir: string): string {
   const read = (file: string): unknown => {
     try {
-      return JSON.parse(readFileSync(file, 'utf8'));
+      return JSON.parse(readRegularFile(file, { maxBytes: 64 * 2 ** 20 }).toString('utf8'));
     } catch {
       return undefined;
     }

@@ -11,6 +11,7 @@ import { runProvenance } from '../util/provenance.js';
 import { log, printJson, progressBar } from '../util/output.js';
 import { checkModelName } from '../models/zoo.js';
 import { UserError } from '../util/errors.js';
+import { checkOutputDir } from '../util/outputDir.js';
 import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
 
 export const summary = 'train one model (toggles, dataset, seed), merge it, evaluate both forms, save the deploy weights';
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
   checkModelName(f.model);
+  if (f.out !== undefined) checkOutputDir(f.out); // before the backend and the dataset load
   const backend = await selectBackend(f.backend, { log });
   const input = f.input ?? 32;
   const modelOpts = modelOptionsFromFlags({ ...f, input: undefined, classes: undefined }, { width: 1 / 16 });

@@ -10,7 +10,8 @@
  * dtypes fail with a UserError naming the file.
  * Writing produces version 1.0 files of '<f4' data, atomically.
  */
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readRegularFile } from '../util/boundedRead.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { formatShape, shapeSize, toLittleEndianBytes } from './tensor.js';
@@ -96,17 +97,35 @@ function parsePyLiteral(text: string, fail: (what: string) => UserError): PyLite
 
 /** Reads a float32/float64 C-order .npy file as float32. */
 export function readNpy(file: string): NpyArray {
-  let buf: Buffer;
+  // a regular file only (never /dev/zero or a FIFO), and only the bytes its header declares
+  let size: number;
   try {
-    buf = readFileSync(file);
+    size = statSync(file).size;
   } catch (err) {
     throw new UserError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  return parseNpy(buf, file);
+  const probe = readRegularFile(file, { what: '.npy file', length: Math.min(size, 12) });
+  let headerEnd = probe.length;
+  if (probe.length >= 10 && probe[6] === 1) headerEnd = 10 + probe.readUInt16LE(8);
+  else if (probe.length >= 12 && (probe[6] === 2 || probe[6] === 3)) headerEnd = 12 + probe.readUInt32LE(8);
+  if (headerEnd > MAX_HEADER) throw new UserError(`${file}: not a valid .npy file (header of ${headerEnd} bytes is implausible)`);
+  const head = readRegularFile(file, { what: '.npy file', length: Math.min(size, headerEnd) });
+  const { dataEnd, shape } = parseNpyBytes(head, file, true);
+  if (size > dataEnd) throw new UserError(`${file}: .npy file has ${size - dataEnd} unexpected bytes after the data for shape ${formatShape(shape)}`);
+  return parseNpy(readRegularFile(file, { what: '.npy file', length: size }), file);
 }
+
+/** .npy headers are a few hundred bytes; numpy itself refuses headers over 10 kB unless told otherwise. */
+const MAX_HEADER = 1 << 20;
 
 /** Parses .npy bytes; `label` names the source in errors. */
 export function parseNpy(buf: Uint8Array, label: string): NpyArray {
+  const { dataEnd: _end, ...array } = parseNpyBytes(buf, label, false);
+  return array;
+}
+
+/** With `headerOnly`, `buf` may end after the header; the data is not decoded, and dataEnd says where it ends. */
+function parseNpyBytes(buf: Uint8Array, label: string, headerOnly: boolean): NpyArray & { dataEnd: number } {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const bad = (what: string): UserError => new UserError(`${label}: not a valid .npy file (${what})`);
   const k = Math.min(6, b.length);
@@ -152,6 +171,7 @@ export function parseNpy(buf: Uint8Array, label: string): NpyArray {
   const dataStart = headerStart + headerLen;
   const need = count * size;
   const have = b.length - dataStart;
+  if (headerOnly) return { shape: [...shape], data: new Float32Array(0), dtype: descr, dataEnd: dataStart + need };
   if (have < need) {
     throw new UserError(
       `${label}: .npy file is truncated (shape ${formatShape(shape)} of '${descr}' needs ${need} data bytes, found ${have})`,
@@ -164,7 +184,7 @@ export function parseNpy(buf: Uint8Array, label: string): NpyArray {
   const data = new Float32Array(count);
   if (size === 4) for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, little);
   else for (let i = 0; i < count; i++) data[i] = view.getFloat64(i * 8, little);
-  return { shape: [...shape], data, dtype: descr };
+  return { shape: [...shape], data, dtype: descr, dataEnd: dataStart + need };
 }
 
 /** Encodes a float32 C-order array as version-1.0 .npy bytes ('<f4'). */

@@ -35,6 +35,11 @@ import { ZipArchive } from './zip.js';
 /** A tensor loaded from a checkpoint: float32 data in C order plus the file's dtype. */
 export type TorchTensor = LoadedTensor;
 
+/** data.pkl holds structure, not tensor data; one larger than this is not a checkpoint we read. */
+const MAX_PICKLE = 512 * 2 ** 20;
+/** Bytes of a storage that no tensor of the state dict reaches, above which the checkpoint is refused. */
+const UNUSED_STORAGE_SLACK = 64 * 2 ** 20;
+
 /** torch storage class name -> element type (undefined: known but unsupported). */
 const STORAGE_TYPES: Record<string, ElementType | undefined> = {
   FloatStorage: 'float32',
@@ -263,12 +268,12 @@ export class TorchCheckpoint {
     this.prefix = pkl[0]!.slice(0, -'data.pkl'.length);
     const byteorder = this.prefix + 'byteorder';
     if (zip.has(byteorder)) {
-      const order = zip.read(byteorder).toString('latin1').trim();
+      const order = zip.read(byteorder, { maxBytes: 64 }).toString('latin1').trim();
       if (order !== 'little') {
         throw new UserError(`${file}: storages are in '${order}' byte order; only little-endian checkpoints are supported`);
       }
     }
-    this.root = unpickle(zip.read(pkl[0]!), {
+    this.root = unpickle(zip.read(pkl[0]!, { maxBytes: MAX_PICKLE }), {
       label: `${file} (${pkl[0]})`,
       globals: TORCH_GLOBALS,
       persistentLoad: (pid, ctx) => this.persistentLoad(pid, ctx),
@@ -355,6 +360,31 @@ export class TorchCheckpoint {
     return { shape, data: out, dtype: s.dtypeName };
   }
 
+  /**
+   * Refuses storages that declare far more elements than the given tensors reach (a small checkpoint must not make
+   * us inflate and decode gigabytes no tensor uses). Storages a little larger than their views (a saved slice) pass.
+   */
+  checkStorageUse(tensors: Iterable<TorchTensorRef>): void {
+    const reach = new Map<TorchStorageRef, number>();
+    for (const t of tensors) {
+      let end = 0;
+      if (shapeSize(t.shape) > 0) {
+        end = t.storageOffset + 1;
+        for (let d = 0; d < t.shape.length; d++) end += (t.shape[d]! - 1) * t.stride[d]!;
+      }
+      reach.set(t.storage, Math.max(reach.get(t.storage) ?? 0, end));
+    }
+    for (const [s, used] of reach) {
+      if (s.elementType === undefined) continue;
+      const spare = (s.numel - used) * elementBytes(s.elementType);
+      if (spare > UNUSED_STORAGE_SLACK) {
+        throw new UserError(
+          `${this.file}: storage '${this.prefix}data/${s.key}' declares ${s.numel} elements but its tensors use ${used}; refusing to read ${spare} bytes that no tensor uses`,
+        );
+      }
+    }
+  }
+
   private storageData(s: TorchStorageRef, tensorName: string): Float32Array {
     const cached = this.decoded.get(s.key);
     if (cached) return cached;
@@ -363,8 +393,8 @@ export class TorchCheckpoint {
       throw new UserError(`${this.file}: storage '${entry}' for tensor '${tensorName}' is missing from the archive`);
     }
     const type = s.elementType!;
-    const bytes = this.zip.read(entry);
     const want = s.numel * elementBytes(type);
+    const bytes = this.zip.read(entry, { maxBytes: want });
     if (bytes.length < want) {
       throw new UserError(
         `${this.file}: storage '${entry}' for tensor '${tensorName}' holds ${bytes.length} bytes, expected ${want} (${s.numel} × ${type})`,
@@ -483,6 +513,7 @@ export function loadTorchStateDict(file: string, key?: string): Map<string, Torc
   const ckpt = TorchCheckpoint.open(file);
   try {
     const refs = selectStateDict(file, ckpt.root, key);
+    ckpt.checkStorageUse(refs.values());
     const uses = new Map<string, number>();
     for (const ref of refs.values()) uses.set(ref.storage.key, (uses.get(ref.storage.key) ?? 0) + 1);
     const out = new Map<string, TorchTensor>();

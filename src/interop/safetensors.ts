@@ -12,8 +12,8 @@
  * Other dtypes (F8_*, complex...) fail with "unsupported dtype X in tensor Y".
  * Writing: float32 ('F32') only, atomically (temporary file + rename).
  */
-import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { readRegularFile } from '../util/boundedRead.js';
 import { writeFileAtomic } from './atomic.js';
 import { decodeToFloat32, elementBytes, formatShape, shapeSize, type ElementType, toLittleEndianBytes, type LoadedTensor, type TensorLike } from './tensor.js';
 
@@ -51,11 +51,7 @@ export interface SafetensorsHeader {
 }
 
 function readFile(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new UserError(`cannot read ${file}: ${(err as Error).message}`);
-  }
+  return readRegularFile(file, { what: 'safetensors file' });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -108,6 +104,25 @@ function parseHeader(file: string, buf: Buffer): SafetensorsHeader {
   return { entries, metadata, dataStart: 8 + len };
 }
 
+/**
+ * The format requires the tensors' byte ranges to be contiguous and non-overlapping and to cover the whole data
+ * section: overlapping ranges would share bytes between tensors and gaps hide data, both silently wrong weights.
+ * A section that ends early is left to the per-tensor "truncated" message.
+ */
+function checkContiguous(file: string, entries: readonly SafetensorsEntry[], dataLen: number): void {
+  const bad = (what: string): UserError => new UserError(`${file}: not a valid safetensors file (${what})`);
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let prev: SafetensorsEntry | undefined;
+  for (const e of sorted) {
+    if (e.begin < at) throw bad(`tensors '${prev!.name}' [${prev!.begin}, ${prev!.end}) and '${e.name}' [${e.begin}, ${e.end}) overlap`);
+    if (e.begin > at) throw bad(`a gap of ${e.begin - at} bytes before tensor '${e.name}' (data must be contiguous)`);
+    at = e.end;
+    prev = e;
+  }
+  if (at < dataLen) throw bad(`${dataLen - at} bytes after the last tensor (data must end where the last tensor ends)`);
+}
+
 /** Reads only the header (names, dtypes, shapes, metadata). */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
   return parseHeader(file, readFile(file));
@@ -121,6 +136,7 @@ export function loadSafetensors(file: string): Map<string, LoadedTensor> {
   const buf = readFile(file);
   const header = parseHeader(file, buf);
   const dataLen = buf.length - header.dataStart;
+  checkContiguous(file, header.entries, dataLen);
   const out = new Map<string, LoadedTensor>();
   for (const e of header.entries) {
     const type = DTYPES[e.dtype];

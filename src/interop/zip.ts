@@ -155,10 +155,16 @@ export class ZipArchive {
     return this.byName.get(name);
   }
 
-  /** The uncompressed, CRC-checked contents of an entry. */
-  read(name: string): Buffer {
+  /**
+   * The uncompressed, CRC-checked contents of an entry. Never inflates past the entry's declared size;
+   * `maxBytes` refuses an entry whose declared size is larger, before reading it.
+   */
+  read(name: string, opts: { maxBytes?: number } = {}): Buffer {
     const e = this.byName.get(name);
     if (!e) throw new UserError(`${this.label}: zip archive has no entry '${name}'`);
+    if (opts.maxBytes !== undefined && e.size > opts.maxBytes) {
+      throw new UserError(`${this.label}: zip entry '${name}' declares ${e.size} bytes; at most ${opts.maxBytes} are expected`);
+    }
     const head = this.source.read(e.localHeaderOffset, 30);
     if (head.length < 30 || head.readUInt32LE(0) !== SIG_LOCAL) {
       throw this.corrupt(`bad local header for entry '${name}'`);
@@ -172,9 +178,13 @@ export class ZipArchive {
     if (e.method === 0) {
       data = raw;
     } else if (e.method === 8) {
+      // the declared size bounds the output: a small entry that inflates to gigabytes stops at its declared size
       try {
-        data = zlib.inflateRawSync(raw);
+        data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
       } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+          throw this.corrupt(`entry '${name}' inflates to more than its declared ${e.size} bytes`);
+        }
         throw this.corrupt(`entry '${name}' does not inflate (${(err as Error).message})`);
       }
     } else {

@@ -5,12 +5,13 @@
  * `registerCustomLayers()` before loading such a model).
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelDescription } from '../models/graph.js';
 import { adaptiveMaxPool } from './forward.js';
 import { key, type Weights } from './weights.js';
 import { UserError } from '../util/errors.js';
+import { readModelFolder } from './modelFolder.js';
 
 /** PyTorch-style adaptive max pooling to a fixed square size (the 13-1.5x-adapool variant). */
 export class AdaptiveMaxPool2D extends tf.layers.Layer {
@@ -142,15 +143,10 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
 /** Loads a model directory written by saveLayersModel (or any tfjs layers-model directory with one weights file). */
 export async function loadLayersModelDir(dir: string): Promise<tf.LayersModel> {
   registerCustomLayers();
-  let json: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  const { modelTopology, weightSpecs: specs, weightData } = readModelFolder(dir);
   try {
-    json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs: specs, weightData }));
   } catch (e) {
-    throw new UserError(`cannot read a TF.js model from ${dir}: ${(e as Error).message}`);
+    throw new UserError(`${dir}: model.json does not describe a TF.js layers model this suite can load (${(e as Error).message})`);
   }
-  const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const bufs = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
-  const all = Buffer.concat(bufs);
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
 }

@@ -7,12 +7,13 @@
  * record (train's spec) still rebuilds exactly; every weight is then checked against the description's shapes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelDescription } from '../models/graph.js';
 import type { ModelOptions } from '../models/options.js';
 import { describeModel, modelOptions } from '../models/zoo.js';
 import { UserError } from '../util/errors.js';
+import { readRegularFile } from '../util/boundedRead.js';
 import { loadLayersModelDir } from './export.js';
 import { weightSpecs, type Weights } from './weights.js';
 
@@ -26,9 +27,12 @@ export interface ModelDirRecord {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** model.json and vanillabench.json are small; a larger one (or a device) is not read. */
+const MAX_JSON = 64 * 2 ** 20;
+
 function readJson(file: string): unknown {
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readRegularFile(file, { maxBytes: MAX_JSON }).toString('utf8'));
   } catch {
     return undefined;
   }

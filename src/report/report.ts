@@ -15,6 +15,7 @@ import { computeStats, meanCI, spearman, welchCI } from '../util/stats.js';
 import { readLatencyFile, type LatencyFile, type LatencyRow } from '../bench/latencyStore.js';
 import { isTorchLatency, readTorchLatencyFile, type TorchLatencyFile } from '../bench/torchLatency.js';
 import { gpuLatencySection } from './gpu.js';
+import { latencyProvenance } from './latencyProvenance.js';
 import { writeFileAtomic } from '../interop/atomic.js';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
 import { PAPER } from '../models/paper.js';
@@ -617,6 +618,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
       ];
     }),
   ), '');
+  if (primary) md.push(...latencyProvenance(primary).flatMap((l) => [l, '']));
 
   // --- latency charts
   if (primary) {

@@ -355,6 +355,28 @@ async function importModule(abs: string): Promise<unknown> {
 }
 
 /**
+ * The useful lines of a load error: a compiler's summary line ("Transform failed with 1 error:") says nothing, the
+ * errors after it (file:line:column: ERROR: text) do.
+ */
+function loadErrorText(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  if (lines.length === 0) return message;
+  const detail = lines.filter((l) => !/^(Transform|Build) failed with \d+ errors?:?$/.test(l));
+  return (detail.length > 0 ? detail : lines).slice(0, 3).join('; ');
+}
+
+/**
+ * A file outside an ESM package is compiled as CommonJS, and its namespace's `default` is then module.exports:
+ * named exports only (no `export default`) show up as a default holding exactly the named exports.
+ */
+function isCommonJsWithoutDefault(mod: unknown): boolean {
+  if (!isObj(mod) || !isObj(mod.default) || 'default' in mod.default) return false;
+  const named = Object.keys(mod).filter((k) => k !== 'default');
+  const keys = Object.keys(mod.default);
+  return named.length > 0 && keys.length === named.length && keys.every((k) => named.includes(k) && mod[k] === (mod.default as Record<string, unknown>)[k]);
+}
+
+/**
  * Loads an experiment file (experiments/*.ts: the compiled dist/experiments/<name>.js when it is newer than the
  * .ts, else the .ts itself through tsx) and validates its default export.
  */
@@ -368,12 +390,12 @@ export async function loadExperiment(file: string): Promise<Experiment> {
     mod = await importModule(abs);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    throw new UserError(`experiment file ${file} failed to load: ${message.split('\n').find((l) => l.trim()) ?? message}`);
+    throw new UserError(`experiment file ${file} failed to load: ${loadErrorText(message)}`);
   }
   let def = isObj(mod) ? mod.default : undefined;
   // a file compiled as CommonJS (outside an ESM package) exposes module.exports as the default
   if (isObj(def) && isObj(def.default) && !('name' in def)) def = def.default;
-  if (def === undefined) {
+  if (def === undefined || isCommonJsWithoutDefault(mod)) {
     throw new UserError(`experiment file ${file} has no default export: end it with export default defineExperiment({ ... })`);
   }
   return validateExperiment(def, file);

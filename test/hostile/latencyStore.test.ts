@@ -1,0 +1,80 @@
+/** Issue 17 item 5: reference latency measurements are never overwritten silently. */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latencyFileName, readLatencyFile } from '../../src/bench/latencyStore.js';
+import { machineInfo } from '../../src/util/provenance.js';
+import { latencyProvenance } from '../../src/report/latencyProvenance.js';
+import { selectLatency } from '../../src/report/report.js';
+import { ensureBuilt, ROOT } from '../support/build.js';
+
+const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+const COMMITTED = path.join(ROOT, 'results/latency/wasm-amd-epyc-2c.json');
+const QUICK = ['--models', 'vanillanet-5', '--form', 'deploy', '--input', '32', '--width', '0.0625', '--min-time-ms', '20', '--min-samples', '3', '--warmup-runs', '1', '--warmup-ms', '0', '--backend', 'wasm'];
+let tmp: string;
+
+beforeAll(() => {
+  ensureBuilt(['dist/src/cli.js', 'dist/src/commands/latency.js']);
+  tmp = mkdtempSync(path.join(tmpdir(), 'vb-hostile-latency-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('latency on a machine that already holds a file for its name', () => {
+  it('leaves that file byte-identical and writes the run to a new file with its run id and load', () => {
+    const out = path.join(tmp, 'a');
+    mkdirSync(out);
+    const held = path.join(out, latencyFileName('wasm', machineInfo()));
+    copyFileSync(COMMITTED, held);
+    const before = readFileSync(held);
+    const r = cli('latency', ...QUICK, '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(held).equals(before)).toBe(true);
+    const fresh = readdirSync(out).filter((f) => f.endsWith('.json') && path.join(out, f) !== held);
+    expect(fresh).toHaveLength(1);
+    const data = readLatencyFile(path.join(out, fresh[0]))!;
+    const run = data.runs[0] as unknown as { runId: string; load1: { before: number; after: number } };
+    expect(fresh[0]).toContain(run.runId);
+    expect(run.load1.before).toBeGreaterThanOrEqual(0);
+    expect(run.load1.after).toBeGreaterThanOrEqual(0);
+    expect(r.stderr).toMatch(/vanillanet-5 deploy: \d+ calls/);
+  });
+  it('--merge merges into it (and says so)', () => {
+    const out = path.join(tmp, 'b');
+    mkdirSync(out);
+    const held = path.join(out, latencyFileName('wasm', machineInfo()));
+    copyFileSync(COMMITTED, held);
+    const r = cli('latency', ...QUICK, '--merge', '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(out).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+    const data = readLatencyFile(held)!;
+    expect(data.runs.length).toBeGreaterThan(1);
+    expect(r.stderr).toMatch(/merg/);
+  });
+  it('does not print the webgpu probe\'s Vulkan hint on a machine without a GPU', () => {
+    const r = cli('latency', ...QUICK.slice(0, -2), '--backend', 'auto', '--out', path.join(tmp, 'c'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/libvulkan|install libvulkan1/);
+  });
+});
+
+describe('the report names where latency rows come from', () => {
+  it('warns when rows of one table come from different runs, and names the file and runs', () => {
+    const data = readLatencyFile(COMMITTED)!;
+    const { primary } = selectLatency([{ file: COMMITTED, data }]);
+    const lines = latencyProvenance(primary!).join('\n');
+    expect(lines).toContain('wasm-amd-epyc-2c.json');
+    expect(lines).toMatch(/different (measurement )?runs/);
+    expect(lines).toMatch(/load .*not recorded/);
+  });
+  it('warns when a row was measured under load', () => {
+    const data = readLatencyFile(COMMITTED)!;
+    const runs = data.runs.map((r) => ({ ...r, runId: 'r1', load1: { before: 3.5, after: 3.9 } }));
+    const rows = data.rows.map((r) => ({ ...r, run: 0 }));
+    const { primary } = selectLatency([{ file: COMMITTED, data: { ...data, runs: [runs[0]], rows } }]);
+    const lines = latencyProvenance(primary!).join('\n');
+    expect(lines).toMatch(/under load/);
+    expect(lines).not.toMatch(/different (measurement )?runs/);
+  });
+});
