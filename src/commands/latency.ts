@@ -7,12 +7,12 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
-import { measureLatency, timeSingleCall, type LatencyOptions, type LatencyResult } from '../bench/latency.js';
+import { measureLatency, timeSingleCall, type LatencyOptions, type LatencyResult } from '../bench/measureLatency.js';
 import { measureOrtLatency, ortRunner, timeSingleOrtCall } from '../bench/ortLatency.js';
 import {
   latencyFileName, mergeLatency, readLatencyFile, writeLatencyFile,
   type LatencyForm, type LatencyRow, type LatencyRuntime,
-} from '../bench/latencyStore.js';
+} from '../results/latencyFile.js';
 import { ONNX_IR_VERSION, ONNX_OPSET } from '../interop/onnx.js';
 import { exportOnnx } from '../interop/onnxExport.js';
 import { createOrtSession, defaultOrtThreads, loadOrt, ortVersion, type OrtModule } from '../interop/ort.js';

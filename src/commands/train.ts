@@ -1,7 +1,7 @@
 /** `vanillabench train`: one training run with the paper's toggles, then merge and evaluate the deploy form. */
 import { join } from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
-import { runTraining, resolveDatasetName } from '../train/run.js';
+import { runTraining, resolveDatasetName } from '../train/runTraining.js';
 import { DEFAULT_TRAIN_CONFIG } from '../train/trainer.js';
 import { DATASET_NAMES } from '../data/registry.js';
 import { BACKENDS, selectBackend } from '../backend/select.js';

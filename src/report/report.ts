@@ -1,7 +1,7 @@
 /**
  * Builds results/REPORT.md (and results/charts/*.png) from what is stored:
  *  - the zoo's counts, computed live (src/models/zoo.ts);
- *  - latency results, results/latency/*.json (src/bench/latencyStore.ts);
+ *  - latency results, results/latency/*.json (src/results/latencyFile.ts);
  *  - ablation runs, results/ablation/<experiment>/runs.jsonl, one JSON record per line:
  *    { experiment, cell: { model, deepTraining, seriesAct, shortcut, ... }, seed, status: 'ok'|'diverged'|'failed',
  *      epochs: [{ epoch, valTop1, ... }], valTop1, deployValTop1, ... }
@@ -12,13 +12,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { computeStats, meanCI, spearman, welchCI } from '../util/stats.js';
-import { readLatencyFile, type LatencyFile, type LatencyRow } from '../bench/latencyStore.js';
-import { isTorchLatency, readTorchLatencyFile, type TorchLatencyFile } from '../bench/torchLatency.js';
+import { readLatencyFile, type LatencyFile, type LatencyRow } from '../results/latencyFile.js';
+import { isTorchLatency, readTorchLatencyFile, type TorchLatencyFile } from '../results/torchLatency.js';
 import { gpuLatencySection } from './gpu.js';
 import { writeFileAtomic } from '../interop/atomic.js';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
 import { PAPER } from '../models/paper.js';
-import { EQUIVALENCE_MARGIN, PAPER_NEGLIGIBLE } from '../run/summary.js';
+import { EQUIVALENCE_MARGIN, PAPER_NEGLIGIBLE } from '../ablation/summary.js';
 import { UserError } from '../util/errors.js';
 import { gitCommit } from '../util/provenance.js';
 import {
@@ -110,7 +110,7 @@ function parseRecord(raw: unknown, file: string, line: number, expName: string, 
     notes.add('records without a cell object were skipped');
     return null;
   }
-  // the ablate runner's cells (src/run/matrix.ts) hold the resolved toggles and the factors of the matrix
+  // the ablate runner's cells (src/ablation/matrix.ts) hold the resolved toggles and the factors of the matrix
   const cell: Record<string, unknown> = isObject(raw.cell.toggles)
     ? { model: raw.cell.model, deepTraining: raw.cell.toggles.deepTraining, seriesAct: raw.cell.toggles.seriesAct, shortcut: raw.cell.toggles.shortcut, ...(isObject(raw.cell.factors) ? raw.cell.factors : {}) }
     : raw.cell;

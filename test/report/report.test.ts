@@ -2,10 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LATENCY_SCHEMA, formatLatencyJson, type LatencyFile, type LatencyRow } from '../../src/bench/latencyStore.js';
+import { LATENCY_SCHEMA, formatLatencyJson, type LatencyFile, type LatencyRow } from '../../src/results/latencyFile.js';
 import { buildReport } from '../../src/report/report.js';
 import { UserError } from '../../src/util/errors.js';
-import { cell, record } from '../run/helpers.js';
+import { cell, record } from '../ablation/helpers.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -158,7 +158,7 @@ describe('report', () => {
     expect(md).toMatch(/## Claims on this machine/);
   });
 
-  it("reads the ablate runner's own records (src/run/store.ts schema: cell.toggles, cell.factors, metrics)", async () => {
+  it("reads the ablate runner's own records (src/ablation/store.ts schema: cell.toggles, cell.factors, metrics)", async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'ablation', 'table2'), { recursive: true });
     const cells = [cell(0, { deepTraining: false, seriesAct: false }), cell(1, { deepTraining: false, seriesAct: true }),

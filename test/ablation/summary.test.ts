@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { paperFigure, summarize, summaryCsv, summaryMarkdown, writeSummary } from '../../src/run/summary.js';
-import type { RunRecord } from '../../src/run/store.js';
+import { paperFigure, summarize, summaryCsv, summaryMarkdown, writeSummary } from '../../src/ablation/summary.js';
+import type { RunRecord } from '../../src/ablation/store.js';
 import { cell, record } from './helpers.js';
 
 // a Table 2 cell set for VanillaNet-6: baseline (both off), sa only, dt only, both

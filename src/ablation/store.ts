@@ -8,7 +8,7 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { EpochMetrics } from '../train/trainer.js';
-import type { RunSummary } from '../train/run.js';
+import type { RunSummary } from '../train/runTraining.js';
 import { UserError } from '../util/errors.js';
 import type { MachineInfo } from '../util/provenance.js';
 import type { CellDescription, RunDescription } from './matrix.js';

@@ -4,7 +4,7 @@
  * takes run descriptions and hands back one record per run, whatever happens to the run (a failure is a record
  * with status 'failed', never a rejected promise); it rejects only when it cannot execute anything at all.
  */
-import { runTraining } from '../train/run.js';
+import { runTraining } from '../train/runTraining.js';
 import type { EpochMetrics, StepProgress } from '../train/trainer.js';
 import type { RunDescription } from './matrix.js';
 import { failedRecord, recordFromSummary, type RecordContext, type RunRecord } from './store.js';

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { modelOptions } from '../models/zoo.js';
 import type { Shortcut, Stem } from '../models/options.js';
-import { resolveDatasetName, type RunSpec } from '../train/run.js';
+import { resolveDatasetName, type RunSpec } from '../train/runTraining.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { MODEL_FACTORS, type FactorName, type FactorValue, type ResolvedExperiment } from './experiment.js';
