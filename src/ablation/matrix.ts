@@ -140,3 +140,9 @@ export function describeFactors(factors: Partial<Record<string, FactorValue>>): 
   const parts = Object.entries(factors).map(([k, v]) => `${k}=${v === true ? 'on' : v === false ? 'off' : String(v)}`);
   return parts.join(' ') || '(no factors)';
 }
+
+/** A cell as flat fields: the model, its paper toggles and the matrix's factors (what labels and claims look up). */
+export function cellFields(cell: CellDescription): Record<string, unknown> {
+  const t = cell.toggles;
+  return { model: cell.model, deepTraining: t.deepTraining, seriesAct: t.seriesAct, shortcut: t.shortcut, ...cell.factors };
+}

@@ -116,11 +116,11 @@ export function readRuns(file: string, warn: (line: string) => void = () => {}):
     try {
       v = JSON.parse(line);
     } catch {
-      warn(`${file}:${i + 1}: ignoring a line that is not JSON (${line.length} bytes)`);
+      warn(`${file}: line ${i + 1}: ignoring a line that is not JSON (${line.length} bytes)`);
       return;
     }
     if (!isRecord(v)) {
-      warn(`${file}:${i + 1}: ignoring a line that is not a run record`);
+      warn(`${file}: line ${i + 1}: ignoring a line that is not a run record`);
       return;
     }
     out.records.push(v);

@@ -1,206 +1,17 @@
 /**
- * The summary of an ablation, computed only from its runs.jsonl (the last record of each run), so that an
- * interrupted and resumed matrix gives the same summary as an uninterrupted one with the same records:
- * no timestamps, no timings, values ordered by seed before any arithmetic.
- *
- * Per cell: mean final validation top-1 over the seeds that finished ok, sample sd, 95% CI (Student t, n - 1
- * df), n. Per comparison: a cell against its baseline (every toggle off / shortcut none; the first value of
- * other factors) and against each cell that differs from it in one factor, as a difference of means with
- * Welch's 95% CI. Beside each, the paper's ImageNet figure for the same configuration (Table 2 / Table 3) and
- * its difference, and a sentence per single-factor comparison saying whether the paper's direction reproduced.
+ * summary.csv and summary.md of an ablation: the analysis of ./analysis.ts (cells, effects, verdicts), formatted.
+ * Written after every run from runs.jsonl alone, so an interrupted and resumed matrix gives the same files.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { PAPER } from '../models/paper.js';
-import { familyDefaults } from '../models/zoo.js';
-import type { CellDescription } from './matrix.js';
-import { meanCI, mean, welchCI, type DiffCI, type MeanCI } from '../util/stats.js';
-import { readRuns, RUNS_FILE, type RunRecord } from './store.js';
-import type { FactorName, FactorValue } from './experiment.js';
-
-/** Comparisons whose paper effect is smaller than this are "negligible in the paper". */
-export const PAPER_NEGLIGIBLE = 0.5;
-/**
- * Equivalence margin (top-1 points): an effect whose whole CI lies within +-this is "negligible here" too. Twice the
- * paper's own threshold; a CI that includes 0 but is wider says nothing either way, and the verdict says so.
- */
-export const EQUIVALENCE_MARGIN = 1;
-
-export interface CellSummary {
-  cell: CellDescription;
-  runs: number;
-  ok: number;
-  diverged: number;
-  failed: number;
-  /** seeds of the ok runs, ascending, and their final validation top-1 (%) */
-  seeds: number[];
-  values: number[];
-  top1: MeanCI;
-  deployTop1: number;
-  trainTop1: number;
-  paper: PaperFigure | null;
-}
-
-export interface PaperFigure {
-  top1: number;
-  table: 'Table 2' | 'Table 3';
-}
-
-export interface Comparison {
-  cell: CellSummary;
-  against: CellSummary;
-  /** the factors in which the two cells differ */
-  differing: FactorName[];
-  /** against the cell's baseline (every factor at its baseline value) */
-  vsBaseline: boolean;
-  effect: DiffCI;
-  paperEffect: number | null;
-  verdict: string;
-}
-
-export interface Summary {
-  experiment: string;
-  preset: string;
-  datasets: string[];
-  backends: string[];
-  commits: string[];
-  records: number;
-  counts: { ok: number; diverged: number; failed: number };
-  factors: FactorName[];
-  cells: CellSummary[];
-  comparisons: Comparison[];
-}
-
-const NETWORKS: Record<string, string> = { 'vanillanet-6': 'VanillaNet-6', alexnet: 'AlexNet', 'resnet-50': 'ResNet-50' };
-
-/** The paper's ImageNet top-1 for a model with these toggles (Table 2, else Table 3), or null. */
-export function paperFigure(model: string, t: CellDescription['toggles']): PaperFigure | null {
-  const network = NETWORKS[model];
-  if (!network || t.actNum !== 3) return null;
-  if (t.shortcut === (familyDefaults(model).shortcut ?? 'none')) {
-    const row = PAPER.table2_ablation.rows.find((r) => r.network === network && r.deepTraining === t.deepTraining && r.seriesAct === t.seriesAct);
-    if (row) return { top1: row.top1, table: 'Table 2' };
-  }
-  if (model === 'vanillanet-6' && t.deepTraining && t.seriesAct) {
-    const row = PAPER.table3_shortcut.rows.find((r) => r.shortcut === t.shortcut);
-    if (row) return { top1: row.top1, table: 'Table 3' };
-  }
-  return null;
-}
-
-/** Only these factors have a paper counterpart; a comparison over any other has no paper effect. */
-const PAPER_FACTORS: readonly string[] = ['deepTraining', 'seriesAct', 'shortcut'];
+import { writeFileAtomic } from '../interop/atomic.js';
+import { showValue, summarize, type CellSummary, type Comparison, type Summary } from './analysis.js';
+import type { FactorName } from './experiment.js';
+import { readRuns, RUNS_FILE } from './store.js';
 
 const NAMES: Record<string, string> = { deepTraining: 'deep training', seriesAct: 'series activation', actNum: 'series activation n' };
 
-export function showValue(v: FactorValue | undefined): string {
-  return v === true ? 'on' : v === false ? 'off' : String(v);
-}
-
 const signed = (x: number, digits = 2) => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(digits)}`;
-
-function verdict(effect: DiffCI, paperEffect: number | null, nA: number, nB: number): string {
-  if (nA === 0 || nB === 0) return 'no result (a cell has no ok runs)';
-  const excludesZero = Number.isFinite(effect.half) && (effect.low > 0 || effect.high < 0);
-  if (paperEffect === null) {
-    if (!Number.isFinite(effect.half)) return 'no CI (needs 2 or more ok seeds per cell)';
-    return excludesZero ? 'a clear effect (CI excludes 0)' : 'no clear effect (CI includes 0)';
-  }
-  const same = Math.sign(effect.diff) === Math.sign(paperEffect);
-  const negligible = Math.abs(paperEffect) < PAPER_NEGLIGIBLE;
-  if (!Number.isFinite(effect.half)) {
-    return `${same ? 'same direction as' : 'opposite direction to'} the paper, untested (no CI: needs 2 or more ok seeds per cell)`;
-  }
-  // an effect the paper finds negligible and whose whole CI here lies within the margin is negligible here too, even
-  // when the CI excludes 0 (the report's "makes little difference" claims use the same rule)
-  const withinMargin = Math.max(-effect.low, effect.high) <= EQUIVALENCE_MARGIN;
-  if (negligible && withinMargin) return `consistent with the paper's negligible effect (CI within ±${EQUIVALENCE_MARGIN} point)`;
-  if (excludesZero) {
-    if (same) return negligible ? 'same direction as the paper, but clearer here than the paper\'s negligible effect' : 'reproduced (same direction, CI excludes 0)';
-    return negligible ? 'a clear effect here against the paper\'s negligible one (opposite sign)' : 'not reproduced: the opposite direction (CI excludes 0)';
-  }
-  // the CI includes 0: say whether it rules anything out
-  if (negligible) return `inconclusive: CI includes 0 but reaches past ±${EQUIVALENCE_MARGIN} point, so it cannot show a negligible effect`;
-  const includesPaper = effect.low <= paperEffect && paperEffect <= effect.high;
-  return includesPaper
-    ? 'inconclusive: CI includes both 0 and the paper\'s effect'
-    : 'not reproduced at this scale: no clear effect (CI includes 0, excludes the paper\'s effect)';
-}
-
-/** Summary of records (any order; the last record of each run wins). */
-export function summarize(records: readonly RunRecord[]): Summary {
-  const latest = new Map<string, RunRecord>();
-  for (const r of records) latest.set(r.runId, r);
-  const byCell = new Map<string, RunRecord[]>();
-  for (const r of latest.values()) {
-    const list = byCell.get(r.cell.id) ?? [];
-    list.push(r);
-    byCell.set(r.cell.id, list);
-  }
-  const cells: CellSummary[] = [...byCell.values()].map((list) => {
-    list.sort((a, b) => a.seed - b.seed || (a.runId < b.runId ? -1 : 1));
-    const ok = list.filter((r) => r.status === 'ok' && r.valTop1 !== null);
-    const cell = list[0].cell;
-    const nums = (f: (r: RunRecord) => number | null) => ok.map(f).filter((x): x is number => x !== null);
-    return {
-      cell, runs: list.length, ok: ok.length,
-      diverged: list.filter((r) => r.status === 'diverged').length,
-      failed: list.filter((r) => r.status === 'failed').length,
-      seeds: ok.map((r) => r.seed), values: ok.map((r) => r.valTop1 as number),
-      top1: meanCI(ok.map((r) => r.valTop1 as number)),
-      deployTop1: mean(nums((r) => r.deployValTop1)),
-      trainTop1: mean(nums((r) => r.trainTop1)),
-      paper: paperFigure(cell.model, cell.toggles),
-    };
-  });
-  cells.sort((a, b) => a.cell.index - b.cell.index || (a.cell.id < b.cell.id ? -1 : 1));
-
-  const factors: FactorName[] = [];
-  for (const c of cells) for (const k of Object.keys(c.cell.factors) as FactorName[]) if (!factors.includes(k)) factors.push(k);
-  const key = (entry: number, f: Partial<Record<string, FactorValue>>) => `${entry}|${factors.map((k) => JSON.stringify(f[k] ?? null)).join('|')}`;
-  const byKey = new Map(cells.map((c) => [key(c.cell.entry, c.cell.factors), c]));
-
-  const comparisons: Comparison[] = [];
-  const compare = (cell: CellSummary, against: CellSummary, differing: FactorName[], vsBaseline: boolean) => {
-    const effect = welchCI(cell.values, against.values);
-    const paperEffect = cell.paper && against.paper && differing.every((k) => PAPER_FACTORS.includes(k))
-      ? Math.round((cell.paper.top1 - against.paper.top1) * 100) / 100 : null;
-    comparisons.push({ cell, against, differing, vsBaseline, effect, paperEffect, verdict: verdict(effect, paperEffect, cell.ok, against.ok) });
-  };
-  for (const c of cells) {
-    const f = c.cell.factors;
-    const differing = factors.filter((k) => k in c.cell.baseline && JSON.stringify(f[k]) !== JSON.stringify(c.cell.baseline[k]));
-    if (differing.length === 0) continue;
-    const base = byKey.get(key(c.cell.entry, { ...f, ...c.cell.baseline }));
-    if (base) compare(c, base, differing, true);
-    if (differing.length > 1) {
-      for (const k of differing) {
-        const partner = byKey.get(key(c.cell.entry, { ...f, [k]: c.cell.baseline[k] }));
-        if (partner) compare(c, partner, [k], false);
-      }
-    }
-  }
-
-  const all = [...latest.values()];
-  const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => x !== null))].sort();
-  return {
-    experiment: uniq(all.map((r) => r.experiment)).join(', '),
-    preset: uniq(all.map((r) => r.preset)).join(', '),
-    datasets: uniq(all.filter((r) => r.status !== 'failed').map((r) => r.dataset)),
-    backends: uniq(all.map((r) => `${r.backend} (tfjs ${r.tfjsVersion})`)),
-    commits: uniq(all.map((r) => r.commit)),
-    records: latest.size,
-    counts: {
-      ok: all.filter((r) => r.status === 'ok').length,
-      diverged: all.filter((r) => r.status === 'diverged').length,
-      failed: all.filter((r) => r.status === 'failed').length,
-    },
-    factors, cells, comparisons,
-  };
-}
-
-// ---- rendering ----
 
 const num = (x: number | null | undefined, digits = 4): string => (x === null || x === undefined || !Number.isFinite(x) ? '' : x.toFixed(digits));
 
@@ -279,16 +90,10 @@ export function summaryMarkdown(s: Summary): string {
   return L.join('\n');
 }
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
-
 /** Reads <dir>/runs.jsonl and (re)writes <dir>/summary.csv and <dir>/summary.md atomically. */
 export function writeSummary(dir: string, warn?: (line: string) => void): Summary {
   const s = summarize(readRuns(path.join(dir, RUNS_FILE), warn).records);
-  writeAtomic(path.join(dir, 'summary.csv'), summaryCsv(s));
-  writeAtomic(path.join(dir, 'summary.md'), summaryMarkdown(s));
+  writeFileAtomic(path.join(dir, 'summary.csv'), [Buffer.from(summaryCsv(s))]);
+  writeFileAtomic(path.join(dir, 'summary.md'), [Buffer.from(summaryMarkdown(s))]);
   return s;
 }

@@ -14,7 +14,8 @@ import { expandExperiment } from '../../src/ablation/matrix.js';
 import { LocalPool } from '../../src/ablation/pool.js';
 import type { ExecutorEvent } from '../../src/ablation/executor.js';
 import { readRuns, type RunRecord } from '../../src/ablation/store.js';
-import { summarize, summaryCsv, summaryMarkdown } from '../../src/ablation/summary.js';
+import { summarize } from '../../src/ablation/analysis.js';
+import { summaryCsv, summaryMarkdown } from '../../src/ablation/summary.js';
 import { gitCommit, machineInfo } from '../../src/util/provenance.js';
 import { ensureBuilt } from '../support/build.js';
 

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { paperFigure, summarize, summaryCsv, summaryMarkdown, writeSummary } from '../../src/ablation/summary.js';
+import { paperFigure, summarize } from '../../src/ablation/analysis.js';
+import { summaryCsv, summaryMarkdown, writeSummary } from '../../src/ablation/summary.js';
 import type { RunRecord } from '../../src/ablation/store.js';
 import { cell, record } from './helpers.js';
 
