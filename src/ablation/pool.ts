@@ -19,7 +19,7 @@ import { failedRecord, type RecordContext, type RunRecord } from './store.js';
 export interface PoolOptions {
   /** worker processes (default: one per core; never more than runs) */
   workers?: number;
-  /** the backend the coordinator selected ('wasm', 'cpu', 'tensorflow'): every worker selects the same */
+  /** the backend the coordinator selected ('tensorflow', 'webgpu', 'wasm' or 'cpu'): every worker selects the same */
   backend: string;
   /** per-run folders (metrics.jsonl, summary.json, deploy/) go to <runsDir>/<runId>; null: none */
   runsDir: string | null;
