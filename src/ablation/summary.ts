@@ -5,11 +5,11 @@
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../interop/atomic.js';
+import { optionLabel } from '../models/options.js';
 import { showValue, summarize, type CellSummary, type Comparison, type Summary } from './analysis.js';
 import type { FactorName } from './experiment.js';
 import { readRuns, RUNS_FILE } from './store.js';
 
-const NAMES: Record<string, string> = { deepTraining: 'deep training', seriesAct: 'series activation', actNum: 'series activation n' };
 
 const signed = (x: number, digits = 2) => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(digits)}`;
 
@@ -45,7 +45,7 @@ function sentence(c: Comparison, factors: readonly FactorName[]): string {
   const from = c.against.cell.factors[k];
   const to = c.cell.cell.factors[k];
   const what = k === 'shortcut' ? `shortcut ${showValue(to)} (vs ${showValue(from)})`
-    : typeof to === 'boolean' ? `${NAMES[k] ?? k}` : `${NAMES[k] ?? k} ${showValue(to)} (vs ${showValue(from)})`;
+    : typeof to === 'boolean' ? `${optionLabel(k)}` : `${optionLabel(k)} ${showValue(to)} (vs ${showValue(from)})`;
   const others = factors.filter((f) => f !== k && f in c.cell.cell.factors).map((f) => `${f} ${showValue(c.cell.cell.factors[f])}`);
   const verb = c.effect.diff > 0 ? 'helps' : c.effect.diff < 0 ? 'hurts' : 'does not change';
   const where = `${c.cell.cell.label}${others.length ? ` (${others.join(', ')})` : ''}`;

@@ -9,6 +9,7 @@ import { summarize, type CellSummary, type Summary } from '../ablation/analysis.
 import { cellFields } from '../ablation/matrix.js';
 import { readRuns, RUNS_FILE } from '../ablation/store.js';
 import { ablationClaims, cellsInRecordOrder, experimentKind, varyingFields, type Claim, type ExperimentKind } from '../ablation/verdicts.js';
+import { optionCellLabel } from '../models/options.js';
 import { paperNetworkName } from '../models/paper.js';
 import { UserError } from '../util/errors.js';
 import { table2Chart, table3Chart, trainingCurvesChart, type ChartMeta, type CIBarSeries } from './charts.js';
@@ -52,18 +53,11 @@ export function readAblationDir(dir: string, missing: string[]): AblationExperim
   return out;
 }
 
-const CELL_LABELS: Record<string, (v: unknown) => string> = {
-  model: (v) => paperNetworkName(String(v)),
-  deepTraining: (v) => (v ? 'deep training' : 'no deep training'),
-  seriesAct: (v) => (v ? 'series act.' : 'no series act.'),
-  shortcut: (v) => `shortcut ${String(v)}`,
-};
-
 /** A cell's label from the fields that vary in its experiment, the model first. */
 function cellLabel(c: CellSummary, varying: readonly string[]): string {
   const fields = varying.length > 0 ? [...varying.filter((k) => k === 'model'), ...varying.filter((k) => k !== 'model')] : ['model'];
   const f = cellFields(c.cell);
-  return fields.map((k) => (CELL_LABELS[k] ? CELL_LABELS[k](f[k]) : String(f[k]))).join(', ');
+  return fields.map((k) => (k === 'model' ? paperNetworkName(String(f[k])) : optionCellLabel(k, f[k]))).join(', ');
 }
 
 function comboLabel(c: CellSummary): string {
