@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../../src/interop/atomic.js';
+import { writeFileAtomic } from '../../src/util/atomic.js';
 import { gitCommit, machineInfo, packageRoot } from '../../src/util/provenance.js';
 
 export const ROOT = packageRoot();

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { writeFileAtomic } from '../interop/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { optionLabel } from '../models/options.js';
 import { showValue, summarize, type CellSummary, type Comparison, type Summary } from './analysis.js';
 import type { FactorName } from './experiment.js';

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Chart, ChartConfiguration, ChartDataset, Plugin, ScatterDataPoint } from 'chart.js';
 import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
-import { writeFileAtomic } from '../interop/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 export const CHART_WIDTH = 1000;
 export const CHART_HEIGHT = 600;

@@ -14,7 +14,7 @@ import { spearman } from '../util/stats.js';
 import { readLatencyFile, type LatencyFile, type LatencyRow } from '../results/latencyFile.js';
 import { isTorchLatency, readTorchLatencyFile, type TorchLatencyFile } from '../results/torchLatency.js';
 import { gpuLatencySection } from './gpu.js';
-import { writeFileAtomic } from '../interop/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
 import type { Claim, ExperimentKind, Verdict } from '../ablation/verdicts.js';
 import { ablationSection, readAblationDir, type AblationExperiment } from './ablationSection.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { UserError } from './errors.js';
 
 /**
  * Writes `chunks` to `file` atomically: into a temporary file in the same
