@@ -59,7 +59,7 @@ export function emitBenchDocument(doc: Record<string, unknown>, script: string, 
   const text = `${JSON.stringify({ ...doc, commit: gitCommit(ROOT), machine: machineInfo(), command }, null, 2)}\n`;
   if (save) {
     mkdirSync(path.dirname(save), { recursive: true });
-    writeFileAtomic(save, [Buffer.from(text)]);
+    writeFileAtomic(save, text);
   }
   process.stdout.write(text);
 }

@@ -93,7 +93,7 @@ export function summaryMarkdown(s: Summary): string {
 /** Reads <dir>/runs.jsonl and (re)writes <dir>/summary.csv and <dir>/summary.md atomically. */
 export function writeSummary(dir: string, warn?: (line: string) => void): Summary {
   const s = summarize(readRuns(path.join(dir, RUNS_FILE), warn).records);
-  writeFileAtomic(path.join(dir, 'summary.csv'), [Buffer.from(summaryCsv(s))]);
-  writeFileAtomic(path.join(dir, 'summary.md'), [Buffer.from(summaryMarkdown(s))]);
+  writeFileAtomic(path.join(dir, 'summary.csv'), summaryCsv(s));
+  writeFileAtomic(path.join(dir, 'summary.md'), summaryMarkdown(s));
   return s;
 }

@@ -3,7 +3,6 @@
  * worker processes, one record per run in <out>/runs.jsonl, then summary.csv and summary.md (means, 95% CIs,
  * effects against the baseline with Welch CIs, the paper's figures beside them).
  */
-import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
 import { applyPreset, loadExperiment } from '../ablation/experiment.js';
@@ -16,6 +15,7 @@ import { scheduleRuns } from '../ablation/dispatchOrder.js';
 import { RunStore, RUNS_FILE, type RunRecord } from '../ablation/store.js';
 import { writeSummary } from '../ablation/summary.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { formatDuration, log, printJson } from '../util/output.js';
 import { gitCommit, machineInfo } from '../util/provenance.js';
@@ -185,7 +185,7 @@ export async function run(argv: string[]): Promise<void> {
     if (foreign) warn(`${foreign} run${foreign > 1 ? 's' : ''} in ${store.file} ${foreign > 1 ? 'are' : 'is'} not in this matrix (was the experiment changed?); the summary still counts them: use --out DIR for a clean one`);
     const todo = scheduleRuns(matrix.runs.filter((r) => existing.get(r.runId)?.status !== 'ok'));
     const skipped = matrix.runs.length - todo.length;
-    writeAtomic(path.join(out, 'experiment.json'), `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`);
+    writeFileAtomic(path.join(out, 'experiment.json'), `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`);
 
     const backend = await selectBackend(f.backend, { log: () => {} });
     log(backendSummary(backend));
@@ -232,11 +232,4 @@ export async function run(argv: string[]): Promise<void> {
     process.off('SIGTERM', onSignal);
     store.close();
   }
-}
-
-function writeAtomic(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
 }

@@ -10,7 +10,8 @@ import { runProvenance } from '../util/provenance.js';
 import { log, printJson, progressBar } from '../util/output.js';
 import { checkModelName } from '../models/zoo.js';
 import { UserError } from '../util/errors.js';
-import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic.js';
 
 export const summary = 'train one model (toggles, dataset, seed), merge it, evaluate both forms, save the deploy weights';
 
@@ -75,8 +76,7 @@ export async function run(argv: string[]): Promise<void> {
   (bar as ReturnType<typeof progressBar> | null)?.finish();
   const provenance = runProvenance(process.argv.slice(2), backend, f.seed);
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'provenance.json.tmp'), JSON.stringify(provenance, null, 2));
-  renameSync(join(out, 'provenance.json.tmp'), join(out, 'provenance.json'));
+  writeFileAtomic(join(out, 'provenance.json'), JSON.stringify(provenance, null, 2));
   const result = {
     model: s.model, toggles: s.toggles, dataset: s.dataset, backend: backend.name, ...(backend.adapter ? { gpu: backend.adapter.name } : {}), tfjsVersion: backend.tfjsVersion, status: s.status,
     epochs: s.epochs, trainTop1: s.trainTop1, valTop1: s.valTop1, deployValTop1: s.deployValTop1, imagesPerSec: s.imagesPerSec, wallSeconds: s.wallSeconds, out,

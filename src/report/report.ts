@@ -408,7 +408,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     log(`report: wrote ${c.file}`);
   }
   const report = path.join(dir, 'REPORT.md');
-  writeFileAtomic(report, [Buffer.from(`${md.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`)]);
+  writeFileAtomic(report, `${md.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`);
   log(`report: wrote ${report}`);
   return {
     report,

@@ -224,7 +224,7 @@ export function formatLatencyJson(f: LatencyFile): string {
 export function writeLatencyFile(file: string, f: LatencyFile): { json: string; csv: string } {
   mkdirSync(path.dirname(file), { recursive: true });
   const csv = file.replace(/\.json$/, '') + '.csv';
-  writeFileAtomic(file, [Buffer.from(formatLatencyJson(f))]);
-  writeFileAtomic(csv, [Buffer.from(latencyCsv(f))]);
+  writeFileAtomic(file, formatLatencyJson(f));
+  writeFileAtomic(csv, latencyCsv(f));
   return { json: file, csv };
 }
