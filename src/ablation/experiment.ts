@@ -52,6 +52,7 @@ export const TRAIN_RULES = {
   lambdaPer: { type: 'choice', values: ['step', 'epoch'] },
   mergeAfterDecay: { type: 'boolean' },
   augment: { type: 'boolean' },
+  evalTest: { type: 'boolean' },
   bnMomentum: { type: 'number', min: 0, max: 1 },
   evalBatchSize: { type: 'number', min: 1, integer: true },
 } as const satisfies Record<TrainFactorName, Rule>;

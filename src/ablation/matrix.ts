@@ -9,13 +9,15 @@ import { createHash } from 'node:crypto';
 import { modelOptions } from '../models/zoo.js';
 import type { Shortcut, Stem } from '../models/options.js';
 import { resolveDatasetName, type RunSpec } from '../train/runTraining.js';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/trainer.js';
+import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { MODEL_FACTORS, type FactorName, type FactorValue, type ResolvedExperiment } from './experiment.js';
 
 /** Bump when the meaning of a run changes in a way its configuration does not show (e.g. a fixed bug). */
 // 2: the baselines' dense layers are initialised as PyTorch's nn.Linear (were He fan-out: far too large logits)
-export const MATRIX_VERSION = 2;
+// 3: the authors' recipe (issue 15): series-activation kernel trunc_normal_(std=0.02) (was N(0, 1)), VanillaNet
+//    weights timm's trunc_normal_ (std 0.02, bounds +-2), series-activation BN eps 1e-6 in every family
+export const MATRIX_VERSION = 3;
 
 export interface CellToggles {
   deepTraining: boolean;
@@ -106,9 +108,9 @@ export function expandExperiment(e: ResolvedExperiment, opts: { datasetName?: st
         if ((MODEL_FACTORS as readonly string[]).includes(k)) modelPart[k] = v;
         else trainPart[k] = v;
       }
-      const train: Omit<TrainConfig, 'seed'> & { seed?: number } = { ...DEFAULT_TRAIN_CONFIG, ...e.train, ...trainPart };
+      // decayEpochs, unless set: a third of the epochs (the authors' 100 of 300)
+      const train: Omit<TrainConfig, 'seed'> & { seed?: number } = resolveTrainConfig({ ...e.train, ...trainPart } as Partial<TrainConfig>);
       delete train.seed;
-      if (e.train.decayEpochs === undefined && trainPart.decayEpochs === undefined) train.decayEpochs = Math.max(1, Math.floor(train.epochs / 2));
       const resolved = modelOptions(model, { ...modelPart, inputSize: data.inputSize });
       const { inputChannels: _c, numClasses: _n, ...hashedOptions } = resolved;
       const id = hashId({ v: MATRIX_VERSION, model, options: hashedOptions, data, train });

@@ -33,6 +33,10 @@ export interface RunRecord {
   valTop1: number | null;
   /** the same for the merged (deploy) model */
   deployValTop1: number | null;
+  /** final top-1 (%) on the test split (the official one, or its testSize subset), trained form at lambda 1 and
+   *  deploy form; null when not scored (evalTest off, records before these fields: absent), diverged or failed */
+  testTop1?: number | null;
+  deployTestTop1?: number | null;
   trainTop1: number | null;
   wallSeconds: number;
   imagesPerSec: number | null;
@@ -60,6 +64,7 @@ export function recordFromSummary(run: RunDescription, s: RunSummary, ctx: Recor
     v: RECORD_VERSION, runId: run.runId, experiment: run.experiment, preset: run.preset, cell: run.cell, seed: run.seed,
     status: s.status, ...(s.message ? { message: s.message } : {}),
     metrics: s.metrics, valTop1: finite(s.valTop1), deployValTop1: finite(s.deployValTop1), trainTop1: finite(s.trainTop1),
+    testTop1: finite(s.testTop1), deployTestTop1: finite(s.deployTestTop1),
     wallSeconds: s.wallSeconds, imagesPerSec: finite(s.imagesPerSec), dataset: s.dataset,
     ...ctx, date: new Date().toISOString(),
   };
@@ -72,7 +77,7 @@ export function failedRecord(run: RunDescription, message: string, wallSeconds: 
     .filter(Boolean).join(' / ');
   return {
     v: RECORD_VERSION, runId: run.runId, experiment: run.experiment, preset: run.preset, cell: run.cell, seed: run.seed,
-    status: 'failed', message, metrics, valTop1: null, deployValTop1: null, trainTop1: null, wallSeconds, imagesPerSec: null,
+    status: 'failed', message, metrics, valTop1: null, deployValTop1: null, testTop1: null, deployTestTop1: null, trainTop1: null, wallSeconds, imagesPerSec: null,
     dataset: `${d.name} (requested${sizes ? ` ${sizes}` : ''}, ${d.inputSize}x${d.inputSize})`,
     ...ctx, date: new Date().toISOString(),
   };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
 import { runTraining, resolveDatasetName } from '../train/runTraining.js';
 import { DEFAULT_TRAIN_CONFIG } from '../train/trainer.js';
+import { defaultDecayEpochs } from '../train/schedule.js';
 import { DATASET_NAMES } from '../data/registry.js';
 import { BACKENDS, selectBackend } from '../backend/select.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
@@ -32,11 +33,12 @@ const SPEC = {
     weightDecay: { type: 'number', min: 0, default: D.weightDecay, description: 'decoupled weight decay' },
     warmupEpochs: { type: 'number', min: 0, default: D.warmupEpochs, description: 'linear warm-up epochs' },
     labelSmoothing: { type: 'number', min: 0, max: 0.99, default: D.labelSmoothing, description: 'label smoothing' },
-    decayEpochs: { type: 'number', integer: true, min: 0, description: 'epochs over which lambda goes 0 -> 1 (default: half the epochs)' },
+    decayEpochs: { type: 'number', min: 0, description: 'epochs over which lambda goes 0 -> 1 (default: a third of the epochs, as the authors\' 100/300)' },
     lambdaShape: { type: 'string', choices: ['linear', 'cosine'], default: D.lambdaShape, description: 'lambda schedule' },
     lambdaPer: { type: 'string', choices: ['step', 'epoch'], default: D.lambdaPer, description: 'lambda updated per step or per epoch' },
     mergeAfterDecay: { type: 'boolean', default: false, description: 'merge the conv pairs once lambda = 1 and keep training the merged model' },
-    augment: { type: 'boolean', default: false, description: 'random crop (padding 4) + horizontal flip' },
+    augment: { type: 'boolean', default: false, description: 'random crop (padding 4) + horizontal flip, training batches only' },
+    evalTest: { type: 'boolean', default: D.evalTest, description: 'score the final model (both forms) on the test split too' },
     seed: { type: 'number', integer: true, default: 0, description: 'seed (data order, init, dropout)' },
     out: { type: 'string', description: 'output folder (default results/runs/<model>-<toggles>-s<seed>)', valueName: 'dir' },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend' },
@@ -59,8 +61,8 @@ export async function run(argv: string[]): Promise<void> {
     data: { name: f.dataset, dir: f.data, trainSize: f.trainSize, testSize: f.testSize, valSize: f.valSize, inputSize: input },
     train: {
       epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, warmupEpochs: f.warmupEpochs,
-      labelSmoothing: f.labelSmoothing, decayEpochs: f.decayEpochs ?? Math.max(1, Math.floor(f.epochs / 2)),
-      lambdaShape: f.lambdaShape, lambdaPer: f.lambdaPer, mergeAfterDecay: f.mergeAfterDecay, augment: f.augment,
+      labelSmoothing: f.labelSmoothing, decayEpochs: f.decayEpochs ?? defaultDecayEpochs(f.epochs),
+      lambdaShape: f.lambdaShape, lambdaPer: f.lambdaPer, mergeAfterDecay: f.mergeAfterDecay, augment: f.augment, evalTest: f.evalTest,
     },
     seed: f.seed,
   };
@@ -79,9 +81,10 @@ export async function run(argv: string[]): Promise<void> {
   writeFileAtomic(join(out, 'provenance.json'), JSON.stringify(provenance, null, 2));
   const result = {
     model: s.model, toggles: s.toggles, dataset: s.dataset, backend: backend.name, ...(backend.adapter ? { gpu: backend.adapter.name } : {}), tfjsVersion: backend.tfjsVersion, status: s.status,
-    epochs: s.epochs, trainTop1: s.trainTop1, valTop1: s.valTop1, deployValTop1: s.deployValTop1, imagesPerSec: s.imagesPerSec, wallSeconds: s.wallSeconds, out,
+    epochs: s.epochs, trainTop1: s.trainTop1, valTop1: s.valTop1, deployValTop1: s.deployValTop1,
+    testTop1: s.testTop1, deployTestTop1: s.deployTestTop1, testSet: s.testSet, imagesPerSec: s.imagesPerSec, wallSeconds: s.wallSeconds, out,
   };
   if (f.json) printJson(s.status === 'ok' ? result : { ...result, message: s.message });
-  else console.log(`${s.model}: val top-1 ${s.valTop1.toFixed(2)} (deploy ${s.deployValTop1?.toFixed(2) ?? '-'}), ${s.imagesPerSec.toFixed(0)} img/s, ${s.wallSeconds.toFixed(1)} s on ${backend.name}${backend.adapter ? ` (${backend.adapter.name})` : ''}; ${out}`);
+  else console.log(`${s.model}: val top-1 ${s.valTop1.toFixed(2)} (deploy ${s.deployValTop1?.toFixed(2) ?? '-'})${s.testTop1 !== null ? `, test top-1 ${s.testTop1.toFixed(2)} (deploy ${s.deployTestTop1?.toFixed(2) ?? '-'}) on ${s.testSet}` : ''}, ${s.imagesPerSec.toFixed(0)} img/s, ${s.wallSeconds.toFixed(1)} s on ${backend.name}${backend.adapter ? ` (${backend.adapter.name})` : ''}; ${out}`);
   if (s.status !== 'ok') throw new UserError(`run ${s.status}: ${s.message}; metrics so far are in ${out}/metrics.jsonl`);
 }

@@ -23,7 +23,7 @@ export function alexnet(name: string, o: ModelOptions, form: Form): ModelDescrip
     const id = `features.conv${i}`;
     const y = convLayer(b, x, form, o.deepTraining, { filters, kernel, stride, pad },
       { deploy: id, conv1: `${id}.0`, bn1: `${id}.1`, lambda: `${id}.lambda`, conv2: `${id}.2`, bn2: `${id}.3` }, BN_EPS);
-    return activation(b, y, form, o, `features.act${i}`, BN_EPS);
+    return activation(b, y, form, o, `features.act${i}`);
   };
   const pool = (x: string, i: number) => (small ? b.pool(`features.pool${i}`, x, 'maxpool', 2, 2) : b.pool(`features.pool${i}`, x, 'maxpool', 3, 2));
 

@@ -7,6 +7,9 @@
 import type { Form, GraphBuilder, Pad4 } from './graph.js';
 import type { ModelOptions } from './options.js';
 
+/** BatchNorm epsilon of the series activation (the authors' `activation` module: nn.BatchNorm2d(dim, eps=1e-6)). */
+export const SERIES_ACT_BN_EPS = 1e-6;
+
 export interface ConvSpec {
   filters: number;
   kernel: number | [number, number];
@@ -65,11 +68,12 @@ export function denseLayer(
  * The block's activation: plain ReLU, or the series informed activation (ReLU, then a learned depthwise
  * (2n+1)x(2n+1) conv that mixes each pixel's neighbours, then BN; in deploy form the BN is folded into a bias).
  * `id` is the depthwise conv's id (the official name of the activation module), `deployId` its deploy-form name.
+ * The BN is the authors' module's in every family (eps 1e-6, also in the baselines, whose own BNs use 1e-5).
  */
-export function activation(b: GraphBuilder, x: string, form: Form, o: Pick<ModelOptions, 'seriesAct' | 'actNum'>, id: string, bnEps: number, deployId = id): string {
+export function activation(b: GraphBuilder, x: string, form: Form, o: Pick<ModelOptions, 'seriesAct' | 'actNum'>, id: string, deployId = id): string {
   if (!o.seriesAct) return b.act(id, x, 'relu');
   const r = b.act(`${id}.relu`, x, 'relu');
   const k = 2 * o.actNum + 1;
   if (form === 'deploy') return b.depthwise(id, r, { kernel: k, bias: true });
-  return b.fusing(deployId, () => b.batchnorm(`${id}.bn`, b.depthwise(id, r, { kernel: k, bias: false }), bnEps));
+  return b.fusing(deployId, () => b.batchnorm(`${id}.bn`, b.depthwise(id, r, { kernel: k, bias: false }), SERIES_ACT_BN_EPS));
 }

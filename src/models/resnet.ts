@@ -38,7 +38,7 @@ export function resnet(name: string, spec: ResNetSpec, o: ModelOptions, form: Fo
 
   const small = o.stem === 'small';
   let x = small ? conv('input', 'conv1', scaled(64, o.width), 3, 1, 1, true) : conv('input', 'conv1', scaled(64, o.width), 7, 2, 3, true);
-  x = activation(b, x, form, o, 'act1', BN_EPS);
+  x = activation(b, x, form, o, 'act1');
   if (!small) x = b.pool('maxpool', x, 'maxpool', 3, 2, 'same');
 
   let inplanes = scaled(64, o.width);
@@ -51,13 +51,13 @@ export function resnet(name: string, spec: ResNetSpec, o: ModelOptions, form: Fo
       let y: string;
       if (spec.block === 'basic') {
         y = conv(input, `${p}.conv1`, planes, 3, stride, 1, true);
-        y = activation(b, y, form, o, `${p}.act1`, BN_EPS);
+        y = activation(b, y, form, o, `${p}.act1`);
         y = conv(y, `${p}.conv2`, planes, 3, 1, 1, false);
       } else {
         y = conv(input, `${p}.conv1`, planes, 1, 1, 0, true);
-        y = activation(b, y, form, o, `${p}.act1`, BN_EPS);
+        y = activation(b, y, form, o, `${p}.act1`);
         y = conv(y, `${p}.conv2`, planes, 3, stride, 1, true);
-        y = activation(b, y, form, o, `${p}.act2`, BN_EPS);
+        y = activation(b, y, form, o, `${p}.act2`);
         y = conv(y, `${p}.conv3`, planes * expansion, 1, 1, 0, false);
       }
       const shortcut = () =>
@@ -65,7 +65,7 @@ export function resnet(name: string, spec: ResNetSpec, o: ModelOptions, form: Fo
           ? conv(input, `${p}.downsample`, planes * expansion, 1, stride, 0, false, 'projection')
           : input;
       if (o.shortcut === 'before-act') y = b.add(`${p}.add`, y, shortcut());
-      y = activation(b, y, form, o, `${p}.act`, BN_EPS);
+      y = activation(b, y, form, o, `${p}.act`);
       if (o.shortcut === 'after-act') y = b.add(`${p}.add`, y, shortcut());
       x = y;
       inplanes = planes * expansion;

@@ -61,7 +61,7 @@ export function vanillanet(name: string, spec: VanillaNetSpec, o: ModelOptions, 
     { deploy: 'stem.0', conv1: 'stem1.0', bn1: 'stem1.1', lambda: 'stem.lambda', conv2: 'stem2.0', bn2: 'stem2.1' },
     BN_EPS,
   );
-  x = activation(b, x, form, o, form === 'deploy' || !deep ? 'stem.1' : 'stem2.2', BN_EPS, 'stem.1');
+  x = activation(b, x, form, o, form === 'deploy' || !deep ? 'stem.1' : 'stem2.2', 'stem.1');
 
   spec.strides.forEach((stride, i) => {
     const p = `stages.${i}`;
@@ -95,7 +95,7 @@ export function vanillanet(name: string, spec: VanillaNetSpec, o: ModelOptions, 
         { deploy: `${p}.shortcut`, conv1: `${p}.shortcut.0`, bn1: `${p}.shortcut.1` }, BN_EPS);
     };
     if (o.shortcut === 'before-act') y = b.add(`${p}.add`, y, shortcut());
-    y = activation(b, y, form, o, `${p}.act`, BN_EPS);
+    y = activation(b, y, form, o, `${p}.act`);
     if (o.shortcut === 'after-act') y = b.add(`${p}.add`, y, shortcut());
     x = y;
   });

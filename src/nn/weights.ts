@@ -24,20 +24,38 @@ export function weightSpecs(desc: ModelDescription): { node: Node; param: string
 export const isTrainable = (param: string) => param !== 'movingMean' && param !== 'movingVariance';
 
 /**
- * Fresh weights, deterministic for a seed. VanillaNet follows the authors (trunc-normal std 0.02 for convs and
- * dense layers, biases 0, the series activation's kernel standard normal); the baselines use He initialisation for
- * convolutions (fan-out, as torchvision's ResNet) and PyTorch's nn.Linear default for dense layers.
+ * timm's / PyTorch's `trunc_normal_(t, std)` as the authors call it: N(0, std^2) truncated at the ABSOLUTE bounds
+ * [a, b] = [-2, 2] (not at +-2 std: at std 0.02 the bounds are 100 std away, so this is a plain normal with std 0.02,
+ * ~4.6% of values beyond 2 std). tfjs's truncatedNormal cuts at 2 std instead (its std is 0.88 x the parameter).
+ * Drawn as N(0, std^2) and clamped to [a, b], which is exact while std << |a|, b (always here: std 0.02, bounds 2;
+ * no read-back, so it works on webgpu in Node too). PyTorch draws by inverse CDF and clamps as well.
+ */
+export function truncNormal(shape: number[], std: number, seed: number, a = -2, b = 2): tf.Tensor {
+  return tf.tidy(() => tf.clipByValue(tf.randomNormal(shape, 0, std, 'float32', tfSeed(seed)), a, b));
+}
+
+/** The authors' initialisation std for VanillaNet's convs, dense layers and the series activation's kernel. */
+export const AUTHORS_INIT_STD = 0.02;
+
+/**
+ * Fresh weights, deterministic for a seed. As the authors (models/vanillanet.py):
+ * - VanillaNet convs and dense layers: trunc_normal_(std=0.02) (see truncNormal), biases 0;
+ * - the series activation's depthwise kernel, in every family: trunc_normal_(std=0.02) (the authors' `activation`
+ *   draws randn and then overwrites it with trunc_normal_(std=.02));
+ * - BatchNorm: gamma 1, beta 0, running mean 0, running variance 1 (PyTorch's defaults).
+ * The baselines' own layers follow torchvision: He initialisation for convolutions (fan-out, as ResNet) and
+ * PyTorch's nn.Linear default for dense layers.
  */
 export function initWeights(desc: ModelDescription, seed: number): Weights {
   const w: Weights = new Map();
   let i = 0;
   for (const s of weightSpecs(desc)) {
-    const sd = tfSeed(seed * 100003 + i++);
+    const raw = seed * 100003 + i++;
+    const sd = tfSeed(raw);
     w.set(s.key, tf.tidy(() => {
       switch (s.param) {
         case 'kernel': {
-          if (s.node.op === 'depthwise') return tf.randomNormal(s.shape, 0, 1, 'float32', sd);
-          if (desc.family === 'vanillanet') return tf.truncatedNormal(s.shape, 0, 0.02, 'float32', sd);
+          if (s.node.op === 'depthwise' || desc.family === 'vanillanet') return truncNormal(s.shape, AUTHORS_INIT_STD, raw);
           if (s.node.op === 'dense') {
             // PyTorch's nn.Linear default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as torchvision's ResNet fc. (He fan-out
             // on a 10-way classifier gave std 0.45 and initial losses above 10.)

@@ -14,7 +14,7 @@ import { modelOptions } from '../models/zoo.js';
 import type { ModelOptions } from '../models/options.js';
 import { Model } from '../nn/model.js';
 import { saveLayersModel, toLayersModel } from '../nn/export.js';
-import { DEFAULT_TRAIN_CONFIG, train, type EpochMetrics, type TrainConfig, type TrainHooks } from './trainer.js';
+import { resolveTrainConfig, train, type EpochMetrics, type TrainConfig, type TrainHooks } from './trainer.js';
 import { UserError } from '../util/errors.js';
 
 export interface DataSpec {
@@ -48,6 +48,12 @@ export interface RunSummary {
   trainTop1: number;
   valTop1: number;
   deployValTop1: number | null;
+  /** final top-1 on the test split (e.g. Fashion-MNIST's official t10k files, or testSize of them), trained form at
+   *  lambda 1 and deploy form; null when not scored (evalTest off) or the run diverged */
+  testTop1: number | null;
+  deployTestTop1: number | null;
+  /** the split testTop1 was scored on, e.g. "fashion-mnist/test (10000)"; null when not scored */
+  testSet: string | null;
   imagesPerSec: number;
   wallSeconds: number;
   metrics: EpochMetrics[];
@@ -77,7 +83,7 @@ export async function loadRunData(spec: DataSpec, seed: number, channels: number
 }
 
 export async function runTraining(spec: RunSpec, out: string | null, hooks: TrainHooks = {}): Promise<RunSummary> {
-  const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...spec.train, seed: spec.seed };
+  const cfg: TrainConfig = { ...resolveTrainConfig(spec.train), seed: spec.seed };
   if (!(cfg.epochs >= 1)) throw new UserError(`epochs must be at least 1, got ${cfg.epochs}`);
   const splits = await loadRunData(spec.data, spec.seed, 3);
   const evalSet = splits.validation && splits.validation.n > 0 ? splits.validation : splits.test;
@@ -100,7 +106,7 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: Trai
         }
         hooks.onEpoch?.(m);
       },
-    });
+    }, splits.test);
     const summary: RunSummary = {
       model: spec.model,
       toggles: { deepTraining: options.deepTraining, seriesAct: options.seriesAct, shortcut: options.shortcut, actNum: options.actNum, width: options.width },
@@ -112,6 +118,9 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: Trai
       trainTop1: result.trainTop1,
       valTop1: result.valTop1,
       deployValTop1: result.deployValTop1,
+      testTop1: result.testTop1,
+      deployTestTop1: result.deployTestTop1,
+      testSet: result.testTop1 !== null ? `${splits.test.name} (${splits.test.n})` : null,
       imagesPerSec: result.imagesPerSec,
       wallSeconds: result.wallSeconds,
       metrics: result.epochs,

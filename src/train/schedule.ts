@@ -1,13 +1,24 @@
 /** Learning-rate and deep-training lambda schedules, as functions of training progress. */
 
-/** Cosine decay to `minLr` after a linear warm-up (per step). */
+/**
+ * The authors' cosine_scheduler (utils.py), per step: a linear warm-up np.linspace(0, lr, warmupSteps) (step 0 at 0,
+ * step warmupSteps - 1 at lr), then minLr + 0.5 (lr - minLr)(1 + cos(pi i / n)) for the i-th of the n remaining steps.
+ */
 export function cosineLr(step: number, totalSteps: number, o: { lr: number; minLr: number; warmupSteps: number }): number {
-  if (step < o.warmupSteps) return (o.lr * (step + 1)) / o.warmupSteps;
+  if (step < o.warmupSteps) return o.warmupSteps > 1 ? (o.lr * step) / (o.warmupSteps - 1) : 0;
   const t = Math.min(1, (step - o.warmupSteps) / Math.max(1, totalSteps - o.warmupSteps));
   return o.minLr + 0.5 * (o.lr - o.minLr) * (1 + Math.cos(Math.PI * t));
 }
 
 export type LambdaShape = 'linear' | 'cosine';
+
+/** The authors' default: lambda reaches 1 after the first third of the epochs (decay_epochs 100 of 300). */
+export const DECAY_FRACTION = 1 / 3;
+
+/** decayEpochs when none is given: epochs / 3 (fractional when epochs is not a multiple of 3). */
+export function defaultDecayEpochs(epochs: number): number {
+  return epochs * DECAY_FRACTION;
+}
 
 /**
  * The deep-training lambda (0 = ReLU, 1 = identity) after `epochs` (fractional when per step) of `decayEpochs`:
@@ -18,4 +29,25 @@ export function deepTrainingLambda(epochs: number, decayEpochs: number, shape: L
   if (decayEpochs <= 0) return 1;
   const t = Math.min(1, Math.max(0, epochs / decayEpochs));
   return shape === 'linear' ? t : 0.5 * (1 - Math.cos(Math.PI * t));
+}
+
+/** Optimisation steps over which lambda goes 0 -> 1: decayEpochs x stepsPerEpoch rounded half up (Python: floor(x + 0.5)). */
+export function decaySteps(decayEpochs: number, stepsPerEpoch: number): number {
+  return Math.round(decayEpochs * stepsPerEpoch);
+}
+
+/**
+ * Lambda for the (0-based, global) optimisation step about to be taken.
+ * - per 'step': t = min(1, step / decaySteps): 0 at the first step, exactly 1 from step decaySteps on;
+ * - per 'epoch' (the authors' main.py: set at the start of each epoch): t = min(1, floor(step / stepsPerEpoch) / decayEpochs).
+ * Linear: lambda = t; cosine: 0.5 (1 - cos(pi t)). decayEpochs <= 0 (or under half a step): 1 throughout.
+ */
+export function lambdaAtStep(
+  step: number, stepsPerEpoch: number, o: { decayEpochs: number; lambdaShape: LambdaShape; lambdaPer: 'step' | 'epoch' },
+): number {
+  if (o.lambdaPer === 'epoch') return deepTrainingLambda(Math.floor(step / stepsPerEpoch), o.decayEpochs, o.lambdaShape);
+  const d = decaySteps(o.decayEpochs, stepsPerEpoch);
+  if (o.decayEpochs <= 0 || d <= 0) return 1;
+  const t = Math.min(1, Math.max(0, step / d));
+  return o.lambdaShape === 'linear' ? t : 0.5 * (1 - Math.cos(Math.PI * t));
 }

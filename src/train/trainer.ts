@@ -9,7 +9,7 @@ import { iterateBatches, numBatches } from '../data/batches.js';
 import { Model } from '../nn/model.js';
 import { isTrainable, type Weights } from '../nn/weights.js';
 import { AdamW } from './adamw.js';
-import { cosineLr, deepTrainingLambda, type LambdaShape } from './schedule.js';
+import { cosineLr, defaultDecayEpochs, lambdaAtStep, type LambdaShape } from './schedule.js';
 
 export interface TrainConfig {
   epochs: number;
@@ -19,13 +19,18 @@ export interface TrainConfig {
   warmupEpochs: number;
   weightDecay: number;
   labelSmoothing: number;
-  /** epochs over which lambda goes 0 -> 1 (deep training); 0 = no annealing */
+  /** epochs over which lambda goes 0 -> 1 (deep training; may be fractional); 0 = no annealing.
+   *  resolveTrainConfig defaults it to epochs / 3 (the authors' 100 of 300) */
   decayEpochs: number;
   lambdaShape: LambdaShape;
+  /** lambda set before every optimisation step, or (the authors' main.py) at the start of every epoch */
   lambdaPer: 'step' | 'epoch';
   /** once lambda reaches 1, merge the conv pairs and keep training the merged (deploy-form) model */
   mergeAfterDecay: boolean;
+  /** training batches only: random crop from the image zero-padded by 4 (raw black) + horizontal flip, seeded */
   augment: boolean;
+  /** score the final model (trained form at lambda 1 and deploy form) on the test split too (testTop1, deployTestTop1) */
+  evalTest: boolean;
   seed: number;
   bnMomentum: number;
   evalBatchSize: number;
@@ -35,19 +40,28 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   epochs: 10,
   batchSize: 64,
   lr: 2e-3,
-  minLr: 1e-5,
+  minLr: 1e-6,
   warmupEpochs: 1,
   weightDecay: 0.05,
   labelSmoothing: 0.1,
-  decayEpochs: 5,
+  decayEpochs: defaultDecayEpochs(10),
   lambdaShape: 'linear',
-  lambdaPer: 'epoch',
+  lambdaPer: 'step',
   mergeAfterDecay: false,
   augment: false,
+  evalTest: true,
   seed: 0,
   bnMomentum: 0.1,
   evalBatchSize: 256,
 };
+
+/** Trainer settings over the defaults; decayEpochs, when not given, is a third of the epochs (the authors' 100/300). */
+export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
+  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
+  const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...given };
+  if (given.decayEpochs === undefined) cfg.decayEpochs = defaultDecayEpochs(cfg.epochs);
+  return cfg;
+}
 
 export interface EpochMetrics {
   epoch: number;
@@ -69,6 +83,9 @@ export interface TrainResult {
   trainTop1: number;
   valTop1: number;
   deployValTop1: number | null;
+  /** final top-1 on the test split (trained form at lambda 1, deploy form); null without a test set or evalTest */
+  testTop1: number | null;
+  deployTestTop1: number | null;
   imagesPerSec: number;
   wallSeconds: number;
   /** the final model in deploy form (caller disposes) */
@@ -122,7 +139,13 @@ export async function evaluate(model: Model, ds: Dataset, batchSize: number): Pr
   return { top1: (100 * correct) / ds.n, loss: lossSum / ds.n };
 }
 
-export async function train(initial: Model, trainSet: Dataset, evalSet: Dataset, cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+/**
+ * `evalSet` is evaluated after every epoch (monitoring: the validation split); `testSet`, when given and cfg.evalTest,
+ * scores the final model only (the official test split; may be evalSet itself).
+ */
+export async function train(
+  initial: Model, trainSet: Dataset, evalSet: Dataset, cfg: TrainConfig, hooks: TrainHooks = {}, testSet?: Dataset,
+): Promise<TrainResult> {
   const t0 = performance.now();
   let model = initial;
   let vars = makeTrainable(model.weights);
@@ -139,7 +162,7 @@ export async function train(initial: Model, trainSet: Dataset, evalSet: Dataset,
 
   const fail = (message: string): TrainResult => {
     opt.dispose();
-    return { status: 'diverged', message, epochs, trainTop1: NaN, valTop1: NaN, deployValTop1: null, imagesPerSec: imagesSeen / trainSeconds, wallSeconds: (performance.now() - t0) / 1000, deploy: null };
+    return { status: 'diverged', message, epochs, trainTop1: NaN, valTop1: NaN, deployValTop1: null, testTop1: null, deployTestTop1: null, imagesPerSec: imagesSeen / trainSeconds, wallSeconds: (performance.now() - t0) / 1000, deploy: null };
   };
 
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
@@ -149,10 +172,7 @@ export async function train(initial: Model, trainSet: Dataset, evalSet: Dataset,
     let seen = 0;
     let lr = cfg.lr;
     for (const b of iterateBatches(trainSet, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, epoch, dropLast: true, augment: cfg.augment })) {
-      if (deep && !merged) {
-        const progress = cfg.lambdaPer === 'step' ? epoch + (step - epoch * stepsPerEpoch) / stepsPerEpoch : epoch;
-        model.lambda = deepTrainingLambda(progress, cfg.decayEpochs, cfg.lambdaShape);
-      }
+      if (deep && !merged) model.lambda = lambdaAtStep(step, stepsPerEpoch, cfg);
       lr = cosineLr(step, totalSteps, lrOpts);
       const { loss, hits } = await trainStepAsync(model, vars, opt, b.x, b.y, trainSet.numClasses, lr, cfg, step);
       correct += hits;
@@ -181,7 +201,7 @@ export async function train(initial: Model, trainSet: Dataset, evalSet: Dataset,
     epochs.push(m);
     hooks.onEpoch?.(m);
     // mergeAfterDecay: from the epoch where lambda reaches 1 on, train the merged model
-    if (cfg.mergeAfterDecay && deep && !merged && deepTrainingLambda(epoch + 1, cfg.decayEpochs, cfg.lambdaShape) >= 1) {
+    if (cfg.mergeAfterDecay && deep && !merged && lambdaAtStep((epoch + 1) * stepsPerEpoch, stepsPerEpoch, cfg) >= 1) {
       model.lambda = 1;
       const next = model.toDeploy();
       if (model !== initial) model.dispose();
@@ -203,8 +223,15 @@ export async function train(initial: Model, trainSet: Dataset, evalSet: Dataset,
   }
   const deployEval = await evaluate(deploy, evalSet, cfg.evalBatchSize);
   const finalVal = merged || !deep || (last?.lambda ?? 1) >= 1 ? last?.valTop1 ?? NaN : (await evaluate(model, evalSet, cfg.evalBatchSize)).top1;
+  let testTop1: number | null = null;
+  let deployTestTop1: number | null = null;
+  if (testSet && cfg.evalTest) {
+    // the trained form at lambda 1 (set above) and the merged model; the same model once merged during training
+    testTop1 = testSet === evalSet ? finalVal : (await evaluate(model, testSet, cfg.evalBatchSize)).top1;
+    deployTestTop1 = testSet === evalSet ? deployEval.top1 : merged ? testTop1 : (await evaluate(deploy, testSet, cfg.evalBatchSize)).top1;
+  }
   return {
-    status: 'ok', epochs, trainTop1: last?.trainTop1 ?? NaN, valTop1: finalVal, deployValTop1: deployEval.top1,
+    status: 'ok', epochs, trainTop1: last?.trainTop1 ?? NaN, valTop1: finalVal, deployValTop1: deployEval.top1, testTop1, deployTestTop1,
     imagesPerSec: imagesSeen / trainSeconds, wallSeconds: (performance.now() - t0) / 1000, deploy,
   };
 }

@@ -72,6 +72,8 @@ describe('ablate end to end (experiments/smoke.ts)', () => {
     const first = recs[0];
     expect(first).toMatchObject({ experiment: 'smoke', preset: 'test', status: 'ok', backend: 'wasm', tfjsVersion: '4.22.0' });
     expect(first.metrics).toHaveLength(2);
+    // the final figure on the test split (128 synthetic test images), trained and deploy form, beside validation's
+    for (const x of recs) expect([typeof x.testTop1, typeof x.deployTestTop1]).toEqual(['number', 'number']);
     expect(first.dataset).toMatch(/^synthetic\/train \(192 train \/ 64 validation, 32x32\)$/);
     expect(existsSync(path.join(outA, 'runs', first.runId, 'metrics.jsonl'))).toBe(true);
     expect(readFileSync(path.join(outA, 'summary.md'), 'utf8')).toContain('Dataset: synthetic/train (192 train / 64 validation, 32x32)');

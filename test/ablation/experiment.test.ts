@@ -95,6 +95,18 @@ describe('loadExperiment', () => {
     }
   });
 
+  it("the table presets train with the authors' recipe: classifier dropout 0.05 on VanillaNet, augmentation, lambda over a third of the epochs", async () => {
+    for (const name of ['table2', 'table3']) {
+      const e = await loadExperiment(`experiments/${name}.ts`);
+      for (const preset of Object.keys(e.presets)) {
+        const r = applyPreset(e, preset);
+        expect(r.train.augment).toBe(true);
+        expect(r.train.decayEpochs).toBeUndefined(); // resolved to epochs / 3 (see the matrix test)
+        for (const m of r.models.filter((x) => x.model.startsWith('vanillanet'))) expect(m.dropRate).toBe(0.05);
+      }
+    }
+  });
+
   it('loads a TypeScript file outside the package through tsx', async () => {
     const f = write('mine.ts', `const e: Record<string, unknown> = ${JSON.stringify(base())};\nexport default e;\n`);
     expect((await loadExperiment(f)).name).toBe('exp');

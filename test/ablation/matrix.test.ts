@@ -33,14 +33,15 @@ describe('matrix expansion', () => {
     expect(expand({}, 'quick').runs).toHaveLength(8);
   });
 
-  it('run specs: factors go to the model or the trainer; toggles resolved; decayEpochs defaults to half the epochs', () => {
+  it('run specs: factors go to the model or the trainer; toggles resolved; decayEpochs defaults to a third of the epochs', () => {
     const m = expand({ factors: { seriesAct: [false, true], lr: [1e-3, 3e-3] } });
     const r = m.runs.find((x) => x.cell.model === 'alexnet' && x.cell.factors.seriesAct === true && x.cell.factors.lr === 3e-3)!;
     expect(r.spec.model).toBe('alexnet');
     expect(r.spec.modelOptions).toEqual({ width: 1 / 8, stem: 'small', seriesAct: true });
     expect(r.spec.train.lr).toBe(3e-3);
     expect(r.spec.train.epochs).toBe(4);
-    expect(r.spec.train.decayEpochs).toBe(2);
+    expect(r.spec.train.decayEpochs).toBe(4 / 3); // the authors' 100 of 300
+    expect(r.spec.train.lambdaPer).toBe('step');
     expect(r.spec.data).toEqual({ name: 'synthetic', trainSize: 256, valSize: 64, inputSize: 32 });
     expect(r.cell.toggles).toEqual({ deepTraining: false, seriesAct: true, shortcut: 'none', actNum: 3, width: 1 / 8, stem: 'small' });
     expect(r.cell.baseline).toEqual({ seriesAct: false, lr: 1e-3 });

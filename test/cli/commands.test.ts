@@ -56,14 +56,19 @@ describe('verify-reparam, export, train', () => {
     expect(json.format).toBe('layers-model');
     expect(existsSync(path.join(dir, 'weights.bin'))).toBe(true);
   });
-  it('train --json: a short synthetic run reports both forms and writes metrics, weights and provenance', () => {
+  it('train --json: a short synthetic run reports both forms, on validation and test, and writes metrics, weights and provenance', () => {
     const out = path.join(tmp, 'run');
-    const r = cli('train', '--model', 'vanillanet-5', '--dataset', 'synthetic', '--train-size', '256', '--test-size', '128',
+    const r = cli('train', '--model', 'vanillanet-5', '--dataset', 'synthetic', '--train-size', '256', '--val-size', '64', '--test-size', '128',
       '--epochs', '2', '--batch-size', '32', '--width', '0.03125', '--seed', '1', '--out', out, '--json');
     expect(r.status, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(s).toMatchObject({ model: 'vanillanet-5', backend: 'wasm', status: 'ok', epochs: 2 });
     expect(s.deployValTop1).toBe(s.valTop1);
+    // validation (64 of the training images) monitors the epochs; the final figure is scored on the test split too
+    expect(s.testSet).toBe('synthetic/test (128)');
+    expect(typeof s.testTop1).toBe('number');
+    expect(s.deployTestTop1).toBe(s.testTop1);
+    expect(JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'))).toMatchObject({ testTop1: s.testTop1, deployTestTop1: s.testTop1 });
     expect(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
     expect(existsSync(path.join(out, 'deploy', 'model.json'))).toBe(true);
     expect(JSON.parse(readFileSync(path.join(out, 'provenance.json'), 'utf8'))).toMatchObject({ backend: 'wasm', seed: 1 });
