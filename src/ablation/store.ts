@@ -47,6 +47,9 @@ export interface RunRecord {
   commit: string | null;
   machine: MachineInfo;
   date: string;
+  /** the trainer that made the run: ours ('tfjs', also when absent) or the authors' PyTorch code under the same
+   *  protocol ('torch'); the analysis keys cells without it and judges effects on tfjs records only */
+  engine?: 'tfjs' | 'torch';
 }
 
 export interface RecordContext {

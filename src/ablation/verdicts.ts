@@ -1,90 +1,124 @@
 /**
- * What an ablation effect says about the paper, in one place: the per-comparison verdict of summary.md
- * (`effectVerdict`) and the claims of REPORT.md (`ablationClaims`), both judged on the same cells and the same
- * Welch CIs from ./analysis.ts.
+ * What an ablation effect says about the paper, in one place: the per-comparison verdict (`effectVerdict`, on the
+ * paired-by-seed CI of ./analysis.ts, behind the convergence gate `cellGate`) that summary.md prints, and the claims
+ * of REPORT.md (`ablationClaims`), which are the same comparisons with the same verdicts.
+ *
+ * The vocabulary, for a comparison with a paper figure (exactly four verdicts):
+ *   reproduced | opposite at this scale | inconclusive | untestable at this budget
+ * and for one without (neutral): clear effect | no clear effect | untestable at this budget.
  */
 import { paperNetworkName } from '../models/paper.js';
-import { welchCI, type DiffCI } from '../util/stats.js';
-import type { CellSummary, Summary } from './analysis.js';
+import { familyDefaults } from '../models/zoo.js';
+import type { DiffCI } from '../util/stats.js';
+import { showValue, type CellSummary, type Summary } from './analysis.js';
 import { cellFields } from './matrix.js';
 
-/** Comparisons whose paper effect is smaller than this are "negligible in the paper". */
+/** Comparisons whose paper effect is smaller than this (top-1 points) are "negligible in the paper". */
 export const PAPER_NEGLIGIBLE = 0.5;
 /**
  * Equivalence margin (top-1 points): an effect whose whole CI lies within +-this is "negligible here" too. Twice the
  * paper's own threshold; a CI that includes 0 but is wider says nothing either way, and the verdict says so.
  */
 export const EQUIVALENCE_MARGIN = 1;
+/** Convergence gate (a): a cell whose runs gained more than this (mean over its ok seeds, points) in the last epoch is still improving. */
+export const STILL_IMPROVING_POINTS = 0.5;
+/** Convergence gate (b): a cell whose mean is below this multiple of chance (100 / CHANCE_CLASSES %) is near chance. */
+export const NEAR_CHANCE_FACTOR = 2;
+/** The classes the chance level is taken over (Fashion-MNIST, MNIST: 10). */
+export const CHANCE_CLASSES = 10;
+/** Convergence gate (c): a network whose baseline cell is more than this (points) below the best baseline of the experiment's networks. */
+export const BASELINE_GAP_POINTS = 5;
 
-/** The verdict of one comparison (cell against cell, effect with its Welch CI) beside the paper's effect. */
-export function effectVerdict(effect: DiffCI, paperEffect: number | null, nA: number, nB: number): string {
-  if (nA === 0 || nB === 0) return 'no result (a cell has no ok runs)';
-  const excludesZero = Number.isFinite(effect.half) && (effect.low > 0 || effect.high < 0);
-  if (paperEffect === null) {
-    if (!Number.isFinite(effect.half)) return 'no CI (needs 2 or more ok seeds per cell)';
-    return excludesZero ? 'a clear effect (CI excludes 0)' : 'no clear effect (CI includes 0)';
-  }
-  const same = Math.sign(effect.diff) === Math.sign(paperEffect);
-  const negligible = Math.abs(paperEffect) < PAPER_NEGLIGIBLE;
-  if (!Number.isFinite(effect.half)) {
-    return `${same ? 'same direction as' : 'opposite direction to'} the paper, untested (no CI: needs 2 or more ok seeds per cell)`;
-  }
-  // an effect the paper finds negligible and whose whole CI here lies within the margin is negligible here too, even
-  // when the CI excludes 0 (the report's "makes little difference" claims use the same rule)
-  const withinMargin = Math.max(-effect.low, effect.high) <= EQUIVALENCE_MARGIN;
-  if (negligible && withinMargin) return `consistent with the paper's negligible effect (CI within ±${EQUIVALENCE_MARGIN} point)`;
-  if (excludesZero) {
-    if (same) return negligible ? 'same direction as the paper, but clearer here than the paper\'s negligible effect' : 'reproduced (same direction, CI excludes 0)';
-    return negligible ? 'a clear effect here against the paper\'s negligible one (opposite sign)' : 'not reproduced: the opposite direction (CI excludes 0)';
-  }
-  // the CI includes 0: say whether it rules anything out
-  if (negligible) return `inconclusive: CI includes 0 but reaches past ±${EQUIVALENCE_MARGIN} point, so it cannot show a negligible effect`;
-  const includesPaper = effect.low <= paperEffect && paperEffect <= effect.high;
-  return includesPaper
-    ? 'inconclusive: CI includes both 0 and the paper\'s effect'
-    : 'not reproduced at this scale: no clear effect (CI includes 0, excludes the paper\'s effect)';
+export type EffectVerdict = 'reproduced' | 'opposite at this scale' | 'inconclusive' | 'untestable at this budget' | 'clear effect' | 'no clear effect';
+
+const f2 = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+const signed = (x: number, d = 2): string => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(d)}`;
+
+/** A cell as the verdicts name it: "ResNet-50 (deepTraining on, seriesAct off)". */
+export function cellName(c: CellSummary): string {
+  const parts = Object.entries(c.cell.factors).map(([k, v]) => `${k} ${showValue(v)}`);
+  return `${paperNetworkName(c.cell.model)}${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
 
-export type Verdict = 'held' | 'did not hold' | 'inconclusive' | 'not tested';
+/** A network's baseline cell: every toggle off and its family's default shortcut. */
+export function isBaselineCell(c: CellSummary): boolean {
+  const t = c.cell.toggles;
+  return !t.deepTraining && !t.seriesAct && t.shortcut === (familyDefaults(c.cell.model).shortcut ?? 'none');
+}
+
+/**
+ * The convergence gate, per cell (cells in any order; one list of reasons per cell, empty: converged). A cell is not
+ * converged when (a) its runs were still improving at the end: the mean over its ok seeds of (last epoch's validation
+ * top-1 - the previous epoch's) > STILL_IMPROVING_POINTS; (b) its mean is near chance: below NEAR_CHANCE_FACTOR x
+ * 100 / CHANCE_CLASSES %; (c) its network's baseline cell (every toggle off, default shortcut) has a mean more than
+ * BASELINE_GAP_POINTS below the best baseline mean among the experiment's networks.
+ */
+export function cellGate(cells: readonly CellSummary[]): string[][] {
+  const nearChance = (NEAR_CHANCE_FACTOR * 100) / CHANCE_CLASSES;
+  const network = (c: CellSummary) => `${c.cell.entry}|${c.cell.model}`;
+  const baselines = new Map<string, CellSummary>();
+  for (const c of cells) if (c.ok > 0 && isBaselineCell(c) && !baselines.has(network(c))) baselines.set(network(c), c);
+  const best = [...baselines.values()].reduce<CellSummary | null>((m, c) => (m === null || c.top1.mean > m.top1.mean ? c : m), null);
+  return cells.map((c) => {
+    const why: string[] = [];
+    if (c.lastEpochGain !== null && c.lastEpochGain > STILL_IMPROVING_POINTS) {
+      why.push(`${cellName(c)} was still improving (last epoch ${signed(c.lastEpochGain)} points, mean over ${c.ok} seeds, > ${STILL_IMPROVING_POINTS})`);
+    }
+    if (c.ok > 0 && c.top1.mean < nearChance) {
+      why.push(`${cellName(c)} is near chance (mean ${f2(c.top1.mean)} % < ${nearChance} %, ${NEAR_CHANCE_FACTOR}x chance for ${CHANCE_CLASSES} classes)`);
+    }
+    const base = baselines.get(network(c));
+    if (base && best && best !== base && best.top1.mean - base.top1.mean > BASELINE_GAP_POINTS) {
+      why.push(`${paperNetworkName(c.cell.model)}'s baseline (every toggle off) ${f2(base.top1.mean)} % is ${f2(best.top1.mean - base.top1.mean)} points below`
+        + ` the best baseline (${paperNetworkName(best.cell.model)} ${f2(best.top1.mean)} %; > ${BASELINE_GAP_POINTS})`);
+    }
+    return why;
+  });
+}
+
+/**
+ * The verdict of one comparison: b - a paired by seed (`effect`, n pairs) beside the paper's effect (null: none).
+ * First the gate: a cell without ok runs or not converged makes the comparison "untestable at this budget". Then,
+ * with a paper effect of at least PAPER_NEGLIGIBLE: reproduced when the CI excludes 0 in the paper's direction,
+ * opposite at this scale when it excludes 0 the other way, inconclusive when it includes 0 (the detail says whether
+ * the CI also excludes the paper's effect size: ImageNet sizes and ours are not comparable, so that is no verdict).
+ * With a negligible paper effect: reproduced when the whole CI lies within +-EQUIVALENCE_MARGIN, opposite at this
+ * scale when it lies wholly beyond the margin on one side, inconclusive otherwise. Fewer than 2 pairs: inconclusive.
+ * Without a paper effect: clear effect / no clear effect (CI excludes / includes 0).
+ */
+export function effectVerdict(effect: DiffCI & { n: number }, paperEffect: number | null, cells: { a: CellSummary; b: CellSummary }): { verdict: EffectVerdict; detail: string } {
+  const { a, b } = cells;
+  const empty = [a, b].filter((c) => c.ok === 0).map((c) => `${cellName(c)} has no ok runs`);
+  if (empty.length > 0) return { verdict: 'untestable at this budget', detail: empty.join('; ') };
+  const gate = [...new Set([...a.notConverged, ...b.notConverged])];
+  if (gate.length > 0) return { verdict: 'untestable at this budget', detail: `not converged: ${gate.join('; ')}` };
+  if (!Number.isFinite(effect.half)) {
+    const detail = `no CI: needs 2 or more paired seeds (${effect.n})`;
+    return { verdict: paperEffect === null ? 'no clear effect' : 'inconclusive', detail };
+  }
+  const M = EQUIVALENCE_MARGIN;
+  const above = effect.low > 0;
+  const below = effect.high < 0;
+  if (paperEffect === null) return above || below ? { verdict: 'clear effect', detail: 'CI excludes 0' } : { verdict: 'no clear effect', detail: 'CI includes 0' };
+  if (Math.abs(paperEffect) < PAPER_NEGLIGIBLE) {
+    if (effect.low >= -M && effect.high <= M) return { verdict: 'reproduced', detail: `negligible in the paper; the whole CI lies within ±${M} point` };
+    if (effect.low > M || effect.high < -M) return { verdict: 'opposite at this scale', detail: `negligible in the paper; the whole CI lies ${effect.low > M ? 'above' : 'below'} ${effect.low > M ? '+' : '-'}${M} point` };
+    return { verdict: 'inconclusive', detail: `negligible in the paper; the CI reaches past ±${M} point, so it shows neither a negligible nor a clear effect` };
+  }
+  if ((above && paperEffect > 0) || (below && paperEffect < 0)) return { verdict: 'reproduced', detail: 'the CI excludes 0 in the paper\'s direction' };
+  if (above || below) return { verdict: 'opposite at this scale', detail: 'the CI excludes 0 in the direction opposite to the paper\'s' };
+  const includesPaper = effect.low <= paperEffect && paperEffect <= effect.high;
+  return { verdict: 'inconclusive', detail: `the CI includes 0 and ${includesPaper ? 'also' : 'excludes'} the paper's effect size (ImageNet sizes and ours are not comparable)` };
+}
+
+/** The verdicts of REPORT.md's claims: the latency claims' own, and the ablation vocabulary of effectVerdict. */
+export type Verdict = 'held' | 'did not hold' | 'not tested' | EffectVerdict;
 
 export interface Claim {
   id: string;
   claim: string;
   verdict: Verdict;
   detail: string;
-}
-
-/**
- * How a claim about b - a is judged on its 95% Welch CI (M = EQUIVALENCE_MARGIN, as in effectVerdict):
- *   'improves': held when the CI is above 0, did not hold when below 0;
- *   'little-difference' (equivalence): held when the CI lies within +-M, did not hold when it lies wholly beyond +-M;
- *   'not-worse' (b >= a, non-inferiority): held when the CI's low end is above -M, did not hold when its high end is.
- * Anything else is inconclusive: a CI that includes 0 but also large effects does not show "little difference".
- */
-export type ClaimMode = 'improves' | 'little-difference' | 'not-worse';
-
-export function claimVerdict(mode: ClaimMode, w: DiffCI | null): Verdict {
-  const M = EQUIVALENCE_MARGIN;
-  if (!w) return 'inconclusive';
-  if (mode === 'little-difference') return w.low >= -M && w.high <= M ? 'held' : w.low > M || w.high < -M ? 'did not hold' : 'inconclusive';
-  if (mode === 'not-worse') return w.low >= -M ? 'held' : w.high < -M ? 'did not hold' : 'inconclusive';
-  return w.low > 0 ? 'held' : w.high < 0 ? 'did not hold' : 'inconclusive';
-}
-
-const f2 = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
-const signed = (x: number, d = 2): string => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
-
-/** A claim about two cells' top-1 (b - a) beside the paper's difference (no CI, fewer than 2 seeds a cell: inconclusive). */
-export function compareClaim(id: string, claim: string, a: CellSummary | undefined, b: CellSummary | undefined, mode: ClaimMode): Claim {
-  if (!a || !b) return { id, claim, verdict: 'not tested', detail: 'one of the two cells has not been run' };
-  const paperDiff = a.paper !== null && b.paper !== null ? b.paper.top1 - a.paper.top1 : null;
-  const paperText = paperDiff === null ? '' : `paper (ImageNet): ${signed(paperDiff)} pp (${a.paper!.top1} -> ${b.paper!.top1}); `;
-  if (a.values.length === 0 || b.values.length === 0) return { id, claim, verdict: 'not tested', detail: `${paperText}no successful runs in one of the cells` };
-  const diff = welchCI(b.values, a.values);
-  const w = Number.isFinite(diff.half) ? diff : null;
-  const ours = `ours: ${signed(diff.diff)} pp (${f2(a.top1.mean)} -> ${f2(b.top1.mean)}, n = ${a.values.length} / ${b.values.length}`
-    + `${w ? `, 95% CI of the difference [${signed(w.low)}, ${signed(w.high)}]` : ', too few seeds for a CI'})`;
-  return { id, claim, verdict: claimVerdict(mode, w), detail: `${paperText}${ours}.` };
 }
 
 export type ExperimentKind = 'table2' | 'table3';
@@ -104,40 +138,35 @@ export function experimentKind(name: string, cells: readonly CellSummary[]): Exp
   return varying.includes('shortcut') && !varying.includes('deepTraining') && !varying.includes('seriesAct') ? 'table3' : 'table2';
 }
 
-/** The cells in the order their first records were stored (REPORT.md's order). */
-export function cellsInRecordOrder(s: Summary): CellSummary[] {
-  return [...s.cells].sort((a, b) => a.firstSeen - b.firstSeen);
+/** What a one-factor change is called in a claim, and the claim's id suffix. */
+function changeOf(c: CellSummary, differing: readonly string[]): { what: string; id: string } {
+  const f = c.cell.factors;
+  if (differing.length === 2 && differing.includes('deepTraining') && differing.includes('seriesAct')) return { what: 'deep training + series informed activation', id: 'both' };
+  if (differing.length === 1 && differing[0] === 'seriesAct') return { what: 'series informed activation', id: 'series-act' };
+  if (differing.length === 1 && differing[0] === 'deepTraining') return { what: 'deep training', id: 'deep-training' };
+  if (differing.length === 1 && differing[0] === 'shortcut') return { what: `${/^[aeiou]/.test(showValue(f.shortcut)) ? 'an' : 'a'} ${showValue(f.shortcut)} shortcut`, id: `shortcut-${showValue(f.shortcut)}` };
+  return { what: differing.map((k) => `${k} ${showValue(f[k as keyof typeof f])}`).join(' + '), id: differing.join('+') };
 }
 
-/** The paper's claims an ablation tests: Table 2 (per model) or Table 3, and that the deploy form keeps the accuracy. */
+/**
+ * The paper's claims an ablation tests: every comparison of summary.md against a baseline that has a paper figure,
+ * with the SAME verdict (effectVerdict) and the same numbers; and that the deploy form keeps the accuracy.
+ */
 export function ablationClaims(name: string, s: Summary): Claim[] {
-  const cells = cellsInRecordOrder(s);
-  const kind = experimentKind(name, cells);
   const claims: Claim[] = [];
-  const find = (pred: (c: Record<string, unknown>) => boolean) => cells.find((c) => pred(cellFields(c.cell)));
-  if (kind === 'table2') {
-    for (const m of [...new Set(cells.map((c) => c.cell.model))]) {
-      const cell = (d: boolean, sa: boolean) => find((c) => c.model === m && c.deepTraining === d && c.seriesAct === sa);
-      const net = paperNetworkName(m);
-      const small = (a?: CellSummary, b?: CellSummary) => !!a?.paper && !!b?.paper && Math.abs(b.paper.top1 - a.paper.top1) < PAPER_NEGLIGIBLE;
-      const pairs: [string, string, CellSummary | undefined, CellSummary | undefined][] = [
-        [`${name}:${m}:series-act`, `series informed activation improves ${net} (no deep training)`, cell(false, false), cell(false, true)],
-        [`${name}:${m}:deep-training`, `deep training improves ${net} (plain ReLU)`, cell(false, false), cell(true, false)],
-        [`${name}:${m}:both`, `deep training + series activation together beat neither for ${net}`, cell(false, false), cell(true, true)],
-      ];
-      for (const [id, text, a, b] of pairs) {
-        const isSmall = small(a, b);
-        claims.push(compareClaim(id, isSmall ? text.replace(/improves|together beat neither for/, 'makes little difference to') : text, a, b, isSmall ? 'little-difference' : 'improves'));
-      }
-    }
-  } else {
-    const none = find((c) => c.shortcut === 'none');
-    for (const sc of ['before-act', 'after-act']) {
-      const other = find((c) => c.shortcut === sc);
-      claims.push(compareClaim(`${name}:shortcut-${sc}`, `a shortcut (${sc}) does not help VanillaNet-6 (no shortcut at least as good)`, other, none, 'not-worse'));
-    }
+  for (const c of s.comparisons) {
+    if (!c.vsBaseline || c.paperEffect === null) continue;
+    const { what, id } = changeOf(c.cell, c.differing);
+    const net = paperNetworkName(c.cell.cell.model);
+    const p = c.paperEffect;
+    const says = Math.abs(p) < PAPER_NEGLIGIBLE ? `makes little difference to ${net}` : p > 0 ? `improves ${net}` : `lowers ${net}'s top-1`;
+    const paper = `paper (ImageNet): ${signed(p)} pp (${c.against.paper!.top1} -> ${c.cell.paper!.top1})`;
+    const ci = Number.isFinite(c.effect.half) ? `, 95% CI of the paired difference [${signed(c.effect.low)}, ${signed(c.effect.high)}]` : ', too few paired seeds for a CI';
+    const ours = c.cell.ok > 0 && c.against.ok > 0 && c.effect.n > 0
+      ? `ours: ${signed(c.effect.diff)} pp (${f2(c.against.top1.mean)} -> ${f2(c.cell.top1.mean)}${ci})` : 'ours: no paired runs';
+    claims.push({ id: `${name}:${c.cell.cell.model}:${id}`, claim: `${what} ${says}`, verdict: c.verdict, detail: `${c.detail.charAt(0).toUpperCase()}${c.detail.slice(1)}. ${paper}; ${ours} ${c.scale}.` });
   }
-  const gaps = cells.map((c) => c.deployGap).filter((g): g is number => g !== null);
+  const gaps = s.cells.map((c) => c.deployGap).filter((g): g is number => g !== null);
   if (gaps.length > 0) {
     const worst = Math.max(...gaps);
     claims.push({

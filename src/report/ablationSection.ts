@@ -8,11 +8,11 @@ import path from 'node:path';
 import { summarize, type CellSummary, type Summary } from '../ablation/analysis.js';
 import { cellFields } from '../ablation/matrix.js';
 import { readRuns, RUNS_FILE } from '../ablation/store.js';
-import { ablationClaims, cellsInRecordOrder, experimentKind, varyingFields, type Claim, type ExperimentKind } from '../ablation/verdicts.js';
+import { ablationClaims, experimentKind, varyingFields, type Claim, type ExperimentKind } from '../ablation/verdicts.js';
 import { optionCellLabel } from '../models/options.js';
 import { paperNetworkName } from '../models/paper.js';
 import { UserError } from '../util/errors.js';
-import { table2Chart, table3Chart, trainingCurvesChart, type ChartMeta, type CIBarSeries } from './charts.js';
+import { ablationBarsChart, ablationBarsConfig, ablationCellColor, PERCENT_AXIS, trainingCurvesChart, type AblationBarsConfig, type ChartMeta, type CIBarSeries } from './charts.js';
 import { chartLink, f2, mdTable, renderChart, type PendingChart, type Section } from './markdown.js';
 
 export interface AblationExperiment {
@@ -68,64 +68,91 @@ function comboLabel(c: CellSummary): string {
 
 const meanOf = (c: CellSummary | undefined): number | null => (c && c.values.length > 0 ? c.top1.mean : null);
 const halfOf = (c: CellSummary | undefined): number | null => (c && c.values.length > 0 && Number.isFinite(c.top1.half) ? c.top1.half : null);
+const signed = (x: number): string => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(2)}`;
 
-/** The Table 2 chart's data: a category per model, a series per toggle combination (mean, CI whisker, paper marker). */
-export function table2Series(cells: readonly CellSummary[]): { categories: string[]; series: CIBarSeries[] } {
-  const categories = [...new Set(cells.map((c) => c.cell.model))];
-  const combos = [...new Set(cells.map(comboLabel))];
-  const series = combos.map((label) => {
-    const at = (m: string) => cells.find((c) => c.cell.model === m && comboLabel(c) === label);
-    return { label, mean: categories.map((m) => meanOf(at(m))), halfWidth: categories.map((m) => halfOf(at(m))), paper: categories.map((m) => at(m)?.paper?.top1 ?? null) };
-  });
-  return { categories: categories.map(paperNetworkName), series };
+/** The bar (and colour) a cell belongs to in its group: its toggle combination (Table 2) or shortcut (Table 3). */
+function seriesKey(c: CellSummary, kind: ExperimentKind): string {
+  return kind === 'table2' ? comboLabel(c) : c.cell.toggles.shortcut;
 }
 
-/** The Table 3 chart's data: a category per shortcut placement, a series per model. */
-export function table3Series(cells: readonly CellSummary[]): { categories: string[]; series: CIBarSeries[] } {
-  const categories = [...new Set(cells.map((c) => c.cell.toggles.shortcut))];
+/**
+ * The ablation chart's data, cells in the paper's order (summarize's): a group per network in the experiment's
+ * order, a bar per factor combination (Table 2: neither, deep training, series act., both; Table 3: the shortcut
+ * placements), each cell's fixed colour (ablationCellColor(bar, group): the same in the curves), the paper's figure.
+ */
+export function ablationSeries(cells: readonly CellSummary[], kind: ExperimentKind): { categories: string[]; series: CIBarSeries[] } {
   const models = [...new Set(cells.map((c) => c.cell.model))];
-  const series = models.map((m) => {
-    const at = (s: string) => cells.find((c) => c.cell.model === m && c.cell.toggles.shortcut === s);
-    return { label: paperNetworkName(m), mean: categories.map((s) => meanOf(at(s))), halfWidth: categories.map((s) => halfOf(at(s))), paper: categories.map((s) => at(s)?.paper?.top1 ?? null) };
+  const keys = [...new Set(cells.map((c) => seriesKey(c, kind)))];
+  const series = keys.map((label, si) => {
+    const at = (m: string) => cells.find((c) => c.cell.model === m && seriesKey(c, kind) === label);
+    return {
+      label, mean: models.map((m) => meanOf(at(m))), halfWidth: models.map((m) => halfOf(at(m))),
+      paper: models.map((m) => at(m)?.paper?.top1 ?? null), colors: models.map((_, mi) => ablationCellColor(si, mi)),
+    };
   });
-  return { categories, series };
+  return { categories: models.map(paperNetworkName), series };
+}
+
+/** A cell's fixed colour (as in ablationSeries). */
+export function cellColor(cells: readonly CellSummary[], c: CellSummary, kind: ExperimentKind): string {
+  const models = [...new Set(cells.map((x) => x.cell.model))];
+  const keys = [...new Set(cells.map((x) => seriesKey(x, kind)))];
+  return ablationCellColor(keys.indexOf(seriesKey(c, kind)), models.indexOf(c.cell.model));
+}
+
+/** The cell table of an experiment: ours, PyTorch under the same protocol (when run), the gate, the paper. */
+export function cellTable(s: Summary, varying: readonly string[]): string {
+  const torch = s.cells.some((c) => c.torch !== null);
+  const split = s.figureSplit === 'test' ? 'test split' : s.figureSplit === 'validation' ? 'validation split' : 'test split, else validation';
+  const head = ['cell', 'ok runs', 'diverged', 'failed', `top-1 % (ours, ${split})`, '95% CI ±'];
+  if (torch) head.push('PyTorch, same protocol', 'ours − PyTorch (paired, 95% CI)');
+  head.push('last-epoch gain', 'converged', 'max train/deploy gap pp', 'top-1 % (paper, ImageNet)');
+  return mdTable(head, s.cells.map((c) => {
+    const row = [cellLabel(c, varying), String(c.ok), String(c.diverged), String(c.failed), f2(meanOf(c)), f2(halfOf(c))];
+    if (torch) {
+      const t = c.torch;
+      const d = c.oursMinusTorch;
+      row.push(t && t.ok > 0 ? `${f2(t.top1.mean)}${Number.isFinite(t.top1.half) ? ` ± ${f2(t.top1.half)}` : ''} (n ${t.ok})` : '–');
+      row.push(d && d.n > 0 ? `${signed(d.diff)}${Number.isFinite(d.half) ? ` [${signed(d.low)}, ${signed(d.high)}]` : ' (no CI)'} (${d.n} pairs)` : '–');
+    }
+    row.push(c.lastEpochGain === null ? '–' : signed(c.lastEpochGain), c.notConverged.length ? 'no' : 'yes', f2(c.deployGap, 3), f2(c.paper?.top1));
+    return row;
+  }));
 }
 
 async function experimentSection(exp: AblationExperiment, chartsDir: string): Promise<Section & { kind: ExperimentKind; cells: number }> {
   const s = exp.summary;
-  const cells = cellsInRecordOrder(s);
+  const cells = s.cells;
   const kind = experimentKind(exp.name, cells);
   const varying = varyingFields(cells);
   const md: string[] = [];
   const charts: PendingChart[] = [];
   const dataset = s.datasets.join('; ') || 'small-scale';
   const subtitle = `${dataset} - ${s.machines.join(', ') || 'machine not recorded'}${s.backendNames.length ? `, backend ${s.backendNames.join(', ')}` : ''} - ${s.records} runs (${exp.name}/runs.jsonl)`;
+  const split = s.figureSplit === 'test' ? 'test' : s.figureSplit === 'validation' ? 'validation' : 'test (else validation)';
   // the dataset is in the subtitle: a rotated axis title longer than the plot is clipped at both ends
-  const ourTitle = 'our validation top-1 (%), mean over seeds, whiskers: 95% CI';
+  const ourTitle = `our ${split} top-1 (%), mean over seeds, whiskers: 95% CI`;
   md.push(`### ${exp.name} (${kind === 'table2' ? 'Table 2: deep training and series activation' : 'Table 3: shortcuts'})`, '');
-  md.push(mdTable(
-    ['cell', 'ok runs', 'diverged', 'failed', `top-1 % (ours, ${dataset})`, '95% CI ±', 'max train/deploy gap pp', 'top-1 % (paper, ImageNet)'],
-    cells.map((c) => [cellLabel(c, varying), String(c.ok), String(c.diverged), String(c.failed), f2(meanOf(c)), f2(halfOf(c)), f2(c.deployGap, 3), f2(c.paper?.top1)]),
-  ), '');
+  md.push(cellTable(s, varying), '');
+  const gated = cells.filter((c) => c.notConverged.length > 0);
+  if (gated.length > 0) md.push(`Not converged at this budget (their comparisons are untestable): ${[...new Set(gated.flatMap((c) => c.notConverged))].join('; ')}.`, '');
   const meta: ChartMeta = { title: '', subtitle };
   if (cells.some((c) => c.values.length > 0)) {
-    const bars = kind === 'table2'
-      ? await renderChart(chartsDir, `${exp.name}-table2.png`, `${exp.name}: Table 2`, () => table2Chart(
-        { ...table2Series(cells), ourTitle }, { ...meta, title: 'Table 2: deep training and series informed activation' }))
-      : await renderChart(chartsDir, `${exp.name}-table3.png`, `${exp.name}: Table 3`, () => table3Chart(
-        { ...table3Series(cells), ourTitle }, { ...meta, title: 'Table 3: shortcut placement (VanillaNet-6)' }));
+    const cfg: AblationBarsConfig = ablationBarsConfig(ablationSeries(cells, kind));
+    const title = kind === 'table2' ? 'Table 2: deep training and series informed activation' : 'Table 3: shortcut placement';
+    const bars = await renderChart(chartsDir, `${exp.name}-${kind}.png`, `${exp.name}: ${kind === 'table2' ? 'Table 2' : 'Table 3'}`, () => ablationBarsChart(
+      cfg, { ...meta, title }, 'network', ourTitle, "paper's ImageNet top-1 (%), diamonds, same axis"));
     charts.push(bars);
     md.push(chartLink(bars), '');
+    md.push(`Bars: cells in the paper's order, one colour per cell (the same in the curves); axis 0-100 %; diamonds: the paper's ImageNet figure on the same axis.${cfg.clippedNotes.length ? ` Whiskers clipped to the axis (arrow heads): ${cfg.clippedNotes.join('; ')}.` : ''}`, '');
   } else md.push('No successful run yet: no chart.', '');
-  const colorKeyOf = (c: CellSummary) => (kind === 'table2' ? comboLabel(c) : c.cell.toggles.shortcut);
-  const colorKeys = [...new Set(cells.map(colorKeyOf))];
   const models = [...new Set(cells.map((c) => c.cell.model))];
   const curves = cells.filter((c) => c.curveRuns > 0).map((c) => ({
-    label: `${cellLabel(c, varying)} (n = ${c.curveRuns})`, points: c.curve, colorIndex: colorKeys.indexOf(colorKeyOf(c)), dashIndex: models.indexOf(c.cell.model),
+    label: `${cellLabel(c, varying)} (n = ${c.curveRuns})`, points: c.curve, color: cellColor(cells, c, kind), dashIndex: models.indexOf(c.cell.model),
   }));
   if (curves.length > 0) {
     const cc = await renderChart(chartsDir, `${exp.name}-curves.png`, `${exp.name}: training curves`, () => trainingCurvesChart(
-      curves, { ...meta, title: `Training curves: ${exp.name}` }, 'our validation top-1 (%), mean over seeds'));
+      curves, { ...meta, title: `Training curves: ${exp.name}` }, 'our validation top-1 (%), mean over seeds', PERCENT_AXIS));
     charts.push(cc);
     md.push(chartLink(cc), '');
   } else md.push('No per-epoch records: no training curves.', '');

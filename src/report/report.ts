@@ -238,7 +238,11 @@ function latencySubtitle(sel: LatencySelection): string {
     + ` - input ${sel.inputSize} px, batch ${sel.batch}${sel.width !== 1 ? `, width ${sel.width}` : ''}`;
 }
 
-const VERDICT_MARK: Record<Verdict, string> = { held: 'HELD', 'did not hold': 'DID NOT HOLD', inconclusive: 'INCONCLUSIVE', 'not tested': 'NOT TESTED' };
+const VERDICT_MARK: Record<Verdict, string> = {
+  held: 'HELD', 'did not hold': 'DID NOT HOLD', inconclusive: 'INCONCLUSIVE', 'not tested': 'NOT TESTED',
+  reproduced: 'REPRODUCED', 'opposite at this scale': 'OPPOSITE AT THIS SCALE', 'untestable at this budget': 'UNTESTABLE AT THIS BUDGET',
+  'clear effect': 'CLEAR EFFECT', 'no clear effect': 'NO CLEAR EFFECT',
+};
 
 export interface ReportResult {
   report: string;
@@ -367,11 +371,11 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const ablationMd = ablation.markdown;
 
   md.push('## Claims on this machine', '');
-  md.push('Each claim of the paper we can test here, with the verdict and the numbers. Ablation verdicts compare our small-scale runs (95% Welch CIs over seeds), not ImageNet.', '');
+  md.push('Each claim of the paper we can test here, with the verdict and the numbers. Ablation verdicts are those of each experiment\'s summary.md (one analysis): our small-scale runs, differences paired by seed with 95% CIs, behind a convergence gate; each names the scale it was measured at, not ImageNet.', '');
   for (const c of claims) md.push(`- **${VERDICT_MARK[c.verdict]}**: ${c.claim}. ${c.detail}`);
-  const held = claims.filter((c) => c.verdict === 'held').length;
-  const notHeld = claims.filter((c) => c.verdict === 'did not hold').length;
-  md.push('', `In short: ${held} held, ${notHeld} did not hold, ${claims.filter((c) => c.verdict === 'inconclusive').length} inconclusive, ${claims.filter((c) => c.verdict === 'not tested').length} not tested.`, '');
+  const count = (v: Verdict) => claims.filter((c) => c.verdict === v).length;
+  const tally = (Object.keys(VERDICT_MARK) as Verdict[]).filter((v) => count(v) > 0 || ['held', 'did not hold', 'inconclusive', 'not tested'].includes(v)).map((v) => `${count(v)} ${v}`);
+  md.push('', `In short: ${tally.join(', ')}.`, '');
 
   md.push('## Ablations', '');
   if (ablationMd.length > 0) md.push(...ablationMd);
