@@ -279,57 +279,64 @@ function paddedRange(values: number[], beginAtZero: boolean): { min: number; max
   return { min: Math.min(...values) >= 0 ? Math.max(0, min) : min, max: Math.ceil(hi / step) * step };
 }
 
-/** Whiskers (mean +- half-width) on each bar, and the paper's markers at the bars' x positions on the y2 scale. */
-function whiskersAndMarkers(data: CIBarsData): Plugin {
+/** A CI whisker at a bar from pixel `top` to `bottom`: caps, or an arrow head pointing off the axis at a clipped end. */
+function drawWhisker(ctx: CanvasRenderingContext2D, el: { x: number; width?: number }, top: number, bottom: number, clipped = { top: false, bottom: false }): void {
+  const cap = Math.max(4, Math.min(10, (el.width ?? 20) / 4));
+  ctx.strokeStyle = '#222222';
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(el.x, top);
+  ctx.lineTo(el.x, bottom);
+  for (const [py, arrow, dir] of [[top, clipped.top, -1], [bottom, clipped.bottom, 1]] as [number, boolean, number][]) {
+    ctx.moveTo(el.x - cap, arrow ? py - dir * cap : py);
+    ctx.lineTo(arrow ? el.x : el.x + cap, py);
+    if (arrow) ctx.lineTo(el.x + cap, py - dir * cap);
+  }
+  ctx.stroke();
+}
+
+/** The paper's marker: a black diamond with a white outline centred at (x, py). */
+function drawDiamond(ctx: CanvasRenderingContext2D, x: number, py: number): void {
+  ctx.fillStyle = '#000000';
+  ctx.strokeStyle = '#ffffff';
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(x, py - 7);
+  ctx.lineTo(x + 7, py);
+  ctx.lineTo(x, py + 7);
+  ctx.lineTo(x - 7, py);
+  ctx.closePath();
+  ctx.fill();
+  ctx.stroke();
+}
+
+/** A plugin that draws over each bar (dataset `si`, category `ci`) of a bar chart after the datasets. */
+function overBars(id: string, series: number, draw: (ctx: CanvasRenderingContext2D, chart: Chart, si: number, ci: number, el: { x: number; width?: number }) => void): Plugin {
   return {
-    id: 'vbWhiskers',
+    id,
     afterDatasetsDraw(chart: Chart) {
       const { ctx } = chart;
-      const y = chart.scales.y;
-      const y2 = chart.scales.y2;
       ctx.save();
-      data.series.forEach((s, si) => {
+      for (let si = 0; si < series; si++) {
         const meta = chart.getDatasetMeta(si);
-        if (meta.hidden) return;
-        s.mean.forEach((m, ci) => {
-          const el = meta.data[ci] as unknown as { x: number; width?: number } | undefined;
-          if (!el) return;
-          const hw = s.halfWidth[ci];
-          if (m !== null && hw !== null && hw > 0) {
-            const top = y.getPixelForValue(m + hw);
-            const bottom = y.getPixelForValue(m - hw);
-            const cap = Math.max(4, Math.min(10, (el.width ?? 20) / 4));
-            ctx.strokeStyle = '#222222';
-            ctx.lineWidth = 1.5;
-            ctx.beginPath();
-            ctx.moveTo(el.x, top);
-            ctx.lineTo(el.x, bottom);
-            ctx.moveTo(el.x - cap, top);
-            ctx.lineTo(el.x + cap, top);
-            ctx.moveTo(el.x - cap, bottom);
-            ctx.lineTo(el.x + cap, bottom);
-            ctx.stroke();
-          }
-          const p = s.paper?.[ci];
-          if (p !== null && p !== undefined && y2) {
-            const py = y2.getPixelForValue(p);
-            ctx.fillStyle = '#000000';
-            ctx.strokeStyle = '#ffffff';
-            ctx.lineWidth = 1.5;
-            ctx.beginPath();
-            ctx.moveTo(el.x, py - 7);
-            ctx.lineTo(el.x + 7, py);
-            ctx.lineTo(el.x, py + 7);
-            ctx.lineTo(el.x - 7, py);
-            ctx.closePath();
-            ctx.fill();
-            ctx.stroke();
-          }
-        });
-      });
+        if (meta.hidden) continue;
+        meta.data.forEach((el, ci) => draw(ctx, chart, si, ci, el as unknown as { x: number; width?: number }));
+      }
       ctx.restore();
     },
   };
+}
+
+/** Whiskers (mean +- half-width) on each bar, and the paper's markers at the bars' x positions on the y2 scale. */
+function whiskersAndMarkers(data: CIBarsData): Plugin {
+  return overBars('vbWhiskers', data.series.length, (ctx, chart, si, ci, el) => {
+    const s = data.series[si];
+    const m = s.mean[ci];
+    const hw = s.halfWidth[ci];
+    if (m !== null && m !== undefined && hw !== null && hw !== undefined && hw > 0) drawWhisker(ctx, el, chart.scales.y.getPixelForValue(m + hw), chart.scales.y.getPixelForValue(m - hw));
+    const p = s.paper?.[ci];
+    if (p !== null && p !== undefined && chart.scales.y2) drawDiamond(ctx, el.x, chart.scales.y2.getPixelForValue(p));
+  });
 }
 
 /**
@@ -461,7 +468,7 @@ export function ablationBarsConfig(data: { categories: string[]; series: CIBarSe
       low.push(lo);
       high.push(hi);
       clipped.push(cut);
-      if (cut) clippedNotes.push(`${data.categories[ci]}, ${s.label}: ${m.toFixed(1)} ± ${hw.toFixed(1)} (whisker clipped at ${m - hw < min ? min : max} %)`);
+      if (cut) clippedNotes.push(`${data.categories[ci]}, ${s.label}: ${m.toFixed(1)} ± ${hw.toFixed(1)} (whisker clipped at ${[m - hw < min ? `${min} %` : '', m + hw > max ? `${max} %` : ''].filter(Boolean).join(' and ')})`);
     });
     return {
       label: s.label,
@@ -474,64 +481,19 @@ export function ablationBarsConfig(data: { categories: string[]; series: CIBarSe
   return { categories: data.categories, bars, y: { min, max }, clippedNotes };
 }
 
-/** Whiskers of an ablation bar chart (an open end with an arrow where clipped) and the paper's diamonds, one axis. */
+/** Whiskers of an ablation bar chart (an arrow head where clipped) and the paper's diamonds, on one axis. */
 function ablationWhiskers(cfg: AblationBarsConfig): Plugin {
-  return {
-    id: 'vbAblationWhiskers',
-    afterDatasetsDraw(chart: Chart) {
-      const { ctx } = chart;
-      const y = chart.scales.y;
-      ctx.save();
-      cfg.bars.forEach((b, si) => {
-        const meta = chart.getDatasetMeta(si);
-        if (meta.hidden) return;
-        b.mean.forEach((m, ci) => {
-          const el = meta.data[ci] as unknown as { x: number; width?: number } | undefined;
-          if (!el) return;
-          const lo = b.low[ci];
-          const hi = b.high[ci];
-          if (m !== null && lo !== null && hi !== null) {
-            const top = y.getPixelForValue(hi);
-            const bottom = y.getPixelForValue(lo);
-            const cap = Math.max(4, Math.min(10, (el.width ?? 20) / 4));
-            ctx.strokeStyle = '#222222';
-            ctx.lineWidth = 1.5;
-            ctx.beginPath();
-            ctx.moveTo(el.x, top);
-            ctx.lineTo(el.x, bottom);
-            for (const [py, atEdge, dir] of [[top, hi >= cfg.y.max, -1], [bottom, lo <= cfg.y.min, 1]] as [number, boolean, number][]) {
-              if (b.clipped[ci] && atEdge) {
-                // clipped: an arrow head pointing off the axis instead of a cap
-                ctx.moveTo(el.x - cap, py - dir * cap);
-                ctx.lineTo(el.x, py);
-                ctx.lineTo(el.x + cap, py - dir * cap);
-              } else {
-                ctx.moveTo(el.x - cap, py);
-                ctx.lineTo(el.x + cap, py);
-              }
-            }
-            ctx.stroke();
-          }
-          const p = b.paper[ci];
-          if (p !== null) {
-            const py = y.getPixelForValue(p);
-            ctx.fillStyle = '#000000';
-            ctx.strokeStyle = '#ffffff';
-            ctx.lineWidth = 1.5;
-            ctx.beginPath();
-            ctx.moveTo(el.x, py - 7);
-            ctx.lineTo(el.x + 7, py);
-            ctx.lineTo(el.x, py + 7);
-            ctx.lineTo(el.x - 7, py);
-            ctx.closePath();
-            ctx.fill();
-            ctx.stroke();
-          }
-        });
-      });
-      ctx.restore();
-    },
-  };
+  return overBars('vbAblationWhiskers', cfg.bars.length, (ctx, chart, si, ci, el) => {
+    const b = cfg.bars[si];
+    const y = chart.scales.y;
+    const lo = b.low[ci];
+    const hi = b.high[ci];
+    if (b.mean[ci] !== null && lo !== null && hi !== null) {
+      drawWhisker(ctx, el, y.getPixelForValue(hi), y.getPixelForValue(lo), { top: b.clipped[ci] && hi >= cfg.y.max, bottom: b.clipped[ci] && lo <= cfg.y.min });
+    }
+    const p = b.paper[ci];
+    if (p !== null && p !== undefined) drawDiamond(ctx, el.x, y.getPixelForValue(p));
+  });
 }
 
 /** Grouped bars of an ablation (ablationBarsConfig): our top-1 with clipped whiskers, the paper's diamonds on the same 0..100 axis. */

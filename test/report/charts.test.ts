@@ -78,6 +78,7 @@ describe('chart builders give 1000x600 PNGs', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
 
 describe('ablation bar chart configuration', () => {
   it('percent axis 0..100, whiskers clipped to it with a note, order and colours as given, the paper on the same axis', () => {
@@ -96,7 +97,7 @@ describe('ablation bar chart configuration', () => {
     expect(cfg.bars[0].high).toEqual([100, 73]);
     expect(cfg.bars[0].clipped).toEqual([true, false]);
     expect(cfg.bars[1].low).toEqual([84.5, null]);
-    expect(cfg.clippedNotes).toEqual(['VanillaNet-6, neither: 64.7 ± 77.5 (whisker clipped at 0 %)']);
+    expect(cfg.clippedNotes).toEqual(['VanillaNet-6, neither: 64.7 ± 77.5 (whisker clipped at 0 % and 100 %)']);
     for (const b of cfg.bars) for (const v of [...b.low, ...b.high, ...b.mean]) if (v !== null) expect(v >= 0 && v <= 100).toBe(true);
     expect(cfg.bars[0].paper).toEqual([59.58, 76.13]);
     // a fixed colour per cell: the combination's hue, a lighter shade per network; every cell its own
@@ -107,5 +108,4 @@ describe('ablation bar chart configuration', () => {
     // given colours win
     expect(ablationBarsConfig({ categories: ['a'], series: [{ label: 'x', mean: [50], halfWidth: [1], colors: ['#000000'] }] }).bars[0].colors).toEqual(['#000000']);
   });
-});
 });
