@@ -5,10 +5,10 @@
  *   test:  4 runs of ~0.5 s (256 images, 2 epochs): what the test suite runs. Start-up bound: each worker process
  *          costs ~1 s of loading and JIT warm-up, so a second worker does not pay off here.
  *   quick: 6 runs of ~4-5 s (1280 images, 4 epochs): the smallest matrix where the pool's parallelism shows
- *          (measured: 29.4 s on 1 worker, 18.0 s on 2; `node dist/src/bench/poolBench.js`).
+ *          (measured: 29.4 s on 1 worker, 18.0 s on 2; `node dist/scripts/bench/poolBench.js`).
  *   full:  8 runs of ~13 s (2560 images, 6 epochs): 106 s on 1 worker, 58 s on 2.
  */
-import { defineExperiment } from '../src/run/experiment.js';
+import { defineExperiment } from '../src/ablation/experiment.js';
 
 export default defineExperiment({
   name: 'smoke',

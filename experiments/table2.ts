@@ -13,7 +13,7 @@
  *   full:  3 seeds, 5000 training + 2000 validation images, 6 epochs: 36 runs, 42 min on 2 workers (the committed results)
  *   long:  3 seeds, 10000 + 2000 images, 10 epochs: 36 runs, ~3-4 h on 2 cores (the same matrix, longer)
  */
-import { defineExperiment } from '../src/run/experiment.js';
+import { defineExperiment } from '../src/ablation/experiment.js';
 
 export default defineExperiment({
   name: 'table2',

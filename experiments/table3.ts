@@ -9,7 +9,7 @@
  *          8 seeds because 3 left the shortcut effects inconclusive: a +-2.6-point CI)
  *   long:  8 seeds, 20000 + 2000 images, 15 epochs: 24 runs, ~5 h on 2 cores
  */
-import { defineExperiment } from '../src/run/experiment.js';
+import { defineExperiment } from '../src/ablation/experiment.js';
 
 export default defineExperiment({
   name: 'table3',

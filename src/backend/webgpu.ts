@@ -12,18 +12,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { GpuAdapterInfo } from '../util/provenance.js';
 
-export interface GpuAdapterInfo {
-  /** What to call the GPU: the adapter's device name, else its description, else vendor + architecture. */
-  name: string;
-  vendor: string;
-  architecture: string;
-  device: string;
-  /** Dawn puts the driver's description here (name and version). */
-  description: string;
-  /** A CPU implementation (SwiftShader, llvmpipe/lavapipe) or Dawn's null backend, not a GPU. */
-  software: boolean;
-}
+export type { GpuAdapterInfo };
 
 /** The subset of the WebGPU API we use (the `webgpu` package's types are optional like the package). */
 interface AdapterLike {

@@ -7,7 +7,7 @@
  */
 import type { ModelDescription } from '../models/graph.js';
 import type { OrtModule, OrtSession } from '../interop/ort.js';
-import { latencyResult, sampleCalls, type LatencyOptions, type LatencyResult } from './latency.js';
+import { latencyResult, sampleCalls, type LatencyOptions, type LatencyResult } from './measureLatency.js';
 
 export interface OrtModelRunner {
   /** one inference call as timed */

@@ -3,19 +3,19 @@
  * worker processes, one record per run in <out>/runs.jsonl, then summary.csv and summary.md (means, 95% CIs,
  * effects against the baseline with Welch CIs, the paper's figures beside them).
  */
-import { renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
-import { applyPreset, loadExperiment } from '../run/experiment.js';
-import { describeFactors, expandExperiment, type RunDescription } from '../run/matrix.js';
-import { LocalPool, defaultWorkers } from '../run/pool.js';
+import { applyPreset, loadExperiment } from '../ablation/experiment.js';
+import { describeFactors, expandExperiment, type RunDescription } from '../ablation/matrix.js';
+import { LocalPool, defaultWorkers } from '../ablation/pool.js';
 import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV } from '../queue/connection.js';
-import { QueueExecutor } from '../queue/executor.js';
-import type { ExecutorEvent } from '../run/executor.js';
-import { scheduleRuns } from '../run/schedule.js';
-import { RunStore, RUNS_FILE, type RunRecord } from '../run/store.js';
-import { writeSummary } from '../run/summary.js';
+import { QueueExecutor } from '../queue/queueExecutor.js';
+import type { ExecutorEvent } from '../ablation/executor.js';
+import { scheduleRuns } from '../ablation/dispatchOrder.js';
+import { RunStore, RUNS_FILE, type RunRecord } from '../ablation/store.js';
+import { writeSummary } from '../ablation/summary.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { checkOutputDir } from '../util/outputDir.js';
 import { formatDuration, log, printJson } from '../util/output.js';
@@ -193,7 +193,7 @@ export async function run(argv: string[]): Promise<void> {
     if (foreign) warn(`${foreign} run${foreign > 1 ? 's' : ''} in ${store.file} ${foreign > 1 ? 'are' : 'is'} not in this matrix (was the experiment changed?); the summary still counts them: use --out DIR for a clean one`);
     const todo = scheduleRuns(matrix.runs.filter((r) => existing.get(r.runId)?.status !== 'ok'));
     const skipped = matrix.runs.length - todo.length;
-    writeAtomic(path.join(out, 'experiment.json'), `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`);
+    writeFileAtomic(path.join(out, 'experiment.json'), `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`);
 
     const backend = await selectBackend(f.backend, { log: () => {} });
     log(backendSummary(backend));
@@ -240,11 +240,4 @@ export async function run(argv: string[]): Promise<void> {
     process.off('SIGTERM', onSignal);
     store.close();
   }
-}
-
-function writeAtomic(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
 }

@@ -13,7 +13,7 @@ import { loadModelDir } from '../nn/modelDir.js';
 import { disposeWeights, type Weights } from '../nn/weights.js';
 import { exportOnnx } from '../interop/onnxExport.js';
 import { ONNX_TOLERANCE, verifyOnnx, type OnnxVerification } from '../interop/onnxVerify.js';
-import { writeFileAtomic } from '../interop/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { BACKENDS, selectBackend } from '../backend/select.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { runProvenance } from '../util/provenance.js';

@@ -3,7 +3,8 @@
  * or a .safetensors file of the authors' VanillaNet code -> a TF.js LayersModel directory (deploy form) plus
  * vanillabench.json. Training-form checkpoints are merged at lambda = 1 (the released ones are trained to it).
  */
-import { statSync, writeFileSync, renameSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic.js';
 import { extname, join } from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
 import { modelOptions } from '../models/zoo.js';
@@ -176,9 +177,7 @@ export async function importCheckpoint(args: {
     disposeWeights(imp.weights);
   }
   const metaFile = join(args.out, METADATA_FILE);
-  const tmp = `${metaFile}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(metadata, null, 2)}\n`);
-  renameSync(tmp, metaFile);
+  writeFileAtomic(metaFile, `${JSON.stringify(metadata, null, 2)}\n`);
   return result;
 }
 

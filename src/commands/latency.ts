@@ -8,13 +8,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
-import { measureLatency, timeSingleCall, type LatencyOptions, type LatencyResult } from '../bench/latency.js';
+import { measureLatency, timeSingleCall, type LatencyOptions, type LatencyResult } from '../bench/measureLatency.js';
 import { measureOrtLatency, ortRunner, timeSingleOrtCall } from '../bench/ortLatency.js';
 import {
   latencyFileName, mergeLatency, readLatencyFile, writeLatencyFile,
   type LatencyForm, type LatencyRow, type LatencyRuntime,
-} from '../bench/latencyStore.js';
-import { load1, newRunId, runFile, type LoadWindow } from '../bench/latencyRun.js';
+} from '../results/latencyFile.js';
+import { load1, newRunId, runFile, type LoadWindow } from '../results/latencyRun.js';
 import { ONNX_IR_VERSION, ONNX_OPSET } from '../interop/onnx.js';
 import { exportOnnx } from '../interop/onnxExport.js';
 import { createOrtSession, defaultOrtThreads, loadOrt, ortVersion, type OrtModule } from '../interop/ort.js';

@@ -1,36 +1,35 @@
-/** Flags shared by the commands that build models: the paper's toggles and the size knobs. */
-import { SHORTCUTS, STEMS, parseToggle } from '../models/options.js';
+/** Flags shared by the commands that build models: every option of the table in models/options.ts with a flag. */
+import { MODEL_OPTIONS, parseToggle, type OptionName } from '../models/options.js';
 import type { StringFlag, NumberFlag } from '../util/args.js';
 
-export const MODEL_FLAGS = {
-  width: { type: 'number', min: 1 / 256, max: 4, description: 'channel width multiplier (1 = the paper)', valueName: 'x' },
-  input: { type: 'number', integer: true, min: 8, max: 4096, description: 'input resolution (square)', valueName: 'px' },
-  classes: { type: 'number', integer: true, min: 2, description: 'number of classes', valueName: 'n' },
-  deepTraining: { type: 'string', choices: ['on', 'off'], description: 'deep training: conv pairs with an annealed activation' },
-  seriesAct: { type: 'string', choices: ['on', 'off'], description: 'series informed activation (ReLU + depthwise conv + BN)' },
-  actNum: { type: 'number', integer: true, min: 0, max: 10, description: 'series activation n: a (2n+1)^2 kernel', valueName: 'n' },
-  shortcut: { type: 'string', choices: SHORTCUTS, description: 'residual connection placement' },
-  stem: { type: 'string', choices: STEMS, description: "'small' adapts the stem to 28-32 px images" },
-} as const satisfies Record<string, StringFlag | NumberFlag>;
+type Table = typeof MODEL_OPTIONS;
+type FlagName<K extends OptionName> = Table[K] extends { flag: infer F extends string } ? F : never;
+type FlagOf<S> = S extends { type: 'number' } ? NumberFlag & { type: 'number' }
+  : S extends { type: 'choice'; values: infer V extends readonly string[] } ? StringFlag & { type: 'string'; choices: V }
+  : StringFlag & { type: 'string'; choices: readonly ['on', 'off'] };
+type ModelFlags = { [K in OptionName as FlagName<K>]: FlagOf<Table[K]> };
 
-type ModelFlagValues = {
-  width?: number; input?: number; classes?: number; deepTraining?: string; seriesAct?: string; actNum?: number; shortcut?: string; stem?: string;
-};
+const FLAGGED = (Object.entries(MODEL_OPTIONS) as [OptionName, Table[OptionName]][]).filter(([, s]) => 'flag' in s);
+const flagOf = (k: OptionName): string => (MODEL_OPTIONS[k] as { flag: string }).flag;
+
+export const MODEL_FLAGS = Object.fromEntries(FLAGGED.map(([k, s]) => {
+  const valueName = 'valueName' in s ? { valueName: s.valueName } : {};
+  const flag = s.type === 'number' ? { type: 'number', integer: s.integer, min: s.min, max: s.max, description: s.description, ...valueName }
+    : { type: 'string', choices: s.type === 'choice' ? s.values : ['on', 'off'], description: s.description, ...valueName };
+  return [flagOf(k), flag];
+})) as unknown as ModelFlags;
+
+type ModelFlagValues = { [F in keyof ModelFlags]?: ModelFlags[F] extends { type: 'number' } ? number : string };
 
 /** Model options given on the command line (only those given: the rest come from the family defaults). */
-export function modelOptionsFromFlags(f: ModelFlagValues, defaults: { width?: number; input?: number; classes?: number } = {}): Record<string, unknown> {
+export function modelOptionsFromFlags(f: ModelFlagValues, defaults: ModelFlagValues = {}): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  const width = f.width ?? defaults.width;
-  const input = f.input ?? defaults.input;
-  const classes = f.classes ?? defaults.classes;
-  if (width !== undefined) o.width = width;
-  if (input !== undefined) o.inputSize = input;
-  if (classes !== undefined) o.numClasses = classes;
-  if (f.deepTraining !== undefined) o.deepTraining = parseToggle('deep-training', f.deepTraining);
-  if (f.seriesAct !== undefined) o.seriesAct = parseToggle('series-act', f.seriesAct);
-  if (f.actNum !== undefined) o.actNum = f.actNum;
-  if (f.shortcut !== undefined) o.shortcut = f.shortcut;
-  if (f.stem !== undefined) o.stem = f.stem;
+  for (const [k, s] of FLAGGED) {
+    const flag = flagOf(k) as keyof ModelFlagValues;
+    const v = f[flag] ?? defaults[flag];
+    if (v === undefined) continue;
+    o[k] = s.type === 'boolean' ? parseToggle(flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), String(v)) : v;
+  }
   return o;
 }
 

@@ -1,7 +1,7 @@
 /** `vanillabench train`: one training run with the paper's toggles, then merge and evaluate the deploy form. */
 import { join } from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
-import { runTraining, resolveDatasetName } from '../train/run.js';
+import { runTraining, resolveDatasetName } from '../train/runTraining.js';
 import { DEFAULT_TRAIN_CONFIG } from '../train/trainer.js';
 import { defaultDecayEpochs } from '../train/schedule.js';
 import { DATASET_NAMES } from '../data/registry.js';
@@ -12,7 +12,8 @@ import { log, printJson, progressBar } from '../util/output.js';
 import { checkModelName } from '../models/zoo.js';
 import { UserError } from '../util/errors.js';
 import { checkOutputDir } from '../util/outputDir.js';
-import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic.js';
 
 export const summary = 'train one model (toggles, dataset, seed), merge it, evaluate both forms, save the deploy weights';
 
@@ -79,8 +80,7 @@ export async function run(argv: string[]): Promise<void> {
   (bar as ReturnType<typeof progressBar> | null)?.finish();
   const provenance = runProvenance(process.argv.slice(2), backend, f.seed);
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'provenance.json.tmp'), JSON.stringify(provenance, null, 2));
-  renameSync(join(out, 'provenance.json.tmp'), join(out, 'provenance.json'));
+  writeFileAtomic(join(out, 'provenance.json'), JSON.stringify(provenance, null, 2));
   const result = {
     model: s.model, toggles: s.toggles, dataset: s.dataset, backend: backend.name, ...(backend.adapter ? { gpu: backend.adapter.name } : {}), tfjsVersion: backend.tfjsVersion, status: s.status,
     epochs: s.epochs, trainTop1: s.trainTop1, valTop1: s.valTop1, deployValTop1: s.deployValTop1,

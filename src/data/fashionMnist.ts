@@ -118,8 +118,3 @@ function available(dir: string): boolean {
 export function fashionMnistAvailable(dir: string = FASHION_MNIST_DIR): boolean {
   return available(dir);
 }
-
-/** True when all four MNIST files are present in dir (does not validate them). */
-export function mnistAvailable(dir: string = MNIST_DIR): boolean {
-  return available(dir);
-}

@@ -13,28 +13,6 @@ import { makeSyntheticSplits } from './synthetic.js';
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'image-folder', 'synthetic'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
-export interface DatasetInfo {
-  description: string;
-  /** Native image shape and class count; undefined where it depends on options or files. */
-  height?: number;
-  width?: number;
-  channels?: number;
-  numClasses?: number;
-  needsDir: boolean;
-}
-
-export const DATASET_INFO: Readonly<Record<DatasetName, DatasetInfo>> = {
-  'fashion-mnist': {
-    description: 'Fashion-MNIST (IDX files; default /usr/share/datasets/fashion-mnist)',
-    height: 28, width: 28, channels: 1, numClasses: 10, needsDir: false,
-  },
-  mnist: { description: 'MNIST (IDX files, --data DIR)', height: 28, width: 28, channels: 1, numClasses: 10, needsDir: true },
-  cifar10: { description: 'CIFAR-10 binary batches (--data DIR)', height: 32, width: 32, channels: 3, numClasses: 10, needsDir: true },
-  cifar100: { description: 'CIFAR-100 binary (--data DIR)', height: 32, width: 32, channels: 3, numClasses: 100, needsDir: true },
-  'image-folder': { description: 'DIR/<class>/*.jpg|png, or DIR/train + DIR/val (--data DIR)', channels: 3, needsDir: true },
-  synthetic: { description: 'seeded synthetic stripes+blobs, for smoke runs', height: 32, width: 32, channels: 3, numClasses: 10, needsDir: false },
-};
-
 export function isDatasetName(name: string): name is DatasetName {
   return (DATASET_NAMES as readonly string[]).includes(name);
 }

@@ -13,7 +13,7 @@
 import { statSync } from 'node:fs';
 import { readRegularFile } from '../util/boundedRead.js';
 import { UserError } from '../util/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { formatShape, shapeSize, toLittleEndianBytes } from './tensor.js';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY

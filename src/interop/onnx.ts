@@ -164,7 +164,6 @@ export function decodeOnnxModel(bytes: Uint8Array): OnnxModel {
 
 export const attrInt = (name: string, i: number): OnnxAttribute => ({ name, type: ATTR.INT, i });
 export const attrInts = (name: string, ints: number[]): OnnxAttribute => ({ name, type: ATTR.INTS, ints });
-export const attrFloat = (name: string, v: number): OnnxAttribute => ({ name, type: ATTR.FLOAT, f: v });
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 

@@ -14,7 +14,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { readRegularFile } from '../util/boundedRead.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { decodeToFloat32, elementBytes, formatShape, shapeSize, type ElementType, toLittleEndianBytes, type LoadedTensor, type TensorLike } from './tensor.js';
 
 const DTYPES: Record<string, ElementType> = {

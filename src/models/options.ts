@@ -1,6 +1,8 @@
 /**
- * The paper's toggles and the size knobs shared by every architecture, with validation that names
- * the valid values (user input reaches this from flags and experiment files).
+ * THE table of model options (as timm's ByoModelCfg keeps fields and defaults together): each option's type,
+ * range, default, CLI flag, labels and whether an experiment may vary it. resolveOptions, the CLI flags
+ * (commands/modelFlags.ts), the experiment validation (ablation/experiment.ts), the summary's sentences and the
+ * report's cell labels all read it. A new toggle is one entry here plus the model code that uses it.
  */
 import { UserError, oneOf } from '../util/errors.js';
 
@@ -9,75 +11,92 @@ export type Shortcut = (typeof SHORTCUTS)[number];
 export const STEMS = ['imagenet', 'small'] as const;
 export type Stem = (typeof STEMS)[number];
 
-export interface ModelOptions {
-  /** deep training: each layer is a conv pair with a lambda-activation between (mergeable at lambda = 1) */
-  deepTraining: boolean;
-  /** series informed activation: ReLU + depthwise (2n+1)^2 conv + BN; off = plain ReLU */
-  seriesAct: boolean;
-  /** n of the series activation: kernel 2n+1 */
-  actNum: number;
-  /** residual connection around each block, added before or after the block's activation
-   *  (family default when resolved: none for VanillaNet and AlexNet, before-act for ResNet) */
-  shortcut: Shortcut;
-  /** channel width multiplier (1 = the paper's widths) */
-  width: number;
-  /** square input resolution */
-  inputSize: number;
-  inputChannels: number;
-  numClasses: number;
-  /** 'small' adapts the stem to 28-32 px images (see each family) */
-  stem: Stem;
-  dropRate: number;
+interface OptionBase {
+  /** what the option does (the --help text of its flag) */
+  description: string;
+  /** the command-line flag (camelCase, shown as --kebab-case); none: not settable from the command line */
+  flag?: string;
+  valueName?: string;
+  /** an experiment may set it per model entry and vary it as a factor */
+  factor: boolean;
+  /** words for it in the summary's sentences (default: the option's name) */
+  label?: string;
+  /** a cell's value in REPORT.md's ablation tables (default: the value) */
+  cellLabel?: (v: unknown) => string;
 }
+export type OptionSpec =
+  | (OptionBase & { type: 'boolean'; default: boolean })
+  | (OptionBase & { type: 'number'; integer: boolean; min: number; max: number; default: number })
+  | (OptionBase & { type: 'choice'; values: readonly string[]; default: string });
 
-/** Defaults shared by all families; families override some (see FAMILY_DEFAULTS in models/zoo.ts). */
-export const DEFAULT_OPTIONS: ModelOptions = {
-  deepTraining: true,
-  seriesAct: true,
-  actNum: 3,
-  shortcut: 'none',
-  width: 1,
-  inputSize: 224,
-  inputChannels: 3,
-  numClasses: 1000,
-  stem: 'imagenet',
-  dropRate: 0,
-};
+export const MODEL_OPTIONS = {
+  deepTraining: {
+    type: 'boolean', default: true, flag: 'deepTraining', factor: true, label: 'deep training',
+    description: 'deep training: conv pairs with an annealed activation', cellLabel: (v) => (v ? 'deep training' : 'no deep training'),
+  },
+  seriesAct: {
+    type: 'boolean', default: true, flag: 'seriesAct', factor: true, label: 'series activation',
+    description: 'series informed activation (ReLU + depthwise conv + BN)', cellLabel: (v) => (v ? 'series act.' : 'no series act.'),
+  },
+  actNum: {
+    type: 'number', integer: true, min: 0, max: 10, default: 3, flag: 'actNum', valueName: 'n', factor: true, label: 'series activation n',
+    description: 'series activation n: a (2n+1)^2 kernel',
+  },
+  shortcut: {
+    type: 'choice', values: SHORTCUTS, default: 'none', flag: 'shortcut', factor: true,
+    description: 'residual connection placement', cellLabel: (v) => `shortcut ${String(v)}`,
+  },
+  width: { type: 'number', integer: false, min: 1 / 256, max: 4, default: 1, flag: 'width', valueName: 'x', factor: true, description: 'channel width multiplier (1 = the paper)' },
+  inputSize: { type: 'number', integer: true, min: 8, max: 4096, default: 224, flag: 'input', valueName: 'px', factor: false, description: 'input resolution (square)' },
+  inputChannels: { type: 'number', integer: true, min: 1, max: 16, default: 3, factor: false, description: 'input channels' },
+  numClasses: { type: 'number', integer: true, min: 2, max: 100000, default: 1000, flag: 'classes', valueName: 'n', factor: false, description: 'number of classes' },
+  stem: { type: 'choice', values: STEMS, default: 'imagenet', flag: 'stem', factor: true, description: "'small' adapts the stem to 28-32 px images" },
+  dropRate: { type: 'number', integer: false, min: 0, max: 0.99, default: 0, factor: true, description: 'dropout rate before the classifier' },
+} as const satisfies Record<string, OptionSpec>;
 
-const KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof ModelOptions)[];
+export type OptionName = keyof typeof MODEL_OPTIONS;
+
+type ValueOf<S> = S extends { type: 'boolean' } ? boolean : S extends { type: 'number' } ? number : S extends { values: readonly (infer V)[] } ? V : never;
+
+/** Resolved model options: one value per table entry (see each entry's description). */
+export type ModelOptions = { -readonly [K in OptionName]: ValueOf<(typeof MODEL_OPTIONS)[K]> };
+
+const SPECS = MODEL_OPTIONS as Record<OptionName, OptionSpec>;
+const KEYS = Object.keys(MODEL_OPTIONS) as OptionName[];
+
+/** Defaults shared by all families; families override some (familyDefaults in models/zoo.ts). */
+export const DEFAULT_OPTIONS: ModelOptions = Object.fromEntries(KEYS.map((k) => [k, SPECS[k].default])) as unknown as ModelOptions;
+
+/** The options an experiment may set per model entry and vary as factors, in table order. */
+export const FACTOR_OPTIONS = KEYS.filter((k) => SPECS[k].factor);
+
+/** The summary's words for an option (its label, else its name). */
+export const optionLabel = (k: string): string => (k in SPECS ? SPECS[k as OptionName].label : undefined) ?? k;
+
+/** REPORT.md's words for a cell's value of an option (its cellLabel, else the value). */
+export const optionCellLabel = (k: string, v: unknown): string => (k in SPECS ? SPECS[k as OptionName].cellLabel : undefined)?.(v) ?? String(v);
+
+/** Checks one option's value against its table entry; the error names the option and the valid values. */
+function checkOption(k: OptionName, v: unknown): void {
+  const s = SPECS[k];
+  if (s.type === 'boolean') {
+    if (typeof v !== 'boolean') throw new UserError(`${k} must be true or false (on/off), got ${JSON.stringify(v)}`);
+  } else if (s.type === 'choice') {
+    if (typeof v !== 'string' || !s.values.includes(v)) throw new UserError(`${k} must be ${oneOf(s.values)}, got ${JSON.stringify(v)}`);
+  } else if (typeof v !== 'number' || !Number.isFinite(v) || v < s.min || v > s.max || (s.integer && !Number.isInteger(v))) {
+    throw new UserError(`${k} must be ${s.integer ? 'an integer' : 'a number'} from ${s.min} to ${s.max}, got ${JSON.stringify(v)}`);
+  }
+}
 
 /** Merges and validates options from untrusted input; every error names the field and the valid values. */
 export function resolveOptions(partial: Partial<Record<string, unknown>> = {}, defaults: Partial<ModelOptions> = {}): ModelOptions {
   for (const k of Object.keys(partial)) {
-    if (!KEYS.includes(k as keyof ModelOptions)) {
+    if (!KEYS.includes(k as OptionName)) {
       throw new UserError(`unknown model option '${k}': valid options are ${oneOf(KEYS)}`);
     }
   }
-  const o = { ...DEFAULT_OPTIONS, ...defaults, ...partial } as Record<keyof ModelOptions, unknown>;
-  const bool = (k: keyof ModelOptions) => {
-    if (typeof o[k] !== 'boolean') throw new UserError(`${k} must be true or false (on/off), got ${JSON.stringify(o[k])}`);
-  };
-  const num = (k: keyof ModelOptions, min: number, max: number, integer: boolean) => {
-    const v = o[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-      throw new UserError(`${k} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(v)}`);
-    }
-  };
-  const choice = (k: keyof ModelOptions, values: readonly string[]) => {
-    if (typeof o[k] !== 'string' || !values.includes(o[k] as string)) {
-      throw new UserError(`${k} must be ${oneOf(values)}, got ${JSON.stringify(o[k])}`);
-    }
-  };
-  bool('deepTraining');
-  bool('seriesAct');
-  num('actNum', 0, 10, true);
-  choice('shortcut', SHORTCUTS);
-  num('width', 1 / 256, 4, false);
-  num('inputSize', 8, 4096, true);
-  num('inputChannels', 1, 16, true);
-  num('numClasses', 2, 100000, true);
-  choice('stem', STEMS);
-  num('dropRate', 0, 0.99, false);
+  const o = { ...DEFAULT_OPTIONS, ...defaults, ...partial } as Record<OptionName, unknown>;
+  for (const k of KEYS) checkOption(k, o[k]);
   return o as unknown as ModelOptions;
 }
 

@@ -20,10 +20,13 @@ export const PAPER = paper as {
   official_readme_latency_ms: { caption: string; columns: string[]; rows: Record<string, (number | null)[]> };
 };
 
+/** The paper's network name for a zoo model name (vanillanet-6 -> VanillaNet-6, resnet-50 -> ResNet-50, alexnet -> AlexNet). */
+export function paperNetworkName(model: string): string {
+  return model.replace(/^vanillanet/, 'VanillaNet').replace(/^resnet/, 'ResNet').replace(/^alexnet$/, 'AlexNet');
+}
+
 /** The paper's Table 4 row for one of our zoo names (vanillanet-13-1.5x, resnet-50, ...), or null. */
 export function paperRow(zooName: string): PaperTable4Row | null {
-  const key = zooName
-    .replace(/^vanillanet/, 'VanillaNet')
-    .replace(/^resnet-(\d+)$/, 'ResNet-$1-TNR');
+  const key = paperNetworkName(zooName).replace(/^(ResNet-\d+)$/, '$1-TNR');
   return PAPER.table4.find((r) => r.model === key) ?? null;
 }

@@ -5,7 +5,8 @@
  * `registerCustomLayers()` before loading such a model).
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic.js';
 import { join } from 'node:path';
 import type { ModelDescription } from '../models/graph.js';
 import { adaptiveMaxPool } from './forward.js';
@@ -128,16 +129,10 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string, metada
       weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
       userDefinedMetadata: metadata,
     };
-    writeAtomic(join(dir, 'weights.bin'), weights);
-    writeAtomic(join(dir, 'model.json'), JSON.stringify(json));
+    writeFileAtomic(join(dir, 'weights.bin'), weights);
+    writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json));
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));
-}
-
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
 }
 
 /** Loads a model directory written by saveLayersModel (or any tfjs layers-model directory with one weights file). */

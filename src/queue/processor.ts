@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SandboxedJob } from 'bullmq';
 import { selectBackend, type BackendChoice } from '../backend/select.js';
-import { executeRun } from '../run/executor.js';
-import type { RecordContext, RunRecord } from '../run/store.js';
+import { executeRun } from '../ablation/executor.js';
+import type { RecordContext, RunRecord } from '../ablation/store.js';
 import { gitCommit, machineInfo } from '../util/provenance.js';
 import { PROCESSOR_ENV as ENV, versionMismatch, type RunJobData, type RunJobProgress } from './protocol.js';
 

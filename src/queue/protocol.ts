@@ -3,9 +3,9 @@
  * that decide how it is computed and recorded, its return value the run record. Coordinators and workers of
  * different versions refuse each other's jobs with a clear message instead of mixing results.
  */
-import type { RunStep } from '../run/executor.js';
-import { MATRIX_VERSION, type RunDescription } from '../run/matrix.js';
-import { RECORD_VERSION, type RunRecord } from '../run/store.js';
+import type { RunStep } from '../ablation/executor.js';
+import { MATRIX_VERSION, type RunDescription } from '../ablation/matrix.js';
+import { RECORD_VERSION, type RunRecord } from '../ablation/store.js';
 
 /** What the worker process tells its sandboxed children (src/queue/processor.ts) through their environment. */
 export const PROCESSOR_ENV = {

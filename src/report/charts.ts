@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Chart, ChartConfiguration, ChartDataset, Plugin, ScatterDataPoint } from 'chart.js';
 import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
-import { writeFileAtomic } from '../interop/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 export const CHART_WIDTH = 1000;
 export const CHART_HEIGHT = 600;
@@ -242,6 +242,8 @@ export interface CIBarSeries {
   halfWidth: (number | null)[];
   /** the paper's value for this series and category, drawn as a marker on the right axis */
   paper?: (number | null)[];
+  /** per category: the bar's colour (ablation charts: the cell's fixed colour) */
+  colors?: string[];
 }
 
 export interface CIBarsData {
@@ -277,57 +279,64 @@ function paddedRange(values: number[], beginAtZero: boolean): { min: number; max
   return { min: Math.min(...values) >= 0 ? Math.max(0, min) : min, max: Math.ceil(hi / step) * step };
 }
 
-/** Whiskers (mean +- half-width) on each bar, and the paper's markers at the bars' x positions on the y2 scale. */
-function whiskersAndMarkers(data: CIBarsData): Plugin {
+/** A CI whisker at a bar from pixel `top` to `bottom`: caps, or an arrow head pointing off the axis at a clipped end. */
+function drawWhisker(ctx: CanvasRenderingContext2D, el: { x: number; width?: number }, top: number, bottom: number, clipped = { top: false, bottom: false }): void {
+  const cap = Math.max(4, Math.min(10, (el.width ?? 20) / 4));
+  ctx.strokeStyle = '#222222';
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(el.x, top);
+  ctx.lineTo(el.x, bottom);
+  for (const [py, arrow, dir] of [[top, clipped.top, -1], [bottom, clipped.bottom, 1]] as [number, boolean, number][]) {
+    ctx.moveTo(el.x - cap, arrow ? py - dir * cap : py);
+    ctx.lineTo(arrow ? el.x : el.x + cap, py);
+    if (arrow) ctx.lineTo(el.x + cap, py - dir * cap);
+  }
+  ctx.stroke();
+}
+
+/** The paper's marker: a black diamond with a white outline centred at (x, py). */
+function drawDiamond(ctx: CanvasRenderingContext2D, x: number, py: number): void {
+  ctx.fillStyle = '#000000';
+  ctx.strokeStyle = '#ffffff';
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(x, py - 7);
+  ctx.lineTo(x + 7, py);
+  ctx.lineTo(x, py + 7);
+  ctx.lineTo(x - 7, py);
+  ctx.closePath();
+  ctx.fill();
+  ctx.stroke();
+}
+
+/** A plugin that draws over each bar (dataset `si`, category `ci`) of a bar chart after the datasets. */
+function overBars(id: string, series: number, draw: (ctx: CanvasRenderingContext2D, chart: Chart, si: number, ci: number, el: { x: number; width?: number }) => void): Plugin {
   return {
-    id: 'vbWhiskers',
+    id,
     afterDatasetsDraw(chart: Chart) {
       const { ctx } = chart;
-      const y = chart.scales.y;
-      const y2 = chart.scales.y2;
       ctx.save();
-      data.series.forEach((s, si) => {
+      for (let si = 0; si < series; si++) {
         const meta = chart.getDatasetMeta(si);
-        if (meta.hidden) return;
-        s.mean.forEach((m, ci) => {
-          const el = meta.data[ci] as unknown as { x: number; width?: number } | undefined;
-          if (!el) return;
-          const hw = s.halfWidth[ci];
-          if (m !== null && hw !== null && hw > 0) {
-            const top = y.getPixelForValue(m + hw);
-            const bottom = y.getPixelForValue(m - hw);
-            const cap = Math.max(4, Math.min(10, (el.width ?? 20) / 4));
-            ctx.strokeStyle = '#222222';
-            ctx.lineWidth = 1.5;
-            ctx.beginPath();
-            ctx.moveTo(el.x, top);
-            ctx.lineTo(el.x, bottom);
-            ctx.moveTo(el.x - cap, top);
-            ctx.lineTo(el.x + cap, top);
-            ctx.moveTo(el.x - cap, bottom);
-            ctx.lineTo(el.x + cap, bottom);
-            ctx.stroke();
-          }
-          const p = s.paper?.[ci];
-          if (p !== null && p !== undefined && y2) {
-            const py = y2.getPixelForValue(p);
-            ctx.fillStyle = '#000000';
-            ctx.strokeStyle = '#ffffff';
-            ctx.lineWidth = 1.5;
-            ctx.beginPath();
-            ctx.moveTo(el.x, py - 7);
-            ctx.lineTo(el.x + 7, py);
-            ctx.lineTo(el.x, py + 7);
-            ctx.lineTo(el.x - 7, py);
-            ctx.closePath();
-            ctx.fill();
-            ctx.stroke();
-          }
-        });
-      });
+        if (meta.hidden) continue;
+        meta.data.forEach((el, ci) => draw(ctx, chart, si, ci, el as unknown as { x: number; width?: number }));
+      }
       ctx.restore();
     },
   };
+}
+
+/** Whiskers (mean +- half-width) on each bar, and the paper's markers at the bars' x positions on the y2 scale. */
+function whiskersAndMarkers(data: CIBarsData): Plugin {
+  return overBars('vbWhiskers', data.series.length, (ctx, chart, si, ci, el) => {
+    const s = data.series[si];
+    const m = s.mean[ci];
+    const hw = s.halfWidth[ci];
+    if (m !== null && m !== undefined && hw !== null && hw !== undefined && hw > 0) drawWhisker(ctx, el, chart.scales.y.getPixelForValue(m + hw), chart.scales.y.getPixelForValue(m - hw));
+    const p = s.paper?.[ci];
+    if (p !== null && p !== undefined && chart.scales.y2) drawDiamond(ctx, el.x, chart.scales.y2.getPixelForValue(p));
+  });
 }
 
 /**
@@ -396,24 +405,140 @@ export async function ciBarsChart(data: CIBarsData, meta: ChartMeta): Promise<Bu
   } as ChartConfiguration);
 }
 
-/** Table 2: our top-1 per network (groups) and toggle combination (bars) with CIs; the paper's on the right axis. */
-export async function table2Chart(data: Omit<CIBarsData, 'xTitle' | 'yTitle' | 'paperTitle'> & { ourTitle?: string }, meta: ChartMeta): Promise<Buffer> {
-  return ciBarsChart({
-    ...data,
-    xTitle: 'network',
-    yTitle: data.ourTitle ?? 'our validation top-1 (%), mean over seeds, whiskers: 95% CI',
-    paperTitle: "paper's ImageNet top-1 (%), diamonds, right axis",
-  }, meta);
+// ---- the ablation charts: percent axes, cells in the paper's order, one colour per cell -------------------------
+
+/** Ablation percent axes: never below 0 nor above 100. */
+export const PERCENT_AXIS = { min: 0, max: 100 } as const;
+
+/**
+ * The fixed colour of an ablation cell: the hue of its factor combination (series: Table 2's neither / deep
+ * training / series act. / both, Table 3's none / before-act / after-act) and a lighter shade per network (group:
+ * the model's position in the experiment). The bars and the curves of the same cell take it from here.
+ */
+export function ablationCellColor(series: number, group: number): string {
+  const hex = color(series);
+  const t = Math.min(0.6, 0.3 * group);
+  const ch = (i: number) => Math.round(parseInt(hex.slice(i, i + 2), 16) * (1 - t) + 255 * t).toString(16).padStart(2, '0');
+  return `#${ch(1)}${ch(3)}${ch(5)}`;
 }
 
-/** Table 3: our top-1 per shortcut placement with CIs; the paper's on the right axis. */
-export async function table3Chart(data: Omit<CIBarsData, 'xTitle' | 'yTitle' | 'paperTitle'> & { ourTitle?: string }, meta: ChartMeta): Promise<Buffer> {
-  return ciBarsChart({
-    ...data,
-    xTitle: 'shortcut placement',
-    yTitle: data.ourTitle ?? 'our validation top-1 (%), mean over seeds, whiskers: 95% CI',
-    paperTitle: "paper's ImageNet top-1 (%), diamonds, right axis",
-  }, meta);
+export interface AblationBar {
+  label: string;
+  /** per category: the cell's colour, mean, whisker ends (clipped to the axis) and whether an end was clipped */
+  colors: string[];
+  mean: (number | null)[];
+  low: (number | null)[];
+  high: (number | null)[];
+  clipped: boolean[];
+  paper: (number | null)[];
+}
+
+export interface AblationBarsConfig {
+  categories: string[];
+  bars: AblationBar[];
+  y: { min: number; max: number };
+  /** a note per clipped whisker, for the caption */
+  clippedNotes: string[];
+}
+
+/**
+ * The ablation bar chart's configuration: categories and series in the order given (the paper's: networks in the
+ * experiment's order, then the factor combinations in the tables' order), each cell's fixed colour
+ * (ablationCellColor(series, category) unless given), the percent axis 0..100 (PERCENT_AXIS), whiskers (mean +-
+ * half-width) clipped to the axis with a note each, and the paper's figure on the same axis.
+ */
+export function ablationBarsConfig(data: { categories: string[]; series: CIBarSeries[] }): AblationBarsConfig {
+  const { min, max } = PERCENT_AXIS;
+  const clippedNotes: string[] = [];
+  const bars = data.series.map((s, si) => {
+    const low: (number | null)[] = [];
+    const high: (number | null)[] = [];
+    const clipped: boolean[] = [];
+    s.mean.forEach((m, ci) => {
+      const hw = s.halfWidth[ci];
+      if (m === null || hw === null || !(hw > 0)) {
+        low.push(null);
+        high.push(null);
+        clipped.push(false);
+        return;
+      }
+      const lo = Math.max(min, m - hw);
+      const hi = Math.min(max, m + hw);
+      const cut = lo !== m - hw || hi !== m + hw;
+      low.push(lo);
+      high.push(hi);
+      clipped.push(cut);
+      if (cut) clippedNotes.push(`${data.categories[ci]}, ${s.label}: ${m.toFixed(1)} ± ${hw.toFixed(1)} (whisker clipped at ${[m - hw < min ? `${min} %` : '', m + hw > max ? `${max} %` : ''].filter(Boolean).join(' and ')})`);
+    });
+    return {
+      label: s.label,
+      colors: data.categories.map((_, ci) => s.colors?.[ci] ?? ablationCellColor(si, ci)),
+      mean: s.mean.map((m) => (m === null ? null : Math.min(max, Math.max(min, m)))),
+      low, high, clipped,
+      paper: data.categories.map((_, ci) => s.paper?.[ci] ?? null),
+    };
+  });
+  return { categories: data.categories, bars, y: { min, max }, clippedNotes };
+}
+
+/** Whiskers of an ablation bar chart (an arrow head where clipped) and the paper's diamonds, on one axis. */
+function ablationWhiskers(cfg: AblationBarsConfig): Plugin {
+  return overBars('vbAblationWhiskers', cfg.bars.length, (ctx, chart, si, ci, el) => {
+    const b = cfg.bars[si];
+    const y = chart.scales.y;
+    const lo = b.low[ci];
+    const hi = b.high[ci];
+    if (b.mean[ci] !== null && lo !== null && hi !== null) {
+      drawWhisker(ctx, el, y.getPixelForValue(hi), y.getPixelForValue(lo), { top: b.clipped[ci] && hi >= cfg.y.max, bottom: b.clipped[ci] && lo <= cfg.y.min });
+    }
+    const p = b.paper[ci];
+    if (p !== null && p !== undefined) drawDiamond(ctx, el.x, y.getPixelForValue(p));
+  });
+}
+
+/** Grouped bars of an ablation (ablationBarsConfig): our top-1 with clipped whiskers, the paper's diamonds on the same 0..100 axis. */
+export async function ablationBarsChart(cfg: AblationBarsConfig, meta: ChartMeta, xTitle: string, yTitle: string, paperTitle: string): Promise<Buffer> {
+  const hasPaper = cfg.bars.some((b) => b.paper.some((v) => v !== null));
+  const datasets: ChartDataset<'bar' | 'line', (number | null)[]>[] = cfg.bars.map((b) => ({
+    type: 'bar' as const,
+    label: b.label,
+    data: b.mean,
+    pointStyle: 'rect',
+    backgroundColor: b.colors.map((c) => alpha(c, 0.85)),
+    borderColor: b.colors,
+    borderWidth: 1,
+    yAxisID: 'y',
+  }));
+  if (hasPaper) {
+    datasets.push({
+      type: 'line' as const, label: paperTitle, data: [], yAxisID: 'y', showLine: false,
+      pointStyle: 'rectRot', pointRadius: 7, backgroundColor: '#000000', borderColor: '#000000',
+    });
+  }
+  const o = baseOptions(meta, xTitle, yTitle);
+  const options = { ...o, plugins: { ...o.plugins, legend: { ...o.plugins.legend, labels: { usePointStyle: true } } } };
+  const scales = {
+    x: { ...o.scales.x, type: 'category' },
+    y: { ...o.scales.y, position: 'left', min: cfg.y.min, max: cfg.y.max, ticks: { stepSize: 10 } },
+  };
+  return render({
+    type: 'bar',
+    data: { labels: cfg.categories, datasets: datasets as ChartDataset<'bar', (number | null)[]>[] },
+    options: { ...options, scales } as ChartConfiguration<'bar'>['options'],
+    plugins: [ablationWhiskers(cfg)],
+  } as ChartConfiguration);
+}
+
+const PAPER_SAME_AXIS = "paper's ImageNet top-1 (%), diamonds, same axis";
+
+/** Table 2: our top-1 per network (groups) and toggle combination (bars) with CIs; the paper's on the same axis. */
+export async function table2Chart(data: { categories: string[]; series: CIBarSeries[]; ourTitle?: string }, meta: ChartMeta): Promise<Buffer> {
+  return ablationBarsChart(ablationBarsConfig(data), meta, 'network', data.ourTitle ?? 'our top-1 (%), mean over seeds, whiskers: 95% CI', PAPER_SAME_AXIS);
+}
+
+/** Table 3: our top-1 per network (groups) and shortcut placement (bars) with CIs; the paper's on the same axis. */
+export async function table3Chart(data: { categories: string[]; series: CIBarSeries[]; ourTitle?: string }, meta: ChartMeta): Promise<Buffer> {
+  return ablationBarsChart(ablationBarsConfig(data), meta, 'network', data.ourTitle ?? 'our top-1 (%), mean over seeds, whiskers: 95% CI', PAPER_SAME_AXIS);
 }
 
 // ---- training curves --------------------------------------------------------------------------------------------
@@ -424,17 +549,19 @@ export interface CurveSeries {
   colorIndex?: number;
   /** 0 solid, 1 dashed, 2 dotted, 3 dash-dot (default: solid, dashed after the palette is used up) */
   dashIndex?: number;
+  /** the line's colour (ablation curves: the cell's fixed colour); overrides colorIndex */
+  color?: string;
   /** (epoch, validation top-1 %) */
   points: { epoch: number; valTop1: number }[];
 }
 
 /** Validation top-1 per epoch, one line per series (cell). */
-export async function trainingCurvesChart(series: readonly CurveSeries[], meta: ChartMeta, yTitle = 'validation top-1 (%), mean over seeds'): Promise<Buffer> {
+export async function trainingCurvesChart(series: readonly CurveSeries[], meta: ChartMeta, yTitle = 'validation top-1 (%), mean over seeds', yRange?: { min: number; max: number }): Promise<Buffer> {
   const datasets: ChartDataset<'line', ScatterDataPoint[]>[] = series.map((s, i) => ({
     label: s.label,
     data: [...s.points].sort((a, b) => a.epoch - b.epoch).map((p) => ({ x: p.epoch, y: p.valTop1 })),
-    borderColor: color(s.colorIndex ?? i),
-    backgroundColor: color(s.colorIndex ?? i),
+    borderColor: s.color ?? color(s.colorIndex ?? i),
+    backgroundColor: s.color ?? color(s.colorIndex ?? i),
     borderDash: DASHES[(s.dashIndex ?? (i >= PALETTE.length ? 1 : 0)) % DASHES.length],
     pointRadius: 2,
     borderWidth: 2,
@@ -444,6 +571,6 @@ export async function trainingCurvesChart(series: readonly CurveSeries[], meta: 
   return render({
     type: 'line',
     data: { datasets },
-    options: { ...o, scales: { x: { ...o.scales.x, type: 'linear' }, y: o.scales.y } },
+    options: { ...o, scales: { x: { ...o.scales.x, type: 'linear' }, y: yRange ? { ...o.scales.y, min: yRange.min, max: yRange.max } : o.scales.y } },
   });
 }

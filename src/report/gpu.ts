@@ -4,8 +4,8 @@
  * figures, side by side, at the paper's setting (224 px, batch 1, width 1).
  */
 import path from 'node:path';
-import type { LatencyFile, LatencyRow } from '../bench/latencyStore.js';
-import type { TorchLatencyFile } from '../bench/torchLatency.js';
+import type { LatencyFile, LatencyRow } from '../results/latencyFile.js';
+import type { TorchLatencyFile } from '../results/torchLatency.js';
 import type { ZooEntry } from '../models/zoo.js';
 
 export interface GpuInputs {

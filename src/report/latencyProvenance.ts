@@ -3,8 +3,8 @@
  * and warnings when one table mixes measurement runs or holds rows measured on a busy machine.
  */
 import path from 'node:path';
-import type { LatencyFile, LatencyRow } from '../bench/latencyStore.js';
-import { BUSY_LOAD_PER_CORE, underLoad } from '../bench/latencyRun.js';
+import type { LatencyFile, LatencyRow } from '../results/latencyFile.js';
+import { BUSY_LOAD_PER_CORE, underLoad } from '../results/latencyRun.js';
 
 export interface LatencyRowsSource {
   file: string;

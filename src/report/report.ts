@@ -1,56 +1,32 @@
 /**
  * Builds results/REPORT.md (and results/charts/*.png) from what is stored:
  *  - the zoo's counts, computed live (src/models/zoo.ts);
- *  - latency results, results/latency/*.json (src/bench/latencyStore.ts);
- *  - ablation runs, results/ablation/<experiment>/runs.jsonl, one JSON record per line:
- *    { experiment, cell: { model, deepTraining, seriesAct, shortcut, ... }, seed, status: 'ok'|'diverged'|'failed',
- *      epochs: [{ epoch, valTop1, ... }], valTop1, deployValTop1, ... }
+ *  - latency results, results/latency/*.json (src/results/latencyFile.ts);
+ *  - ablation runs, results/ablation/<experiment>/runs.jsonl, read by the run store and analysed by
+ *    src/ablation/analysis.ts, the same analysis summary.md formats (./ablationSection.ts);
  *
  * Everything is read and checked before anything is written: a corrupt file (bad JSON, wrong shape) is one
  * UserError naming it, and neither the charts nor REPORT.md are touched. What is missing is listed in the report.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { computeStats, meanCI, spearman, welchCI } from '../util/stats.js';
-import { readLatencyFile, type LatencyFile, type LatencyRow } from '../bench/latencyStore.js';
-import { isTorchLatency, readTorchLatencyFile, type TorchLatencyFile } from '../bench/torchLatency.js';
+import { spearman } from '../util/stats.js';
+import { readLatencyFile, type LatencyFile, type LatencyRow } from '../results/latencyFile.js';
+import { isTorchLatency, readTorchLatencyFile, type TorchLatencyFile } from '../results/torchLatency.js';
 import { gpuLatencySection } from './gpu.js';
 import { latencyProvenance } from './latencyProvenance.js';
-import { writeFileAtomic } from '../interop/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
-import { PAPER } from '../models/paper.js';
-import { EQUIVALENCE_MARGIN, PAPER_NEGLIGIBLE } from '../run/summary.js';
+import type { Claim, ExperimentKind, Verdict } from '../ablation/verdicts.js';
+import { ablationSection, readAblationDir, type AblationExperiment } from './ablationSection.js';
+import { chartLink, f2, mdTable, renderChart, type PendingChart } from './markdown.js';
 import { UserError } from '../util/errors.js';
 import { gitCommit } from '../util/provenance.js';
 import {
-  deployVsTrainChart, depthVsLatencyChart, latencyVsTop1Chart, table2Chart, table3Chart, trainingCurvesChart, writeChart,
-  type ChartMeta, type CIBarSeries,
+  deployVsTrainChart, depthVsLatencyChart, latencyVsTop1Chart, writeChart, type ChartMeta,
 } from './charts.js';
 
 // ---- inputs -----------------------------------------------------------------------------------------------------
-
-export interface AblationRecord {
-  experiment: string;
-  cell: Record<string, unknown>;
-  seed: number | null;
-  status: 'ok' | 'diverged' | 'failed' | string;
-  /** (epoch, validation top-1) as stored (fraction or percent, see AblationExperiment.scale) */
-  epochs: { epoch: number; valTop1: number }[];
-  valTop1: number | null;
-  deployValTop1: number | null;
-  dataset: string | null;
-  machine: string | null;
-  backend: string | null;
-}
-
-export interface AblationExperiment {
-  name: string;
-  file: string;
-  records: AblationRecord[];
-  /** 100 when the stored top-1 values are fractions (all <= 1), else 1 */
-  scale: number;
-  notes: string[];
-}
 
 export interface LoadedLatency {
   file: string;
@@ -65,10 +41,6 @@ export interface ReportInputs {
   ablation: AblationExperiment[];
   missing: string[];
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** Whether a file holds the PyTorch peer's schema (read by readTorchLatencyFile, not readLatencyFile). */
 function isTorchFile(file: string): boolean {
@@ -102,96 +74,6 @@ function readLatencyDir(dir: string, missing: string[]): LoadedLatency[] {
     if (data) out.push({ file, data });
   }
   if (out.length === 0) missing.push(`no latency results in ${d}: run \`vanillabench latency\``);
-  return out;
-}
-
-function parseRecord(raw: unknown, file: string, line: number, expName: string, notes: Set<string>): AblationRecord | null {
-  if (!isObject(raw)) throw new UserError(`corrupt ablation results file ${file}: line ${line} is not a JSON object; fix or delete it (nothing was written)`);
-  if (!isObject(raw.cell)) {
-    notes.add('records without a cell object were skipped');
-    return null;
-  }
-  // the ablate runner's cells (src/run/matrix.ts) hold the resolved toggles and the factors of the matrix
-  const cell: Record<string, unknown> = isObject(raw.cell.toggles)
-    ? { model: raw.cell.model, deepTraining: raw.cell.toggles.deepTraining, seriesAct: raw.cell.toggles.seriesAct, shortcut: raw.cell.toggles.shortcut, ...(isObject(raw.cell.factors) ? raw.cell.factors : {}) }
-    : raw.cell;
-  const status = str(raw.status);
-  if (!status) {
-    notes.add('records without a status were skipped');
-    return null;
-  }
-  const epochs: { epoch: number; valTop1: number }[] = [];
-  const perEpoch = Array.isArray(raw.epochs) ? raw.epochs : raw.metrics;
-  if (Array.isArray(perEpoch)) {
-    perEpoch.forEach((e, i) => {
-      if (!isObject(e)) return;
-      const v = num(e.valTop1);
-      if (v !== null) epochs.push({ epoch: num(e.epoch) ?? i + 1, valTop1: v });
-    });
-  } else notes.add('some records have no epochs list (no training curve for them)');
-  let valTop1 = num(raw.valTop1);
-  if (valTop1 === null && epochs.length > 0) {
-    valTop1 = epochs[epochs.length - 1].valTop1;
-    notes.add('some records have no final valTop1: their last epoch\'s was used');
-  }
-  if (valTop1 === null && status === 'ok') notes.add('some ok records have no top-1 at all (left out of the means)');
-  const prov = isObject(raw.provenance) ? raw.provenance : null;
-  const machineOf = prov && isObject(prov.machine) ? prov.machine : isObject(raw.machine) ? raw.machine : null;
-  const machine = machineOf ? str(machineOf.cpuModel) : null;
-  return {
-    experiment: str(raw.experiment) ?? expName,
-    cell,
-    seed: num(raw.seed),
-    status,
-    epochs,
-    valTop1,
-    deployValTop1: num(raw.deployValTop1),
-    dataset: str(raw.dataset) ?? str(cell.dataset),
-    machine,
-    backend: prov ? str(prov.backend) : str(raw.backend),
-  };
-}
-
-function readAblationDir(dir: string, missing: string[]): AblationExperiment[] {
-  const d = path.join(dir, 'ablation');
-  if (!existsSync(d)) {
-    missing.push(`no ablation results (${d} does not exist): the Table 2 / Table 3 runs (results/ablation/<experiment>/runs.jsonl) have not been made`);
-    return [];
-  }
-  const out: AblationExperiment[] = [];
-  for (const name of readdirSync(d).sort()) {
-    const sub = path.join(d, name);
-    if (!statSync(sub).isDirectory()) continue;
-    const file = path.join(sub, 'runs.jsonl');
-    if (!existsSync(file)) {
-      missing.push(`ablation experiment '${name}' has no runs.jsonl yet`);
-      continue;
-    }
-    const notes = new Set<string>();
-    const records: AblationRecord[] = [];
-    readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-      if (text.trim() === '') return;
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch (err) {
-        throw new UserError(`corrupt ablation results file ${file}: line ${i + 1}: ${(err as Error).message}; fix or delete it (nothing was written)`);
-      }
-      const r = parseRecord(raw, file, i + 1, name, notes);
-      if (r) records.push(r);
-    });
-    if (records.length === 0) {
-      missing.push(`ablation experiment '${name}' has no usable records yet`);
-      continue;
-    }
-    const values = records.flatMap((r) => [r.valTop1, r.deployValTop1, ...r.epochs.map((e) => e.valTop1)]).filter((v): v is number => v !== null);
-    const scale = values.length > 0 && values.every((v) => v <= 1) ? 100 : 1;
-    if (scale === 100) notes.add('top-1 values are stored as fractions; shown here in percent');
-    out.push({ name, file, records, scale, notes: [...notes] });
-  }
-  if (out.length === 0 && !missing.some((m) => m.startsWith('ablation experiment'))) {
-    missing.push(`no ablation experiments in ${d}`);
-  }
   return out;
 }
 
@@ -246,18 +128,6 @@ export function selectLatency(files: readonly LoadedLatency[]): { primary: Laten
   const primary = all.find((s) => okDeploy(s) > 0) ?? all[0] ?? null;
   return { primary, others: all.filter((s) => s !== primary) };
 }
-
-export type Verdict = 'held' | 'did not hold' | 'inconclusive' | 'not tested';
-
-export interface Claim {
-  id: string;
-  claim: string;
-  verdict: Verdict;
-  detail: string;
-}
-
-const f2 = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
-const signed = (x: number, d = 2): string => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
 
 function rowOf(sel: LatencySelection | null, model: string, form: 'deploy' | 'train'): LatencyRow | undefined {
   return sel?.rows.find((r) => r.model === model && r.form === form && r.status === 'ok');
@@ -354,171 +224,7 @@ export function latencyClaims(sel: LatencySelection | null, zoo: readonly ZooEnt
   return claims;
 }
 
-// ---- ablation analysis ------------------------------------------------------------------------------------------
-
-export interface CellSummary {
-  key: string;
-  cell: Record<string, unknown>;
-  label: string;
-  ok: number;
-  diverged: number;
-  failed: number;
-  /** final top-1 of the ok runs, percent */
-  top1: number[];
-  mean: number | null;
-  halfWidth: number | null;
-  /** max |valTop1 - deployValTop1| over ok runs, percentage points (null: not stored) */
-  deployGap: number | null;
-  paper: number | null;
-}
-
-const CELL_LABELS: Record<string, (v: unknown) => string> = {
-  model: (v) => paperNetworkName(String(v)),
-  deepTraining: (v) => (v ? 'deep training' : 'no deep training'),
-  seriesAct: (v) => (v ? 'series act.' : 'no series act.'),
-  shortcut: (v) => `shortcut ${String(v)}`,
-};
-
-const cellKey = (cell: Record<string, unknown>): string => JSON.stringify(Object.keys(cell).sort().map((k) => [k, cell[k]]));
-
-/** The paper's network name for a zoo model name (vanillanet-6 -> VanillaNet-6, resnet-50 -> ResNet-50, alexnet -> AlexNet). */
-export function paperNetworkName(model: string): string {
-  return model.replace(/^vanillanet/, 'VanillaNet').replace(/^resnet/, 'ResNet').replace(/^alexnet$/, 'AlexNet');
-}
-
-export type ExperimentKind = 'table2' | 'table3';
-
-/** Table 3 if the experiment is named so or only the shortcut varies; Table 2 otherwise. */
-export function experimentKind(exp: AblationExperiment): ExperimentKind {
-  if (/table.?3|shortcut/i.test(exp.name)) return 'table3';
-  if (/table.?2/i.test(exp.name)) return 'table2';
-  const varying = varyingFields(exp.records.map((r) => r.cell));
-  return varying.includes('shortcut') && !varying.includes('deepTraining') && !varying.includes('seriesAct') ? 'table3' : 'table2';
-}
-
-function varyingFields(cells: readonly Record<string, unknown>[]): string[] {
-  const keys = new Set(cells.flatMap((c) => Object.keys(c)));
-  return [...keys].filter((k) => new Set(cells.map((c) => JSON.stringify(c[k]))).size > 1).sort();
-}
-
-function paperValue(kind: ExperimentKind, cell: Record<string, unknown>): number | null {
-  if (kind === 'table2') {
-    const network = paperNetworkName(String(cell.model ?? ''));
-    const row = PAPER.table2_ablation.rows.find((r) => r.network === network && r.deepTraining === cell.deepTraining && r.seriesAct === cell.seriesAct);
-    return row?.top1 ?? null;
-  }
-  if (cell.model !== undefined && cell.model !== 'vanillanet-6') return null;
-  return PAPER.table3_shortcut.rows.find((r) => r.shortcut === cell.shortcut)?.top1 ?? null;
-}
-
-export function summarizeCells(exp: AblationExperiment): CellSummary[] {
-  const kind = experimentKind(exp);
-  const varying = varyingFields(exp.records.map((r) => r.cell));
-  const byKey = new Map<string, AblationRecord[]>();
-  for (const r of exp.records) byKey.set(cellKey(r.cell), [...(byKey.get(cellKey(r.cell)) ?? []), r]);
-  return [...byKey.entries()].map(([key, rs]) => {
-    const cell = rs[0].cell;
-    const ok = rs.filter((r) => r.status === 'ok');
-    const top1 = ok.map((r) => r.valTop1).filter((v): v is number => v !== null).map((v) => v * exp.scale);
-    const ci = top1.length > 0 ? meanCI(top1) : null;
-    const gaps = ok.filter((r) => r.valTop1 !== null && r.deployValTop1 !== null).map((r) => Math.abs(r.valTop1! - r.deployValTop1!) * exp.scale);
-    const fields = varying.length > 0 ? [...varying.filter((k) => k === 'model'), ...varying.filter((k) => k !== 'model')] : ['model'];
-    const label = fields.map((k) => (CELL_LABELS[k] ? CELL_LABELS[k](cell[k]) : String(cell[k]))).join(', ');
-    return {
-      key,
-      cell,
-      label,
-      ok: ok.length,
-      diverged: rs.filter((r) => r.status === 'diverged').length,
-      failed: rs.filter((r) => r.status !== 'ok' && r.status !== 'diverged').length,
-      top1,
-      mean: ci ? ci.mean : null,
-      halfWidth: ci && Number.isFinite(ci.half) ? ci.half : null,
-      deployGap: gaps.length > 0 ? Math.max(...gaps) : null,
-      paper: paperValue(kind, cell),
-    };
-  });
-}
-
-function comboLabel(cell: Record<string, unknown>): string {
-  const d = cell.deepTraining === true;
-  const s = cell.seriesAct === true;
-  return d && s ? 'deep training + series act.' : d ? 'deep training' : s ? 'series act.' : 'neither';
-}
-
-/**
- * Compares two cells' top-1 (b - a) against the paper's difference; a claim per comparison, judged on the 95% Welch
- * CI of b - a (no CI, fewer than 2 seeds a cell: inconclusive). M = EQUIVALENCE_MARGIN (1 top-1 point), as in the
- * ablation summary. Modes:
- *   'improves': held when the CI is above 0, did not hold when below 0;
- *   'little-difference' (equivalence): held when the CI lies within +-M, did not hold when it lies wholly beyond +-M;
- *   'not-worse' (b >= a, non-inferiority): held when the CI's low end is above -M, did not hold when its high end is.
- * Anything else is inconclusive: a CI that includes 0 but also large effects does not show "little difference".
- */
-function compareCells(id: string, claim: string, a: CellSummary | undefined, b: CellSummary | undefined, mode: 'improves' | 'little-difference' | 'not-worse'): Claim {
-  if (!a || !b) return { id, claim, verdict: 'not tested', detail: 'one of the two cells has not been run' };
-  const paperDiff = a.paper !== null && b.paper !== null ? b.paper - a.paper : null;
-  const paperText = paperDiff === null ? '' : `paper (ImageNet): ${signed(paperDiff)} pp (${a.paper} -> ${b.paper}); `;
-  if (a.top1.length === 0 || b.top1.length === 0) return { id, claim, verdict: 'not tested', detail: `${paperText}no successful runs in one of the cells` };
-  const meanDiff = computeStats(b.top1).mean - computeStats(a.top1).mean;
-  const diff = welchCI(b.top1, a.top1);
-  const w = Number.isFinite(diff.half) ? diff : null;
-  const ours = `ours: ${signed(meanDiff)} pp (${f2(a.mean)} -> ${f2(b.mean)}, n = ${a.top1.length} / ${b.top1.length}`
-    + `${w ? `, 95% CI of the difference [${signed(w.low)}, ${signed(w.high)}]` : ', too few seeds for a CI'})`;
-  const M = EQUIVALENCE_MARGIN;
-  let verdict: Verdict = 'inconclusive';
-  if (w && mode === 'little-difference') verdict = w.low >= -M && w.high <= M ? 'held' : w.low > M || w.high < -M ? 'did not hold' : 'inconclusive';
-  else if (w && mode === 'not-worse') verdict = w.low >= -M ? 'held' : w.high < -M ? 'did not hold' : 'inconclusive';
-  else if (w) verdict = w.low > 0 ? 'held' : w.high < 0 ? 'did not hold' : 'inconclusive';
-  return { id, claim, verdict, detail: `${paperText}${ours}.` };
-}
-
-export function ablationClaims(exp: AblationExperiment, cells: readonly CellSummary[]): Claim[] {
-  const kind = experimentKind(exp);
-  const claims: Claim[] = [];
-  const find = (pred: (c: Record<string, unknown>) => boolean) => cells.find((c) => pred(c.cell));
-  if (kind === 'table2') {
-    const models = [...new Set(cells.map((c) => String(c.cell.model ?? '')))];
-    for (const m of models) {
-      const cell = (d: boolean, s: boolean) => find((c) => String(c.model ?? '') === m && c.deepTraining === d && c.seriesAct === s);
-      const net = paperNetworkName(m);
-      const small = (a: CellSummary | undefined, b: CellSummary | undefined) => a?.paper != null && b?.paper != null && Math.abs(b.paper - a.paper) < PAPER_NEGLIGIBLE;
-      const pairs: [string, string, CellSummary | undefined, CellSummary | undefined][] = [
-        [`${exp.name}:${m}:series-act`, `series informed activation improves ${net} (no deep training)`, cell(false, false), cell(false, true)],
-        [`${exp.name}:${m}:deep-training`, `deep training improves ${net} (plain ReLU)`, cell(false, false), cell(true, false)],
-        [`${exp.name}:${m}:both`, `deep training + series activation together beat neither for ${net}`, cell(false, false), cell(true, true)],
-      ];
-      for (const [id, text, a, b] of pairs) {
-        const isSmall = small(a, b);
-        claims.push(compareCells(id, isSmall ? text.replace(/improves|together beat neither for/, 'makes little difference to') : text, a, b, isSmall ? 'little-difference' : 'improves'));
-      }
-    }
-  } else {
-    const none = find((c) => c.shortcut === 'none');
-    for (const s of ['before-act', 'after-act']) {
-      const other = find((c) => c.shortcut === s);
-      claims.push(compareCells(`${exp.name}:shortcut-${s}`, `a shortcut (${s}) does not help VanillaNet-6 (no shortcut at least as good)`, other, none, 'not-worse'));
-    }
-  }
-  const gaps = cells.map((c) => c.deployGap).filter((g): g is number => g !== null);
-  if (gaps.length > 0) {
-    const worst = Math.max(...gaps);
-    claims.push({
-      id: `${exp.name}:deploy-accuracy`,
-      claim: `the re-parameterized (deploy) model keeps the trained model's accuracy (${exp.name})`,
-      verdict: worst <= 0.1 ? 'held' : 'did not hold',
-      detail: `largest |train - deploy| validation top-1 gap over the successful runs: ${f2(worst, 3)} pp.`,
-    });
-  }
-  return claims;
-}
-
 // ---- rendering --------------------------------------------------------------------------------------------------
-
-function mdTable(header: string[], rows: string[][]): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|');
-  return [`| ${header.map(esc).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
-}
 
 /** What ran a latency file: the tfjs backend (and kernels, version), or ONNX Runtime (version, threads). */
 function runtimeLabel(data: LatencyFile): string {
@@ -533,13 +239,11 @@ function latencySubtitle(sel: LatencySelection): string {
     + ` - input ${sel.inputSize} px, batch ${sel.batch}${sel.width !== 1 ? `, width ${sel.width}` : ''}`;
 }
 
-const VERDICT_MARK: Record<Verdict, string> = { held: 'HELD', 'did not hold': 'DID NOT HOLD', inconclusive: 'INCONCLUSIVE', 'not tested': 'NOT TESTED' };
-
-interface PendingChart {
-  file: string;
-  title: string;
-  png: Buffer;
-}
+const VERDICT_MARK: Record<Verdict, string> = {
+  held: 'HELD', 'did not hold': 'DID NOT HOLD', inconclusive: 'INCONCLUSIVE', 'not tested': 'NOT TESTED',
+  reproduced: 'REPRODUCED', 'opposite at this scale': 'OPPOSITE AT THIS SCALE', 'untestable at this budget': 'UNTESTABLE AT THIS BUDGET',
+  'clear effect': 'CLEAR EFFECT', 'no clear effect': 'NO CLEAR EFFECT',
+};
 
 export interface ReportResult {
   report: string;
@@ -567,9 +271,8 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const charts: PendingChart[] = [];
   const md: string[] = [];
   const claims: Claim[] = [];
-  const chartLink = (c: PendingChart) => `![${c.title}](charts/${path.basename(c.file)})`;
   const addChart = async (name: string, title: string, render: () => Promise<Buffer>): Promise<PendingChart> => {
-    const c = { file: path.join(chartsDir, name), title, png: await render() };
+    const c = await renderChart(chartsDir, name, title, render);
     charts.push(c);
     return c;
   };
@@ -588,7 +291,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     ? `- Latency: ${inputs.latency.length} file(s); Table 4 below uses \`${primary.file}\` at ${primary.inputSize} px, batch ${primary.batch}, width ${primary.width}.`
     : '- Latency: none.');
   md.push(inputs.ablation.length > 0
-    ? `- Ablations: ${inputs.ablation.map((e) => `${e.name} (${e.records.length} runs)`).join(', ')}.`
+    ? `- Ablations: ${inputs.ablation.map((e) => `${e.name} (${e.summary.records} runs)`).join(', ')}.`
     : '- Ablations: none.');
   if (primary && (primary.inputSize !== 224 || primary.batch !== 1 || primary.width !== 1)) {
     missing.push(`no latency at the paper's setting (224 px, batch 1, width 1): the latency columns use ${primary.inputSize} px, batch ${primary.batch}, width ${primary.width}`);
@@ -664,81 +367,17 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   claims.push(...lc);
 
   // --- ablations
-  const ablationSummary: ReportResult['ablation'] = [];
-  const ablationMd: string[] = [];
-  for (const exp of inputs.ablation) {
-    const kind = experimentKind(exp);
-    const cells = summarizeCells(exp);
-    ablationSummary.push({ experiment: exp.name, kind, records: exp.records.length, cells: cells.length });
-    const dataset = exp.records.find((r) => r.dataset)?.dataset ?? 'small-scale';
-    const machine = exp.records.find((r) => r.machine)?.machine;
-    const backend = exp.records.find((r) => r.backend)?.backend;
-    const subtitle = `${dataset} - ${machine ?? 'machine not recorded'}${backend ? `, backend ${backend}` : ''} - ${exp.records.length} runs (${exp.name}/runs.jsonl)`;
-    // the dataset is in the subtitle: a rotated axis title longer than the plot is clipped at both ends
-    const ourTitle = 'our validation top-1 (%), mean over seeds, whiskers: 95% CI';
-    ablationMd.push(`### ${exp.name} (${kind === 'table2' ? 'Table 2: deep training and series activation' : 'Table 3: shortcuts'})`, '');
-    for (const n of exp.notes) ablationMd.push(`- note: ${n}`);
-    if (exp.notes.length > 0) ablationMd.push('');
-    ablationMd.push(mdTable(
-      ['cell', 'ok runs', 'diverged', 'failed', `top-1 % (ours, ${dataset})`, '95% CI ±', 'max train/deploy gap pp', 'top-1 % (paper, ImageNet)'],
-      cells.map((c) => [c.label, String(c.ok), String(c.diverged), String(c.failed), f2(c.mean), f2(c.halfWidth), f2(c.deployGap, 3), f2(c.paper)]),
-    ), '');
-    const meta: ChartMeta = { title: '', subtitle };
-    let bars: PendingChart | null = null;
-    if (cells.some((c) => c.mean !== null)) {
-      if (kind === 'table2') {
-        const categories = [...new Set(cells.map((c) => String(c.cell.model ?? '?')))];
-        const combos = [...new Set(cells.map((c) => comboLabel(c.cell)))];
-        const series: CIBarSeries[] = combos.map((label) => {
-          const at = (m: string) => cells.find((c) => String(c.cell.model ?? '?') === m && comboLabel(c.cell) === label);
-          return { label, mean: categories.map((m) => at(m)?.mean ?? null), halfWidth: categories.map((m) => at(m)?.halfWidth ?? null), paper: categories.map((m) => at(m)?.paper ?? null) };
-        });
-        bars = await addChart(`${exp.name}-table2.png`, `${exp.name}: Table 2`, () => table2Chart(
-          { categories: categories.map(paperNetworkName), series, ourTitle }, { ...meta, title: 'Table 2: deep training and series informed activation' }));
-      } else {
-        const categories = [...new Set(cells.map((c) => String(c.cell.shortcut ?? '?')))];
-        const models = [...new Set(cells.map((c) => String(c.cell.model ?? 'vanillanet-6')))];
-        const series: CIBarSeries[] = models.map((m) => {
-          const at = (s: string) => cells.find((c) => String(c.cell.model ?? 'vanillanet-6') === m && String(c.cell.shortcut ?? '?') === s);
-          return { label: paperNetworkName(m), mean: categories.map((s) => at(s)?.mean ?? null), halfWidth: categories.map((s) => at(s)?.halfWidth ?? null), paper: categories.map((s) => at(s)?.paper ?? null) };
-        });
-        bars = await addChart(`${exp.name}-table3.png`, `${exp.name}: Table 3`, () => table3Chart(
-          { categories, series, ourTitle }, { ...meta, title: 'Table 3: shortcut placement (VanillaNet-6)' }));
-      }
-    } else ablationMd.push('No successful run yet: no chart.', '');
-    if (bars) ablationMd.push(chartLink(bars), '');
-    const curves = cells.flatMap((c) => {
-      const recs = exp.records.filter((r) => cellKey(r.cell) === c.key && r.status === 'ok' && r.epochs.length > 0);
-      if (recs.length === 0) return [];
-      const epochs = [...new Set(recs.flatMap((r) => r.epochs.map((e) => e.epoch)))].sort((a, b) => a - b);
-      const points = epochs.map((epoch) => {
-        const vs = recs.flatMap((r) => r.epochs.filter((e) => e.epoch === epoch).map((e) => e.valTop1 * exp.scale));
-        return { epoch, valTop1: vs.reduce((a, b) => a + b, 0) / vs.length };
-      });
-      const model = String(c.cell.model ?? '');
-      const models = [...new Set(cells.map((x) => String(x.cell.model ?? '')))];
-      const colorKey = kind === 'table2' ? comboLabel(c.cell) : String(c.cell.shortcut ?? '');
-      const colorKeys = [...new Set(cells.map((x) => (kind === 'table2' ? comboLabel(x.cell) : String(x.cell.shortcut ?? ''))))];
-      return [{ label: `${c.label} (n = ${recs.length})`, points, colorIndex: colorKeys.indexOf(colorKey), dashIndex: models.indexOf(model) }];
-    });
-    if (curves.length > 0) {
-      const cc = await addChart(`${exp.name}-curves.png`, `${exp.name}: training curves`, () => trainingCurvesChart(
-        curves, { ...meta, title: `Training curves: ${exp.name}` }, 'our validation top-1 (%), mean over seeds'));
-      ablationMd.push(chartLink(cc), '');
-    } else ablationMd.push('No per-epoch records: no training curves.', '');
-    claims.push(...ablationClaims(exp, cells));
-  }
-  if (inputs.ablation.length === 0) {
-    claims.push({ id: 'table2', claim: 'Table 2: deep training and series informed activation improve shallow networks', verdict: 'not tested', detail: 'no ablation runs stored yet' });
-    claims.push({ id: 'table3', claim: 'Table 3: shortcuts do not help VanillaNet-6', verdict: 'not tested', detail: 'no ablation runs stored yet' });
-  }
+  const ablation = await ablationSection(inputs.ablation, chartsDir);
+  charts.push(...ablation.charts);
+  claims.push(...ablation.claims);
+  const ablationMd = ablation.markdown;
 
   md.push('## Claims on this machine', '');
-  md.push('Each claim of the paper we can test here, with the verdict and the numbers. Ablation verdicts compare our small-scale runs (95% Welch CIs over seeds), not ImageNet.', '');
+  md.push('Each claim of the paper we can test here, with the verdict and the numbers. Ablation verdicts are those of each experiment\'s summary.md (one analysis): our small-scale runs, differences paired by seed with 95% CIs, behind a convergence gate; each names the scale it was measured at, not ImageNet.', '');
   for (const c of claims) md.push(`- **${VERDICT_MARK[c.verdict]}**: ${c.claim}. ${c.detail}`);
-  const held = claims.filter((c) => c.verdict === 'held').length;
-  const notHeld = claims.filter((c) => c.verdict === 'did not hold').length;
-  md.push('', `In short: ${held} held, ${notHeld} did not hold, ${claims.filter((c) => c.verdict === 'inconclusive').length} inconclusive, ${claims.filter((c) => c.verdict === 'not tested').length} not tested.`, '');
+  const count = (v: Verdict) => claims.filter((c) => c.verdict === v).length;
+  const tally = (Object.keys(VERDICT_MARK) as Verdict[]).filter((v) => count(v) > 0 || ['held', 'did not hold', 'inconclusive', 'not tested'].includes(v)).map((v) => `${count(v)} ${v}`);
+  md.push('', `In short: ${tally.join(', ')}.`, '');
 
   md.push('## Ablations', '');
   if (ablationMd.length > 0) md.push(...ablationMd);
@@ -775,7 +414,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     log(`report: wrote ${c.file}`);
   }
   const report = path.join(dir, 'REPORT.md');
-  writeFileAtomic(report, [Buffer.from(`${md.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`)]);
+  writeFileAtomic(report, `${md.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`);
   log(`report: wrote ${report}`);
   return {
     report,
@@ -783,6 +422,6 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     missing,
     claims,
     latency: primary ? { file: primary.file, inputSize: primary.inputSize, batch: primary.batch, width: primary.width, timed: primary.rows.filter((r) => r.status === 'ok').length } : null,
-    ablation: ablationSummary,
+    ablation: ablation.experiments,
   };
 }

@@ -18,7 +18,7 @@
  *   const f = parseCommandFlags(argv, SPEC); // null after printing --help
  *   if (!f) return;
  *   f.epochs; // number
- *   f.backend; // 'auto' | 'tensorflow' | 'wasm' | 'cpu'
+ *   f.backend; // 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'
  */
 import { parseArgs } from 'node:util';
 import { UserError, oneOf } from './errors.js';

@@ -7,7 +7,27 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendInfo, GpuAdapterInfo } from '../backend/select.js';
+
+/** The GPU a webgpu run used (src/backend/webgpu.ts finds it). */
+export interface GpuAdapterInfo {
+  /** What to call the GPU: the adapter's device name, else its description, else vendor + architecture. */
+  name: string;
+  vendor: string;
+  architecture: string;
+  device: string;
+  /** Dawn puts the driver's description here (name and version). */
+  description: string;
+  /** A CPU implementation (SwiftShader, llvmpipe/lavapipe) or Dawn's null backend, not a GPU. */
+  software: boolean;
+}
+
+/** What a run's provenance takes from the backend choice (src/backend/select.ts BackendInfo has it all). */
+export interface BackendStamp {
+  name: string;
+  tfjsVersion: string;
+  kernels: 'ours' | 'stock';
+  adapter?: GpuAdapterInfo;
+}
 
 export interface MachineInfo {
   cpuModel: string;
@@ -109,7 +129,7 @@ function shellQuote(arg: string): string {
  * Provenance of this run. `argv` is what the CLI received after the program
  * name (command first), e.g. process.argv.slice(2).
  */
-export function runProvenance(argv: readonly string[], backend: BackendInfo, seed?: number): RunProvenance {
+export function runProvenance(argv: readonly string[], backend: BackendStamp, seed?: number): RunProvenance {
   return {
     command: ['vanillabench', ...argv].map(shellQuote).join(' '),
     commit: gitCommit(),

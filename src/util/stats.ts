@@ -272,3 +272,19 @@ export function welchCI(a: readonly number[], b: readonly number[], level = 0.95
   const half = tCritical(df, 1 - level) * Math.sqrt(se2);
   return { diff, half, low: diff - half, high: diff + half, df };
 }
+
+/**
+ * Paired difference b - a over the keys present in both (e.g. seeds: the same seed gives the same data subset and
+ * order in every cell): the mean of the per-key differences with its confidence interval by Student's t on n - 1 df
+ * (n = pairs). No CI (half NaN) below 2 pairs; a zero spread gives a zero-width CI. `n` is the number of pairs.
+ */
+export function pairedCI(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>, level = 0.95): DiffCI & { n: number; keys: number[] } {
+  const keys = [...a.keys()].filter((k) => b.has(k)).sort((x, y) => x - y);
+  const d = keys.map((k) => (b.get(k) as number) - (a.get(k) as number));
+  const n = d.length;
+  const diff = n > 0 ? mean(d) : Number.NaN;
+  if (n < 2) return { diff, half: Number.NaN, low: Number.NaN, high: Number.NaN, df: Number.NaN, n, keys };
+  const sd = sampleSd(d);
+  const half = sd === 0 ? 0 : tCritical(n - 1, 1 - level) * (sd / Math.sqrt(n));
+  return { diff, half, low: diff - half, high: diff + half, df: n - 1, n, keys };
+}

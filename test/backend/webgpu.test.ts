@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NODE_PACKAGES, backendSummary, selectBackend } from '../../src/backend/select.js';
 import { adapterSummary, dawnOptions, describeAdapter, vulkanLoaderFound } from '../../src/backend/webgpu.js';
-import { latencyFileName, mergeLatency } from '../../src/bench/latencyStore.js';
+import { latencyFileName, mergeLatency } from '../../src/results/latencyFile.js';
 import { runCommandEndHooks } from '../../src/util/cleanup.js';
 import { UserError } from '../../src/util/errors.js';
 import { installed } from '../support/installed.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { measureLatency, sampleCalls, timeSingleCall } from '../../src/bench/latency.js';
+import { measureLatency, sampleCalls, timeSingleCall } from '../../src/bench/measureLatency.js';
 import { modelOptions } from '../../src/models/zoo.js';
 import { Model } from '../../src/nn/model.js';
 

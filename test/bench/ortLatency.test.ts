@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select.js';
 import { measureOrtLatency, ortRunner, timeSingleOrtCall } from '../../src/bench/ortLatency.js';
-import { formatLatencyJson, latencyCsv, mergeLatency, type LatencyFile, type LatencyRow } from '../../src/bench/latencyStore.js';
+import { formatLatencyJson, latencyCsv, mergeLatency, type LatencyFile, type LatencyRow } from '../../src/results/latencyFile.js';
 import { exportOnnx } from '../../src/interop/onnxExport.js';
 import { createOrtSession, loadOrt } from '../../src/interop/ort.js';
 import { modelOptions } from '../../src/models/zoo.js';

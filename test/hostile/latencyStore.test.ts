@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latencyFileName, readLatencyFile } from '../../src/bench/latencyStore.js';
+import { latencyFileName, readLatencyFile } from '../../src/results/latencyFile.js';
 import { machineInfo } from '../../src/util/provenance.js';
 import { latencyProvenance } from '../../src/report/latencyProvenance.js';
 import { selectLatency } from '../../src/report/report.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkQueueName, describeRedisError, parseRedisUrl, redactText, redisOptions } from '../../src/queue/connection.js';
 import { checkReturnedRecord, jobData, jobIdOf, versionMismatch } from '../../src/queue/protocol.js';
-import { MATRIX_VERSION, type RunDescription } from '../../src/run/matrix.js';
-import { cell, record } from '../run/helpers.js';
+import { MATRIX_VERSION, type RunDescription } from '../../src/ablation/matrix.js';
+import { cell, record } from '../ablation/helpers.js';
 
 describe('Redis URLs', () => {
   it('parses host, port, db, user, password and TLS; the printable form hides the password', () => {

@@ -132,5 +132,5 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 /** Builds dist when a source is newer than the outputs the queue tests run. */
 export function ensureBuilt(): void {
-  build(['dist/src/cli.js', 'dist/src/run/worker.js', 'dist/src/queue/processor.js', 'dist/src/commands/worker.js', 'dist/experiments/smoke.js']);
+  build(['dist/src/cli.js', 'dist/src/ablation/poolWorker.js', 'dist/src/queue/processor.js', 'dist/src/commands/worker.js', 'dist/experiments/smoke.js']);
 }

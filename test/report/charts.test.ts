@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CHART_HEIGHT, CHART_WIDTH, deployVsTrainChart, depthVsLatencyChart, latencyVsTop1Chart, table2Chart, table3Chart,
+  ablationBarsConfig, ablationCellColor, CHART_HEIGHT, CHART_WIDTH, deployVsTrainChart, depthVsLatencyChart, latencyVsTop1Chart, table2Chart, table3Chart,
   trainingCurvesChart, writeChart,
 } from '../../src/report/charts.js';
 
@@ -77,5 +77,35 @@ describe('chart builders give 1000x600 PNGs', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('ablation bar chart configuration', () => {
+  it('percent axis 0..100, whiskers clipped to it with a note, order and colours as given, the paper on the same axis', () => {
+    // the quick preset's 2 seeds: 64.7 +- 77.5 (whiskers -12.8 .. 142.2)
+    const cfg = ablationBarsConfig({
+      categories: ['VanillaNet-6', 'ResNet-50'],
+      series: [
+        { label: 'neither', mean: [64.7, 71], halfWidth: [77.5, 2], paper: [59.58, 76.13] },
+        { label: 'deep training', mean: [85, null], halfWidth: [0.5, null], paper: [60.53, null] },
+      ],
+    });
+    expect(cfg.y).toEqual({ min: 0, max: 100 });
+    expect(cfg.categories).toEqual(['VanillaNet-6', 'ResNet-50']);
+    expect(cfg.bars.map((b) => b.label)).toEqual(['neither', 'deep training']);
+    expect(cfg.bars[0].low).toEqual([0, 69]);
+    expect(cfg.bars[0].high).toEqual([100, 73]);
+    expect(cfg.bars[0].clipped).toEqual([true, false]);
+    expect(cfg.bars[1].low).toEqual([84.5, null]);
+    expect(cfg.clippedNotes).toEqual(['VanillaNet-6, neither: 64.7 ± 77.5 (whisker clipped at 0 % and 100 %)']);
+    for (const b of cfg.bars) for (const v of [...b.low, ...b.high, ...b.mean]) if (v !== null) expect(v >= 0 && v <= 100).toBe(true);
+    expect(cfg.bars[0].paper).toEqual([59.58, 76.13]);
+    // a fixed colour per cell: the combination's hue, a lighter shade per network; every cell its own
+    expect(cfg.bars[0].colors).toEqual([ablationCellColor(0, 0), ablationCellColor(0, 1)]);
+    expect(cfg.bars[1].colors).toEqual([ablationCellColor(1, 0), ablationCellColor(1, 1)]);
+    expect(ablationCellColor(0, 0)).toBe('#1f77b4');
+    expect(new Set([0, 1, 2, 3].flatMap((si) => [0, 1, 2].map((g) => ablationCellColor(si, g)))).size).toBe(12);
+    // given colours win
+    expect(ablationBarsConfig({ categories: ['a'], series: [{ label: 'x', mean: [50], halfWidth: [1], colors: ['#000000'] }] }).bars[0].colors).toEqual(['#000000']);
   });
 });

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LATENCY_SCHEMA, formatLatencyJson, type LatencyFile, type LatencyRow } from '../../src/bench/latencyStore.js';
-import { TORCH_LATENCY_SCHEMA, readTorchLatencyFile, type TorchLatencyFile } from '../../src/bench/torchLatency.js';
+import { LATENCY_SCHEMA, formatLatencyJson, type LatencyFile, type LatencyRow } from '../../src/results/latencyFile.js';
+import { TORCH_LATENCY_SCHEMA, readTorchLatencyFile, type TorchLatencyFile } from '../../src/results/torchLatency.js';
 import { buildReport, loadReportInputs } from '../../src/report/report.js';
 import { UserError } from '../../src/util/errors.js';
 

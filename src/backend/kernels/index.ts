@@ -50,7 +50,7 @@ const MAKERS: Record<string, Maker> = {
 
 /**
  * What each backend gets. The cpu list holds only kernels that measured
- * faster than the stock ones (src/bench/kernelBench.ts, batch 64, 2 shared
+ * faster than the stock ones (scripts/bench/kernelBench.ts, batch 64, 2 shared
  * cores, ours vs stock): Conv2DBackpropFilter 1x1 0.57 s vs 41 s, 4x4/s4
  * 0.055 s vs 3.7 s; DepthwiseConv2dNativeBackpropFilter 7x7 0.09 s vs 5.0 s;
  * DepthwiseConv2dNativeBackpropInput 7x7 0.13 s vs 0.17 s; MaxPoolGrad 2x2

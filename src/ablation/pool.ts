@@ -1,5 +1,5 @@
 /**
- * The local executor: a pool of worker processes (child_process.fork of dist/src/run/worker.js), one per core
+ * The local executor: a pool of worker processes (child_process.fork of dist/src/ablation/poolWorker.js), one per core
  * by default. Each worker selects the coordinator's backend, then takes one run at a time over IPC. A worker
  * that dies (crash, out of memory, killed) costs only its current run, which is recorded as 'failed' with the
  * reason and the tail of its stderr; a replacement worker takes over the rest of the queue. Workers that keep
@@ -19,13 +19,13 @@ import { failedRecord, type RecordContext, type RunRecord } from './store.js';
 export interface PoolOptions {
   /** worker processes (default: one per core; never more than runs) */
   workers?: number;
-  /** the backend the coordinator selected ('wasm', 'cpu', 'tensorflow'): every worker selects the same */
+  /** the backend the coordinator selected ('tensorflow', 'webgpu', 'wasm' or 'cpu'): every worker selects the same */
   backend: string;
   /** per-run folders (metrics.jsonl, summary.json, deploy/) go to <runsDir>/<runId>; null: none */
   runsDir: string | null;
   /** provenance for the records the pool writes itself (runs whose worker died) */
   context: RecordContext;
-  /** default: dist/src/run/worker.js of this package */
+  /** default: dist/src/ablation/poolWorker.js of this package */
   workerScript?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -48,7 +48,7 @@ export function defaultWorkers(): number {
 }
 
 export function workerScript(): string {
-  return path.join(packageRoot(), 'dist', 'src', 'run', 'worker.js');
+  return path.join(packageRoot(), 'dist', 'src', 'ablation', 'poolWorker.js');
 }
 
 export class LocalPool implements Executor {

@@ -1,11 +1,11 @@
 /**
- * Batch-N inference latency of a model, timed with tinybench, summarized by ./stats.ts.
+ * Batch-N inference latency of a model, timed with tinybench, summarized by src/util/stats.ts.
  *
  * One timed call = model.predict on a fixed input (created once, outside the timing) + `await out.data()` (so async
  * backends are timed to the end of the computation, readback included) + disposing the output. Warm-up calls run
  * first and are excluded; then calls are timed until BOTH `minTimeMs` of accumulated call time and `minSamples`
  * calls are reached (tinybench's sequential rule). The statistics are computed by computeStats from tinybench's
- * retained samples, so they follow the definitions documented in stats.ts.
+ * retained samples, so they follow the definitions documented in src/util/stats.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Bench, type BenchOptions } from 'tinybench';

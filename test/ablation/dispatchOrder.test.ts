@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyPreset, loadExperiment, validateExperiment } from '../../src/run/experiment.js';
-import { expandExperiment } from '../../src/run/matrix.js';
-import { estimatedCost, scheduleRuns } from '../../src/run/schedule.js';
+import { applyPreset, loadExperiment, validateExperiment } from '../../src/ablation/experiment.js';
+import { expandExperiment } from '../../src/ablation/matrix.js';
+import { estimatedCost, scheduleRuns } from '../../src/ablation/dispatchOrder.js';
 
 const tag = (r: { cell: { label: string; factors: Record<string, unknown> }; seed: number }) =>
   `${r.cell.label}${r.cell.factors.deepTraining ? '+DT' : ''}${r.cell.factors.seriesAct ? '+SA' : ''}#${r.seed}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyPreset, validateExperiment } from '../../src/run/experiment.js';
-import { baselineValue, canonicalJson, expandExperiment } from '../../src/run/matrix.js';
+import { applyPreset, validateExperiment } from '../../src/ablation/experiment.js';
+import { baselineValue, canonicalJson, expandExperiment } from '../../src/ablation/matrix.js';
 
 const raw = (over: Record<string, unknown> = {}) => ({
   name: 'm',

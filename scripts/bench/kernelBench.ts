@@ -9,7 +9,7 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import {
   ourKernelConfig, registerGradientKernels, registeredGradientKernels, restoreStockKernels,
   type GradientBackend,
-} from '../backend/kernels/index.js';
+} from '../../src/backend/kernels/index.js';
 
 export type KernelImpl = 'cpu-stock' | 'cpu-ours' | 'wasm-stock' | 'wasm-ours';
 

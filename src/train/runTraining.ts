@@ -3,7 +3,8 @@
  * `train` runs once and the ablation runner runs per cell x seed. Writes per-epoch metrics (JSONL, one complete
  * line per epoch, fsynced) and the final deploy weights (TF.js LayersModel) when given an output folder.
  */
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic.js';
 import { join } from 'node:path';
 import type { DatasetSplits } from '../data/dataset.js';
 import { loadDataset } from '../data/registry.js';
@@ -128,9 +129,7 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: Trai
       await saveLayersModel(toLayersModel(result.deploy.desc, result.deploy.weights), join(out, 'deploy'), { spec, summary: { ...summary, metrics: undefined } });
     }
     if (out) {
-      const tmp = join(out, `summary.json.tmp-${process.pid}`);
-      writeFileSync(tmp, JSON.stringify(summary, null, 2));
-      renameSync(tmp, join(out, 'summary.json'));
+      writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summary, null, 2));
     }
     result.deploy?.dispose();
     return summary;

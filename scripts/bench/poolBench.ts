@@ -2,7 +2,7 @@
  * Benchmark of the local worker pool's scaling (not a test): the same matrix through `vanillabench ablate
  * --workers N` for each N, repeated, interleaved (1, 2, 1, 2, ...) so drift in the machine's load hits every N alike.
  *
- *   node dist/src/bench/poolBench.js [--experiment experiments/smoke.ts] [--presets test,quick] [--workers 1,2]
+ *   node dist/scripts/bench/poolBench.js [--experiment experiments/smoke.ts] [--presets test,quick] [--workers 1,2]
  *                                    [--repeat 3] [--backend auto] [--save results/bench/pool-scaling.json]
  *
  * Per preset and N: the wall time of the whole command (spawn to exit: node start-up, tfjs, worker start-up all
@@ -14,9 +14,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { RUNS_FILE } from '../run/store.js';
-import { UserError } from '../util/errors.js';
-import { percentile } from '../util/stats.js';
+import { RUNS_FILE } from '../../src/ablation/store.js';
+import { UserError } from '../../src/util/errors.js';
+import { percentile } from '../../src/util/stats.js';
 import { emitBenchDocument, timeAblate } from './ablateCli.js';
 
 interface Sample {

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { modelOptions } from '../models/zoo.js';
 import type { Shortcut, Stem } from '../models/options.js';
-import { resolveDatasetName, type RunSpec } from '../train/run.js';
+import { resolveDatasetName, type RunSpec } from '../train/runTraining.js';
 import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { MODEL_FACTORS, type FactorName, type FactorValue, type ResolvedExperiment } from './experiment.js';
@@ -141,4 +141,10 @@ export function expandExperiment(e: ResolvedExperiment, opts: { datasetName?: st
 export function describeFactors(factors: Partial<Record<string, FactorValue>>): string {
   const parts = Object.entries(factors).map(([k, v]) => `${k}=${v === true ? 'on' : v === false ? 'off' : String(v)}`);
   return parts.join(' ') || '(no factors)';
+}
+
+/** A cell as flat fields: the model, its paper toggles and the matrix's factors (what labels and claims look up). */
+export function cellFields(cell: CellDescription): Record<string, unknown> {
+  const t = cell.toggles;
+  return { model: cell.model, deepTraining: t.deepTraining, seriesAct: t.seriesAct, shortcut: t.shortcut, ...cell.factors };
 }

@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { UserError } from './errors.js';
 
 /**
- * Writes `chunks` to `file` atomically: into a temporary file in the same
+ * Writes `data` (text, bytes or byte chunks) to `file` atomically: into a temporary file in the same
  * directory, flushed, then renamed over `file`. On failure the temporary file
- * is removed and a UserError names `file`.
+ * is removed and a UserError names `file`. The one atomic write of the project: use it for every result file.
  */
-export function writeFileAtomic(file: string, chunks: readonly Uint8Array[]): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+  const chunks = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {

@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyPreset, loadExperiment } from '../../src/run/experiment.js';
-import { expandExperiment } from '../../src/run/matrix.js';
-import { LocalPool } from '../../src/run/pool.js';
-import type { ExecutorEvent } from '../../src/run/executor.js';
-import { readRuns, type RunRecord } from '../../src/run/store.js';
-import { summarize, summaryCsv, summaryMarkdown } from '../../src/run/summary.js';
+import { applyPreset, loadExperiment } from '../../src/ablation/experiment.js';
+import { expandExperiment } from '../../src/ablation/matrix.js';
+import { LocalPool } from '../../src/ablation/pool.js';
+import type { ExecutorEvent } from '../../src/ablation/executor.js';
+import { readRuns, type RunRecord } from '../../src/ablation/store.js';
+import { summarize } from '../../src/ablation/analysis.js';
+import { summaryCsv, summaryMarkdown } from '../../src/ablation/summary.js';
 import { gitCommit, machineInfo } from '../../src/util/provenance.js';
 import { ensureBuilt } from '../support/build.js';
 
@@ -48,7 +49,7 @@ const okPerRun = (records: RunRecord[]) => {
 let expectedRunIds: string[] = [];
 
 beforeAll(async () => {
-  ensureBuilt(['dist/src/cli.js', 'dist/src/run/worker.js', 'dist/experiments/smoke.js']);
+  ensureBuilt(['dist/src/cli.js', 'dist/src/ablation/poolWorker.js', 'dist/experiments/smoke.js']);
   const e = await loadExperiment(path.join(ROOT, 'experiments/smoke.ts'));
   expectedRunIds = expandExperiment(applyPreset(e, 'test')).runs.map((r) => r.runId).sort();
 }, 120_000);

@@ -8,7 +8,7 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { EpochMetrics } from '../train/trainer.js';
-import type { RunSummary } from '../train/run.js';
+import type { RunSummary } from '../train/runTraining.js';
 import { UserError } from '../util/errors.js';
 import type { MachineInfo } from '../util/provenance.js';
 import type { CellDescription, RunDescription } from './matrix.js';
@@ -47,6 +47,9 @@ export interface RunRecord {
   commit: string | null;
   machine: MachineInfo;
   date: string;
+  /** the trainer that made the run: ours ('tfjs', also when absent) or the authors' PyTorch code under the same
+   *  protocol ('torch'); the analysis keys cells without it and judges effects on tfjs records only */
+  engine?: 'tfjs' | 'torch';
 }
 
 export interface RecordContext {
@@ -121,11 +124,11 @@ export function readRuns(file: string, warn: (line: string) => void = () => {}):
     try {
       v = JSON.parse(line);
     } catch {
-      warn(`${file}:${i + 1}: ignoring a line that is not JSON (${line.length} bytes)`);
+      warn(`${file}: line ${i + 1}: ignoring a line that is not JSON (${line.length} bytes)`);
       return;
     }
     if (!isRecord(v)) {
-      warn(`${file}:${i + 1}: ignoring a line that is not a run record`);
+      warn(`${file}: line ${i + 1}: ignoring a line that is not a run record`);
       return;
     }
     out.records.push(v);

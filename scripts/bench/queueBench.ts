@@ -1,5 +1,5 @@
 /**
- * Benchmark of the job queue (not a test): `node dist/src/bench/queueBench.js [--workers 1,2,4] [--preset quick]
+ * Benchmark of the job queue (not a test): `node dist/scripts/bench/queueBench.js [--workers 1,2,4] [--preset quick]
  * [--jobs 200] [--queue redis://...] [--save results/bench/queue.json]`. Without --queue it starts a private redis-server on a free loopback port.
  *
  * 1. The smoke matrix (experiments/smoke.ts) through `ablate --queue` with 1, 2, 4 `worker` processes (started and
@@ -16,9 +16,9 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import { parseRedisUrl, redactText, redisOptions } from '../queue/connection.js';
-import { freePort } from '../util/freePort.js';
-import { percentile } from '../util/stats.js';
+import { parseRedisUrl, redactText, redisOptions } from '../../src/queue/connection.js';
+import { freePort } from '../../src/util/freePort.js';
+import { percentile } from '../../src/util/stats.js';
 import { emitBenchDocument, spawnCli, timeAblate } from './ablateCli.js';
 
 const SMOKE = 'experiments/smoke.ts';

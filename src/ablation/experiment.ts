@@ -20,15 +20,15 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DATASET_NAMES } from '../data/registry.js';
-import { resolveOptions, type ModelOptions } from '../models/options.js';
+import { FACTOR_OPTIONS, MODEL_OPTIONS, resolveOptions, type ModelOptions, type OptionName } from '../models/options.js';
 import { MODEL_NAMES, modelOptions } from '../models/zoo.js';
 import type { TrainConfig } from '../train/trainer.js';
 import { UserError, oneOf } from '../util/errors.js';
 import { packageRoot } from '../util/provenance.js';
 
-/** Model options an experiment may set or vary (the data decides inputSize, inputChannels and numClasses). */
-export const MODEL_FACTORS = ['deepTraining', 'seriesAct', 'actNum', 'shortcut', 'width', 'stem', 'dropRate'] as const;
-export type ModelFactorName = (typeof MODEL_FACTORS)[number];
+/** Model options an experiment may set or vary: those marked `factor` in the options table (the data decides the rest). */
+export type ModelFactorName = { [K in OptionName]: (typeof MODEL_OPTIONS)[K] extends { factor: true } ? K : never }[OptionName];
+export const MODEL_FACTORS = FACTOR_OPTIONS as readonly ModelFactorName[];
 export type TrainFactorName = Exclude<keyof TrainConfig, 'seed'>;
 export type FactorName = ModelFactorName | TrainFactorName;
 export type FactorValue = boolean | number | string;
@@ -73,7 +73,7 @@ export interface ExperimentDataset {
   inputSize: number;
 }
 
-export interface ExperimentModel extends Partial<Pick<ModelOptions, 'deepTraining' | 'seriesAct' | 'actNum' | 'shortcut' | 'stem' | 'dropRate'>> {
+export interface ExperimentModel extends Partial<Pick<ModelOptions, Exclude<ModelFactorName, 'width'>>> {
   model: string;
   width: number;
   /** shown in the summary instead of the model name */

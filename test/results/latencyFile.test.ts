@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   latencyCsv, latencyFileName, mergeLatency, readLatencyFile, writeLatencyFile, type LatencyRow,
-} from '../../src/bench/latencyStore.js';
+} from '../../src/results/latencyFile.js';
 import { UserError } from '../../src/util/errors.js';
 
 const machine = { cpuModel: 'AMD EPYC 7B13', cores: 2, memoryGiB: 8, platform: 'linux-x64', node: 'v20.0.0', hostname: 'h' };

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readRuns, RunStore } from '../../src/run/store.js';
+import { readRuns, RunStore } from '../../src/ablation/store.js';
 import { cell, record } from './helpers.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'vb-store-'));

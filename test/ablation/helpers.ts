@@ -1,5 +1,5 @@
-import type { CellDescription } from '../../src/run/matrix.js';
-import type { RunRecord } from '../../src/run/store.js';
+import type { CellDescription } from '../../src/ablation/matrix.js';
+import type { RunRecord } from '../../src/ablation/store.js';
 
 export function cell(index: number, factors: CellDescription['factors'], opts: Partial<CellDescription> = {}): CellDescription {
   const model = opts.model ?? 'vanillanet-6';

@@ -12,9 +12,9 @@
  *   other matrix/record/protocol versions) is refused before anything is added.
  */
 import { Job, Queue, QueueEvents, type JobType } from 'bullmq';
-import type { Executor, ExecutorEvent } from '../run/executor.js';
-import type { RunDescription } from '../run/matrix.js';
-import { failedRecord, type RecordContext, type RunRecord } from '../run/store.js';
+import type { Executor, ExecutorEvent } from '../ablation/executor.js';
+import type { RunDescription } from '../ablation/matrix.js';
+import { failedRecord, type RecordContext, type RunRecord } from '../ablation/store.js';
 import { UserError } from '../util/errors.js';
 import { checkRedis, describeRedisError, redactText, redisOptions, type ConnectionTuning, type RedisTarget } from './connection.js';
 import { checkReturnedRecord, jobData, jobIdOf, jobName, versionMismatch, type RunJobData, type RunJobProgress } from './protocol.js';

@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../interop/atomic.js';
-import { gitCommit, machineInfo, packageRoot } from '../util/provenance.js';
+import { writeFileAtomic } from '../../src/util/atomic.js';
+import { gitCommit, machineInfo, packageRoot } from '../../src/util/provenance.js';
 
 export const ROOT = packageRoot();
 const CLI = path.join(ROOT, 'bin', 'vanillabench.js');
@@ -55,11 +55,11 @@ export async function timeAblate(experiment: string, args: string[]): Promise<Ti
  * recorded command line.
  */
 export function emitBenchDocument(doc: Record<string, unknown>, script: string, save?: string, redact: (s: string) => string = (s) => s): void {
-  const command = redact(`node dist/src/bench/${script} ${process.argv.slice(2).join(' ')}`.trim());
+  const command = redact(`node dist/scripts/bench/${script} ${process.argv.slice(2).join(' ')}`.trim());
   const text = `${JSON.stringify({ ...doc, commit: gitCommit(ROOT), machine: machineInfo(), command }, null, 2)}\n`;
   if (save) {
     mkdirSync(path.dirname(save), { recursive: true });
-    writeFileAtomic(save, [Buffer.from(text)]);
+    writeFileAtomic(save, text);
   }
   process.stdout.write(text);
 }

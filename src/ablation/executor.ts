@@ -1,10 +1,10 @@
 /**
  * How the runs of a matrix get executed, behind one small interface: the local process pool (pool.ts) is one
- * Executor; a queue-backed one (e.g. BullMQ) can be another, reusing `executeRun` in its workers. An executor
+ * Executor, the BullMQ job queue (src/queue/queueExecutor.ts) the other, whose workers reuse `executeRun`. An executor
  * takes run descriptions and hands back one record per run, whatever happens to the run (a failure is a record
  * with status 'failed', never a rejected promise); it rejects only when it cannot execute anything at all.
  */
-import { runTraining } from '../train/run.js';
+import { runTraining } from '../train/runTraining.js';
 import type { EpochMetrics, StepProgress } from '../train/trainer.js';
 import type { RunDescription } from './matrix.js';
 import { failedRecord, recordFromSummary, type RecordContext, type RunRecord } from './store.js';

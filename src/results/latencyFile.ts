@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { writeFileAtomic } from '../interop/atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { slug, type MachineInfo, type RunProvenance } from '../util/provenance.js';
 import type { GpuAdapterInfo } from '../backend/webgpu.js';
@@ -230,7 +230,7 @@ export function formatLatencyJson(f: LatencyFile): string {
 export function writeLatencyFile(file: string, f: LatencyFile): { json: string; csv: string } {
   mkdirSync(path.dirname(file), { recursive: true });
   const csv = file.replace(/\.json$/, '') + '.csv';
-  writeFileAtomic(file, [Buffer.from(formatLatencyJson(f))]);
-  writeFileAtomic(csv, [Buffer.from(latencyCsv(f))]);
+  writeFileAtomic(file, formatLatencyJson(f));
+  writeFileAtomic(csv, latencyCsv(f));
   return { json: file, csv };
 }

@@ -1,0 +1,331 @@
+/**
+ * The ONE analysis of an ablation, computed only from its runs.jsonl (the last record of each run), so that an
+ * interrupted and resumed matrix gives the same result as an uninterrupted one with the same records: no
+ * timestamps, no timings, values ordered by seed before any arithmetic. summary.md/summary.csv (./summary.ts) and
+ * REPORT.md (src/report/ablationSection.ts) only format what `summarize` returns; verdicts and claims are in
+ * ./verdicts.ts.
+ *
+ * The figure of a run: its test-split top-1 (`testTop1`) when the record has one, else its final validation top-1
+ * (older records). Per cell: mean figure over the seeds that finished ok, sample sd, 95% CI (Student t, n - 1 df),
+ * n, and the convergence gate of ./verdicts.ts. Per comparison: a cell against its baseline (every toggle off /
+ * shortcut none; the first value of other factors) and against each cell that differs from it in one factor, as a
+ * difference PAIRED BY SEED (the same seed gives the same data subset and order in every cell) with its 95% CI
+ * (Student t on the differences, n - 1 df). Beside each, the paper's ImageNet figure for the same configuration
+ * (Table 2 / Table 3) and its difference, and one verdict (./verdicts.ts).
+ *
+ * Records may carry `engine` ('tfjs', the default, or 'torch': the authors' PyTorch trainer under the same protocol).
+ * Cells are keyed without the engine; effects and verdicts use the tfjs records only; the torch records give each
+ * cell a "PyTorch, same protocol" figure and the difference ours - PyTorch paired by seed.
+ */
+import { PAPER, paperNetworkName } from '../models/paper.js';
+import { familyDefaults } from '../models/zoo.js';
+import type { CellDescription } from './matrix.js';
+import { meanCI, mean, pairedCI, type DiffCI, type MeanCI } from '../util/stats.js';
+import type { RunRecord } from './store.js';
+import type { FactorName, FactorValue } from './experiment.js';
+import { cellGate, effectVerdict, type EffectVerdict } from './verdicts.js';
+
+export type Engine = 'tfjs' | 'torch';
+
+/** The engine that made a record (absent: tfjs, ours). */
+export function engineOf(r: RunRecord): Engine {
+  return r.engine === 'torch' ? 'torch' : 'tfjs';
+}
+
+const finiteOrNull = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+/** The figure of a run: top-1 (%) on the test split when the record has it, else the final validation top-1. */
+export function figureOf(r: RunRecord): number | null {
+  return finiteOrNull(r.testTop1) ?? finiteOrNull(r.valTop1);
+}
+
+/** A difference b - a paired by seed, with the number of paired seeds. */
+export type PairedDiff = DiffCI & { n: number };
+
+export interface EngineFigures {
+  runs: number;
+  ok: number;
+  /** seed -> figure of the ok runs */
+  bySeed: Map<number, number>;
+  top1: MeanCI;
+}
+
+export interface CellSummary {
+  cell: CellDescription;
+  runs: number;
+  ok: number;
+  diverged: number;
+  failed: number;
+  /** seeds of the ok runs, ascending, and their figures (test top-1 when recorded, else validation top-1, %) */
+  seeds: number[];
+  values: number[];
+  /** seed -> figure of the ok runs */
+  bySeed: Map<number, number>;
+  top1: MeanCI;
+  deployTop1: number;
+  trainTop1: number;
+  paper: PaperFigure | null;
+  /** max |valTop1 - deployValTop1| over the ok runs, percentage points (null: none stored) */
+  deployGap: number | null;
+  /** mean validation top-1 per epoch over the ok runs with per-epoch metrics (curveRuns of them) */
+  curve: { epoch: number; valTop1: number }[];
+  curveRuns: number;
+  /** mean over the ok runs with 2 epochs or more of (last epoch's validation top-1 - the previous epoch's), points */
+  lastEpochGain: number | null;
+  /** the scale the cell was measured at, without the seeds: "VanillaNet-6 w1/16 small stem, Fashion-MNIST 32 px, 5000 images x 6 epochs" */
+  scale: string;
+  /** the convergence gate (./verdicts.ts cellGate): why this cell is not converged (empty: converged) */
+  notConverged: string[];
+  /** the authors' PyTorch trainer on the same cell (records with engine 'torch'), and ours - PyTorch paired by seed */
+  torch: EngineFigures | null;
+  oursMinusTorch: PairedDiff | null;
+  /** position of the cell's first record among the records */
+  firstSeen: number;
+}
+
+export interface PaperFigure {
+  top1: number;
+  table: 'Table 2' | 'Table 3';
+}
+
+export interface Comparison {
+  cell: CellSummary;
+  against: CellSummary;
+  /** the factors in which the two cells differ */
+  differing: FactorName[];
+  /** against the cell's baseline (every factor at its baseline value) */
+  vsBaseline: boolean;
+  /** cell - against, paired by seed */
+  effect: PairedDiff;
+  paperEffect: number | null;
+  verdict: EffectVerdict;
+  /** why (the gate's reason, what the CI excludes) */
+  detail: string;
+  /** "(VanillaNet-6 w1/16 small stem, Fashion-MNIST 32 px, 5000 images x 6 epochs, 5 paired seeds)" */
+  scale: string;
+}
+
+export interface Summary {
+  experiment: string;
+  preset: string;
+  datasets: string[];
+  backends: string[];
+  /** backend names alone, and the CPU models of the runs (sorted, unique) */
+  backendNames: string[];
+  machines: string[];
+  commits: string[];
+  records: number;
+  counts: { ok: number; diverged: number; failed: number };
+  /** which split the figures are on: 'test' (every ok tfjs record has testTop1), 'validation' (none has), 'mixed' */
+  figureSplit: 'test' | 'validation' | 'mixed';
+  /** the engines of the records ('tfjs' first) */
+  engines: Engine[];
+  factors: FactorName[];
+  /** in the paper's order: models in the experiment's order, then the factor combinations in a fixed order */
+  cells: CellSummary[];
+  comparisons: Comparison[];
+}
+
+const TABLE2_NETWORKS = new Set(PAPER.table2_ablation.rows.map((r) => r.network));
+
+/** The paper's ImageNet top-1 for a model with these toggles (Table 2, else Table 3), or null. */
+export function paperFigure(model: string, t: CellDescription['toggles']): PaperFigure | null {
+  const network = paperNetworkName(model);
+  if (!TABLE2_NETWORKS.has(network) || t.actNum !== 3) return null;
+  if (t.shortcut === (familyDefaults(model).shortcut ?? 'none')) {
+    const row = PAPER.table2_ablation.rows.find((r) => r.network === network && r.deepTraining === t.deepTraining && r.seriesAct === t.seriesAct);
+    if (row) return { top1: row.top1, table: 'Table 2' };
+  }
+  if (model === 'vanillanet-6' && t.deepTraining && t.seriesAct) {
+    const row = PAPER.table3_shortcut.rows.find((r) => r.shortcut === t.shortcut);
+    if (row) return { top1: row.top1, table: 'Table 3' };
+  }
+  return null;
+}
+
+/** Only these factors have a paper counterpart; a comparison over any other has no paper effect. */
+const PAPER_FACTORS: readonly string[] = ['deepTraining', 'seriesAct', 'shortcut'];
+
+export function showValue(v: FactorValue | undefined): string {
+  return v === true ? 'on' : v === false ? 'off' : String(v);
+}
+
+/** Mean validation top-1 per epoch over these runs (epochs any of them reached, ascending). */
+function meanCurve(runs: readonly RunRecord[]): { epoch: number; valTop1: number }[] {
+  const perRun = runs.map((r) => r.metrics
+    .map((e, i) => ({ epoch: Number.isFinite(e.epoch) ? e.epoch : i + 1, valTop1: e.valTop1 }))
+    .filter((e) => typeof e.valTop1 === 'number' && Number.isFinite(e.valTop1)));
+  const epochs = [...new Set(perRun.flatMap((es) => es.map((e) => e.epoch)))].sort((a, b) => a - b);
+  return epochs.map((epoch) => ({ epoch, valTop1: mean(perRun.flatMap((es) => es.filter((e) => e.epoch === epoch).map((e) => e.valTop1))) }));
+}
+
+/** Mean over the runs with 2 epochs or more of (last epoch's validation top-1 - the previous epoch's). */
+function lastEpochGain(runs: readonly RunRecord[]): number | null {
+  const gains = runs.flatMap((r) => {
+    const v = r.metrics.filter((e) => typeof e.valTop1 === 'number' && Number.isFinite(e.valTop1)).map((e) => e.valTop1 as number);
+    return v.length >= 2 ? [v[v.length - 1] - v[v.length - 2]] : [];
+  });
+  return gains.length > 0 ? mean(gains) : null;
+}
+
+const DATASET_NAMES: Record<string, string> = { 'fashion-mnist': 'Fashion-MNIST', mnist: 'MNIST', cifar10: 'CIFAR-10', synthetic: 'synthetic' };
+
+/** A width multiplier as the scale line writes it: 0.0625 -> w1/16, 0.125 -> w1/8, 1.5 -> w1.5. */
+export function widthLabel(w: number): string {
+  const inv = 1 / w;
+  return w < 1 && Math.abs(inv - Math.round(inv)) < 1e-9 ? `w1/${Math.round(inv)}` : `w${w}`;
+}
+
+/** The scale a cell was measured at (network, width, stem; dataset, input size, training images x epochs). */
+function cellScale(cell: CellDescription, runs: readonly RunRecord[]): string {
+  const t = cell.toggles;
+  const net = `${paperNetworkName(cell.model)} ${widthLabel(t.width)} ${t.stem} stem`;
+  const ds = runs.find((r) => r.status !== 'failed')?.dataset ?? runs[0]?.dataset ?? '';
+  const name = ds.split(/[/ ]/)[0];
+  const size = /(\d+)x\d+/.exec(ds)?.[1];
+  const images = /(\d+) train/.exec(ds)?.[1];
+  const epochs = Math.max(0, ...runs.flatMap((r) => r.metrics.map((e, i) => (Number.isFinite(e.epoch) ? e.epoch : i + 1))));
+  const data = [`${DATASET_NAMES[name] ?? name}${size ? ` ${size} px` : ''}`];
+  if (images || epochs > 0) data.push(`${images ? `${images} images` : '? images'} x ${epochs > 0 ? `${epochs} epochs` : '? epochs'}`);
+  return `${net}, ${data.join(', ')}`;
+}
+
+function engineFigures(list: readonly RunRecord[]): EngineFigures {
+  const ok = list.filter((r) => r.status === 'ok' && figureOf(r) !== null).sort((a, b) => a.seed - b.seed || (a.runId < b.runId ? -1 : 1));
+  return { runs: list.length, ok: ok.length, bySeed: new Map(ok.map((r) => [r.seed, figureOf(r) as number])), top1: meanCI(ok.map((r) => figureOf(r) as number)) };
+}
+
+function summarizeCell(list: RunRecord[], torchList: RunRecord[], firstSeen: number): CellSummary {
+  list.sort((a, b) => a.seed - b.seed || (a.runId < b.runId ? -1 : 1));
+  const ok = list.filter((r) => r.status === 'ok' && figureOf(r) !== null);
+  const cell = (list[0] ?? torchList[0]).cell;
+  const nums = (f: (r: RunRecord) => number | null | undefined) => ok.map(f).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  // the deploy figure on the same split as the figure
+  const deploy = nums((r) => (finiteOrNull(r.testTop1) !== null ? r.deployTestTop1 : r.deployValTop1));
+  const gaps = ok.filter((r) => r.valTop1 !== null && r.deployValTop1 !== null).map((r) => Math.abs((r.valTop1 as number) - (r.deployValTop1 as number)));
+  const withCurve = ok.filter((r) => r.metrics.some((e) => Number.isFinite(e.valTop1)));
+  const bySeed = new Map(ok.map((r) => [r.seed, figureOf(r) as number]));
+  const torch = torchList.length > 0 ? engineFigures(torchList) : null;
+  return {
+    cell, runs: list.length, ok: ok.length,
+    diverged: list.filter((r) => r.status === 'diverged').length,
+    failed: list.filter((r) => r.status === 'failed').length,
+    seeds: ok.map((r) => r.seed), values: ok.map((r) => figureOf(r) as number), bySeed,
+    top1: meanCI(ok.map((r) => figureOf(r) as number)),
+    deployTop1: mean(deploy),
+    trainTop1: mean(nums((r) => r.trainTop1)),
+    paper: paperFigure(cell.model, cell.toggles),
+    deployGap: gaps.length > 0 ? Math.max(...gaps) : null,
+    curve: meanCurve(withCurve),
+    curveRuns: withCurve.length,
+    lastEpochGain: lastEpochGain(ok),
+    scale: cellScale(cell, list.length > 0 ? list : torchList),
+    notConverged: [],
+    torch,
+    oursMinusTorch: torch ? pairedCI(torch.bySeed, bySeed) : null,
+    firstSeen,
+  };
+}
+
+/** The scale line of a comparison: the cell's scale and the number of paired seeds. */
+export function comparisonScale(cell: CellSummary, pairs: number): string {
+  return `(${cell.scale}, ${pairs} paired seed${pairs === 1 ? '' : 's'})`;
+}
+
+function compareCells(cells: readonly CellSummary[], factors: FactorName[]): Comparison[] {
+  const key = (c: CellSummary, f: Partial<Record<string, FactorValue>>) => `${c.cell.entry}|${c.cell.model}|${factors.map((k) => JSON.stringify(f[k] ?? null)).join('|')}`;
+  const byKey = new Map(cells.map((c) => [key(c, c.cell.factors), c]));
+  const comparisons: Comparison[] = [];
+  const compare = (cell: CellSummary, against: CellSummary, differing: FactorName[], vsBaseline: boolean) => {
+    const effect = pairedCI(against.bySeed, cell.bySeed);
+    const paperEffect = cell.paper && against.paper && differing.every((k) => PAPER_FACTORS.includes(k))
+      ? Math.round((cell.paper.top1 - against.paper.top1) * 100) / 100 : null;
+    const v = effectVerdict(effect, paperEffect, { a: against, b: cell });
+    comparisons.push({ cell, against, differing, vsBaseline, effect, paperEffect, verdict: v.verdict, detail: v.detail, scale: comparisonScale(cell, effect.n) });
+  };
+  for (const c of cells) {
+    const f = c.cell.factors;
+    const differing = factors.filter((k) => k in c.cell.baseline && JSON.stringify(f[k]) !== JSON.stringify(c.cell.baseline[k]));
+    if (differing.length === 0) continue;
+    const base = byKey.get(key(c, { ...f, ...c.cell.baseline }));
+    if (base) compare(c, base, differing, true);
+    if (differing.length > 1) {
+      for (const k of differing) {
+        const partner = byKey.get(key(c, { ...f, [k]: c.cell.baseline[k] }));
+        if (partner) compare(c, partner, [k], false);
+      }
+    }
+  }
+  return comparisons;
+}
+
+const SHORTCUT_ORDER = PAPER.table3_shortcut.rows.map((r) => r.shortcut);
+
+/**
+ * The paper's order of cells: models in the experiment's order, then the factor combinations as the paper's tables
+ * list them (Table 2: neither, deep training, series activation, both; Table 3: none, before-act, after-act), then
+ * the matrix order.
+ */
+export function paperOrder(a: CellDescription, b: CellDescription): number {
+  const rank = (c: CellDescription) => {
+    const f = c.factors;
+    const combo = ('deepTraining' in f ? (f.deepTraining ? 1 : 0) : 0) + ('seriesAct' in f ? (f.seriesAct ? 2 : 0) : 0);
+    const sc = 'shortcut' in f ? SHORTCUT_ORDER.indexOf(String(f.shortcut)) : 0;
+    return [c.entry, combo, sc < 0 ? SHORTCUT_ORDER.length : sc, c.index];
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i] - rb[i];
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Cells are keyed without the engine (a torch run of a cell is the same cell). */
+const cellKey = (c: CellDescription) => `${c.entry}|${c.model}|${JSON.stringify(Object.entries(c.factors).sort(([x], [y]) => (x < y ? -1 : 1)))}`;
+
+/** Summary of records (any order; the last record of each run wins). */
+export function summarize(records: readonly RunRecord[]): Summary {
+  const latest = new Map<string, RunRecord>();
+  for (const r of records) latest.set(`${engineOf(r)}|${r.runId}`, r);
+  const byCell = new Map<string, { ours: RunRecord[]; torch: RunRecord[] }>();
+  const firstSeen = new Map<string, number>();
+  records.forEach((r, i) => {
+    if (!firstSeen.has(cellKey(r.cell))) firstSeen.set(cellKey(r.cell), i);
+  });
+  for (const r of latest.values()) {
+    const k = cellKey(r.cell);
+    const lists = byCell.get(k) ?? { ours: [], torch: [] };
+    (engineOf(r) === 'torch' ? lists.torch : lists.ours).push(r);
+    byCell.set(k, lists);
+  }
+  const cells = [...byCell.entries()].map(([k, l]) => summarizeCell(l.ours, l.torch, firstSeen.get(k) ?? 0));
+  cells.sort((a, b) => paperOrder(a.cell, b.cell));
+  const gate = cellGate(cells);
+  cells.forEach((c, i) => { c.notConverged = gate[i]; });
+
+  const factors: FactorName[] = [];
+  for (const c of cells) for (const k of Object.keys(c.cell.factors) as FactorName[]) if (!factors.includes(k)) factors.push(k);
+
+  const all = [...latest.values()];
+  const ours = all.filter((r) => engineOf(r) === 'tfjs');
+  const okOurs = ours.filter((r) => r.status === 'ok' && figureOf(r) !== null);
+  const withTest = okOurs.filter((r) => finiteOrNull(r.testTop1) !== null).length;
+  const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => x !== null))].sort();
+  return {
+    experiment: uniq(all.map((r) => r.experiment)).join(', '),
+    preset: uniq(all.map((r) => r.preset)).join(', '),
+    datasets: uniq(ours.filter((r) => r.status !== 'failed').map((r) => r.dataset)),
+    backends: uniq(ours.map((r) => `${r.backend} (tfjs ${r.tfjsVersion})`)),
+    backendNames: uniq(ours.map((r) => r.backend)),
+    machines: uniq(all.map((r) => r.machine?.cpuModel ?? null)),
+    commits: uniq(all.map((r) => r.commit)),
+    records: ours.length,
+    counts: {
+      ok: ours.filter((r) => r.status === 'ok').length,
+      diverged: ours.filter((r) => r.status === 'diverged').length,
+      failed: ours.filter((r) => r.status === 'failed').length,
+    },
+    figureSplit: withTest === 0 ? 'validation' : withTest === okOurs.length ? 'test' : 'mixed',
+    engines: all.some((r) => engineOf(r) === 'torch') ? (ours.length > 0 ? ['tfjs', 'torch'] : ['torch']) : ['tfjs'],
+    factors, cells, comparisons: compareCells(cells, factors),
+  };
+}
