@@ -99,8 +99,9 @@ export function expandExperiment(e: ResolvedExperiment, opts: { datasetName?: st
   const cells: CellDescription[] = [];
   const specs = new Map<string, Omit<RunSpec, 'seed'>>();
   const seen = new Map<string, string>();
+  const entrySeeds = e.models.map((m) => e.seeds.slice(0, m.maxSeeds ?? e.seeds.length));
   e.models.forEach((m, entry) => {
-    const { model, label, ...entryOptions } = m;
+    const { model, label, maxSeeds: _maxSeeds, ...entryOptions } = m;
     for (const values of product(factorList)) {
       const modelPart: Record<string, unknown> = { ...entryOptions };
       const trainPart: Record<string, unknown> = {};
@@ -128,8 +129,10 @@ export function expandExperiment(e: ResolvedExperiment, opts: { datasetName?: st
     }
   });
   const runs: RunDescription[] = [];
+  // seed rounds in the experiment's order; an entry with maxSeeds sits out the later rounds
   for (const seed of e.seeds) {
     for (const cell of cells) {
+      if (!entrySeeds[cell.entry].includes(seed)) continue;
       const spec = { ...specs.get(cell.id)!, seed };
       runs.push({ runId: hashId({ v: MATRIX_VERSION, cell: cell.id, seed }), experiment: e.name, preset: e.preset, cell, seed, spec });
     }

@@ -33,6 +33,18 @@ describe('matrix expansion', () => {
     expect(expand({}, 'quick').runs).toHaveLength(8);
   });
 
+  it('maxSeeds: an entry runs only the first n seeds of the experiment or preset, with the same cell ids and run ids', () => {
+    const models = [{ model: 'vanillanet-6', width: 1 / 16 }, { model: 'alexnet', width: 1 / 8, stem: 'small', label: 'AlexNet', maxSeeds: 2 }];
+    const m = expand({ models });
+    expect(m.runs).toHaveLength(4 * 3 + 4 * 2);
+    expect(m.runs.filter((r) => r.cell.label === 'AlexNet').map((r) => r.seed)).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
+    // the entry's cells and runs are those of the experiment without maxSeeds (resume keeps finished runs)
+    const full = expand();
+    expect(m.runs.map((r) => r.runId).every((id) => full.runs.some((r) => r.runId === id))).toBe(true);
+    expect(expand({ models }, 'quick').runs).toHaveLength(8);
+    expect(() => validateExperiment(raw({ models: [{ model: 'alexnet', width: 1 / 8, maxSeeds: 0 }] }))).toThrow(/models\[0\]\.maxSeeds/);
+  });
+
   it('run specs: factors go to the model or the trainer; toggles resolved; decayEpochs defaults to a third of the epochs', () => {
     const m = expand({ factors: { seriesAct: [false, true], lr: [1e-3, 3e-3] } });
     const r = m.runs.find((x) => x.cell.model === 'alexnet' && x.cell.factors.seriesAct === true && x.cell.factors.lr === 3e-3)!;
