@@ -17,7 +17,7 @@ import { writeSummary } from '../ablation/summary.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { formatDuration, log, printJson } from '../util/output.js';
+import { barText, formatDuration, log, printJson, StatusBlock } from '../util/output.js';
 import { gitCommit, machineInfo } from '../util/provenance.js';
 
 export const summary = 'run an ablation matrix (experiments/*.ts: models x toggles x seeds) on worker processes; resumable; summary with CIs beside the paper';
@@ -55,20 +55,18 @@ function runName(run: RunDescription): string {
   return `${run.cell.label} ${describeFactors(run.cell.factors)} seed ${run.seed}`;
 }
 
-/** One status line per worker and an overall line with ETA, on stderr (redrawn on a TTY, every 10 s otherwise). */
+/** One status line per worker and an overall line with ETA, drawn by the StatusBlock of util/output.ts. */
 class MatrixProgress {
   private readonly lines: string[];
   private readonly fraction: number[];
   private readonly start = performance.now();
-  private drawn = 0;
-  private lastDraw = -Infinity;
+  private readonly display = new StatusBlock();
   private done = 0;
   private readonly counts = { ok: 0, diverged: 0, failed: 0 };
 
-  constructor(private readonly total: number, workers: number, private readonly tty: boolean, private readonly stream: NodeJS.WriteStream = process.stderr) {
+  constructor(private readonly total: number, workers: number) {
     this.lines = Array.from({ length: workers }, () => 'starting');
     this.fraction = Array.from({ length: workers }, () => 0);
-    if (!tty) this.lastDraw = this.start;
   }
 
   event(e: ExecutorEvent): void {
@@ -101,15 +99,14 @@ class MatrixProgress {
         return;
       }
     }
-    this.draw(false);
+    this.display.set(this.block());
   }
 
   private overall(final = false): string {
     const elapsed = (performance.now() - this.start) / 1000;
     const progress = Math.min(this.total, this.done + this.fraction.reduce((a, b) => a + b, 0));
     const frac = this.total ? progress / this.total : 1;
-    const width = 20;
-    const bar = this.tty ? ` [${'#'.repeat(Math.round(frac * width))}${'.'.repeat(width - Math.round(frac * width))}]` : '';
+    const bar = this.display.tty ? ` ${barText(frac)}` : '';
     const eta = final ? `in ${formatDuration(elapsed)}` : progress > 0 && frac < 1 ? `${formatDuration(elapsed)} elapsed, ETA ${formatDuration((elapsed * (this.total - progress)) / progress)}` : `${formatDuration(elapsed)} elapsed`;
     const c = this.counts;
     return `overall${bar} ${this.done}/${this.total} runs ${(frac * 100).toFixed(0)}% | ok ${c.ok}, diverged ${c.diverged}, failed ${c.failed} | ${eta}`;
@@ -119,37 +116,13 @@ class MatrixProgress {
     return [...this.lines.map((l, i) => `worker ${i + 1}: ${l}`), this.overall()];
   }
 
-  private clear(): void {
-    if (!this.tty || this.drawn === 0) return;
-    this.stream.write(`\x1b[${this.drawn}A\r\x1b[J`);
-    this.drawn = 0;
-  }
-
-  private draw(force: boolean): void {
-    const t = performance.now();
-    if (!force && t - this.lastDraw < (this.tty ? 100 : 10_000)) return;
-    this.lastDraw = t;
-    const cols = this.stream.columns > 20 ? this.stream.columns : Infinity; // a pty may report 0
-    const lines = this.block().map((l) => (this.tty && l.length >= cols ? l.slice(0, cols - 1) : l));
-    if (this.tty) {
-      this.clear();
-      this.stream.write(`${lines.join('\n')}\n`);
-      this.drawn = lines.length;
-    } else {
-      this.stream.write(`${lines.join('\n')}\n`);
-    }
-  }
-
   /** A log line above the status block. */
   print(line: string): void {
-    this.clear();
-    this.stream.write(`${line}\n`);
-    if (this.tty) this.draw(true);
+    this.display.print(line);
   }
 
   finish(): void {
-    this.clear();
-    this.stream.write(`${this.overall(true)}\n`);
+    this.display.finish([this.overall(true)]);
   }
 }
 
@@ -195,7 +168,7 @@ export async function run(argv: string[]): Promise<void> {
 
     const counts = { ok: 0, diverged: 0, failed: 0 };
     if (todo.length) {
-      const progress = new MatrixProgress(todo.length, workers, Boolean(process.stderr.isTTY));
+      const progress = new MatrixProgress(todo.length, workers);
       const context = { backend: backend.name, tfjsVersion: backend.tfjsVersion, commit: gitCommit(), machine: machineInfo() };
       // with --queue, records come back as job results (run folders stay on the workers: worker --runs-dir)
       const executor = redis
