@@ -8,7 +8,7 @@
  */
 import type { ChartDataset, ScatterDataPoint } from 'chart.js';
 import { ciBarsChart, type CIBarsData } from './ciBars.js';
-import { alpha, baseOptions, color, DASHES, PALETTE, pointLabels, POINT_STYLES, render, type ChartMeta } from './chartRender.js';
+import { baseOptions, color, DASHES, PALETTE, pointLabels, POINT_STYLES, render, type ChartMeta } from './chartRender.js';
 
 export { CHART_HEIGHT, CHART_WIDTH, writeChart, type ChartMeta } from './chartRender.js';
 export { ciBarsChart, ciBarsConfig, paddedRange, table2Chart, table3Chart, type CIBarSeries, type CIBarsData } from './ciBars.js';
