@@ -16,7 +16,7 @@ import type { Executor, ExecutorEvent } from '../ablation/executor.js';
 import type { RunDescription } from '../ablation/matrix.js';
 import { failedRecord, type RecordContext, type RunRecord } from '../ablation/store.js';
 import { UserError } from '../util/errors.js';
-import { checkRedis, describeRedisError, redactText, redisOptions, type ConnectionTuning, type RedisTarget } from './connection.js';
+import { checkRedis, describeRedisError, redactText, redisErrorWarner, redisOptions, type ConnectionTuning, type RedisTarget } from './connection.js';
 import { checkReturnedRecord, jobData, jobIdOf, jobName, versionMismatch, type RunJobData, type RunJobProgress } from './protocol.js';
 
 export interface QueueExecutorOptions {
@@ -79,12 +79,7 @@ export class QueueExecutor implements Executor {
     const connection = redisOptions(t, o.tuning);
     const queue = new Queue<RunJobData, RunRecord>(o.queueName, { connection });
     const events = new QueueEvents(o.queueName, { connection });
-    let lastConnError = 0;
-    const connError = (err: Error) => {
-      // ioredis reconnects by itself; one line every 30 s while it does
-      if (Date.now() - lastConnError > 30_000) log(`warning: ${describeRedisError(err, t)}; retrying`);
-      lastConnError = Date.now();
-    };
+    const connError = redisErrorWarner(t, log);
     queue.on('error', connError);
     events.on('error', connError);
     try {
