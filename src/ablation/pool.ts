@@ -68,138 +68,171 @@ export class LocalPool implements Executor {
   run(queue: readonly RunDescription[], onRecord: (r: RunRecord) => void, onProgress: (e: ExecutorEvent) => void = () => {}): Promise<void> {
     const script = this.opts.workerScript ?? workerScript();
     if (!existsSync(script)) return Promise.reject(new UserError(`${script} is missing: run \`npm run build\` first`));
-    const pending = [...queue];
-    let outstanding = pending.length;
-    if (outstanding === 0) return Promise.resolve();
-    const slots = Math.max(1, Math.min(this.opts.workers ?? defaultWorkers(), pending.length));
-    let startFailures = 0;
-    let settled = false;
-
+    if (queue.length === 0) return Promise.resolve();
+    const slots = Math.max(1, Math.min(this.opts.workers ?? defaultWorkers(), queue.length));
     return new Promise<void>((resolve, reject) => {
-      const fail = (err: unknown) => {
-        if (settled) return;
-        settled = true;
-        this.kill();
-        reject(err);
-      };
-      const maybeDone = () => {
-        if (!settled && outstanding === 0 && this.workers.size === 0) {
-          settled = true;
-          resolve();
-        }
-      };
-      const record = (w: Worker, r: RunRecord) => {
-        w.current = null;
-        outstanding--;
-        try {
-          onRecord(r);
-          onProgress({ kind: 'record', worker: w.slot, record: r });
-        } catch (err) {
-          fail(err);
-        }
-      };
-      const send = (w: Worker, msg: ToWorker) => {
-        try {
-          w.child.send(msg);
-        } catch {
-          // the worker is dying: its exit event handles the rest
-        }
-      };
-      const dispatch = (w: Worker) => {
-        if (settled) return;
-        const next = pending.shift();
-        if (!next) {
-          w.stopping = true;
-          send(w, { type: 'exit' });
+      const run = new PoolRun(this.opts, script, this.workers, queue, { onRecord, onProgress, resolve, reject, kill: () => this.kill() });
+      for (let slot = 0; slot < slots; slot++) run.spawn(slot);
+    });
+  }
+}
+
+interface PoolRunCallbacks {
+  onRecord: (r: RunRecord) => void;
+  onProgress: (e: ExecutorEvent) => void;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  /** kills every worker of the pool */
+  kill: () => void;
+}
+
+function send(w: Worker, msg: ToWorker): void {
+  try {
+    w.child.send(msg);
+  } catch {
+    // the worker is dying: its exit event handles the rest
+  }
+}
+
+/** One matrix on the pool: spawns workers, dispatches runs, turns every result or crash into one record. */
+class PoolRun {
+  private readonly pending: RunDescription[];
+  private outstanding: number;
+  private startFailures = 0;
+  private settled = false;
+
+  constructor(
+    private readonly opts: PoolOptions, private readonly script: string, private readonly workers: Set<Worker>,
+    queue: readonly RunDescription[], private readonly cb: PoolRunCallbacks,
+  ) {
+    this.pending = [...queue];
+    this.outstanding = this.pending.length;
+  }
+
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cb.kill();
+    this.cb.reject(err);
+  }
+
+  private maybeDone(): void {
+    if (!this.settled && this.outstanding === 0 && this.workers.size === 0) {
+      this.settled = true;
+      this.cb.resolve();
+    }
+  }
+
+  private record(w: Worker, r: RunRecord): void {
+    w.current = null;
+    this.outstanding--;
+    try {
+      this.cb.onRecord(r);
+      this.cb.onProgress({ kind: 'record', worker: w.slot, record: r });
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private dispatch(w: Worker): void {
+    if (this.settled) return;
+    const next = this.pending.shift();
+    if (!next) {
+      w.stopping = true;
+      send(w, { type: 'exit' });
+      return;
+    }
+    w.current = next;
+    w.started = performance.now();
+    w.metrics = [];
+    this.cb.onProgress({ kind: 'start', worker: w.slot, run: next });
+    send(w, { type: 'run', run: next, out: this.opts.runsDir ? path.join(this.opts.runsDir, next.runId) : null });
+  }
+
+  spawn(slot: number): void {
+    const child = fork(this.script, [], {
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, ...this.opts.env },
+      serialization: 'json',
+    });
+    const w: Worker = { slot, child, ready: false, stopping: false, current: null, started: 0, metrics: [], output: [] };
+    this.workers.add(w);
+    this.cb.onProgress({ kind: 'worker', worker: slot, state: 'starting' });
+    const keep = (chunk: Buffer) => {
+      w.output.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim() !== ''));
+      if (w.output.length > 20) w.output.splice(0, w.output.length - 20);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.on('message', (msg: FromWorker) => this.onMessage(w, msg));
+    let exited = false;
+    const onExit = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+      if (exited) return;
+      exited = true;
+      this.onExit(w, code, signal, error);
+    };
+    child.on('exit', (code, signal) => onExit(code, signal));
+    child.on('error', (err) => {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) return; // exit follows
+      onExit(null, null, err);
+    });
+    send(w, { type: 'init', backend: this.opts.backend });
+  }
+
+  private onMessage(w: Worker, msg: FromWorker): void {
+    const onProgress = this.cb.onProgress;
+    switch (msg.type) {
+      case 'ready':
+        w.ready = true;
+        this.startFailures = 0;
+        if (msg.backend !== this.opts.backend) {
+          this.fail(new Error(`worker selected backend ${msg.backend}, the coordinator ${this.opts.backend}`));
           return;
         }
-        w.current = next;
-        w.started = performance.now();
-        w.metrics = [];
-        onProgress({ kind: 'start', worker: w.slot, run: next });
-        send(w, { type: 'run', run: next, out: this.opts.runsDir ? path.join(this.opts.runsDir, next.runId) : null });
-      };
+        onProgress({ kind: 'worker', worker: w.slot, state: 'ready' });
+        this.dispatch(w);
+        return;
+      case 'fatal':
+        this.fail(new UserError(`a worker could not start: ${msg.message}`));
+        return;
+      case 'step':
+        if (w.current?.runId === msg.runId) {
+          const { type: _t, ...rest } = msg;
+          onProgress({ kind: 'step', worker: w.slot, ...rest });
+        }
+        return;
+      case 'epoch':
+        if (w.current?.runId === msg.runId) {
+          w.metrics.push(msg.metrics);
+          onProgress({ kind: 'epoch', worker: w.slot, runId: msg.runId, metrics: msg.metrics });
+        }
+        return;
+      case 'record':
+        if (w.current?.runId !== msg.record.runId) return;
+        this.record(w, msg.record);
+        this.dispatch(w);
+        return;
+    }
+  }
 
-      const spawn = (slot: number) => {
-        const child = fork(script, [], {
-          execArgv: [],
-          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-          env: { ...process.env, ...this.opts.env },
-          serialization: 'json',
-        });
-        const w: Worker = { slot, child, ready: false, stopping: false, current: null, started: 0, metrics: [], output: [] };
-        this.workers.add(w);
-        onProgress({ kind: 'worker', worker: slot, state: 'starting' });
-        const keep = (chunk: Buffer) => {
-          w.output.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim() !== ''));
-          if (w.output.length > 20) w.output.splice(0, w.output.length - 20);
-        };
-        child.stdout?.on('data', keep);
-        child.stderr?.on('data', keep);
-        child.on('message', (msg: FromWorker) => {
-          switch (msg.type) {
-            case 'ready':
-              w.ready = true;
-              startFailures = 0;
-              if (msg.backend !== this.opts.backend) {
-                fail(new Error(`worker selected backend ${msg.backend}, the coordinator ${this.opts.backend}`));
-                return;
-              }
-              onProgress({ kind: 'worker', worker: slot, state: 'ready' });
-              dispatch(w);
-              return;
-            case 'fatal':
-              fail(new UserError(`a worker could not start: ${msg.message}`));
-              return;
-            case 'step':
-              if (w.current?.runId === msg.runId) {
-                const { type: _t, ...rest } = msg;
-                onProgress({ kind: 'step', worker: slot, ...rest });
-              }
-              return;
-            case 'epoch':
-              if (w.current?.runId === msg.runId) {
-                w.metrics.push(msg.metrics);
-                onProgress({ kind: 'epoch', worker: slot, runId: msg.runId, metrics: msg.metrics });
-              }
-              return;
-            case 'record':
-              if (w.current?.runId !== msg.record.runId) return;
-              record(w, msg.record);
-              dispatch(w);
-              return;
-          }
-        });
-        let exited = false;
-        const onExit = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
-          if (exited) return;
-          exited = true;
-          this.workers.delete(w);
-          const how = error ? `could not run (${error.message})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
-          const tail = w.output.length ? `; its last output: ${w.output.slice(-5).join(' | ')}` : '';
-          if (w.current) {
-            const run = w.current;
-            record(w, failedRecord(run, `worker process ${how} during the run${tail}`, (performance.now() - w.started) / 1000, this.opts.context, w.metrics));
-          }
-          if (settled) return;
-          const unexpected = !w.stopping;
-          onProgress({ kind: 'worker', worker: slot, state: unexpected ? 'died' : 'stopped', message: unexpected ? `worker ${how}` : undefined });
-          if (unexpected && !w.ready && ++startFailures >= START_FAILURES) {
-            fail(new Error(`worker processes keep dying before they are ready (${how}${tail})`));
-            return;
-          }
-          if (unexpected && pending.length > 0) spawn(slot);
-          maybeDone();
-        };
-        child.on('exit', (code, signal) => onExit(code, signal));
-        child.on('error', (err) => {
-          if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) return; // exit follows
-          onExit(null, null, err);
-        });
-        send(w, { type: 'init', backend: this.opts.backend });
-      };
-
-      for (let slot = 0; slot < slots; slot++) spawn(slot);
-    });
+  /** A worker's end: its current run gets a failed record; an unexpected death is replaced while runs remain. */
+  private onExit(w: Worker, code: number | null, signal: NodeJS.Signals | null, error?: Error): void {
+    this.workers.delete(w);
+    const how = error ? `could not run (${error.message})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const tail = w.output.length ? `; its last output: ${w.output.slice(-5).join(' | ')}` : '';
+    if (w.current) {
+      const run = w.current;
+      this.record(w, failedRecord(run, `worker process ${how} during the run${tail}`, (performance.now() - w.started) / 1000, this.opts.context, w.metrics));
+    }
+    if (this.settled) return;
+    const unexpected = !w.stopping;
+    this.cb.onProgress({ kind: 'worker', worker: w.slot, state: unexpected ? 'died' : 'stopped', message: unexpected ? `worker ${how}` : undefined });
+    if (unexpected && !w.ready && ++this.startFailures >= START_FAILURES) {
+      this.fail(new Error(`worker processes keep dying before they are ready (${how}${tail})`));
+      return;
+    }
+    if (unexpected && this.pending.length > 0) this.spawn(w.slot);
+    this.maybeDone();
   }
 }

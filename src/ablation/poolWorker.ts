@@ -6,9 +6,7 @@
  * so a resumed matrix never races a leftover worker writing the same run folder.
  * Test hook: VANILLABENCH_TEST_CRASH_RUNS=<runId,...> kills the worker (SIGKILL) when it receives one of those runs.
  */
-import { selectBackend, type BackendChoice } from '../backend/select.js';
-import { gitCommit, machineInfo } from '../util/provenance.js';
-import { executeRun, type FromWorker, type ToWorker } from './executor.js';
+import { executeRun, workerContext, type FromWorker, type ToWorker } from './executor.js';
 import type { RecordContext } from './store.js';
 
 const parentPid = process.ppid;
@@ -28,9 +26,8 @@ async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'init': {
       try {
-        const info = await selectBackend(msg.backend as BackendChoice);
-        ctx = { backend: info.name, tfjsVersion: info.tfjsVersion, commit: gitCommit(), machine: machineInfo() };
-        send({ type: 'ready', backend: info.name, tfjsVersion: info.tfjsVersion });
+        ctx = await workerContext(msg.backend);
+        send({ type: 'ready', backend: ctx.backend, tfjsVersion: ctx.tfjsVersion });
       } catch (err) {
         send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
         process.disconnect();

@@ -18,7 +18,7 @@ import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { checkOutputDir } from '../util/outputDir.js';
-import { formatDuration, log, printJson } from '../util/output.js';
+import { barText, formatDuration, log, printJson, StatusBlock } from '../util/output.js';
 import { gitCommit, machineInfo } from '../util/provenance.js';
 
 export const summary = 'run an ablation matrix (experiments/*.ts: models x toggles x seeds) on worker processes; resumable; summary with CIs beside the paper';
@@ -33,7 +33,7 @@ const SPEC = {
     preset: { type: 'string', default: 'quick', description: "the experiment's preset: quick (minutes) or full (hours)", valueName: 'name' },
     workers: { type: 'number', integer: true, min: 1, max: 256, description: `worker processes (default: one per core, here ${defaultWorkers()})` },
     resume: { type: 'boolean', default: false, description: 'continue the matrix in --out: skip runs already ok, rerun diverged/failed/missing ones' },
-    out: { type: 'string', description: 'output folder (default results/ablation/<experiment>)', valueName: 'dir' },
+    out: { type: 'string', description: 'output folder (default results/ablation/<experiment>-<preset>)', valueName: 'dir' },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend (every worker uses the same)' },
     runFiles: { type: 'boolean', default: true, description: 'a folder per run under <out>/runs/ (metrics.jsonl, summary.json, deploy weights; ~1-2 MB each)' },
     queue: { type: 'string', description: `run on \`vanillabench worker\` processes anywhere through this Redis job queue (BullMQ) instead of local workers: redis://[:PASSWORD@]host:port[/db], rediss:// for TLS (or the password in $${PASSWORD_ENV})`, valueName: 'url' },
@@ -56,20 +56,18 @@ function runName(run: RunDescription): string {
   return `${run.cell.label} ${describeFactors(run.cell.factors)} seed ${run.seed}`;
 }
 
-/** One status line per worker and an overall line with ETA, on stderr (redrawn on a TTY, every 10 s otherwise). */
+/** One status line per worker and an overall line with ETA, drawn by the StatusBlock of util/output.ts. */
 class MatrixProgress {
   private readonly lines: string[];
   private readonly fraction: number[];
   private readonly start = performance.now();
-  private drawn = 0;
-  private lastDraw = -Infinity;
+  private readonly display = new StatusBlock();
   private done = 0;
   private readonly counts = { ok: 0, diverged: 0, failed: 0 };
 
-  constructor(private readonly total: number, workers: number, private readonly tty: boolean, private readonly stream: NodeJS.WriteStream = process.stderr) {
+  constructor(private readonly total: number, workers: number) {
     this.lines = Array.from({ length: workers }, () => 'starting');
     this.fraction = Array.from({ length: workers }, () => 0);
-    if (!tty) this.lastDraw = this.start;
   }
 
   event(e: ExecutorEvent): void {
@@ -102,15 +100,14 @@ class MatrixProgress {
         return;
       }
     }
-    this.draw(false);
+    this.display.set(this.block());
   }
 
   private overall(final = false): string {
     const elapsed = (performance.now() - this.start) / 1000;
     const progress = Math.min(this.total, this.done + this.fraction.reduce((a, b) => a + b, 0));
     const frac = this.total ? progress / this.total : 1;
-    const width = 20;
-    const bar = this.tty ? ` [${'#'.repeat(Math.round(frac * width))}${'.'.repeat(width - Math.round(frac * width))}]` : '';
+    const bar = this.display.tty ? ` ${barText(frac)}` : '';
     const eta = final ? `in ${formatDuration(elapsed)}` : progress > 0 && frac < 1 ? `${formatDuration(elapsed)} elapsed, ETA ${formatDuration((elapsed * (this.total - progress)) / progress)}` : `${formatDuration(elapsed)} elapsed`;
     const c = this.counts;
     return `overall${bar} ${this.done}/${this.total} runs ${(frac * 100).toFixed(0)}% | ok ${c.ok}, diverged ${c.diverged}, failed ${c.failed} | ${eta}`;
@@ -120,38 +117,40 @@ class MatrixProgress {
     return [...this.lines.map((l, i) => `worker ${i + 1}: ${l}`), this.overall()];
   }
 
-  private clear(): void {
-    if (!this.tty || this.drawn === 0) return;
-    this.stream.write(`\x1b[${this.drawn}A\r\x1b[J`);
-    this.drawn = 0;
-  }
-
-  private draw(force: boolean): void {
-    const t = performance.now();
-    if (!force && t - this.lastDraw < (this.tty ? 100 : 10_000)) return;
-    this.lastDraw = t;
-    const cols = this.stream.columns > 20 ? this.stream.columns : Infinity; // a pty may report 0
-    const lines = this.block().map((l) => (this.tty && l.length >= cols ? l.slice(0, cols - 1) : l));
-    if (this.tty) {
-      this.clear();
-      this.stream.write(`${lines.join('\n')}\n`);
-      this.drawn = lines.length;
-    } else {
-      this.stream.write(`${lines.join('\n')}\n`);
-    }
-  }
-
   /** A log line above the status block. */
   print(line: string): void {
-    this.clear();
-    this.stream.write(`${line}\n`);
-    if (this.tty) this.draw(true);
+    this.display.print(line);
   }
 
   finish(): void {
-    this.clear();
-    this.stream.write(`${this.overall(true)}\n`);
+    this.display.finish([this.overall(true)]);
   }
+}
+
+/** A warning printer that says each distinct line once. */
+function onceWarner(): (line: string) => void {
+  const warned = new Set<string>();
+  return (line) => {
+    if (warned.has(line)) return;
+    warned.add(line);
+    log(`warning: ${line}`);
+  };
+}
+
+/**
+ * Where a matrix goes without --out: one folder per experiment and preset, so a user's quick preview never lands in
+ * (or is refused by) the committed full results.
+ */
+export const defaultOut = (experiment: string, preset: string): string => path.join('results', 'ablation', `${experiment}-${preset}`);
+
+function printResult(result: AblateResult, json: boolean): void {
+  if (json) {
+    printJson(result);
+    return;
+  }
+  const { runs } = result;
+  console.log(`${result.experiment} (${result.preset}): ${runs.ok} ok, ${runs.diverged} diverged, ${runs.failed} failed, ${runs.skipped} skipped in ${formatDuration(result.wallSeconds)}`);
+  console.log(`records ${path.join(result.out, RUNS_FILE)}; summary ${path.join(result.out, 'summary.md')} and summary.csv`);
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -167,14 +166,9 @@ export async function run(argv: string[]): Promise<void> {
   const experiment = await loadExperiment(file);
   const resolved = applyPreset(experiment, f.preset);
   const matrix = expandExperiment(resolved);
-  const out = f.out ?? path.join('results', 'ablation', experiment.name);
-  const warned = new Set<string>();
+  const out = f.out ?? defaultOut(experiment.name, f.preset);
   // runs.jsonl is read on open, before the matrix and for every summary: say each thing once
-  const warn = (line: string) => {
-    if (warned.has(line)) return;
-    warned.add(line);
-    log(`warning: ${line}`);
-  };
+  const warn = onceWarner();
   const store = RunStore.open(out, { resume: f.resume, experiment: experiment.name, preset: f.preset, warn });
   const t0 = performance.now();
   let pool: LocalPool | null = null;
@@ -203,7 +197,7 @@ export async function run(argv: string[]): Promise<void> {
 
     const counts = { ok: 0, diverged: 0, failed: 0 };
     if (todo.length) {
-      const progress = new MatrixProgress(todo.length, workers, Boolean(process.stderr.isTTY));
+      const progress = new MatrixProgress(todo.length, workers);
       const context = { backend: backend.name, tfjsVersion: backend.tfjsVersion, commit: gitCommit(), machine: machineInfo() };
       // with --queue, records come back as job results (run folders stay on the workers: worker --runs-dir)
       const executor = redis
@@ -227,11 +221,7 @@ export async function run(argv: string[]): Promise<void> {
       runs: { ...counts, skipped },
       wallSeconds: (performance.now() - t0) / 1000,
     };
-    if (f.json) printJson(result);
-    else {
-      console.log(`${experiment.name} (${f.preset}): ${counts.ok} ok, ${counts.diverged} diverged, ${counts.failed} failed, ${skipped} skipped in ${formatDuration(result.wallSeconds)}`);
-      console.log(`records ${path.join(out, RUNS_FILE)}; summary ${path.join(out, 'summary.md')} and summary.csv`);
-    }
+    printResult(result, f.json);
     if (counts.failed > 0) {
       throw new UserError(`${counts.failed} run${counts.failed > 1 ? 's' : ''} failed (their errors are in ${store.file}); rerun them with --resume${f.out ? ` --out ${f.out}` : ''}`);
     }

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
+import { BACKENDS, backendSummary, selectBackend, type BackendInfo } from '../backend/select.js';
 import { measureLatency, timeSingleCall, type LatencyOptions, type LatencyResult } from '../bench/measureLatency.js';
 import { measureOrtLatency, ortRunner, timeSingleOrtCall } from '../bench/ortLatency.js';
 import {
@@ -151,33 +151,175 @@ function latencyProgress(prefix: string, probeMs: number, o: { minTimeMs: number
 /** Why ONNX Runtime has no training-form rows. */
 export const ORT_TRAIN_FORM_REASON = 'not available on onnxruntime: only deploy forms are exported to ONNX (time the training form with --runtime tfjs)';
 
+type Flags = NonNullable<ReturnType<typeof parseCommandFlags<typeof SPEC>>>;
+
+/** Why a form is not even built: the runtime lacks it, --max-gmacs, its deploy form was too slow, or it would be. */
+function skipBeforeBuilding(f: Flags, onOrt: boolean, row: BaseRow, modelRows: readonly BaseRow[], msPerGmac: { rate: number; from: string } | null): string | null {
+  if (onOrt && row.form === 'train') return ORT_TRAIN_FORM_REASON;
+  if (f.maxGmacs !== undefined && row.gmacs > f.maxGmacs) return `${row.gmacs} GMACs > --max-gmacs ${f.maxGmacs}`;
+  // the training form is the deploy form plus layers: when the deploy form was too slow, so is this one; not
+  // building it also spares the wasm heap (4 GiB at most) a model that could exhaust it
+  const slowDeploy = modelRows.find((r) => r.form === 'deploy' && r.status === 'skipped');
+  if (row.form === 'train' && slowDeploy) return `its deploy form was already too slow (${slowDeploy.reason})`;
+  if (msPerGmac) {
+    const predicted = msPerGmac.rate * row.gmacs * f.batch;
+    if (predicted > 2 * f.maxSingleMs) {
+      return `estimated ${Math.round(predicted)} ms per forward pass (${row.gmacs} GMACs at the ${msPerGmac.rate.toFixed(1)} ms/GMAC `
+        + `measured on ${msPerGmac.from}) > 2 x --max-single-ms ${f.maxSingleMs}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Probe, then measure. The first call carries one-time costs (weight packing, kernel set-up: often 10-30x a warm
+ * call), so over the limit it is judged on a second, warm call, unless the cold one was beyond 10x the limit.
+ */
+async function probeAndMeasure(timed: Timed, f: Flags, prefix: string): Promise<{ r: LatencyResult; cold: number; load: LoadWindow } | { skip: string }> {
+  const cold = await timed.probe();
+  let probe = cold;
+  if (cold > f.maxSingleMs && cold <= 10 * f.maxSingleMs) probe = await timed.probe();
+  if (probe > f.maxSingleMs) {
+    return {
+      skip: probe === cold
+        ? `the first (cold) forward pass took ${Math.round(cold)} ms > 10 x --max-single-ms ${f.maxSingleMs}`
+        : `a warm forward pass took ${Math.round(probe)} ms > --max-single-ms ${f.maxSingleMs} (cold: ${Math.round(cold)} ms)`,
+    };
+  }
+  const before = load1();
+  const progress = latencyProgress(prefix, probe, f);
+  try {
+    const r = await timed.measure({
+      batch: f.batch, minTimeMs: f.minTimeMs, minSamples: f.minSamples, warmupRuns: f.warmupRuns, warmupMs: f.warmupMs, onCall: progress.onCall,
+    });
+    return { r, cold, load: { before, after: load1() } };
+  } finally {
+    progress.stop();
+  }
+}
+
+function measuredRow(row: BaseRow, r: LatencyResult, cold: number, threads: number | undefined, load: LoadWindow): BaseRow {
+  return {
+    ...row,
+    meanMs: round(r.mean, 4),
+    medianMs: round(r.median, 4),
+    p90Ms: round(r.p90, 4),
+    p99Ms: round(r.p99, 4),
+    minMs: round(r.min, 4),
+    maxMs: round(r.max, 4),
+    sdMs: round(r.sd, 4),
+    rmePct: round(r.rme, 3),
+    samples: r.n,
+    throughput: round(r.throughput, 3),
+    warmupRuns: r.warmupRuns,
+    probeMs: round(cold, 3),
+    samplesMs: r.samplesMs.map((s) => round(s, 4)),
+    ...(threads !== undefined ? { threads } : {}),
+    load1: load,
+  };
+}
+
+function printLatencyTable(
+  rows: readonly BaseRow[], comparisons: { model: string; deployMeanMs: number; trainMeanMs: number; trainOverDeploy: number }[],
+  skipped: { model: string; form: LatencyForm; reason?: string }[], file: string,
+): void {
+  const header = ['model', 'form', 'depth', 'params M', 'GMACs', 'mean ms', 'median', 'p90', 'p99', 'min', 'sd', '±%', 'n', 'A100 ms (paper)'];
+  const table = rows.map((r) => [
+    r.model, r.form, String(r.depth), fmt(r.paramsM), fmt(r.gmacs, 3),
+    ...(r.status === 'ok'
+      ? [fmt(r.meanMs), fmt(r.medianMs), fmt(r.p90Ms), fmt(r.p99Ms), fmt(r.minMs), fmt(r.sdMs), fmt(r.rmePct, 1), String(r.samples)]
+      : ['skipped', '', '', '', '', '', '', '']),
+    r.paper ? fmt(r.paper.latencyMs) : '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const out = [line(header), ...table.map(line)];
+  for (const c of comparisons) out.push(`${c.model}: train/deploy = ${c.trainOverDeploy.toFixed(3)} (${fmt(c.trainMeanMs)} / ${fmt(c.deployMeanMs)} ms)`);
+  for (const s of skipped) out.push(`skipped ${s.model} ${s.form}: ${s.reason}`);
+  out.push(`results: ${file}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** What runs the timed calls when --runtime onnxruntime: ONNX Runtime on the CPU. */
+function ortRuntime(ort: OrtModule, threads: number): LatencyRuntime {
+  return { name: 'onnxruntime', version: ortVersion(ort), threads, executionProvider: 'cpu', opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION };
+}
+
+/** The train/deploy mean latency ratio of a model timed in both forms, stored on both rows. */
+function pairForms(name: string, modelRows: BaseRow[]): void {
+  const d = modelRows.find((r) => r.form === 'deploy' && r.status === 'ok');
+  const t = modelRows.find((r) => r.form === 'train' && r.status === 'ok');
+  if (!d || !t) return;
+  const ratio = round(t.meanMs! / d.meanMs!, 4);
+  d.trainOverDeploy = ratio;
+  t.trainOverDeploy = ratio;
+  log(`${name}: train/deploy mean latency ${ratio.toFixed(3)}`);
+}
+
+/** The --json document, or the table with the comparisons and skips. */
+function printResult(
+  json: boolean, names: readonly string[], rows: readonly BaseRow[], stored: { json: string; csv: string },
+  ran: { backend: BackendInfo; runtime: LatencyRuntime | undefined; provenance: unknown },
+): void {
+  const comparisons = names.flatMap((n) => {
+    const d = rows.find((r) => r.model === n && r.form === 'deploy' && r.status === 'ok');
+    const t = rows.find((r) => r.model === n && r.form === 'train' && r.status === 'ok');
+    return d && t ? [{ model: n, deployMeanMs: d.meanMs!, trainMeanMs: t.meanMs!, trainOverDeploy: d.trainOverDeploy! }] : [];
+  });
+  const skipped = rows.filter((r) => r.status === 'skipped').map((r) => ({ model: r.model, form: r.form, reason: r.reason }));
+  if (json) {
+    printJson({
+      file: stored.json,
+      csv: stored.csv,
+      backend: ran.backend,
+      runtime: ran.runtime ?? { name: 'tfjs', backend: ran.backend.name, version: ran.backend.tfjsVersion },
+      provenance: ran.provenance,
+      rows: rows.map(({ samplesMs: _s, ...r }) => r),
+      comparisons,
+      skipped,
+    });
+    return;
+  }
+  printLatencyTable(rows, comparisons, skipped, stored.json);
+}
+
+/** Whether the run is on ONNX Runtime, after refusing flags that do not go with the runtime chosen. */
+function checkRuntimeFlags(f: Flags): boolean {
+  const onOrt = f.runtime === 'onnxruntime';
+  if (onOrt && f.form === 'train') throw new UserError(`--form train: ${ORT_TRAIN_FORM_REASON}`);
+  if (!onOrt && f.threads !== undefined) throw new UserError('--threads sets ONNX Runtime\'s threads; it needs --runtime onnxruntime (the tfjs backend chooses its own)');
+  return onOrt;
+}
+
+/**
+ * Where this run's measurements go: its own file unless --merge, so that measurements already stored (committed ones
+ * too) are never replaced silently; with --merge, the stored file it merges into (read first: a corrupt one stops here).
+ */
+function chooseFile(mergeFile: string, merge: boolean): { runId: string; file: string; previous: ReturnType<typeof readLatencyFile> } {
+  const runId = newRunId();
+  const file = merge ? mergeFile : runFile(mergeFile, runId);
+  const previous = merge ? readLatencyFile(file) : null;
+  if (merge && previous) log(`latency: merging into ${file} (rows of the same model, form and setting are replaced)`);
+  else if (!merge && existsSync(mergeFile)) log(`latency: ${mergeFile} is left as it is; this run goes to ${file} (--merge merges into it)`);
+  return { runId, file, previous };
+}
+
 export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
   checkOutputDir(f.out);
   const names = modelList(f.models);
   const forms: LatencyForm[] = f.form === 'both' ? ['deploy', 'train'] : [f.form];
-  const onOrt = f.runtime === 'onnxruntime';
-  if (onOrt && f.form === 'train') throw new UserError(`--form train: ${ORT_TRAIN_FORM_REASON}`);
-  if (!onOrt && f.threads !== undefined) throw new UserError('--threads sets ONNX Runtime\'s threads; it needs --runtime onnxruntime (the tfjs backend chooses its own)');
-  const ort = onOrt ? await loadOrt() : null;
-  const threads = f.threads ?? defaultOrtThreads();
+  const onOrt = checkRuntimeFlags(f);
+  const [ort, threads] = [onOrt ? await loadOrt() : null, f.threads ?? defaultOrtThreads()];
 
   const machine = machineInfo();
-  // Check the stored file before spending any time: a corrupt one is an error, and nothing is overwritten.
   const backend = await selectBackend(f.backend, { log: (l) => log(l) });
-  const runtime: LatencyRuntime | undefined = ort
-    ? { name: 'onnxruntime', version: ortVersion(ort), threads, executionProvider: 'cpu', opset: ONNX_OPSET, irVersion: ONNX_IR_VERSION }
-    : undefined;
+  const runtime = ort ? ortRuntime(ort, threads) : undefined;
   // ONNX Runtime runs on the CPU: its file is named by the CPU, whatever tfjs backend built the weights
   const storeAs = runtime ? runtime.name : backend.name;
   const mergeFile = path.join(f.out, runtime ? latencyFileName(storeAs, machine) : latencyFileName(backend.name, machine, backend.adapter));
-  // a run goes to its own file unless --merge: measurements already stored (committed ones too) are never replaced silently
-  const runId = newRunId();
-  const file = f.merge ? mergeFile : runFile(mergeFile, runId);
-  const previous = f.merge ? readLatencyFile(file) : null;
-  if (f.merge && previous) log(`latency: merging into ${file} (rows of the same model, form and setting are replaced)`);
-  else if (!f.merge && existsSync(mergeFile)) log(`latency: ${mergeFile} is left as it is; this run goes to ${file} (--merge merges into it)`);
+  const { runId, file, previous } = chooseFile(mergeFile, f.merge);
   log(`latency: ${names.length} model(s) x ${forms.join('+')} at ${f.input}px, batch ${f.batch}, width ${f.width}; `
     + (runtime ? `ONNX Runtime ${runtime.version} (cpu, ${threads} intra-op thread${threads === 1 ? '' : 's'}, opset ${runtime.opset}; weights built with tfjs ${backend.name})` : backendSummary(backend)));
 
@@ -204,74 +346,24 @@ export async function run(argv: string[]): Promise<void> {
         log(`${prefix}: skipped (${reason})`);
         modelRows.push({ ...row, status: 'skipped', reason });
       };
-      if (onOrt && form === 'train') {
-        skip(ORT_TRAIN_FORM_REASON);
+      const before = skipBeforeBuilding(f, onOrt, row, modelRows, msPerGmac);
+      if (before) {
+        skip(before);
         continue;
-      }
-      if (f.maxGmacs !== undefined && row.gmacs > f.maxGmacs) {
-        skip(`${row.gmacs} GMACs > --max-gmacs ${f.maxGmacs}`);
-        continue;
-      }
-      // the training form is the deploy form plus layers: when the deploy form was too slow, so is this one; not
-      // building it also spares the wasm heap (4 GiB at most) a model that could exhaust it
-      const slowDeploy = modelRows.find((r) => r.form === 'deploy' && r.status === 'skipped');
-      if (form === 'train' && slowDeploy) {
-        skip(`its deploy form was already too slow (${slowDeploy.reason})`);
-        continue;
-      }
-      if (msPerGmac) {
-        const predicted = msPerGmac.rate * row.gmacs * f.batch;
-        if (predicted > 2 * f.maxSingleMs) {
-          skip(`estimated ${Math.round(predicted)} ms per forward pass (${row.gmacs} GMACs at the ${msPerGmac.rate.toFixed(1)} ms/GMAC `
-            + `measured on ${msPerGmac.from}) > 2 x --max-single-ms ${f.maxSingleMs}`);
-          continue;
-        }
       }
       const model = Model.create(name, options, form, f.seed);
       if (form === 'train') model.setLambda(1);
       const timed = ort ? await ortTimed(ort, model, f.batch, threads) : tfjsTimed(model, f.batch);
       try {
-        // Probe: the first call carries one-time costs (weight packing, kernel set-up: often 10-30x a warm call),
-        // so over the limit it is judged on a second, warm call, unless the cold one was beyond 10x the limit.
-        const cold = await timed.probe();
-        let probe = cold;
-        if (cold > f.maxSingleMs && cold <= 10 * f.maxSingleMs) probe = await timed.probe();
-        if (probe > f.maxSingleMs) {
-          skip(probe === cold
-            ? `the first (cold) forward pass took ${Math.round(cold)} ms > 10 x --max-single-ms ${f.maxSingleMs}`
-            : `a warm forward pass took ${Math.round(probe)} ms > --max-single-ms ${f.maxSingleMs} (cold: ${Math.round(cold)} ms)`);
+        const m = await probeAndMeasure(timed, f, prefix);
+        if ('skip' in m) {
+          skip(m.skip);
           continue;
         }
-        const loadBefore = load1();
-        const progress = latencyProgress(prefix, probe, f);
-        let r: LatencyResult;
-        try {
-          r = await timed.measure({
-            batch: f.batch, minTimeMs: f.minTimeMs, minSamples: f.minSamples, warmupRuns: f.warmupRuns, warmupMs: f.warmupMs, onCall: progress.onCall,
-          });
-        } finally {
-          progress.stop();
-        }
+        const { r, cold, load } = m;
         const rate = r.min / Math.max(row.gmacs * f.batch, 1e-9);
         if (row.gmacs > 0.01 && (!msPerGmac || rate < msPerGmac.rate)) msPerGmac = { rate, from: `${name} ${form}` };
-        modelRows.push({
-          ...row,
-          meanMs: round(r.mean, 4),
-          medianMs: round(r.median, 4),
-          p90Ms: round(r.p90, 4),
-          p99Ms: round(r.p99, 4),
-          minMs: round(r.min, 4),
-          maxMs: round(r.max, 4),
-          sdMs: round(r.sd, 4),
-          rmePct: round(r.rme, 3),
-          samples: r.n,
-          throughput: round(r.throughput, 3),
-          warmupRuns: r.warmupRuns,
-          probeMs: round(cold, 3),
-          samplesMs: r.samplesMs.map((s) => round(s, 4)),
-          ...(runtime ? { threads } : {}),
-          load1: { before: loadBefore, after: load1() },
-        });
+        modelRows.push(measuredRow(row, r, cold, runtime ? threads : undefined, load));
         const elapsed = (performance.now() - started) / 1000;
         log(`${prefix}: mean ${fmt(r.mean)} ms, median ${fmt(r.median)}, p90 ${fmt(r.p90)}, ±${fmt(r.rme, 1)}% (${r.n} samples)`
           + `${z.paper ? `; paper A100 ${z.paper.latencyMs} ms` : ''}; ${Math.round(elapsed)} s elapsed`);
@@ -279,17 +371,9 @@ export async function run(argv: string[]): Promise<void> {
         await timed.dispose();
       }
     }
-    const d = modelRows.find((r) => r.form === 'deploy' && r.status === 'ok');
-    const t = modelRows.find((r) => r.form === 'train' && r.status === 'ok');
-    if (d && t) {
-      const ratio = round(t.meanMs! / d.meanMs!, 4);
-      d.trainOverDeploy = ratio;
-      t.trainOverDeploy = ratio;
-      log(`${name}: train/deploy mean latency ${ratio.toFixed(3)}`);
-    }
+    pairForms(name, modelRows);
     rows.push(...modelRows);
-    const leaked = tf.memory().numTensors;
-    if (leaked > 0) log(`latency: note: ${leaked} tensors alive after ${name}`);
+    if (tf.memory().numTensors > 0) log(`latency: note: ${tf.memory().numTensors} tensors alive after ${name}`);
     // stored after every model, so a killed or crashed run keeps what it measured
     runLoad.after = load1();
     written = writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
@@ -298,38 +382,5 @@ export async function run(argv: string[]): Promise<void> {
   const stored = written ?? writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
   log(`latency: wrote ${stored.json} and ${stored.csv}`);
 
-  const comparisons = names.flatMap((n) => {
-    const d = rows.find((r) => r.model === n && r.form === 'deploy' && r.status === 'ok');
-    const t = rows.find((r) => r.model === n && r.form === 'train' && r.status === 'ok');
-    return d && t ? [{ model: n, deployMeanMs: d.meanMs!, trainMeanMs: t.meanMs!, trainOverDeploy: d.trainOverDeploy! }] : [];
-  });
-  const skipped = rows.filter((r) => r.status === 'skipped').map((r) => ({ model: r.model, form: r.form, reason: r.reason }));
-  if (f.json) {
-    printJson({
-      file: stored.json,
-      csv: stored.csv,
-      backend,
-      runtime: runtime ?? { name: 'tfjs', backend: backend.name, version: backend.tfjsVersion },
-      provenance,
-      rows: rows.map(({ samplesMs: _s, ...r }) => r),
-      comparisons,
-      skipped,
-    });
-    return;
-  }
-  const header = ['model', 'form', 'depth', 'params M', 'GMACs', 'mean ms', 'median', 'p90', 'p99', 'min', 'sd', '±%', 'n', 'A100 ms (paper)'];
-  const table = rows.map((r) => [
-    r.model, r.form, String(r.depth), fmt(r.paramsM), fmt(r.gmacs, 3),
-    ...(r.status === 'ok'
-      ? [fmt(r.meanMs), fmt(r.medianMs), fmt(r.p90Ms), fmt(r.p99Ms), fmt(r.minMs), fmt(r.sdMs), fmt(r.rmePct, 1), String(r.samples)]
-      : ['skipped', '', '', '', '', '', '', '']),
-    r.paper ? fmt(r.paper.latencyMs) : '-',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  const out = [line(header), ...table.map(line)];
-  for (const c of comparisons) out.push(`${c.model}: train/deploy = ${c.trainOverDeploy.toFixed(3)} (${fmt(c.trainMeanMs)} / ${fmt(c.deployMeanMs)} ms)`);
-  for (const s of skipped) out.push(`skipped ${s.model} ${s.form}: ${s.reason}`);
-  out.push(`results: ${stored.json}`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  printResult(f.json, names, rows, stored, { backend, runtime, provenance });
 }

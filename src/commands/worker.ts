@@ -13,7 +13,7 @@ import { Worker } from 'bullmq';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
 import { describeFactors } from '../ablation/matrix.js';
 import type { RunRecord } from '../ablation/store.js';
-import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, describeRedisError, parseRedisUrl, PASSWORD_ENV, redactText, redisOptions } from '../queue/connection.js';
+import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV, redactText, redisErrorWarner, redisOptions } from '../queue/connection.js';
 import { PROCESSOR_ENV as ENV, type RunJobData } from '../queue/protocol.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { UserError } from '../util/errors.js';
@@ -98,11 +98,7 @@ export async function run(argv: string[]): Promise<void> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  let lastConnError = 0;
-  worker.on('error', (err) => {
-    if (Date.now() - lastConnError > 30_000) log(`warning: ${describeRedisError(err, target)}; retrying`);
-    lastConnError = Date.now();
-  });
+  worker.on('error', redisErrorWarner(target, log));
   const label = (job: { id?: string; data: RunJobData }) => {
     const r = job.data?.run;
     return r ? `${r.experiment} ${r.cell?.label} ${describeFactors(r.cell?.factors ?? {})} seed ${r.seed} (job ${job.id})` : `job ${job.id}`;

@@ -5,7 +5,7 @@
  * `registerCustomLayers()` before loading such a model).
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
 import { join } from 'node:path';
 import type { ModelDescription } from '../models/graph.js';

@@ -115,6 +115,15 @@ export function describeRedisError(err: unknown, t: RedisTarget): string {
   }
 }
 
+/** An 'error' listener for BullMQ clients: ioredis reconnects by itself; one warning line every 30 s while it does. */
+export function redisErrorWarner(t: RedisTarget, log: (line: string) => void): (err: Error) => void {
+  let last = 0;
+  return (err) => {
+    if (Date.now() - last > 30_000) log(`warning: ${describeRedisError(err, t)}; retrying`);
+    last = Date.now();
+  };
+}
+
 /**
  * Connects once without retrying and runs PING: resolves when Redis answers, throws a UserError with one clear line
  * otherwise (unreachable, TLS mismatch, no or wrong password). Called before any BullMQ object is made.

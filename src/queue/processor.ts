@@ -11,17 +11,14 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { SandboxedJob } from 'bullmq';
-import { selectBackend, type BackendChoice } from '../backend/select.js';
-import { executeRun } from '../ablation/executor.js';
+import { executeRun, workerContext } from '../ablation/executor.js';
 import type { RecordContext, RunRecord } from '../ablation/store.js';
-import { gitCommit, machineInfo } from '../util/provenance.js';
 import { PROCESSOR_ENV as ENV, versionMismatch, type RunJobData, type RunJobProgress } from './protocol.js';
 
 let context: Promise<RecordContext> | null = null;
 
 function recordContext(): Promise<RecordContext> {
-  context ??= selectBackend((process.env[ENV.backend] ?? 'auto') as BackendChoice, { log: () => {} })
-    .then((info) => ({ backend: info.name, tfjsVersion: info.tfjsVersion, commit: gitCommit(), machine: machineInfo() }));
+  context ??= workerContext(process.env[ENV.backend] ?? 'auto', () => {});
   return context;
 }
 

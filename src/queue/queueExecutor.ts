@@ -16,7 +16,7 @@ import type { Executor, ExecutorEvent } from '../ablation/executor.js';
 import type { RunDescription } from '../ablation/matrix.js';
 import { failedRecord, type RecordContext, type RunRecord } from '../ablation/store.js';
 import { UserError } from '../util/errors.js';
-import { checkRedis, describeRedisError, redactText, redisOptions, type ConnectionTuning, type RedisTarget } from './connection.js';
+import { checkRedis, describeRedisError, redactText, redisErrorWarner, redisOptions, type ConnectionTuning, type RedisTarget } from './connection.js';
 import { checkReturnedRecord, jobData, jobIdOf, jobName, versionMismatch, type RunJobData, type RunJobProgress } from './protocol.js';
 
 export interface QueueExecutorOptions {
@@ -51,6 +51,21 @@ function describeMatrix(d: Partial<RunJobData>): string {
   return `experiment ${String(d.experiment)}, preset ${String(d.preset)}, matrix v${String(d.matrixVersion)} / record v${String(d.recordVersion)}`;
 }
 
+/** Every job of the queue with its state, finished ones first. */
+async function scanQueue(queue: Queue<RunJobData, RunRecord>): Promise<Found[]> {
+  const found: Found[] = [];
+  const seen = new Set<string>();
+  // finished first: a job that finishes during the scan is then seen as pending and picked up by the poll
+  for (const state of [...FINISHED, ...PENDING]) {
+    for (const job of await queue.getJobs(state, 0, -1)) {
+      if (!job?.id || seen.has(job.id)) continue;
+      seen.add(job.id);
+      found.push({ job: job as Job<RunJobData, RunRecord>, state });
+    }
+  }
+  return found;
+}
+
 export class QueueExecutor implements Executor {
   constructor(private readonly opts: QueueExecutorOptions) {}
 
@@ -64,17 +79,15 @@ export class QueueExecutor implements Executor {
     const connection = redisOptions(t, o.tuning);
     const queue = new Queue<RunJobData, RunRecord>(o.queueName, { connection });
     const events = new QueueEvents(o.queueName, { connection });
-    let lastConnError = 0;
-    const connError = (err: Error) => {
-      // ioredis reconnects by itself; one line every 30 s while it does
-      if (Date.now() - lastConnError > 30_000) log(`warning: ${describeRedisError(err, t)}; retrying`);
-      lastConnError = Date.now();
-    };
+    const connError = redisErrorWarner(t, log);
     queue.on('error', connError);
     events.on('error', connError);
     try {
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-      return await this.follow(todo, queue, events, version, onRecord, onProgress, log, redact);
+      const follower = new QueueFollower(o, queue, events, { onRecord, onProgress, log, redact });
+      const own = await follower.claimQueue(todo);
+      await follower.enqueue(todo, own, version);
+      return await follower.follow(own);
     } catch (err) {
       if (err instanceof UserError) throw err;
       throw new UserError(`${describeRedisError(err, t)}; runs already collected are in the result store, queued ones stay in Redis: rerun the same command with --resume to continue`);
@@ -83,31 +96,45 @@ export class QueueExecutor implements Executor {
     }
   }
 
-  private async scan(queue: Queue<RunJobData, RunRecord>): Promise<Found[]> {
-    const found: Found[] = [];
-    const seen = new Set<string>();
-    // finished first: a job that finishes during the scan is then seen as pending and picked up by the poll
-    for (const state of [...FINISHED, ...PENDING]) {
-      for (const job of await queue.getJobs(state, 0, -1)) {
-        if (!job?.id || seen.has(job.id)) continue;
-        seen.add(job.id);
-        found.push({ job: job as Job<RunJobData, RunRecord>, state });
-      }
-    }
-    return found;
+}
+
+interface FollowerCallbacks {
+  onRecord: (r: RunRecord) => void;
+  onProgress: (e: ExecutorEvent) => void;
+  log: (line: string) => void;
+  redact: (s: string) => string;
+}
+
+/**
+ * One matrix on the queue: claims the queue (refusing or clearing other matrices' jobs), enqueues the runs it
+ * lacks, then follows events and polls until every run has its record (collected one at a time, in order).
+ */
+class QueueFollower {
+  private readonly where: string;
+  private readonly outstanding = new Map<string, RunDescription>();
+  private readonly slotOf = new Map<string, number>();
+  private readonly used: boolean[];
+  private lastActivity = Date.now();
+  private settled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private done: (err?: unknown) => void = () => {};
+  /** collection is serialised: records reach the store one at a time, each job once */
+  private chain: Promise<void> = Promise.resolve();
+  private storeError: unknown = null;
+
+  constructor(
+    private readonly o: QueueExecutorOptions, private readonly queue: Queue<RunJobData, RunRecord>, private readonly events: QueueEvents,
+    private readonly cb: FollowerCallbacks,
+  ) {
+    this.where = `queue '${o.queueName}' on ${o.target.redacted}`;
+    this.used = Array.from({ length: Math.max(1, o.slots ?? 1) }, () => false);
   }
 
-  private async follow(
-    todo: readonly RunDescription[], queue: Queue<RunJobData, RunRecord>, events: QueueEvents, redisVersion: string,
-    onRecord: (r: RunRecord) => void, onProgress: (e: ExecutorEvent) => void, log: (line: string) => void, redact: (s: string) => string,
-  ): Promise<void> {
-    const o = this.opts;
-    const where = `queue '${o.queueName}' on ${o.target.redacted}`;
+  /** Sorts the queue's jobs into this matrix's and other matrices'; refuses, or with clearForeign removes, the others. */
+  async claimQueue(todo: readonly RunDescription[]): Promise<Map<string, Found>> {
+    const { o, where } = this;
     const inMatrix = new Set(o.matrix.runIds);
-    const byJob = new Map(todo.map((r) => [jobIdOf(r), r]));
-
-    // 1. what the queue holds already
-    const found = await this.scan(queue);
+    const found = await scanQueue(this.queue);
     const foreign: (Found & { why: string })[] = [];
     const own = new Map<string, Found>();
     for (const f of found) {
@@ -130,179 +157,192 @@ export class QueueExecutor implements Executor {
     }
     if (o.clearForeign && (foreignPending.length || foreignFinished.length)) {
       for (const f of [...foreignPending, ...foreignFinished]) await f.job.remove().catch(() => {});
-      log(`${where}: removed ${foreignPending.length + foreignFinished.length} jobs of other matrices (--queue-clear)`);
+      this.cb.log(`${where}: removed ${foreignPending.length + foreignFinished.length} jobs of other matrices (--queue-clear)`);
     } else if (foreignFinished.length) {
-      log(`${where}: ${foreignFinished.length} finished job${foreignFinished.length > 1 ? 's' : ''} of another matrix (${foreignFinished[0].why}) wait for their coordinator to collect them`);
+      this.cb.log(`${where}: ${foreignFinished.length} finished job${foreignFinished.length > 1 ? 's' : ''} of another matrix (${foreignFinished[0].why}) wait for their coordinator to collect them`);
     }
+    for (const r of todo) this.outstanding.set(jobIdOf(r), r);
+    return own;
+  }
 
+  /** Removes the jobs of runs stored already, adds jobs for the runs the queue lacks (in matrix order) and says so. */
+  async enqueue(todo: readonly RunDescription[], own: Map<string, Found>, redisVersion: string): Promise<void> {
+    const o = this.o;
     // jobs of runs stored already (a coordinator killed between storing a record and removing its job)
     let cleaned = 0;
     for (const [id, f] of own) {
-      if (byJob.has(id)) continue;
+      if (this.outstanding.has(id)) continue;
       own.delete(id);
       if (f.state !== 'active' && (await f.job.remove().then(() => true, () => false))) cleaned++;
     }
-
-    // 2. enqueue the rest, in matrix order; an id that exists already is left as it is
+    // an id that exists already is left as it is
     const missing = todo.filter((r) => !own.has(jobIdOf(r)));
     if (missing.length) {
-      await queue.addBulk(missing.map((r) => {
+      await this.queue.addBulk(missing.map((r) => {
         const data = jobData(r, o.backend);
         return { name: jobName(data), data, opts: { jobId: jobIdOf(r), attempts: 1, removeOnComplete: false, removeOnFail: false } };
       }));
     }
     const finishedMeanwhile = [...own.values()].filter((f) => FINISHED.includes(f.state)).length;
-    const workers = await queue.getWorkersCount().catch(() => -1);
-    log(`${where} (Redis ${redisVersion}): ${missing.length} run${missing.length === 1 ? '' : 's'} enqueued`
+    const workers = await this.queue.getWorkersCount().catch(() => -1);
+    this.cb.log(`${this.where} (Redis ${redisVersion}): ${missing.length} run${missing.length === 1 ? '' : 's'} enqueued`
       + `${own.size ? `, ${own.size - finishedMeanwhile} already queued or running, ${finishedMeanwhile} finished while no coordinator listened` : ''}`
       + `${cleaned ? `, ${cleaned} already stored (removed from the queue)` : ''}; ${workers >= 0 ? `${workers} worker${workers === 1 ? '' : 's'} connected` : 'workers unknown'}`);
+  }
 
-    // 3. follow until every run has its record
-    const outstanding = new Map(byJob);
-    const slotOf = new Map<string, number>();
-    const used: boolean[] = Array.from({ length: Math.max(1, o.slots ?? 1) }, () => false);
-    used.forEach((_, i) => onProgress({ kind: 'worker', worker: i, state: 'ready' }));
-    let lastActivity = Date.now();
-    const slot = (jobId: string): number => {
-      let s = slotOf.get(jobId);
-      if (s !== undefined) return s;
-      s = used.indexOf(false);
-      if (s < 0) s = used.push(false) - 1;
-      used[s] = true;
-      slotOf.set(jobId, s);
-      onProgress({ kind: 'start', worker: s, run: outstanding.get(jobId)! });
-      return s;
-    };
-    const release = (jobId: string): number | undefined => {
-      const s = slotOf.get(jobId);
-      if (s !== undefined) used[s] = false;
-      slotOf.delete(jobId);
-      return s;
-    };
-
+  /** Follows events and polls until every run has its record; rejects when the store fails or the idle timeout passes. */
+  follow(own: ReadonlyMap<string, Found>): Promise<void> {
+    this.used.forEach((_, i) => this.cb.onProgress({ kind: 'worker', worker: i, state: 'ready' }));
     return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (err?: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearInterval(timer);
-        events.removeAllListeners('active').removeAllListeners('progress').removeAllListeners('completed').removeAllListeners('failed').removeAllListeners('stalled');
-        if (err) reject(err);
-        else resolve();
-      };
-
-      // collection is serialised: records reach the store one at a time, each job once
-      let chain: Promise<void> = Promise.resolve();
-      let storeError: unknown = null;
-      const collect = (jobId: string) => {
-        chain = chain.then(async () => {
-          if (settled || !outstanding.has(jobId)) return;
-          const run = outstanding.get(jobId)!;
-          const job = (await Job.fromId(queue, jobId)) as Job<RunJobData, RunRecord> | undefined;
-          if (!job) {
-            // removed behind our back (e.g. by hand): queue it again
-            log(`warning: job ${jobId} (${run.cell.label} seed ${run.seed}) disappeared from the queue; adding it again`);
-            const data = jobData(run, o.backend);
-            await queue.add(jobName(data), data, { jobId, attempts: 1, removeOnComplete: false, removeOnFail: false });
-            return;
-          }
-          const state = await job.getState();
-          if (state !== 'completed' && state !== 'failed') return;
-          const secs = job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
-          const by = job.processedBy ? ` on worker ${job.processedBy}` : '';
-          let record: RunRecord;
-          if (state === 'completed') {
-            const problem = checkReturnedRecord(job.returnvalue, run);
-            record = problem ? failedRecord(run, `${problem}${by}`, secs, o.context) : job.returnvalue;
-          } else {
-            record = failedRecord(run, redact(`the job failed${by}: ${job.failedReason || 'no reason given'}`), secs, o.context);
-          }
-          const stored = o.stored?.get(run.runId);
-          const already = stored !== undefined && stored.date === record.date && stored.status === record.status;
-          outstanding.delete(jobId);
-          const s = release(jobId) ?? 0;
-          lastActivity = Date.now();
-          if (!already) {
-            try {
-              onRecord(record);
-            } catch (err) {
-              storeError = err;
-              throw err;
-            }
-            onProgress({ kind: 'record', worker: s, record });
-          }
-          // only now that the record is stored (fsync) may the job go
-          await job.remove().catch((err: unknown) => log(`warning: could not remove finished job ${jobId} from the queue: ${redact(String(err))}`));
-          if (outstanding.size === 0) finish();
-        }).catch((err: unknown) => {
-          // the store failing ends the matrix; a Redis error is retried by the next poll
-          if (storeError !== null) finish(storeError);
-          else log(`warning: collecting job ${jobId}: ${redact(err instanceof Error ? err.message : String(err))}; retrying`);
-        });
-      };
-
-      events.on('active', ({ jobId }) => {
-        if (!outstanding.has(jobId)) return;
-        lastActivity = Date.now();
-        slot(jobId);
-      });
-      events.on('progress', ({ jobId, data }) => {
-        if (!outstanding.has(jobId) || typeof data !== 'object' || data === null) return;
-        lastActivity = Date.now();
-        const p = data as Partial<RunJobProgress>;
-        if (typeof p.epoch !== 'number' || typeof p.step !== 'number') return;
-        onProgress({
-          kind: 'step', worker: slot(jobId), runId: outstanding.get(jobId)!.runId,
-          epoch: p.epoch, epochs: p.epochs ?? 0, step: p.step, stepsPerEpoch: p.stepsPerEpoch ?? 1, loss: p.loss ?? NaN, imagesPerSec: p.imagesPerSec ?? 0,
-        });
-      });
-      events.on('completed', ({ jobId }) => collect(jobId));
-      events.on('failed', ({ jobId }) => collect(jobId));
-      events.on('stalled', ({ jobId }) => {
-        const run = outstanding.get(jobId);
-        if (!run) return;
-        const s = release(jobId);
-        if (s !== undefined) onProgress({ kind: 'worker', worker: s, state: 'ready' });
-        log(`${run.cell.label} seed ${run.seed}: its worker stopped renewing the job's lock (killed or hung?); BullMQ puts it back in the queue for another worker`);
-      });
-
-      // the poll: states of unfinished jobs (events missed while away, or lost), idle timeout, hints
-      const pollMs = o.pollMs ?? 2000;
-      let polling = false;
-      let lastHint = Date.now();
-      let failingSince = 0;
-      const patience = o.tuning?.reconnectWindowMs || 60_000;
-      timer = setInterval(() => {
-        if (polling || settled) return;
-        polling = true;
-        (async () => {
-          for (const jobId of [...outstanding.keys()]) {
-            const state = await queue.getJobState(jobId);
-            if (state === 'completed' || state === 'failed' || state === 'unknown') collect(jobId);
-            else if (state === 'active' && !slotOf.has(jobId)) slot(jobId);
-          }
-          const idle = Date.now() - lastActivity;
-          if (slotOf.size === 0 && Date.now() - lastHint > 60_000) {
-            lastHint = Date.now();
-            const n = await queue.getWorkersCount();
-            if (n === 0) log(`no worker is connected to ${where}: start some with \`vanillabench worker --queue ${o.target.redacted}${o.queueName !== 'vanillabench' ? ` --queue-name ${o.queueName}` : ''}\``);
-          }
-          if (o.idleTimeoutMs && idle > o.idleTimeoutMs) {
-            const n = await queue.getWorkersCount().catch(() => -1);
-            finish(new UserError(`no run of this matrix started, progressed or finished on ${where} for ${Math.round(idle / 1000)}s (${n >= 0 ? `${n} workers connected` : 'workers unknown'}): `
-              + `${outstanding.size} unfinished run${outstanding.size > 1 ? 's' : ''} stay queued; start workers and rerun this command with --resume to collect them`));
-          }
-          failingSince = 0;
-        })().catch((err: unknown) => {
-          // Redis away: BullMQ's clients reconnect; give up only when that has failed for a while
-          if (err instanceof UserError) return finish(err);
-          failingSince ||= Date.now();
-          if (Date.now() - failingSince > patience) finish(err);
-        }).finally(() => { polling = false; });
-      }, pollMs);
+      this.done = (err?: unknown) => (err ? reject(err) : resolve());
+      this.listen();
+      this.timer = setInterval(() => this.poll(), this.o.pollMs ?? 2000);
       // jobs found finished at the start
-      for (const [id, f] of own) if (FINISHED.includes(f.state)) collect(id);
+      for (const [id, f] of own) if (FINISHED.includes(f.state)) this.collect(id);
     });
+  }
+
+  private finish(err?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearInterval(this.timer);
+    this.events.removeAllListeners('active').removeAllListeners('progress').removeAllListeners('completed').removeAllListeners('failed').removeAllListeners('stalled');
+    this.done(err);
+  }
+
+  private slot(jobId: string): number {
+    let s = this.slotOf.get(jobId);
+    if (s !== undefined) return s;
+    s = this.used.indexOf(false);
+    if (s < 0) s = this.used.push(false) - 1;
+    this.used[s] = true;
+    this.slotOf.set(jobId, s);
+    this.cb.onProgress({ kind: 'start', worker: s, run: this.outstanding.get(jobId)! });
+    return s;
+  }
+
+  private release(jobId: string): number | undefined {
+    const s = this.slotOf.get(jobId);
+    if (s !== undefined) this.used[s] = false;
+    this.slotOf.delete(jobId);
+    return s;
+  }
+
+  private listen(): void {
+    const { events, outstanding, cb } = this;
+    events.on('active', ({ jobId }) => {
+      if (!outstanding.has(jobId)) return;
+      this.lastActivity = Date.now();
+      this.slot(jobId);
+    });
+    events.on('progress', ({ jobId, data }) => {
+      if (!outstanding.has(jobId) || typeof data !== 'object' || data === null) return;
+      this.lastActivity = Date.now();
+      const p = data as Partial<RunJobProgress>;
+      if (typeof p.epoch !== 'number' || typeof p.step !== 'number') return;
+      cb.onProgress({
+        kind: 'step', worker: this.slot(jobId), runId: outstanding.get(jobId)!.runId,
+        epoch: p.epoch, epochs: p.epochs ?? 0, step: p.step, stepsPerEpoch: p.stepsPerEpoch ?? 1, loss: p.loss ?? NaN, imagesPerSec: p.imagesPerSec ?? 0,
+      });
+    });
+    events.on('completed', ({ jobId }) => this.collect(jobId));
+    events.on('failed', ({ jobId }) => this.collect(jobId));
+    events.on('stalled', ({ jobId }) => {
+      const run = outstanding.get(jobId);
+      if (!run) return;
+      const s = this.release(jobId);
+      if (s !== undefined) cb.onProgress({ kind: 'worker', worker: s, state: 'ready' });
+      cb.log(`${run.cell.label} seed ${run.seed}: its worker stopped renewing the job's lock (killed or hung?); BullMQ puts it back in the queue for another worker`);
+    });
+  }
+
+  private collect(jobId: string): void {
+    this.chain = this.chain.then(() => this.collectOne(jobId)).catch((err: unknown) => {
+      // the store failing ends the matrix; a Redis error is retried by the next poll
+      if (this.storeError !== null) this.finish(this.storeError);
+      else this.cb.log(`warning: collecting job ${jobId}: ${this.cb.redact(err instanceof Error ? err.message : String(err))}; retrying`);
+    });
+  }
+
+  /** A finished job's record to the store (a failed job or a bad record: a failed record), then the job goes. */
+  private async collectOne(jobId: string): Promise<void> {
+    const { o, cb } = this;
+    if (this.settled || !this.outstanding.has(jobId)) return;
+    const run = this.outstanding.get(jobId)!;
+    const job = (await Job.fromId(this.queue, jobId)) as Job<RunJobData, RunRecord> | undefined;
+    if (!job) {
+      // removed behind our back (e.g. by hand): queue it again
+      cb.log(`warning: job ${jobId} (${run.cell.label} seed ${run.seed}) disappeared from the queue; adding it again`);
+      const data = jobData(run, o.backend);
+      await this.queue.add(jobName(data), data, { jobId, attempts: 1, removeOnComplete: false, removeOnFail: false });
+      return;
+    }
+    const state = await job.getState();
+    if (state !== 'completed' && state !== 'failed') return;
+    const secs = job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
+    const by = job.processedBy ? ` on worker ${job.processedBy}` : '';
+    let record: RunRecord;
+    if (state === 'completed') {
+      const problem = checkReturnedRecord(job.returnvalue, run);
+      record = problem ? failedRecord(run, `${problem}${by}`, secs, o.context) : job.returnvalue;
+    } else {
+      record = failedRecord(run, cb.redact(`the job failed${by}: ${job.failedReason || 'no reason given'}`), secs, o.context);
+    }
+    const stored = o.stored?.get(run.runId);
+    const already = stored !== undefined && stored.date === record.date && stored.status === record.status;
+    this.outstanding.delete(jobId);
+    const s = this.release(jobId) ?? 0;
+    this.lastActivity = Date.now();
+    if (!already) {
+      try {
+        cb.onRecord(record);
+      } catch (err) {
+        this.storeError = err;
+        throw err;
+      }
+      cb.onProgress({ kind: 'record', worker: s, record });
+    }
+    // only now that the record is stored (fsync) may the job go
+    await job.remove().catch((err: unknown) => cb.log(`warning: could not remove finished job ${jobId} from the queue: ${cb.redact(String(err))}`));
+    if (this.outstanding.size === 0) this.finish();
+  }
+
+  private polling = false;
+  private lastHint = Date.now();
+  private failingSince = 0;
+
+  /** The poll: states of unfinished jobs (events missed while away, or lost), idle timeout, hints. */
+  private poll(): void {
+    if (this.polling || this.settled) return;
+    this.polling = true;
+    const patience = this.o.tuning?.reconnectWindowMs || 60_000;
+    this.pollOnce().then(() => {
+      this.failingSince = 0;
+    }, (err: unknown) => {
+      // Redis away: BullMQ's clients reconnect; give up only when that has failed for a while
+      if (err instanceof UserError) return this.finish(err);
+      this.failingSince ||= Date.now();
+      if (Date.now() - this.failingSince > patience) this.finish(err);
+    }).finally(() => { this.polling = false; });
+  }
+
+  private async pollOnce(): Promise<void> {
+    const { o, queue, where, outstanding } = this;
+    for (const jobId of [...outstanding.keys()]) {
+      const state = await queue.getJobState(jobId);
+      if (state === 'completed' || state === 'failed' || state === 'unknown') this.collect(jobId);
+      else if (state === 'active' && !this.slotOf.has(jobId)) this.slot(jobId);
+    }
+    const idle = Date.now() - this.lastActivity;
+    if (this.slotOf.size === 0 && Date.now() - this.lastHint > 60_000) {
+      this.lastHint = Date.now();
+      const n = await queue.getWorkersCount();
+      if (n === 0) this.cb.log(`no worker is connected to ${where}: start some with \`vanillabench worker --queue ${o.target.redacted}${o.queueName !== 'vanillabench' ? ` --queue-name ${o.queueName}` : ''}\``);
+    }
+    if (o.idleTimeoutMs && idle > o.idleTimeoutMs) {
+      const n = await queue.getWorkersCount().catch(() => -1);
+      this.finish(new UserError(`no run of this matrix started, progressed or finished on ${where} for ${Math.round(idle / 1000)}s (${n >= 0 ? `${n} workers connected` : 'workers unknown'}): `
+        + `${outstanding.size} unfinished run${outstanding.size > 1 ? 's' : ''} stay queued; start workers and rerun this command with --resume to collect them`));
+    }
   }
 }

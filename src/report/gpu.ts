@@ -7,16 +7,13 @@ import path from 'node:path';
 import type { LatencyFile, LatencyRow } from '../results/latencyFile.js';
 import type { TorchLatencyFile } from '../results/torchLatency.js';
 import type { ZooEntry } from '../models/zoo.js';
+import { f2, mdTable } from './markdown.js';
 
 export interface GpuInputs {
   latency: { file: string; data: LatencyFile }[];
   torch: { file: string; data: TorchLatencyFile }[];
 }
 
-const f2 = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
-const esc = (s: string) => s.replace(/\|/g, '\\|');
-const mdTable = (header: string[], rows: string[][]): string =>
-  [`| ${header.map(esc).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 
 const paperSetting = (r: LatencyRow) => r.inputSize === 224 && r.batch === 1 && r.width === 1 && r.status === 'ok';
 

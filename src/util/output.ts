@@ -48,6 +48,68 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
+/** "[#######.............]": a 20-character bar for a fraction done. */
+export function barText(frac: number, width = 20): string {
+  const filled = Math.round(Math.min(1, Math.max(0, frac)) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+/**
+ * The one progress display: a block of status lines on stderr. On a TTY it is redrawn in place (at most 10 times
+ * a second), with log lines printed above it; otherwise the block is printed as plain lines every
+ * `intervalSeconds`, so logs stay readable.
+ */
+export class StatusBlock {
+  readonly tty: boolean;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly now: () => number;
+  private readonly intervalMs: number;
+  private lines: string[] = [];
+  private drawn = 0;
+  private lastDraw: number;
+
+  constructor(opts: ProgressOptions = {}) {
+    this.stream = opts.stream ?? process.stderr;
+    this.tty = opts.tty ?? Boolean(this.stream.isTTY);
+    this.now = opts.now ?? (() => performance.now());
+    this.intervalMs = (opts.intervalSeconds ?? 10) * 1000;
+    // non-TTY: the first plain block comes after one interval, not at once
+    this.lastDraw = this.tty ? -Infinity : this.now();
+  }
+
+  /** Replaces the status lines; drawn when the last draw is old enough (or `force`). */
+  set(lines: string[], force = false): void {
+    this.lines = lines;
+    const t = this.now();
+    if (!force && t - this.lastDraw < (this.tty ? 100 : this.intervalMs)) return;
+    this.lastDraw = t;
+    this.clear();
+    const cols = this.stream.columns > 20 ? this.stream.columns : Infinity; // a pty may report 0
+    this.stream.write(`${lines.map((l) => (this.tty && l.length >= cols ? l.slice(0, cols - 1) : l)).join('\n')}\n`);
+    if (this.tty) this.drawn = lines.length;
+  }
+
+  /** A log line above the status block. */
+  print(line: string): void {
+    this.clear();
+    this.stream.write(`${line}\n`);
+    if (this.tty && this.lines.length) this.set(this.lines, true);
+  }
+
+  /** Removes the block and writes these final lines. */
+  finish(lines: string[]): void {
+    this.clear();
+    this.lines = [];
+    this.stream.write(`${lines.join('\n')}\n`);
+  }
+
+  private clear(): void {
+    if (!this.tty || this.drawn === 0) return;
+    this.stream.write(`\x1b[${this.drawn}A\r\x1b[J`);
+    this.drawn = 0;
+  }
+}
+
 export interface ProgressBar {
   /** Advances by `n` units (default 1); `info` is shown after the counts (e.g. "loss 0.31"). */
   tick(n?: number, info?: string): void;
@@ -57,20 +119,12 @@ export interface ProgressBar {
   finish(info?: string): void;
 }
 
-/**
- * A progress indicator on stderr with ETA. On a TTY it redraws one line with
- * \r (at most 10 times a second); otherwise it prints a plain line every
- * `intervalSeconds` so logs stay readable. `total` 0 means unknown (no ETA).
- */
+/** A one-line progress indicator with ETA (a StatusBlock of one line). `total` 0 means unknown (no ETA). */
 export function progressBar(label: string, total: number, opts: ProgressOptions = {}): ProgressBar {
-  const stream = opts.stream ?? process.stderr;
-  const tty = opts.tty ?? Boolean(stream.isTTY);
+  const block = new StatusBlock(opts);
   const now = opts.now ?? (() => performance.now());
-  const intervalMs = (opts.intervalSeconds ?? 10) * 1000;
   const start = now();
   let done = 0;
-  let lastDraw = -Infinity;
-  let lastWidth = 0;
   let finished = false;
 
   const line = (info?: string, final = false): string => {
@@ -78,11 +132,7 @@ export function progressBar(label: string, total: number, opts: ProgressOptions 
     const parts = [label];
     if (total > 0) {
       const frac = Math.min(1, done / total);
-      if (tty) {
-        const width = 20;
-        const filled = Math.round(frac * width);
-        parts.push(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`);
-      }
+      if (block.tty) parts.push(barText(frac));
       parts.push(`${done}/${total}`, `${(frac * 100).toFixed(0)}%`);
       if (final) parts.push(`in ${formatDuration(elapsed)}`);
       else if (done > 0 && done < total) parts.push(`ETA ${formatDuration((elapsed / done) * (total - done))}`);
@@ -94,23 +144,6 @@ export function progressBar(label: string, total: number, opts: ProgressOptions 
     return parts.join(' ');
   };
 
-  const draw = (info: string | undefined, force: boolean): void => {
-    const t = now();
-    if (!force && t - lastDraw < (tty ? 100 : intervalMs)) return;
-    lastDraw = t;
-    if (tty) {
-      let text = line(info);
-      const cols = stream.columns;
-      if (cols && text.length >= cols) text = text.slice(0, cols - 1);
-      stream.write(`\r${text}${' '.repeat(Math.max(0, lastWidth - text.length))}`);
-      lastWidth = text.length;
-    } else {
-      stream.write(`${line(info)}\n`);
-    }
-  };
-  // Non-TTY: the first plain line comes after one interval, not at once.
-  if (!tty) lastDraw = start;
-
   return {
     tick(n = 1, info) {
       this.update(done + n, info);
@@ -118,13 +151,12 @@ export function progressBar(label: string, total: number, opts: ProgressOptions 
     update(value, info) {
       if (finished) return;
       done = value;
-      draw(info, false);
+      block.set([line(info)]);
     },
     finish(info) {
       if (finished) return;
       finished = true;
-      const text = line(info, true);
-      stream.write(tty ? `\r${text}${' '.repeat(Math.max(0, lastWidth - text.length))}\n` : `${text}\n`);
+      block.finish([line(info, true)]);
     },
   };
 }

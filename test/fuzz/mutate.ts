@@ -56,9 +56,14 @@ export function mutate(base: Uint8Array, r: () => number): { bytes: Buffer; what
       const pick = at(FIELD_VALUES.length + 2);
       const v = pick === FIELD_VALUES.length ? old + 1 : pick === FIELD_VALUES.length + 1 ? Math.max(0, old - 1) : FIELD_VALUES[pick]!;
       const big = r() < 0.3;
-      if (width === 8) big ? b.writeBigUInt64BE(BigInt(v), p) : b.writeBigUInt64LE(BigInt(v), p);
-      else if (width === 4) big ? b.writeUInt32BE(v >>> 0, p) : b.writeUInt32LE(v >>> 0, p);
-      else big ? b.writeUInt16BE(v & 0xffff, p) : b.writeUInt16LE(v & 0xffff, p);
+      if (width === 8) {
+        if (big) b.writeBigUInt64BE(BigInt(v), p);
+        else b.writeBigUInt64LE(BigInt(v), p);
+      } else if (width === 4) {
+        if (big) b.writeUInt32BE(v >>> 0, p);
+        else b.writeUInt32LE(v >>> 0, p);
+      } else if (big) b.writeUInt16BE(v & 0xffff, p);
+      else b.writeUInt16LE(v & 0xffff, p);
       return { bytes: b, what: `${width}-byte field at ${p} set to ${v}${big ? ' (BE)' : ''}` };
     }
     case 5: {

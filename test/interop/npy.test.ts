@@ -2,7 +2,6 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeNpy, parseNpy, readNpy, writeNpy } from '../../src/interop/npy.js';
-import { UserError } from '../../src/util/errors.js';
 import { fixture, tempDir, expectUserError } from './helpers.js';
 
 const tmp = tempDir();

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OpaqueObject, PickleDict, opaqueGlobal, unpickle, type PickleValue } from '../../src/interop/pickle.js';
 import { TORCH_GLOBALS } from '../../src/interop/pth.js';
-import { UserError } from '../../src/util/errors.js';
 import { PickleBuilder, expectUserError } from './helpers.js';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');

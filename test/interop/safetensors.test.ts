@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTorchStateDict } from '../../src/interop/pth.js';
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from '../../src/interop/safetensors.js';
-import { UserError } from '../../src/util/errors.js';
 import { fixture, tempDir, expectUserError } from './helpers.js';
 
 const tmp = tempDir();

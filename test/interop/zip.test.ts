@@ -2,7 +2,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ZipArchive, crc32 } from '../../src/interop/zip.js';
-import { UserError } from '../../src/util/errors.js';
 import { buildZip, fixture, tempDir, expectUserError } from './helpers.js';
 
 const tmp = tempDir();

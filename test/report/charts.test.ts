@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ablationBarsConfig, ablationCellColor, CHART_HEIGHT, CHART_WIDTH, deployVsTrainChart, depthVsLatencyChart, latencyVsTop1Chart, table2Chart, table3Chart,
+  ablationBarsConfig, ablationCellColor, CHART_HEIGHT, CHART_WIDTH, ciBarsConfig, deployVsTrainChart, depthVsLatencyChart, latencyVsTop1Chart, paddedRange,
+  table2Chart, table3Chart,
   trainingCurvesChart, writeChart,
 } from '../../src/report/charts.js';
 
@@ -107,5 +108,41 @@ describe('ablation bar chart configuration', () => {
     expect(new Set([0, 1, 2, 3].flatMap((si) => [0, 1, 2].map((g) => ablationCellColor(si, g)))).size).toBe(12);
     // given colours win
     expect(ablationBarsConfig({ categories: ['a'], series: [{ label: 'x', mean: [50], halfWidth: [1], colors: ['#000000'] }] }).bars[0].colors).toEqual(['#000000']);
+  });
+});
+
+describe('CI bar chart configuration (from the data, nothing drawn)', () => {
+  const data = {
+    categories: ['VanillaNet-6', 'AlexNet'],
+    series: [
+      { label: 'neither', mean: [85.2, 82.4], halfWidth: [0.5, null], paper: [59.58, 57.52] },
+      { label: 'series act.', mean: [86.3, null], halfWidth: [1.1, null], paper: [75.23, null] },
+    ],
+    xTitle: 'network', yTitle: 'our top-1 (%)', paperTitle: "paper's top-1 (%)",
+  };
+
+  it('bars per series, a legend entry for the paper markers, whiskers and markers from the same data', () => {
+    const config = ciBarsConfig(data, meta);
+    const datasets = config.data.datasets as { label: string; data: unknown[]; yAxisID: string }[];
+    expect(datasets.map((d) => d.label)).toEqual(['neither', 'series act.', "paper's top-1 (%)"]);
+    expect(datasets[0].data).toEqual([85.2, 82.4]);
+    expect(datasets[2].yAxisID).toBe('y2');
+    expect(config.plugins?.map((p) => p.id)).toEqual(['vbWhiskers']);
+  });
+
+  it('axis ranges: ours covers every whisker on round numbers and never goes below 0; the paper has its own axis', () => {
+    const scales = ciBarsConfig(data, meta).options?.scales as Record<string, { min: number; max: number }>;
+    expect(scales.y.min).toBeLessThanOrEqual(82.4);
+    expect(scales.y.max).toBeGreaterThanOrEqual(86.3 + 1.1);
+    expect(scales.y.min).toBeGreaterThanOrEqual(0);
+    expect(scales.y2.min).toBeLessThanOrEqual(57.52);
+    expect(scales.y2.max).toBeGreaterThanOrEqual(75.23);
+    expect(paddedRange([0.05, 10], false).min).toBe(0); // padding gives no negative axis to values that cannot be negative
+  });
+
+  it('without paper values: no right axis and no marker legend entry', () => {
+    const config = ciBarsConfig({ ...data, series: data.series.map(({ paper: _p, ...s }) => s) }, meta);
+    expect((config.options?.scales as Record<string, unknown>).y2).toBeUndefined();
+    expect(config.data.datasets).toHaveLength(2);
   });
 });

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LATENCY_SCHEMA, formatLatencyJson, type LatencyFile, type LatencyRow } from '../../src/results/latencyFile.js';
 import { TORCH_LATENCY_SCHEMA, readTorchLatencyFile, type TorchLatencyFile } from '../../src/results/torchLatency.js';
-import { buildReport, loadReportInputs } from '../../src/report/report.js';
+import { buildReport } from '../../src/report/report.js';
+import { loadReportInputs } from '../../src/report/inputs.js';
 import { UserError } from '../../src/util/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
