@@ -41,8 +41,8 @@ export async function run(argv: string[]): Promise<void> {
   console.log(`${r.model} width ${o.width}, ${r.inputSize}x${r.inputSize}, stem ${o.stem}, deep training ${o.deepTraining ? 'on' : 'off'}, ` +
     `series act ${o.seriesAct ? 'on' : 'off'}, shortcut ${o.shortcut ?? '-'}, batch ${r.batch}, lambda ${r.lambda}: ` +
     `${(r.macsPerImage / 1e6).toFixed(3)} MMACs per image (training form); wasm matMul ceiling ${Number.isNaN(r.wasmMatmulGflops) ? '- (wasm not timed)' : `${r.wasmMatmulGflops.toFixed(1)} GFLOP/s`}`);
-  console.log(table(['backend', 'kernels', 'images/s', 'GFLOP/s', 'steps', 'note'], r.results.map((x) => [
-    x.device ? `${x.backend} (${x.device})` : x.backend, x.kernels, x.imagesPerSec?.toFixed(1) ?? '-', x.gflops?.toFixed(2) ?? '-', String(x.steps), x.reason ?? '',
+  console.log(table(['backend', 'kernels', 'images/s', 'per CPU s', 'GFLOP/s', 'steps', 'note'], r.results.map((x) => [
+    x.device ? `${x.backend} (${x.device})` : x.backend, x.kernels, x.imagesPerSec?.toFixed(1) ?? '-', x.imagesPerCpuSec?.toFixed(1) ?? '-', x.gflops?.toFixed(2) ?? '-', String(x.steps), x.reason ?? '',
   ])));
   for (const x of r.results) {
     if (!x.profile) continue;
