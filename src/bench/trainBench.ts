@@ -79,7 +79,7 @@ export interface TrainBenchResult {
  * `readAsync`: read each step's loss with data() (webgpu in Node cannot read synchronously).
  */
 async function timeSteps(
-  cell: BenchCell, minMs: number, minSteps: number, warmup: number, readAsync: boolean,
+  cell: BenchCell, minMs: number, minSteps: number, warmup: number, readAsync: boolean, onTimed?: () => void,
 ): Promise<{ imagesPerSec: number; imagesPerCpuSec: number; steps: number; ms: number }> {
   const o = modelOptions(cell.model, cell.options);
   const model = Model.create(cell.model, o, 'train', 0);
@@ -95,6 +95,7 @@ async function timeSteps(
   };
   try {
     for (let i = 0; i < warmup; i++) await step(i);
+    onTimed?.();
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     let steps = 0;
@@ -133,12 +134,11 @@ function matmulGflops(): number {
 
 /** Times `steps` steps with every kernel timed; shares of the wall time, largest first. */
 async function profileSteps(backendName: string, cell: BenchCell, steps: number): Promise<KernelShare[]> {
-  const { result, times } = await withKernelTimers(backendName, () => timeSteps(cell, 0, steps, 1, false));
-  // the warm-up step is timed by the kernel timers too: scale by the timed steps' share of all steps
-  const perStep = (ms: number) => ms / (result.steps + 1);
+  const { result, times } = await withKernelTimers(backendName, (reset) => timeSteps(cell, 0, steps, 1, false, reset));
+  const perStep = (ms: number) => ms / result.steps;
   const wallPerStep = result.ms / result.steps;
   const rows: KernelShare[] = [...times.self].map(([kernel, t]) => ({
-    kernel, msPerStep: perStep(t.ms), callsPerStep: t.calls / (result.steps + 1), share: perStep(t.ms) / wallPerStep,
+    kernel, msPerStep: perStep(t.ms), callsPerStep: t.calls / result.steps, share: perStep(t.ms) / wallPerStep,
   }));
   const outside = Math.max(0, wallPerStep - perStep(times.kernelMs));
   rows.push({ kernel: 'outside kernels (JS: tape, gradient functions)', msPerStep: outside, callsPerStep: 0, share: outside / wallPerStep });

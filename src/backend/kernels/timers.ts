@@ -21,8 +21,15 @@ function keyOf(name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrM
 }
 
 /** Runs `f` with every kernel of `backendName` timed; restores the kernels afterwards. */
-export async function withKernelTimers<T>(backendName: string, f: () => Promise<T>): Promise<{ result: T; times: KernelTimes }> {
+export async function withKernelTimers<T>(
+  backendName: string, f: (reset: () => void) => Promise<T>,
+): Promise<{ result: T; times: KernelTimes }> {
   const times: KernelTimes = { self: new Map(), kernelMs: 0 };
+  /** `f` calls this to discard what was timed so far (set-up, warm-up) */
+  const reset = () => {
+    times.self.clear();
+    times.kernelMs = 0;
+  };
   const children: number[] = [];
   const originals = tf.getKernelsForBackend(backendName);
   const timed = (c: tf.KernelConfig): tf.KernelConfig => ({
@@ -53,7 +60,7 @@ export async function withKernelTimers<T>(backendName: string, f: () => Promise<
   };
   swap(originals.map(timed));
   try {
-    return { result: await f(), times };
+    return { result: await f(reset), times };
   } finally {
     swap(originals);
   }
