@@ -193,6 +193,7 @@ const explicitA: Pad = [[0, 0], [2, 0], [1, 3], [0, 0]];
 const explicitB: Pad = [[0, 0], [1, 4], [5, 0], [0, 0]];
 const convCases: ConvCase[] = [
   { x: [3, 7, 9, 4], k: [1, 1], s: 1, pad: 'valid', cout: 5 },
+  { x: [2, 6, 5, 3], k: [1, 1], s: 1, pad: 'valid', cout: 8 },
   { x: [2, 7, 9, 4], k: [1, 1], s: 2, pad: 'same', cout: 3 },
   { x: [2, 7, 9, 3], k: [1, 1], s: 1, pad: 1, cout: 2 },
   ...(['same', 'valid', 1, 2, explicitA] as Pad[]).flatMap((pad) => [
