@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelDescription, Node, Pad4 } from '../models/graph.js';
 import { key, type Weights } from './weights.js';
 import { tfSeed } from '../util/seed.js';
+import { batchNormTraining } from '../backend/kernels/fused.js';
 
 export interface ForwardContext {
   training: boolean;
@@ -48,6 +49,7 @@ export function adaptiveMaxPool(x: tf.Tensor4D, size: number): tf.Tensor4D {
 function batchNorm(node: Node & { op: 'batchnorm' }, x: tf.Tensor, w: Weights, ctx: ForwardContext): tf.Tensor {
   const gamma = w.get(key(node.id, 'gamma'))!;
   const beta = w.get(key(node.id, 'beta'))!;
+  if (ctx.training) return batchNormTraining(x, gamma, beta, node.eps, (m, v, n) => ctx.onBatchStats?.(node.id, m, v, n));
   let mean: tf.Tensor;
   let variance: tf.Tensor;
   if (ctx.training) {

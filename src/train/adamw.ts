@@ -4,6 +4,7 @@
  * parameters (biases, BN affine) get no weight decay.
  */
 import * as tf from '@tensorflow/tfjs';
+import { adamwUpdate, canFuse } from '../backend/kernels/fused.js';
 
 export interface AdamWOptions {
   beta1: number;
@@ -34,6 +35,10 @@ export class AdamW {
         }
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
+        if (canFuse(p, g)) {
+          adamwUpdate(p, m, v, g, { beta1, beta2, eps, decay: p.rank > 1 ? weightDecay : 0, lr, bc1, bc2 });
+          continue;
+        }
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         let update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   registerGradientKernels, registeredGradientKernels, restoreStockKernels,
 } from '../../src/backend/kernels/index.js';
+import { adamwUpdate, batchNormTraining } from '../../src/backend/kernels/fused.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -192,6 +193,7 @@ const explicitA: Pad = [[0, 0], [2, 0], [1, 3], [0, 0]];
 const explicitB: Pad = [[0, 0], [1, 4], [5, 0], [0, 0]];
 const convCases: ConvCase[] = [
   { x: [3, 7, 9, 4], k: [1, 1], s: 1, pad: 'valid', cout: 5 },
+  { x: [2, 6, 5, 3], k: [1, 1], s: 1, pad: 'valid', cout: 8 },
   { x: [2, 7, 9, 4], k: [1, 1], s: 2, pad: 'same', cout: 3 },
   { x: [2, 7, 9, 3], k: [1, 1], s: 1, pad: 1, cout: 2 },
   ...(['same', 'valid', 1, 2, explicitA] as Pad[]).flatMap((pad) => [
@@ -438,6 +440,101 @@ describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
     const s = run('UnsortedSegmentSum', { x: tf.tensor([1, 2, 3, 4, 5, 6], [3, 2]), segmentIds: tf.tensor1d([1, -1, 7], 'int32') },
       { numSegments: 2 });
     expect(Array.from(s.values)).toEqual([0, 0, 1, 2]);
+  });
+});
+
+describe('fused training pieces vs float64 reference', () => {
+  it('batchNormTraining: output, batch statistics and the gradients of x, gamma, beta', () => {
+    const shape: Shape4 = [3, 4, 5, 6];
+    const c = 6;
+    const rows = size(shape) / c;
+    const xv = randomArray(size(shape), 1000).map((v, i) => v * 3 + (i % c));
+    const gv = randomArray(c, 1001);
+    const bv = randomArray(c, 1002);
+    const wv = randomArray(size(shape), 1003);
+    const eps = 1e-5;
+    // reference: y = (x - m) / sqrt(v + eps) * g + b; loss = sum(y * w); gradients by the closed form in float64
+    const m = new Float64Array(c);
+    const v = new Float64Array(c);
+    for (let r = 0; r < rows; r++) for (let k = 0; k < c; k++) m[k] += xv[r * c + k] / rows;
+    for (let r = 0; r < rows; r++) for (let k = 0; k < c; k++) v[k] += (xv[r * c + k] - m[k]) ** 2 / rows;
+    const y = new Float64Array(size(shape));
+    const dx = new Float64Array(size(shape));
+    const dg = new Float64Array(c);
+    const db = new Float64Array(c);
+    for (let k = 0; k < c; k++) {
+      const rs = 1 / Math.sqrt(v[k] + eps);
+      let sw = 0;
+      let swh = 0;
+      for (let r = 0; r < rows; r++) {
+        const h = (xv[r * c + k] - m[k]) * rs;
+        y[r * c + k] = h * gv[k] + bv[k];
+        sw += wv[r * c + k];
+        swh += wv[r * c + k] * h;
+      }
+      dg[k] = swh;
+      db[k] = sw;
+      for (let r = 0; r < rows; r++) {
+        const h = (xv[r * c + k] - m[k]) * rs;
+        dx[r * c + k] = gv[k] * rs * (wv[r * c + k] - sw / rows - h * swh / rows);
+      }
+    }
+    const stats: number[][] = [];
+    const got = tf.tidy(() => {
+      const w = tf.tensor(wv, shape);
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(a, g, b, eps, (mm, vv, n) => {
+        stats.push([...mm.dataSync(), ...vv.dataSync(), n]);
+      }), w));
+      const out = batchNormTraining(tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), eps).dataSync();
+      const gr = tf.grads(f)([tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv)]).map((t) => t.dataSync());
+      return [out, ...gr];
+    });
+    expect(relErr(got[0], y)).toBeLessThan(TOL);
+    expect(relErr(got[1], dx)).toBeLessThan(TOL);
+    expect(relErr(got[2], dg)).toBeLessThan(TOL);
+    expect(relErr(got[3], db)).toBeLessThan(TOL);
+    expect(relErr(stats[0], [...m, ...v, rows])).toBeLessThan(TOL);
+  });
+
+  it('adamwUpdate: two steps of moments and parameters, with and without decay', () => {
+    const o = { beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 0.01 };
+    for (const decay of [0, 0.05]) {
+      const pv = randomArray(12, 1100);
+      const gs = [randomArray(12, 1101), randomArray(12, 1102)];
+      const ref = { p: Float64Array.from(pv), m: new Float64Array(12), v: new Float64Array(12) };
+      const p = tf.variable(tf.tensor(pv, [3, 4]));
+      const m = tf.variable(tf.zeros([3, 4]));
+      const v = tf.variable(tf.zeros([3, 4]));
+      gs.forEach((gv, s) => {
+        const bc1 = 1 - o.beta1 ** (s + 1);
+        const bc2 = 1 - o.beta2 ** (s + 1);
+        for (let i = 0; i < 12; i++) {
+          ref.m[i] = o.beta1 * ref.m[i] + (1 - o.beta1) * gv[i];
+          ref.v[i] = o.beta2 * ref.v[i] + (1 - o.beta2) * gv[i] ** 2;
+          ref.p[i] -= o.lr * (ref.m[i] / bc1 / (Math.sqrt(ref.v[i] / bc2) + o.eps) + decay * ref.p[i]);
+        }
+        const g = tf.tensor(gv, [3, 4]);
+        adamwUpdate(p, m, v, g, { ...o, decay, bc1, bc2 });
+        g.dispose();
+      });
+      expect(relErr(p.dataSync(), ref.p)).toBeLessThan(TOL);
+      expect(relErr(m.dataSync(), ref.m)).toBeLessThan(TOL);
+      expect(relErr(v.dataSync(), ref.v)).toBeLessThan(TOL);
+      tf.dispose([p, m, v]);
+    }
+  });
+
+  it('Identity and same-dtype Cast share storage; disposing one leaves the other intact', () => {
+    const x = tf.tensor([1, 2, 3]);
+    const y = x.clone();
+    const z = tf.cast(x, 'float32');
+    const i = tf.cast(x, 'int32');
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(Array.from(z.dataSync())).toEqual([1, 2, 3]);
+    expect(i.dtype).toBe('int32');
+    tf.dispose([z, i]);
   });
 });
 

@@ -8,7 +8,8 @@
  * non-positive values; its Conv2DBackpropInput, transposed/batched
  * BatchMatMul, 7x7-like DepthwiseConv2dNative and Sum/Mean over leading axes
  * are 3-15x slower than ours, so those are replaced by front-ends that keep
- * the stock kernel for the cases they do not improve. On cpu the stock
+ * the stock kernel for the cases they do not improve; its Identity and
+ * same-dtype Cast copy their input, ours share it. On cpu the stock
  * kernels exist but some are far slower than ours; only those are swapped in.
  * The kernels themselves are backend-neutral (tf ops plus typed-array views of
  * wasm or cpu storage); only the choice of formulation looks at the backend.
@@ -22,6 +23,7 @@ import { conv2DBackpropInputConfig } from './conv2dBackpropInput.js';
 import { depthwiseBackpropFilterConfig } from './depthwiseBackpropFilter.js';
 import { depthwiseBackpropInputConfig } from './depthwiseBackpropInput.js';
 import { depthwiseConv2dNativeConfig } from './depthwiseConv2d.js';
+import { castConfig, identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './maxPoolGrad.js';
 import { meanConfig, sumConfig } from './reduce.js';
 import { unsortedSegmentSumConfig } from './unsortedSegmentSum.js';
@@ -46,6 +48,8 @@ const MAKERS: Record<string, Maker> = {
   [tf.DepthwiseConv2dNative]: wrapStock(depthwiseConv2dNativeConfig),
   [tf.Sum]: wrapStock(sumConfig),
   [tf.Mean]: wrapStock(meanConfig),
+  [tf.Identity]: wrapStock(identityConfig),
+  [tf.Cast]: wrapStock(castConfig),
 };
 
 /**
