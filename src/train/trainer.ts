@@ -83,9 +83,26 @@ export interface StepProgress {
   imagesPerSec: number;
 }
 
+/** What one step did: the schedule values it used and the batch it saw (dataset indices, in batch order). */
+export interface StepRecord {
+  /** 0-based step over the whole run */
+  step: number;
+  epoch: number;
+  lr: number;
+  /** the deep-training lambda of this step's forward pass (1 when the model has no deep training or is merged) */
+  lambda: number;
+  loss: number;
+  indices: Int32Array;
+}
+
 export interface TrainHooks {
   onStep?: (p: StepProgress) => void;
   onEpoch?: (m: EpochMetrics) => void;
+  /**
+   * After each step, with the model being trained: return true to stop the run there (no evaluation, no merge;
+   * the result has no deploy model). `crosscheck` records the run against the PyTorch reference this way.
+   */
+  afterStep?: (r: StepRecord, model: Model) => boolean | void;
 }
 
 /** Replaces the trainable tensors of a model by variables; returns them by weight key. */
@@ -166,6 +183,11 @@ export async function train(initial: Model, trainSet: Dataset, evalSet: Dataset,
       step++;
       b.x.dispose();
       b.y.dispose();
+      if (hooks.afterStep?.({ step: step - 1, epoch, lr, lambda: deep && !merged ? model.lambda : 1, loss, indices: b.indices }, model)) {
+        opt.dispose();
+        if (model !== initial) model.dispose();
+        return { status: 'ok', message: `stopped after step ${step}`, epochs, trainTop1: NaN, valTop1: NaN, deployValTop1: null, imagesPerSec: seen / ((performance.now() - te) / 1000), wallSeconds: (performance.now() - t0) / 1000, deploy: null };
+      }
       const secs = (performance.now() - te) / 1000;
       hooks.onStep?.({ epoch, step: step - epoch * stepsPerEpoch, stepsPerEpoch, loss, imagesPerSec: seen / secs });
     }
