@@ -102,7 +102,7 @@ export interface TrainHooks {
    * After each step, with the model being trained: return true to stop the run there (no evaluation, no merge;
    * the result has no deploy model). `crosscheck` records the run against the PyTorch reference this way.
    */
-  afterStep?: (r: StepRecord, model: Model) => boolean | void;
+  afterStep?: (r: StepRecord, model: Model, optimizer: AdamW) => boolean | void;
 }
 
 /** Replaces the trainable tensors of a model by variables; returns them by weight key. */
@@ -183,7 +183,7 @@ export async function train(initial: Model, trainSet: Dataset, evalSet: Dataset,
       step++;
       b.x.dispose();
       b.y.dispose();
-      if (hooks.afterStep?.({ step: step - 1, epoch, lr, lambda: deep && !merged ? model.lambda : 1, loss, indices: b.indices }, model)) {
+      if (hooks.afterStep?.({ step: step - 1, epoch, lr, lambda: deep && !merged ? model.lambda : 1, loss, indices: b.indices }, model, opt)) {
         opt.dispose();
         if (model !== initial) model.dispose();
         return { status: 'ok', message: `stopped after step ${step}`, epochs, trainTop1: NaN, valTop1: NaN, deployValTop1: null, imagesPerSec: seen / ((performance.now() - te) / 1000), wallSeconds: (performance.now() - t0) / 1000, deploy: null };
