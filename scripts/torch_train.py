@@ -565,7 +565,9 @@ def run_steps(folder):
             for n in init:
                 a = sd[n].detach().double().numpy().reshape(-1)
                 b = ours[n].astype(np.float64).reshape(-1)
-                errs[n] = [float(np.abs(a - b).max()), float(np.abs(a).max())]
+                before = (prev if k > 0 else init)[n].astype(np.float64).reshape(-1)
+                # max |difference|, max |value|, and the L2 norms of the difference and of this step's update
+                errs[n] = [float(np.abs(a - b).max()), float(np.abs(a).max()), float(np.linalg.norm(a - b)), float(np.linalg.norm(a - before))]
             result["resync"].append({"loss": rec["loss"], "tensors": errs})
         del shapes
     result.update({"seconds": time.time() - t0, **versions()})

@@ -7,7 +7,7 @@
  *
  * Dropout is run at rate 0 (its masks are not exported).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../data/dataset.js';
@@ -65,7 +65,7 @@ export interface StepComparison {
   epoch: number;
   loss: { ours: number; torch: number; relErr: number };
   /** this step alone, the reference started from our state after the previous step */
-  resync?: { loss: number; lossRelErr: number; worstTensor: { name: string; relErr: number } };
+  resync?: { loss: number; lossRelErr: number; worstTensor: { name: string; relErr: number }; worstUpdate: { name: string; relErr: number } };
   lr: { ours: number; torch: number };
   lambda: { ours: number; torch: number };
 }
@@ -90,7 +90,13 @@ export interface CrosscheckResult {
   lrMaxAbsErr: number;
   lambdaMaxAbsErr: number;
   /** per-step (resynchronised) comparison: the largest loss error, the first step over 1e-3, the worst tensor over all steps */
-  resync: { maxLossRelErr: number; firstStepOver1e3: number | null; worstTensor: { name: string; relErr: number; step: number } } | null;
+  resync: {
+    maxLossRelErr: number;
+    firstStepOver1e3: number | null;
+    worstTensor: { name: string; relErr: number; step: number };
+    /** the largest ||ours - torch|| / ||torch's update|| (L2, per tensor) of one step: how far the updates differ */
+    worstUpdate: { name: string; relErr: number; step: number };
+  } | null;
   torch: string;
   python: string;
   interpreter: string;
@@ -114,6 +120,21 @@ async function loadData(spec: CrosscheckSpec['data'], seed: number): Promise<{ t
   const raw = await loadDataset(name, { dir: spec.dir, seed, trainSize: spec.trainSize, testSize: 16, imageSize: spec.inputSize });
   const method = raw.train.height < spec.inputSize ? 'pad' : 'resize';
   return prepareSplits(raw, { height: spec.inputSize, width: spec.inputSize, channels: 3, method, normalize: true });
+}
+
+/** Runs the reference without blocking the event loop (a test runner's worker must keep answering). */
+function runReference(cmd: string, args: string[]): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (d: Buffer) => {
+      output = (output + d.toString('utf8')).slice(-20_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (e) => resolve({ status: -1, output: `${output}\n${e.message}` }));
+    child.on('close', (status) => resolve({ status, output }));
+  });
 }
 
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
@@ -154,21 +175,38 @@ const isRunningStat = (n: string) => n.endsWith('.running_mean') || n.endsWith('
 /**
  * Tensors the loss does not depend on in training mode: the bias of a conv or dense layer whose only consumer is a
  * BN (batch statistics remove it; its gradient is 0 up to rounding, which AdamW turns into +-lr steps of either
- * sign), and that BN's running mean, which carries the bias. They are compared and listed, but kept out of
- * worstTrainable / worstRunningStat.
+ * sign) and that BN's running mean, which carries the bias; and a BN's bias (beta) when everything it feeds is a
+ * conv or dense layer followed by a BN (VanillaNet's series activation before the next block). They are compared
+ * and listed, but kept out of worstTrainable / worstRunningStat and the per-step worst tensor.
  */
 export function gradientFreeTensors(desc: ModelDescription): Set<string> {
   const consumers = new Map<string, string[]>();
   for (const n of desc.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n.id]);
   const byId = nodeIndex(desc);
   const out = new Set<string>();
+  const bnAfter = (id: string) => {
+    const c = consumers.get(id) ?? [];
+    return c.length === 1 && byId.get(c[0])?.op === 'batchnorm' ? c[0] : undefined;
+  };
+  // a per-channel constant added at `id` reaches only convs/dense layers that each feed a BN alone (through ops that
+  // commute with such a constant: pooling, dropout), so the loss does not depend on it
+  const absorbed = (id: string): boolean => {
+    const c = consumers.get(id) ?? [];
+    return c.length > 0 && c.every((k) => {
+      const n = byId.get(k)!;
+      if (n.op === 'maxpool' || n.op === 'avgpool' || n.op === 'adaptiveMaxPool' || n.op === 'globalAvgPool' || n.op === 'dropout') return absorbed(k);
+      return (n.op === 'conv' || n.op === 'dense') && bnAfter(k) !== undefined;
+    });
+  };
   for (const n of desc.nodes) {
-    if ((n.op !== 'conv' && n.op !== 'dense') || !n.bias) continue;
-    const c = consumers.get(n.id) ?? [];
-    if (c.length === 1 && byId.get(c[0])?.op === 'batchnorm') {
-      out.add(`${n.id}.bias`);
-      out.add(`${c[0]}.running_mean`);
+    if ((n.op === 'conv' || n.op === 'dense') && n.bias) {
+      const bn = bnAfter(n.id);
+      if (bn) {
+        out.add(`${n.id}.bias`);
+        out.add(`${bn}.running_mean`);
+      }
     }
+    if (n.op === 'batchnorm' && absorbed(n.id)) out.add(`${n.id}.bias`);
   }
   return out;
 }
@@ -232,15 +270,15 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
 
   // the reference
   const t1 = performance.now();
-  const r = spawnSync(py.python, [referenceScript(), 'steps', spec.dir], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = await runReference(py.python, [referenceScript(), 'steps', spec.dir]);
   if (r.status !== 0) {
-    const tail = (r.stderr || r.stdout || String(r.error ?? '')).trim().split('\n').slice(-15).join('\n');
+    const tail = r.output.trim().split('\n').slice(-15).join('\n');
     throw new Error(`the reference trainer failed (exit ${r.status}):\n${tail}`);
   }
   const torchSeconds = (performance.now() - t1) / 1000;
   const ref = JSON.parse(readFileSync(path.join(spec.dir, 'torch', 'result.json'), 'utf8')) as {
     steps: { loss: number; lr: number; lambda: number }[];
-    resync?: { loss: number; tensors: Record<string, [number, number]> }[];
+    resync?: { loss: number; tensors: Record<string, [number, number, number, number]> }[];
   };
   const theirs = loadSafetensors(path.join(spec.dir, 'torch', 'final.safetensors'));
   log(`torch ${py.torch}: ${spec.steps} steps in ${torchSeconds.toFixed(1)} s`);
@@ -253,11 +291,15 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
     const rs = ref.resync?.[k];
     if (rs) {
       let w = { name: '', relErr: -1 };
-      for (const [name, [abs, max]] of Object.entries(rs.tensors)) {
+      let u = { name: '', relErr: -1 };
+      for (const [name, [abs, max, l2, upd]] of Object.entries(rs.tensors)) {
+        if (free.has(name)) continue;
         const e = abs / Math.max(max, 1e-12);
-        if (!free.has(name) && e > w.relErr) w = { name, relErr: e };
+        if (e > w.relErr) w = { name, relErr: e };
+        const eu = upd > 0 ? l2 / upd : 0;
+        if (eu > u.relErr) u = { name, relErr: eu };
       }
-      c.resync = { loss: rs.loss, lossRelErr: relErr(o.loss, rs.loss), worstTensor: w };
+      c.resync = { loss: rs.loss, lossRelErr: relErr(o.loss, rs.loss), worstTensor: w, worstUpdate: u };
     }
     return c;
   });
@@ -279,7 +321,10 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
     gradientFree: [...free],
     lrMaxAbsErr: Math.max(...perStep.map((s) => Math.abs(s.lr.ours - s.lr.torch))),
     lambdaMaxAbsErr: Math.max(...perStep.map((s) => Math.abs(s.lambda.ours - s.lambda.torch))),
-    resync: rsWorst ? { maxLossRelErr: Math.max(...rsSteps.map((s) => s.resync!.lossRelErr)), firstStepOver1e3: rsOver ? rsOver.step : null, worstTensor: rsWorst } : null,
+    resync: rsWorst ? {
+      maxLossRelErr: Math.max(...rsSteps.map((s) => s.resync!.lossRelErr)), firstStepOver1e3: rsOver ? rsOver.step : null, worstTensor: rsWorst,
+      worstUpdate: rsSteps.reduce<{ name: string; relErr: number; step: number }>((a, s) => (s.resync!.worstUpdate.relErr > a.relErr ? { ...s.resync!.worstUpdate, step: s.step } : a), { name: '', relErr: -1, step: 0 }),
+    } : null,
     torch: py.torch,
     python: py.pythonVersion,
     interpreter: py.python,
