@@ -12,7 +12,8 @@ Needs Python 3, torch (Debian: apt-get install python3-torch) and numpy; nothing
     python3 scripts/torch_train.py --probe        # one JSON line: python, torch and numpy versions
 
 Exchange folder, format version 1 (vanillabench writes the first three, this script the rest):
-  settings.json       {"format": 1, "model": {...}, "train": {...}, "run": {...}} (see load_settings)
+  settings.json       {"format": 1, "model": {name, family, options}, "train": {...}, "run": {steps, stepsPerEpoch,
+                      seed, threads, dtype, init, resync}, "data": {...}} (see run_steps)
   init.safetensors    initial weights, PyTorch names and layouts (conv OIHW, depthwise C1kk, dense [out, in, 1, 1],
                       BN weight/bias/running_mean/running_var), float32
   data.safetensors    images  F32 [n, H, W, C]  the subset's base images (normalised, NHWC, before augmentation)
@@ -21,7 +22,11 @@ Exchange folder, format version 1 (vanillabench writes the first three, this scr
                       stream.indices I32 [steps, batch]  dataset indices of each step's batch, in batch order
                       stream.dy, stream.dx I32 [steps, batch]  crop offsets: output (y, x) reads input (y + dy, x + dx)
                       stream.flip U8 [steps, batch]  1 = mirror horizontally after the crop
-  torch/result.json   per step: loss, lr, lambda; versions; seconds
+  steps/<k>.safetensors  (when settings.run.resync) vanillabench's weights, BN statistics and AdamW moments
+                      (adam.exp_avg.<name>, adam.exp_avg_sq.<name>; metadata "step") after step k: the reference
+                      restarts each step from them and compares its own state after the step
+  torch/result.json   per step: loss, lr, lambda; with resync, per step the one-step loss and per tensor
+                      [max |diff|, max |value|, ||diff||, ||update||]; versions; seconds
   torch/final.safetensors  every tensor of init.safetensors after the last step (running statistics included)
 """
 import json
