@@ -46,6 +46,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'bench-train', summary: 'training throughput of one model cell (default VanillaNet-6, width 1/16, 32x32, batch 64) on cpu/wasm/tensorflow/webgpu, stock vs our kernels', load: () => import('./commands/bench-train.js') },
   { name: 'ablate', summary: 'run an ablation matrix (experiments/*.ts: models x toggles x seeds) on worker processes; resumable; summary with CIs beside the paper', load: () => import('./commands/ablate.js') },
   { name: 'worker', summary: 'take ablation runs from a Redis job queue (ablate --queue) and train them here; any number of machines', load: () => import('./commands/worker.js') },
+  { name: 'crosscheck', summary: 'train a few steps here and in PyTorch (scripts/torch_train.py) from the same weights and batches; compare loss, lr, lambda and weights', load: () => import('./commands/crosscheck.js') },
   { name: 'compare-backends', summary: "compare every model's outputs on two backends (e.g. webgpu against wasm) on the same weights and input", load: () => import('./commands/compare-backends.js') },
   { name: 'latency', summary: "batch-1 inference latency of zoo models (deploy/train form) beside the paper's Table 4", load: () => import('./commands/latency.js') },
   { name: 'report', summary: 'write results/REPORT.md and charts from the stored results (what held, what did not, what is missing)', load: () => import('./commands/report.js') },

@@ -48,6 +48,11 @@ export class AdamW {
     });
   }
 
+  /** The step count and the moment estimates by parameter name (live tensors: copy them before the next step). */
+  state(): { step: number; m: ReadonlyMap<string, tf.Tensor>; v: ReadonlyMap<string, tf.Tensor> } {
+    return { step: this.step, m: this.m, v: this.v };
+  }
+
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
     this.m.clear();

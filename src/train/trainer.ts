@@ -100,9 +100,26 @@ export interface StepProgress {
   imagesPerSec: number;
 }
 
+/** What one step did: the schedule values it used and the batch it saw (dataset indices, in batch order). */
+export interface StepRecord {
+  /** 0-based step over the whole run */
+  step: number;
+  epoch: number;
+  lr: number;
+  /** the deep-training lambda of this step's forward pass (1 when the model has no deep training or is merged) */
+  lambda: number;
+  loss: number;
+  indices: Int32Array;
+}
+
 export interface TrainHooks {
   onStep?: (p: StepProgress) => void;
   onEpoch?: (m: EpochMetrics) => void;
+  /**
+   * After each step, with the model being trained: return true to stop the run there (no evaluation, no merge;
+   * the result has no deploy model). `crosscheck` records the run against the PyTorch reference this way.
+   */
+  afterStep?: (r: StepRecord, model: Model, optimizer: AdamW) => boolean | void;
 }
 
 /** Replaces the trainable tensors of a model by variables; returns them by weight key. */
@@ -186,6 +203,11 @@ export async function train(
       step++;
       b.x.dispose();
       b.y.dispose();
+      if (hooks.afterStep?.({ step: step - 1, epoch, lr, lambda: deep && !merged ? model.lambda : 1, loss, indices: b.indices }, model, opt)) {
+        opt.dispose();
+        if (model !== initial) model.dispose();
+        return { status: 'ok', message: `stopped after step ${step}`, epochs, trainTop1: NaN, valTop1: NaN, deployValTop1: null, testTop1: null, deployTestTop1: null, imagesPerSec: seen / ((performance.now() - te) / 1000), wallSeconds: (performance.now() - t0) / 1000, deploy: null };
+      }
       const secs = (performance.now() - te) / 1000;
       hooks.onStep?.({ epoch, step: step - epoch * stepsPerEpoch, stepsPerEpoch, loss, imagesPerSec: seen / secs });
     }
@@ -213,12 +235,23 @@ export async function train(
     }
   }
   opt.dispose();
+  const scores = await finalScores(model, merged, deep, epochs, evalSet, cfg, testSet);
+  return { status: 'ok', epochs, ...scores, imagesPerSec: imagesSeen / trainSeconds, wallSeconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * The end of a run: merge (at lambda 1; a run shorter than decayEpochs is merged at 1 too, reported as lambda) and score
+ * the trained and the deploy form on the validation split, and on the test split when asked.
+ */
+async function finalScores(
+  model: Model, merged: boolean, deep: boolean, epochs: EpochMetrics[], evalSet: Dataset, cfg: TrainConfig, testSet?: Dataset,
+): Promise<Pick<TrainResult, 'trainTop1' | 'valTop1' | 'deployValTop1' | 'testTop1' | 'deployTestTop1' | 'deploy'>> {
   const last = epochs[epochs.length - 1];
   let deploy: Model;
   if (merged) {
     deploy = model;
   } else {
-    model.lambda = 1; // the schedule ends at 1; a run shorter than decayEpochs is merged at 1 too (reported as lambda)
+    model.lambda = 1;
     deploy = model.toDeploy();
   }
   const deployEval = await evaluate(deploy, evalSet, cfg.evalBatchSize);
@@ -230,10 +263,7 @@ export async function train(
     testTop1 = testSet === evalSet ? finalVal : (await evaluate(model, testSet, cfg.evalBatchSize)).top1;
     deployTestTop1 = testSet === evalSet ? deployEval.top1 : merged ? testTop1 : (await evaluate(deploy, testSet, cfg.evalBatchSize)).top1;
   }
-  return {
-    status: 'ok', epochs, trainTop1: last?.trainTop1 ?? NaN, valTop1: finalVal, deployValTop1: deployEval.top1, testTop1, deployTestTop1,
-    imagesPerSec: imagesSeen / trainSeconds, wallSeconds: (performance.now() - t0) / 1000, deploy,
-  };
+  return { trainTop1: last?.trainTop1 ?? NaN, valTop1: finalVal, deployValTop1: deployEval.top1, testTop1, deployTestTop1, deploy };
 }
 
 type StepConfig = Pick<TrainConfig, 'labelSmoothing' | 'seed' | 'bnMomentum'>;

@@ -1,0 +1,595 @@
+#!/usr/bin/env python3
+"""PyTorch reference trainer for vanillabench (issue 16).
+
+Written from src/reference/vanillanet-architecture.md and the README's "How the toggles map onto the baselines"
+table as ordinary nn.Modules (not an interpreter of vanillabench's model description), with the module names of
+the authors' PyTorch code, which are also vanillabench's layer names, so a state dict written by
+`toTorchStateDict` (src/interop/torchMapping.ts) loads by name.
+
+Needs Python 3, torch (Debian: apt-get install python3-torch) and numpy; nothing else.
+
+    python3 scripts/torch_train.py steps DIR      # the crosscheck: DIR as written by `vanillabench crosscheck`
+    python3 scripts/torch_train.py --probe        # one JSON line: python, torch and numpy versions
+
+Exchange folder, format version 1 (vanillabench writes the first three, this script the rest):
+  settings.json       {"format": 1, "model": {name, family, options}, "train": {...}, "run": {steps, stepsPerEpoch,
+                      seed, threads, dtype, init, resync}, "data": {...}} (see run_steps)
+  init.safetensors    initial weights, PyTorch names and layouts (conv OIHW, depthwise C1kk, dense [out, in, 1, 1],
+                      BN weight/bias/running_mean/running_var), float32
+  data.safetensors    images  F32 [n, H, W, C]  the subset's base images (normalised, NHWC, before augmentation)
+                      labels  I32 [n]
+                      pad_value F32 [C]         what the random crop pads with (raw black in normalised space)
+                      stream.indices I32 [steps, batch]  dataset indices of each step's batch, in batch order
+                      stream.dy, stream.dx I32 [steps, batch]  crop offsets: output (y, x) reads input (y + dy, x + dx)
+                      stream.flip U8 [steps, batch]  1 = mirror horizontally after the crop
+  steps/<k>.safetensors  (when settings.run.resync) vanillabench's weights, BN statistics and AdamW moments
+                      (adam.exp_avg.<name>, adam.exp_avg_sq.<name>; metadata "step") after step k: the reference
+                      restarts each step from them and compares its own state after the step
+  torch/result.json   per step: loss, lr, lambda; with resync, per step the one-step loss and per tensor
+                      [max |diff|, max |value|, ||diff||, ||update||]; versions; seconds
+  torch/final.safetensors  every tensor of init.safetensors after the last step (running statistics included)
+"""
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+FORMAT = 1
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as e:  # the caller turns this line into its own message
+    print(f"torch_train.py: {e} (Debian/Ubuntu: apt-get install python3-torch)", file=sys.stderr)
+    sys.exit(3)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# safetensors without the safetensors package (8-byte little-endian header length, JSON header, raw data)
+
+_DT = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64, "U8": np.uint8}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        buf = f.read()
+    (n,) = struct.unpack("<Q", buf[:8])
+    header = json.loads(buf[8:8 + n].decode("utf8"))
+    meta = header.pop("__metadata__", {})
+    out = {}
+    for name, e in header.items():
+        b, end = e["data_offsets"]
+        a = np.frombuffer(buf, dtype=np.dtype(_DT[e["dtype"]]).newbyteorder("<"), count=(end - b) // np.dtype(_DT[e["dtype"]]).itemsize, offset=8 + n + b)
+        out[name] = a.reshape(e["shape"]).copy()
+    return out, meta
+
+
+def write_safetensors(path, tensors, metadata=None):
+    header = {}
+    if metadata:
+        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
+    off = 0
+    blobs = []
+    for name, a in tensors.items():
+        a = np.ascontiguousarray(a, dtype="<f4")
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + a.nbytes]}
+        off += a.nbytes
+        blobs.append(a.tobytes())
+    h = json.dumps(header).encode("utf8")
+    h += b" " * ((8 - len(h) % 8) % 8)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# building blocks
+
+def scaled(channels, width):
+    """Channels at a width multiplier: rounded half up, never below 1."""
+    return max(1, int(math.floor(channels * width + 0.5)))
+
+
+class Container(nn.Module):
+    """A plain module holding children under given names ("0", "conv1", ...); forward is written by its owner."""
+
+    def __init__(self, **children):
+        super().__init__()
+        for k, v in children.items():
+            self.add_module(k, v)
+
+    def __getitem__(self, name):
+        return self._modules[str(name)]
+
+
+class LambdaAct(nn.Module):
+    """Deep training's activation: (1 - lambda) * ReLU(x) + lambda * x; lambda is set on the model each step."""
+
+    def __init__(self, model_state):
+        super().__init__()
+        self.state = model_state
+
+    def forward(self, x):
+        lam = self.state["lambda"]
+        if lam >= 1:
+            return x
+        return (1 - lam) * F.relu(x) + lam * x
+
+
+class SeriesAct(nn.Module):
+    """Series informed activation: ReLU, a depthwise (2n+1)^2 conv (padding n), then BN (training form) or a bias."""
+
+    def __init__(self, channels, act_num, eps, deploy=False):
+        super().__init__()
+        self.n = act_num
+        k = 2 * act_num + 1
+        self.weight = nn.Parameter(torch.zeros(channels, 1, k, k))
+        self.deploy = deploy
+        if deploy:
+            self.bias = nn.Parameter(torch.zeros(channels))
+        else:
+            self.bn = nn.BatchNorm2d(channels, eps=eps)
+
+    def forward(self, x):
+        y = F.conv2d(F.relu(x), self.weight, self.bias if self.deploy else None, padding=self.n, groups=x.shape[1])
+        return y if self.deploy else self.bn(y)
+
+
+def activation(o, channels, eps, deploy=False):
+    """The block activation: series activation, or a plain ReLU (no parameters)."""
+    return SeriesAct(channels, o["actNum"], eps, deploy) if o["seriesAct"] else nn.ReLU()
+
+
+def conv_bn(cin, cout, k, stride=1, pad=0, bias=True, eps=1e-5):
+    return [nn.Conv2d(cin, cout, k, stride, pad, bias=bias), nn.BatchNorm2d(cout, eps=eps)]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# VanillaNet (architecture doc): dims x4 (x6 for 1.5x), patchify stem, one block per stride, 1x1-conv classifier
+
+VANILLANET = {
+    "vanillanet-5": ([128, 256, 512, 1024], [2, 2, 2], 4, None),
+    "vanillanet-6": ([128, 256, 512, 1024, 1024], [2, 2, 2, 1], 4, None),
+    "vanillanet-7": ([128, 128, 256, 512, 1024, 1024], [1, 2, 2, 2, 1], 4, None),
+    "vanillanet-8": ([128, 128, 256, 512, 512, 1024, 1024], [1, 2, 2, 1, 2, 1], 4, None),
+    "vanillanet-9": ([128, 128, 256] + [512] * 3 + [1024, 1024], [1, 2, 2, 1, 1, 2, 1], 4, None),
+    "vanillanet-10": ([128, 128, 256] + [512] * 4 + [1024, 1024], [1, 2, 2, 1, 1, 1, 2, 1], 4, None),
+    "vanillanet-11": ([128, 128, 256] + [512] * 5 + [1024, 1024], [1, 2, 2] + [1] * 4 + [2, 1], 4, None),
+    "vanillanet-12": ([128, 128, 256] + [512] * 6 + [1024, 1024], [1, 2, 2] + [1] * 5 + [2, 1], 4, None),
+    "vanillanet-13": ([128, 128, 256] + [512] * 7 + [1024, 1024], [1, 2, 2] + [1] * 6 + [2, 1], 4, None),
+    "vanillanet-13-1.5x": ([128, 128, 256] + [512] * 7 + [1024, 1024], [1, 2, 2] + [1] * 6 + [2, 1], 6, None),
+    "vanillanet-13-1.5x-adapool": ([128, 128, 256] + [512] * 7 + [1024, 1024], [1, 2, 2] + [1] * 6 + [2, 1], 6,
+                                   [0, 38, 19, 0, 0, 0, 0, 0, 0, 10, 0]),
+}
+
+
+class VanillaBlock(nn.Module):
+    def __init__(self, o, st, dim, dim_out, stride, ada, deploy):
+        super().__init__()
+        eps = 1e-6
+        self.o, self.deep, self.deploy = o, o["deepTraining"] and not deploy, deploy
+        if deploy:
+            self.conv = nn.Conv2d(dim, dim_out, 1)
+        elif self.deep:
+            self.conv1 = nn.Sequential(*conv_bn(dim, dim, 1, eps=eps))
+            self.lam = LambdaAct(st)
+            self.conv2 = nn.Sequential(*conv_bn(dim, dim_out, 1, eps=eps))
+        else:
+            self.conv = nn.Sequential(*conv_bn(dim, dim_out, 1, eps=eps))
+        if ada:
+            self.pool = nn.AdaptiveMaxPool2d(ada)
+        elif stride > 1:
+            self.pool = nn.MaxPool2d(stride)
+        else:
+            self.pool = nn.Identity()
+        self.act = activation(o, dim_out, eps, deploy)
+        self.identity = dim == dim_out and stride == 1 and not ada
+        if o["shortcut"] != "none" and not self.identity:
+            self.shortcut = nn.Conv2d(dim, dim_out, 1) if deploy else nn.Sequential(*conv_bn(dim, dim_out, 1, eps=eps))
+
+    def forward(self, x):
+        y = self.conv2(self.lam(self.conv1(x))) if self.deep else self.conv(x)
+        y = self.pool(y)
+        sc = self.o["shortcut"]
+        if sc == "before-act":
+            y = y + self.short(x)
+        y = self.act(y)
+        if sc == "after-act":
+            y = y + self.short(x)
+        return y
+
+    def short(self, x):
+        return x if self.identity else self.shortcut(self.pool(x))
+
+
+class VanillaNet(nn.Module):
+    def __init__(self, name, o, deploy=False):
+        super().__init__()
+        dims, strides, mult, ada = VANILLANET[name]
+        dims = [scaled(d * mult, o["width"]) for d in dims]
+        eps = 1e-6
+        self.st = {"lambda": 0.0}
+        self.deep = o["deepTraining"] and not deploy
+        self.deploy = deploy
+        small = o["stem"] == "small"
+        k, s, p = (2, 2, 0) if small else (4, 3, 1) if ada else (4, 4, 0)
+        cin, c0, ncls = o["inputChannels"], dims[0], o["numClasses"]
+        if deploy:
+            self.stem = Container(**{"0": nn.Conv2d(cin, c0, k, s, p), "1": activation(o, c0, eps, True)})
+        elif self.deep:
+            self.stem1 = nn.Sequential(*conv_bn(cin, c0, k, s, p, eps=eps))
+            self.stem_lam = LambdaAct(self.st)
+            self.stem2 = nn.Sequential(*conv_bn(c0, c0, 1, eps=eps), activation(o, c0, eps))
+        else:
+            self.stem1 = nn.Sequential(*conv_bn(cin, c0, k, s, p, eps=eps))
+            self.stem = Container(**{"1": activation(o, c0, eps)})
+        self.stages = nn.ModuleList(
+            [VanillaBlock(o, self.st, dims[i], dims[i + 1], strides[i], ada[i] if ada else 0, deploy) for i in range(len(strides))])
+        c = dims[-1]
+        drop = o["dropRate"]
+        if deploy or not self.deep:
+            head = Container(**{"0": nn.AdaptiveAvgPool2d(1), "1": nn.Dropout(drop), "2": nn.Conv2d(c, ncls, 1)})
+            if deploy:
+                self.cls = head
+            else:  # the training form without deep training: pooling and dropout under cls1, the conv under cls
+                self.cls1 = Container(**{"0": nn.AdaptiveAvgPool2d(1), "1": nn.Dropout(drop)})
+                self.cls = Container(**{"2": nn.Conv2d(c, ncls, 1)})
+        else:
+            self.cls1 = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Dropout(drop), nn.Conv2d(c, ncls, 1), nn.BatchNorm2d(ncls, eps=eps))
+            self.cls_lam = LambdaAct(self.st)
+            self.cls2 = nn.Sequential(nn.Conv2d(ncls, ncls, 1))
+
+    def forward(self, x):
+        if self.deploy:
+            x = self.stem[1](self.stem[0](x))
+        elif self.deep:
+            x = self.stem2(self.stem_lam(self.stem1(x)))
+        else:
+            x = self.stem[1](self.stem1(x))
+        for blk in self.stages:
+            x = blk(x)
+        if self.deploy:
+            x = self.cls[2](self.cls[1](self.cls[0](x)))
+        elif self.deep:
+            x = self.cls2(self.cls_lam(self.cls1(x)))
+        else:
+            x = self.cls[2](self.cls1[1](self.cls1[0](x)))
+        return x.flatten(1)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The baselines (README table): AlexNet-like (torchvision layout + BN) and ResNet (torchvision v1.5), same toggles
+
+class ConvUnit(nn.Module):
+    """conv -> BN ("0", "1"); with deep training also lambda-act -> conv 1x1 -> BN ("2", "3")."""
+
+    def __init__(self, st, cin, cout, k, stride, pad, bias, deep, eps):
+        super().__init__()
+        self.deep = deep
+        self.add_module("0", nn.Conv2d(cin, cout, k, stride, pad, bias=bias))
+        self.add_module("1", nn.BatchNorm2d(cout, eps=eps))
+        if deep:
+            self.lam = LambdaAct(st)
+            self.add_module("2", nn.Conv2d(cout, cout, 1, bias=bias))
+            self.add_module("3", nn.BatchNorm2d(cout, eps=eps))
+
+    def forward(self, x):
+        m = self._modules
+        y = m["1"](m["0"](x))
+        if self.deep:
+            y = m["3"](m["2"](self.lam(y)))
+        return y
+
+
+class AlexNet(nn.Module):
+    def __init__(self, name, o):
+        super().__init__()
+        eps = 1e-5
+        if o["shortcut"] != "none":
+            raise ValueError("alexnet has no shortcuts")
+        self.st = {"lambda": 0.0}
+        small = o["stem"] == "small"
+        w = lambda c: scaled(c, o["width"])  # noqa: E731
+        cfg = [(o["inputChannels"], w(64), 3, 1, 1) if small else (o["inputChannels"], w(64), 11, 4, 2),
+               (w(64), w(192), 3 if small else 5, 1, 1 if small else 2),
+               (w(192), w(384), 3, 1, 1), (w(384), w(256), 3, 1, 1), (w(256), w(256), 3, 1, 1)]
+        f = Container()
+        for i, (cin, cout, k, s, p) in enumerate(cfg, 1):
+            f.add_module(f"conv{i}", ConvUnit(self.st, cin, cout, k, s, p, True, o["deepTraining"], eps))
+            f.add_module(f"act{i}", activation(o, cout, eps))
+            if i in (1, 2, 5):
+                f.add_module(f"pool{i}", nn.MaxPool2d(2, 2) if small else nn.MaxPool2d(3, 2))
+        self.features = f
+        side = o["inputSize"]
+        for (cin, cout, k, s, p), pooled in zip(cfg, [1, 1, 0, 0, 1]):
+            side = (side + 2 * p - k) // s + 1
+            if pooled:
+                side = side // 2 if small else (side - 3) // 2 + 1
+        flat = side * side * w(256)
+        self.classifier = Container(drop1=nn.Dropout(o["dropRate"]), fc1=nn.Linear(flat, w(4096)), drop2=nn.Dropout(o["dropRate"]),
+                                    fc2=nn.Linear(w(4096), w(4096)), fc3=nn.Linear(w(4096), o["numClasses"]))
+
+    def forward(self, x):
+        f = self.features._modules
+        for i in range(1, 6):
+            x = f[f"act{i}"](f[f"conv{i}"](x))
+            if f"pool{i}" in f:
+                x = f[f"pool{i}"](x)
+        # vanillabench flattens NHWC feature maps, so fc1's inputs are in (h, w, c) order
+        x = x.permute(0, 2, 3, 1).flatten(1)
+        c = self.classifier
+        x = F.relu(c.fc1(c.drop1(x)))
+        x = F.relu(c.fc2(c.drop2(x)))
+        return c.fc3(x)
+
+
+RESNET = {"resnet-18": ("basic", [2, 2, 2, 2]), "resnet-34": ("basic", [3, 4, 6, 3]), "resnet-50": ("bottleneck", [3, 4, 6, 3])}
+
+
+def maxpool_same(x, k, s):
+    """TensorFlow's 'same' max pooling: output ceil(n / s), the extra padding on the bottom/right."""
+    h, w = x.shape[2], x.shape[3]
+    ph = max((math.ceil(h / s) - 1) * s + k - h, 0)
+    pw = max((math.ceil(w / s) - 1) * s + k - w, 0)
+    x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2), value=float("-inf"))
+    return F.max_pool2d(x, k, s)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, o, st, block, inplanes, planes, stride, eps):
+        super().__init__()
+        deep = o["deepTraining"]
+        self.block, self.shortcut_mode = block, o["shortcut"]
+        exp = 4 if block == "bottleneck" else 1
+        if block == "basic":
+            self.conv1 = ConvUnit(st, inplanes, planes, 3, stride, 1, False, deep, eps)
+            self.act1 = activation(o, planes, eps)
+            self.conv2 = ConvUnit(st, planes, planes, 3, 1, 1, False, False, eps)
+        else:
+            self.conv1 = ConvUnit(st, inplanes, planes, 1, 1, 0, False, deep, eps)
+            self.act1 = activation(o, planes, eps)
+            self.conv2 = ConvUnit(st, planes, planes, 3, stride, 1, False, deep, eps)
+            self.act2 = activation(o, planes, eps)
+            self.conv3 = ConvUnit(st, planes, planes * exp, 1, 1, 0, False, False, eps)
+        self.has_down = stride != 1 or inplanes != planes * exp
+        if self.has_down and self.shortcut_mode != "none":
+            self.downsample = ConvUnit(st, inplanes, planes * exp, 1, stride, 0, False, False, eps)
+        self.act = activation(o, planes * exp, eps)
+
+    def forward(self, x):
+        y = self.conv2(self.act1(self.conv1(x)))
+        if self.block == "bottleneck":
+            y = self.conv3(self.act2(y))
+        short = lambda: self.downsample(x) if self.has_down else x  # noqa: E731
+        if self.shortcut_mode == "before-act":
+            y = y + short()
+        y = self.act(y)
+        if self.shortcut_mode == "after-act":
+            y = y + short()
+        return y
+
+
+class ResNet(nn.Module):
+    def __init__(self, name, o):
+        super().__init__()
+        eps = 1e-5
+        block, layers = RESNET[name]
+        exp = 4 if block == "bottleneck" else 1
+        self.st = {"lambda": 0.0}
+        self.small = o["stem"] == "small"
+        c = scaled(64, o["width"])
+        k, s, p = (3, 1, 1) if self.small else (7, 2, 3)
+        self.conv1 = ConvUnit(self.st, o["inputChannels"], c, k, s, p, False, o["deepTraining"], eps)
+        self.act1 = activation(o, c, eps)
+        inplanes = c
+        for li, count in enumerate(layers):
+            planes = scaled(64 * 2 ** li, o["width"])
+            blocks = []
+            for bi in range(count):
+                stride = 2 if bi == 0 and li > 0 else 1
+                blocks.append(ResBlock(o, self.st, block, inplanes, planes, stride, eps))
+                inplanes = planes * exp
+            self.add_module(f"layer{li + 1}", nn.Sequential(*blocks))
+        self.fc = nn.Linear(inplanes, o["numClasses"])
+
+    def forward(self, x):
+        x = self.act1(self.conv1(x))
+        if not self.small:
+            x = maxpool_same(x, 3, 2)
+        for i in range(1, 5):
+            x = getattr(self, f"layer{i}")(x)
+        return self.fc(x.mean((2, 3)))
+
+
+def build_model(name, o, deploy=False):
+    if name in VANILLANET:
+        return VanillaNet(name, o, deploy)
+    if deploy:
+        raise ValueError(f"deploy form of {name}: not implemented in the reference trainer")
+    if name == "alexnet":
+        return AlexNet(name, o)
+    if name in RESNET:
+        return ResNet(name, o)
+    raise ValueError(f"unknown model {name}")
+
+
+def set_lambda(model, lam):
+    model.st["lambda"] = lam
+
+
+def load_weights(model, arrays):
+    """Loads a state dict by name; a dense layer stored as [out, in, 1, 1] fits an nn.Linear's [out, in]."""
+    sd = model.state_dict()
+    want = {k for k in sd if not k.endswith("num_batches_tracked")}
+    missing = sorted(want - set(arrays))
+    unexpected = sorted(set(arrays) - want)
+    if missing or unexpected:
+        raise ValueError(f"weights do not fit the reference model: missing {missing[:8]}, unexpected {unexpected[:8]}")
+    new = {}
+    for k, t in sd.items():
+        if k.endswith("num_batches_tracked"):
+            new[k] = t
+            continue
+        a = arrays[k]
+        if a.size != t.numel():
+            raise ValueError(f"{k}: {list(a.shape)} does not fit {list(t.shape)}")
+        new[k] = torch.from_numpy(a.astype(np.float32)).reshape(t.shape)
+    model.load_state_dict(new)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The protocol: schedules, optimizer, loss, data stream
+
+def lr_at(step, t, steps_per_epoch, total_steps):
+    """Linear warm-up over round(warmupEpochs * steps per epoch) steps, then cosine from lr to minLr (per step)."""
+    warm = int(math.floor(t["warmupEpochs"] * steps_per_epoch + 0.5))
+    if step < warm:
+        return t["lr"] * (step + 1) / warm
+    x = min(1.0, (step - warm) / max(1, total_steps - warm))
+    return t["minLr"] + 0.5 * (t["lr"] - t["minLr"]) * (1 + math.cos(math.pi * x))
+
+
+def lambda_at(step, t, steps_per_epoch):
+    """Deep training's lambda: 0 -> 1 over decayEpochs (linear or cosine), by step (fractional epochs) or by epoch."""
+    if t["decayEpochs"] <= 0:
+        return 1.0
+    epoch = step // steps_per_epoch
+    progress = step / steps_per_epoch if t["lambdaPer"] == "step" else float(epoch)
+    x = min(1.0, max(0.0, progress / t["decayEpochs"]))
+    return x if t["lambdaShape"] == "linear" else 0.5 * (1 - math.cos(math.pi * x))
+
+
+def make_optimizer(model, t):
+    """AdamW; no weight decay on 1-D parameters (biases, BN affine, as timm / the authors' optim_factory)."""
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": t["weightDecay"]}, {"params": no_decay, "weight_decay": 0.0}],
+                             lr=t["lr"], betas=(0.9, 0.999), eps=1e-8)
+
+
+def make_batch(images, pad_value, idx, dy, dx, flip, padding):
+    """NCHW batch: each image padded by `padding` (pad_value), cropped at offset (dy, dx), then maybe mirrored."""
+    x = torch.from_numpy(images[idx]).permute(0, 3, 1, 2)  # NHWC -> NCHW
+    n, c, h, w = x.shape
+    if padding <= 0 and not flip.any():
+        return x.contiguous()
+    p = max(padding, 0)
+    big = torch.from_numpy(pad_value).view(1, c, 1, 1).expand(n, c, h + 2 * p, w + 2 * p).clone()
+    big[:, :, p:p + h, p:p + w] = x
+    out = torch.empty_like(x)
+    for i in range(n):
+        y0, x0 = p + int(dy[i]), p + int(dx[i])
+        crop = big[i, :, y0:y0 + h, x0:x0 + w]
+        out[i] = torch.flip(crop, dims=[2]) if flip[i] else crop
+    return out
+
+
+def versions():
+    return {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__}
+
+
+def run_steps(folder):
+    with open(os.path.join(folder, "settings.json")) as f:
+        s = json.load(f)
+    if s.get("format") != FORMAT:
+        raise ValueError(f"settings.json format {s.get('format')}, this script reads {FORMAT}")
+    torch.set_num_threads(int(s["run"].get("threads", 1)))
+    torch.manual_seed(0)
+    m, t, r = s["model"], s["train"], s["run"]
+    if m["options"]["dropRate"] > 0:
+        raise ValueError("dropout masks are not exported: run the crosscheck with dropRate 0")
+    # float64 shows how much of a difference is float32 rounding (vanillabench crosscheck --reference-dtype float64)
+    dtype = {"float32": torch.float32, "float64": torch.float64}[r.get("dtype", "float32")]
+    init, _ = read_safetensors(os.path.join(folder, "init.safetensors"))
+    data, _ = read_safetensors(os.path.join(folder, "data.safetensors"))
+    images, labels, pad_value = data["images"].astype(np.float32), data["labels"].astype(np.int64), data["pad_value"].astype(np.float32)
+    spe, total = r["stepsPerEpoch"], r["stepsPerEpoch"] * t["epochs"]
+
+    def fresh():
+        model = build_model(m["name"], m["options"])
+        load_weights(model, init)
+        model.to(dtype)
+        for mod in model.modules():
+            if isinstance(mod, nn.BatchNorm2d):
+                mod.momentum = t["bnMomentum"]
+        model.train()
+        return model, make_optimizer(model, t)
+
+    def step(model, opt, k):
+        lr = lr_at(k, t, spe, total)
+        lam = lambda_at(k, t, spe) if m["options"]["deepTraining"] else 1.0
+        set_lambda(model, lam)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = data["stream.indices"][k].astype(np.int64)
+        x = make_batch(images, pad_value, idx, data["stream.dy"][k], data["stream.dx"][k], data["stream.flip"][k], t["augmentPadding"])
+        y = torch.from_numpy(labels[idx])
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x.to(dtype)), y, label_smoothing=t["labelSmoothing"])
+        loss.backward()
+        opt.step()
+        return {"loss": float(loss.item()), "lr": lr, "lambda": lam}
+
+    t0 = time.time()
+    model, opt = fresh()
+    steps = [step(model, opt, k) for k in range(r["steps"])]
+    out = os.path.join(folder, "torch")
+    os.makedirs(out, exist_ok=True)
+    sd = model.state_dict()
+    write_safetensors(os.path.join(out, "final.safetensors"),
+                      {k: sd[k].detach().float().numpy().reshape(a.shape) for k, a in init.items()}, {"format": FORMAT})
+    result = {"format": FORMAT, "steps": steps}
+
+    if r.get("resync"):
+        # each step on its own: restart from vanillabench's state after the previous step (weights, BN statistics,
+        # AdamW step count and moments), take the step, compare the state with vanillabench's after it
+        model, opt = fresh()
+        params = dict(model.named_parameters())
+        shapes = {k: v.shape for k, v in model.state_dict().items()}
+        result["resync"] = []
+        for k in range(r["steps"]):
+            if k > 0:
+                prev, meta = read_safetensors(os.path.join(folder, "steps", f"{k - 1}.safetensors"))
+                load_weights(model, {n: a for n, a in prev.items() if not n.startswith("adam.")})
+                for n, p in params.items():
+                    if f"adam.exp_avg.{n}" in prev:
+                        opt.state[p] = {"step": torch.tensor(float(meta["step"])),
+                                        "exp_avg": torch.from_numpy(prev[f"adam.exp_avg.{n}"]).reshape(p.shape).to(dtype),
+                                        "exp_avg_sq": torch.from_numpy(prev[f"adam.exp_avg_sq.{n}"]).reshape(p.shape).to(dtype)}
+            rec = step(model, opt, k)
+            ours, _ = read_safetensors(os.path.join(folder, "steps", f"{k}.safetensors"))
+            sd = model.state_dict()
+            errs = {}
+            for n in init:
+                a = sd[n].detach().double().numpy().reshape(-1)
+                b = ours[n].astype(np.float64).reshape(-1)
+                before = (prev if k > 0 else init)[n].astype(np.float64).reshape(-1)
+                # max |difference|, max |value|, and the L2 norms of the difference and of this step's update
+                errs[n] = [float(np.abs(a - b).max()), float(np.abs(a).max()), float(np.linalg.norm(a - b)), float(np.linalg.norm(a - before))]
+            result["resync"].append({"loss": rec["loss"], "tensors": errs})
+        del shapes
+    result.update({"seconds": time.time() - t0, **versions()})
+    with open(os.path.join(out, "result.json"), "w") as f:
+        json.dump(result, f)
+
+
+def main(argv):
+    if argv[:1] == ["--probe"]:
+        print(json.dumps(versions()))
+        return 0
+    if len(argv) == 2 and argv[0] == "steps":
+        run_steps(argv[1])
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,58 @@
+/**
+ * Finding a Python 3 with PyTorch for the reference trainer (scripts/torch_train.py): `--python PATH`, else
+ * $VANILLABENCH_PYTHON, else `python3` on PATH, then /usr/bin/python3 (Debian's python3-torch installs there, and a
+ * pyenv or venv python3 first on PATH often lacks torch). Each candidate is probed with `torch_train.py --probe`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../util/provenance.js';
+import { UserError } from '../util/errors.js';
+
+export const INSTALL_HINT = 'install it with `apt-get install python3-torch` (Debian/Ubuntu), or name an interpreter that has it with --python PATH or VANILLABENCH_PYTHON';
+
+export interface TorchPython {
+  /** the interpreter, as given or found */
+  python: string;
+  pythonVersion: string;
+  torch: string;
+  numpy: string;
+}
+
+export const referenceScript = (): string => path.join(packageRoot(), 'scripts', 'torch_train.py');
+
+type Probe = { ok: true; found: TorchPython } | { ok: false; why: string };
+
+function probe(python: string): Probe {
+  const r = spawnSync(python, [referenceScript(), '--probe'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.error) return { ok: false, why: (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message };
+  if (r.status !== 0) {
+    const line = r.stderr.trim().split('\n').pop() ?? '';
+    return { ok: false, why: /No module named '?torch/.test(r.stderr) ? 'has no torch' : /numpy/.test(r.stderr) ? 'has no numpy' : line || `exit ${r.status}` };
+  }
+  try {
+    const v = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { python: string; torch: string; numpy: string };
+    return { ok: true, found: { python, pythonVersion: v.python, torch: v.torch, numpy: v.numpy } };
+  } catch {
+    return { ok: false, why: `unexpected probe output ${JSON.stringify(r.stdout.slice(0, 80))}` };
+  }
+}
+
+/** The interpreter to run the reference trainer with; a UserError in one line when none has torch. */
+export function findTorchPython(explicit?: string, env: NodeJS.ProcessEnv = process.env): TorchPython {
+  if (!existsSync(referenceScript())) throw new Error(`internal: ${referenceScript()} is missing`);
+  const given = explicit ?? (env.VANILLABENCH_PYTHON || undefined);
+  if (given !== undefined) {
+    const p = probe(given);
+    if (p.ok) return p.found;
+    const from = explicit !== undefined ? '--python' : 'VANILLABENCH_PYTHON';
+    throw new UserError(`the Python given by ${from} (${given}) ${p.why === 'not found' ? 'was not found' : p.why}: PyTorch is needed for the reference trainer; ${INSTALL_HINT}`);
+  }
+  const tried: string[] = [];
+  for (const c of ['python3', '/usr/bin/python3']) {
+    const p = probe(c);
+    if (p.ok) return p.found;
+    tried.push(`${c}: ${p.why}`);
+  }
+  throw new UserError(`no Python 3 with PyTorch found (${tried.join('; ')}): the reference trainer needs it; ${INSTALL_HINT}`);
+}
