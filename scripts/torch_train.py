@@ -144,7 +144,8 @@ class SeriesAct(nn.Module):
 
 def activation(o, channels, eps, deploy=False):
     """The block activation: series activation, or a plain ReLU (no parameters)."""
-    return SeriesAct(channels, o["actNum"], eps, deploy) if o["seriesAct"] else nn.ReLU()
+    # the series activation's BN has eps 1e-6 in every family (the authors' activation class), whatever the network's own BNs use
+    return SeriesAct(channels, o["actNum"], 1e-6, deploy) if o["seriesAct"] else nn.ReLU()
 
 
 def conv_bn(cin, cout, k, stride=1, pad=0, bias=True, eps=1e-5):
@@ -448,10 +449,11 @@ def load_weights(model, arrays):
 # The protocol: schedules, optimizer, loss, data stream
 
 def lr_at(step, t, steps_per_epoch, total_steps):
-    """Linear warm-up over round(warmupEpochs * steps per epoch) steps, then cosine from lr to minLr (per step)."""
+    """The authors' utils.cosine_scheduler per step: warm-up np.linspace(0, lr, W) over W = round(warmupEpochs x steps
+    per epoch) steps (step 0 at 0, step W - 1 at lr), then cosine from lr to minLr over the remaining steps."""
     warm = int(math.floor(t["warmupEpochs"] * steps_per_epoch + 0.5))
     if step < warm:
-        return t["lr"] * (step + 1) / warm
+        return t["lr"] * step / (warm - 1) if warm > 1 else 0.0
     x = min(1.0, (step - warm) / max(1, total_steps - warm))
     return t["minLr"] + 0.5 * (t["lr"] - t["minLr"]) * (1 + math.cos(math.pi * x))
 
@@ -460,9 +462,14 @@ def lambda_at(step, t, steps_per_epoch):
     """Deep training's lambda: 0 -> 1 over decayEpochs (linear or cosine), by step (fractional epochs) or by epoch."""
     if t["decayEpochs"] <= 0:
         return 1.0
-    epoch = step // steps_per_epoch
-    progress = step / steps_per_epoch if t["lambdaPer"] == "step" else float(epoch)
-    x = min(1.0, max(0.0, progress / t["decayEpochs"]))
+    if t["lambdaPer"] == "step":
+        # per step: exactly 1 from step round(decayEpochs x steps per epoch) on (round half up)
+        decay_steps = int(math.floor(t["decayEpochs"] * steps_per_epoch + 0.5))
+        if decay_steps <= 0:
+            return 1.0
+        x = min(1.0, max(0.0, step / decay_steps))
+    else:
+        x = min(1.0, max(0.0, (step // steps_per_epoch) / t["decayEpochs"]))
     return x if t["lambdaShape"] == "linear" else 0.5 * (1 - math.cos(math.pi * x))
 
 
