@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latencyFileName, readLatencyFile } from '../../src/results/latencyFile.js';
 import { machineInfo } from '../../src/util/provenance.js';
 import { latencyProvenance } from '../../src/report/latencyProvenance.js';
-import { selectLatency } from '../../src/report/report.js';
+import { selectLatency } from '../../src/report/inputs.js';
 import { ensureBuilt, ROOT } from '../support/build.js';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
