@@ -76,6 +76,8 @@ export interface ExperimentModel extends Partial<Pick<ModelOptions, Exclude<Mode
   label?: string;
   /** only the first n of the experiment's (or preset's) seeds for this entry, e.g. for a costly baseline */
   maxSeeds?: number;
+  /** trainer settings for this entry over the experiment's (e.g. fewer epochs for a costly baseline); factors still win */
+  train?: TrainSettings;
 }
 
 export type TrainSettings = Partial<Omit<TrainConfig, 'seed'>>;
@@ -178,7 +180,7 @@ class Checker {
 const EXPERIMENT_KEYS = ['name', 'description', 'dataset', 'models', 'factors', 'seeds', 'train', 'presets'] as const;
 const OVERRIDE_KEYS = ['description', 'dataset', 'models', 'factors', 'seeds', 'train'] as const;
 const DATASET_KEYS = ['name', 'dir', 'trainSize', 'valSize', 'testSize', 'inputSize'] as const;
-const MODEL_ENTRY_KEYS = ['model', 'label', 'maxSeeds', ...MODEL_FACTORS] as const;
+const MODEL_ENTRY_KEYS = ['model', 'label', 'maxSeeds', 'train', ...MODEL_FACTORS] as const;
 export const DATASET_CHOICES = ['default', ...DATASET_NAMES] as const;
 
 function checkDataset(c: Checker, v: unknown, field: string, partial: boolean): Partial<ExperimentDataset> {
@@ -209,13 +211,15 @@ function checkModels(c: Checker, v: unknown, field: string): ExperimentModel[] {
     }
     if (o.width === undefined) c.fail(`${f}.width`, 'is required (channel width multiplier, e.g. 1/16)');
     if (o.label !== undefined) c.string(o.label, `${f}.label`);
-    const { model, label, maxSeeds, ...options } = o;
+    const { model, label, maxSeeds, train, ...options } = o;
     const max = maxSeeds !== undefined ? c.integer(maxSeeds, `${f}.maxSeeds`, 1) : undefined;
+    const entryTrain = train !== undefined ? checkTrain(c, train, `${f}.train`) : undefined;
     c.wrap(f, () => modelOptions(model as string, options));
     return {
       ...options, model: model as string,
       ...(label !== undefined ? { label: label as string } : {}),
       ...(max !== undefined ? { maxSeeds: max } : {}),
+      ...(entryTrain !== undefined ? { train: entryTrain } : {}),
     } as ExperimentModel;
   });
 }
@@ -280,7 +284,7 @@ function checkCombined(c: Checker, e: ResolvedExperiment, field: string): void {
   }
   // every cell's model options must resolve (e.g. a factor value the model does not support)
   e.models.forEach((m, i) => {
-    const { model, label: _label, maxSeeds: _maxSeeds, ...options } = m;
+    const { model, label: _label, maxSeeds: _maxSeeds, train: _train, ...options } = m;
     const modelFactors = Object.entries(e.factors).filter(([k]) => (MODEL_FACTORS as readonly string[]).includes(k));
     for (const [k, values] of modelFactors) {
       for (const value of values ?? []) c.wrap(`${field}models[${i}] with ${k} = ${JSON.stringify(value)}`, () => modelOptions(model, { ...options, [k]: value }));

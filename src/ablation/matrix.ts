@@ -101,7 +101,7 @@ export function expandExperiment(e: ResolvedExperiment, opts: { datasetName?: st
   const seen = new Map<string, string>();
   const entrySeeds = e.models.map((m) => e.seeds.slice(0, m.maxSeeds ?? e.seeds.length));
   e.models.forEach((m, entry) => {
-    const { model, label, maxSeeds: _maxSeeds, ...entryOptions } = m;
+    const { model, label, maxSeeds: _maxSeeds, train: entryTrain, ...entryOptions } = m;
     for (const values of product(factorList)) {
       const modelPart: Record<string, unknown> = { ...entryOptions };
       const trainPart: Record<string, unknown> = {};
@@ -110,7 +110,7 @@ export function expandExperiment(e: ResolvedExperiment, opts: { datasetName?: st
         else trainPart[k] = v;
       }
       // decayEpochs, unless set: a third of the epochs (the authors' 100 of 300)
-      const train: Omit<TrainConfig, 'seed'> & { seed?: number } = resolveTrainConfig({ ...e.train, ...trainPart } as Partial<TrainConfig>);
+      const train: Omit<TrainConfig, 'seed'> & { seed?: number } = resolveTrainConfig({ ...e.train, ...entryTrain, ...trainPart } as Partial<TrainConfig>);
       delete train.seed;
       const resolved = modelOptions(model, { ...modelPart, inputSize: data.inputSize });
       const { inputChannels: _c, numClasses: _n, ...hashedOptions } = resolved;

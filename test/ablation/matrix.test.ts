@@ -45,6 +45,16 @@ describe('matrix expansion', () => {
     expect(() => validateExperiment(raw({ models: [{ model: 'alexnet', width: 1 / 8, maxSeeds: 0 }] }))).toThrow(/models\[0\]\.maxSeeds/);
   });
 
+  it('an entry\'s train settings override the experiment\'s for its cells only (decayEpochs follows its epochs); factors still win', () => {
+    const models = [{ model: 'vanillanet-6', width: 1 / 16 }, { model: 'alexnet', width: 1 / 8, stem: 'small', label: 'AlexNet', train: { epochs: 2 } }];
+    const m = expand({ models, factors: { deepTraining: [false, true], lr: [1e-3] } });
+    const v = m.runs.find((r) => r.cell.model === 'vanillanet-6')!;
+    const a = m.runs.find((r) => r.cell.model === 'alexnet')!;
+    expect([v.spec.train.epochs, v.spec.train.decayEpochs]).toEqual([4, 4 / 3]);
+    expect([a.spec.train.epochs, a.spec.train.decayEpochs, a.spec.train.lr]).toEqual([2, 2 / 3, 1e-3]);
+    expect(() => validateExperiment(raw({ models: [{ model: 'alexnet', width: 1 / 8, train: { epochs: 0 } }] }))).toThrow(/models\[0\]\.train\.epochs/);
+  });
+
   it('run specs: factors go to the model or the trainer; toggles resolved; decayEpochs defaults to a third of the epochs', () => {
     const m = expand({ factors: { seriesAct: [false, true], lr: [1e-3, 3e-3] } });
     const r = m.runs.find((x) => x.cell.model === 'alexnet' && x.cell.factors.seriesAct === true && x.cell.factors.lr === 3e-3)!;
