@@ -1,5 +1,5 @@
 /**
- * The report's ablation section: reads each results/ablation/<experiment>/runs.jsonl through the run store, takes
+ * The report's ablation section: reads each results/ablation/<experiment>-<preset>/runs.jsonl through the run store, takes
  * the one analysis (src/ablation/analysis.ts) and its claims (src/ablation/verdicts.ts), and formats them: a table
  * per experiment, the Table 2 / Table 3 bar chart and the training curves.
  */
@@ -25,7 +25,7 @@ export interface AblationExperiment {
 export function readAblationDir(dir: string, missing: string[]): AblationExperiment[] {
   const d = path.join(dir, 'ablation');
   if (!existsSync(d)) {
-    missing.push(`no ablation results (${d} does not exist): the Table 2 / Table 3 runs (results/ablation/<experiment>/runs.jsonl) have not been made`);
+    missing.push(`no ablation results (${d} does not exist): the Table 2 / Table 3 runs (results/ablation/<experiment>-<preset>/runs.jsonl) have not been made`);
     return [];
   }
   const out: AblationExperiment[] = [];
@@ -50,7 +50,33 @@ export function readAblationDir(dir: string, missing: string[]): AblationExperim
     out.push({ name, file, summary: summarize(records) });
   }
   if (out.length === 0 && !missing.some((m) => m.startsWith('ablation experiment'))) missing.push(`no ablation experiments in ${d}`);
-  return out;
+  return onePresetPerExperiment(out, missing);
+}
+
+/** Presets by how much they measure: the report shows an experiment's most complete one. */
+const PRESET_ORDER = ['long', 'full', 'quick'];
+
+/**
+ * One folder per experiment: a user's quick preview (results/ablation/table2-quick) beside the committed full results
+ * (table2-full) would otherwise give two Table 2 sections with different verdicts. The others are named as not shown.
+ */
+function onePresetPerExperiment(list: AblationExperiment[], missing: string[]): AblationExperiment[] {
+  const rank = (e: AblationExperiment) => {
+    const i = PRESET_ORDER.indexOf(e.summary.preset);
+    return i < 0 ? PRESET_ORDER.length : i;
+  };
+  const best = new Map<string, AblationExperiment>();
+  for (const e of list) {
+    const b = best.get(e.summary.experiment);
+    if (!b || rank(e) < rank(b) || (rank(e) === rank(b) && e.summary.records > b.summary.records)) best.set(e.summary.experiment, e);
+  }
+  const shown = new Set(best.values());
+  for (const e of list) {
+    if (shown.has(e)) continue;
+    const b = best.get(e.summary.experiment)!;
+    missing.push(`ablation folder '${e.name}' (${e.summary.experiment}, preset ${e.summary.preset}) is not shown: the report uses '${b.name}' (preset ${b.summary.preset}) for ${e.summary.experiment}`);
+  }
+  return list.filter((e) => shown.has(e));
 }
 
 /** A cell's label from the fields that vary in its experiment, the model first. */

@@ -2,7 +2,7 @@
  * Builds results/REPORT.md (and results/charts/*.png) from what is stored:
  *  - the zoo's counts, computed live (src/models/zoo.ts);
  *  - latency results, results/latency/*.json (src/results/latencyFile.ts);
- *  - ablation runs, results/ablation/<experiment>/runs.jsonl, read by the run store and analysed by
+ *  - ablation runs, results/ablation/<experiment>-<preset>/runs.jsonl, read by the run store and analysed by
  *    src/ablation/analysis.ts, the same analysis summary.md formats (./ablationSection.ts);
  *
  * Everything is read and checked before anything is written: a corrupt file (bad JSON, wrong shape) is one
@@ -97,7 +97,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     await latencyChartsSection(primary, chartsDir),
     { markdown: gpuLatencySection(inputs, inputs.zoo), charts: [], claims: [] },
     claimsSection(claims),
-    { ...ablation, markdown: ['## Ablations', '', ...(ablation.markdown.length > 0 ? ablation.markdown : ['No ablation results yet (expected under `ablation/<experiment>/runs.jsonl`).', ''])] },
+    { ...ablation, markdown: ['## Ablations', '', ...(ablation.markdown.length > 0 ? ablation.markdown : ['No ablation results yet (expected under `ablation/<experiment>-<preset>/runs.jsonl`).', ''])] },
     otherLatencySection(inputs.zoo, primary, others),
     provenanceSection(inputs.latency),
   ];

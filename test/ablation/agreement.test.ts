@@ -61,7 +61,8 @@ function expectAgreement(rows: Row[], claims: ReportClaim[]): void {
 describe('summary.md and REPORT.md agree', () => {
   it('on the committed Table 2 and Table 3 runs: same paired effects, same CIs, the same verdicts and scales', async () => {
     const results = join(dir, 'committed');
-    cpSync('results/ablation', join(results, 'ablation'), { recursive: true });
+    // the runs of the earlier protocol, archived with the summaries they had (results/archive/README.md)
+    for (const t of ['table2', 'table3']) cpSync(`results/archive/ablation-2026-11-${t}`, join(results, 'ablation', t), { recursive: true });
     const { rows, claims } = await both(results, ['table2', 'table3']);
     expect(claims).toHaveLength(11); // 3 x 3 Table 2 claims, 2 Table 3 claims
     expectAgreement(rows, claims);

@@ -100,6 +100,20 @@ describe('report', () => {
     expect(existsSync(join(dir, 'charts'))).toBe(false);
   });
 
+  it('one preset per experiment: a quick preview beside the full results is named, not shown as a second Table 2', async () => {
+    const dir = tempDir();
+    for (const [folder, preset] of [['table2-full', 'full'], ['table2-quick', 'quick']]) {
+      mkdirSync(join(dir, 'ablation', folder), { recursive: true });
+      const lines = ablationLines().trim().split('\n').map((l) => JSON.stringify({ ...JSON.parse(l), preset }));
+      writeFileSync(join(dir, 'ablation', folder, 'runs.jsonl'), `${lines.join('\n')}\n`);
+    }
+    const r = await buildReport({ resultsDir: dir });
+    const md = readFileSync(r.report, 'utf8');
+    expect(r.missing.some((m) => m.includes("'table2-quick'") && m.includes("uses 'table2-full'"))).toBe(true);
+    expect(md).toContain('table2-full');
+    expect(r.charts.some((c) => c.includes('table2-quick'))).toBe(false);
+  });
+
   it('a corrupt runs.jsonl line is a UserError naming the file and line', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'ablation', 'table2'), { recursive: true });
