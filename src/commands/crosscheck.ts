@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
+import { RECIPE_FLAGS } from './trainerFlags.js';
+import { defaultDecayEpochs } from '../train/schedule.js';
 import { crosscheck } from '../crosscheck/crosscheck.js';
 import { findTorchPython } from '../crosscheck/python.js';
 import { DEFAULT_TRAIN_CONFIG } from '../train/trainer.js';
@@ -29,13 +31,7 @@ const SPEC = {
     batchSize: { type: 'number', integer: true, min: 2, default: 16, description: 'batch size' },
     epochs: { type: 'number', integer: true, min: 1, description: 'epochs of the schedule (default: just enough for --steps)' },
     lr: { type: 'number', min: 0, default: 5e-5, description: `peak learning rate (AdamW; the trainer's ${D.lr} makes these tiny runs chaotic: float32 rounding alone parts them at 1e-3 within a few steps)` },
-    minLr: { type: 'number', min: 0, default: D.minLr, description: 'final learning rate of the cosine' },
-    weightDecay: { type: 'number', min: 0, default: D.weightDecay, description: 'decoupled weight decay' },
-    warmupEpochs: { type: 'number', min: 0, default: D.warmupEpochs, description: 'linear warm-up epochs' },
-    labelSmoothing: { type: 'number', min: 0, max: 0.99, default: D.labelSmoothing, description: 'label smoothing' },
-    decayEpochs: { type: 'number', integer: true, min: 0, description: 'epochs over which lambda goes 0 -> 1 (default: half the epochs, at least 1)' },
-    lambdaShape: { type: 'string', choices: ['linear', 'cosine'], default: D.lambdaShape, description: 'lambda schedule' },
-    lambdaPer: { type: 'string', choices: ['step', 'epoch'], default: 'step', description: 'lambda updated per step or per epoch' },
+    ...RECIPE_FLAGS,
     augment: { type: 'boolean', default: true, description: 'random crop (padding 4) + horizontal flip' },
     tolerance: { type: 'number', min: 0, default: 1e-3, description: 'largest acceptable per-step loss relative error over the first --check-steps steps' },
     checkSteps: { type: 'number', integer: true, min: 0, default: 20, description: 'steps the tolerance applies to' },
@@ -67,7 +63,7 @@ export async function run(argv: string[]): Promise<void> {
       data: { name: f.dataset, dir: f.data, trainSize: f.trainSize, inputSize: f.input ?? 32 },
       train: {
         epochs, batchSize: f.batchSize, lr: f.lr, minLr: f.minLr, weightDecay: f.weightDecay, warmupEpochs: f.warmupEpochs,
-        labelSmoothing: f.labelSmoothing, decayEpochs: f.decayEpochs ?? Math.max(1, Math.floor(epochs / 2)),
+        labelSmoothing: f.labelSmoothing, decayEpochs: f.decayEpochs ?? defaultDecayEpochs(epochs),
         lambdaShape: f.lambdaShape, lambdaPer: f.lambdaPer, augment: f.augment,
       },
       seed: f.seed, steps: f.steps, dir, threads: f.threads, init: f.init as 'perturbed' | 'plain', referenceDtype: f.referenceDtype as 'float32' | 'float64', resync: f.resync,

@@ -1,6 +1,7 @@
 /** `vanillabench train`: one training run with the paper's toggles, then merge and evaluate the deploy form. */
 import { join } from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
+import { RECIPE_FLAGS } from './trainerFlags.js';
 import { runTraining, resolveDatasetName } from '../train/runTraining.js';
 import { DEFAULT_TRAIN_CONFIG } from '../train/trainer.js';
 import { defaultDecayEpochs } from '../train/schedule.js';
@@ -31,12 +32,7 @@ const SPEC = {
     epochs: { type: 'number', integer: true, min: 1, default: D.epochs, description: 'epochs' },
     batchSize: { type: 'number', integer: true, min: 1, default: D.batchSize, description: 'batch size' },
     lr: { type: 'number', min: 0, default: D.lr, description: 'peak learning rate (AdamW)' },
-    weightDecay: { type: 'number', min: 0, default: D.weightDecay, description: 'decoupled weight decay' },
-    warmupEpochs: { type: 'number', min: 0, default: D.warmupEpochs, description: 'linear warm-up epochs' },
-    labelSmoothing: { type: 'number', min: 0, max: 0.99, default: D.labelSmoothing, description: 'label smoothing' },
-    decayEpochs: { type: 'number', min: 0, description: 'epochs over which lambda goes 0 -> 1 (default: a third of the epochs, as the authors\' 100/300)' },
-    lambdaShape: { type: 'string', choices: ['linear', 'cosine'], default: D.lambdaShape, description: 'lambda schedule' },
-    lambdaPer: { type: 'string', choices: ['step', 'epoch'], default: D.lambdaPer, description: 'lambda updated per step or per epoch' },
+    ...RECIPE_FLAGS,
     mergeAfterDecay: { type: 'boolean', default: false, description: 'merge the conv pairs once lambda = 1 and keep training the merged model' },
     augment: { type: 'boolean', default: false, description: 'random crop (padding 4) + horizontal flip, training batches only' },
     evalTest: { type: 'boolean', default: D.evalTest, description: 'score the final model (both forms) on the test split too' },
@@ -62,7 +58,7 @@ export async function run(argv: string[]): Promise<void> {
     modelOptions: modelOpts,
     data: { name: f.dataset, dir: f.data, trainSize: f.trainSize, testSize: f.testSize, valSize: f.valSize, inputSize: input },
     train: {
-      epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, warmupEpochs: f.warmupEpochs,
+      epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, minLr: f.minLr, weightDecay: f.weightDecay, warmupEpochs: f.warmupEpochs,
       labelSmoothing: f.labelSmoothing, decayEpochs: f.decayEpochs ?? defaultDecayEpochs(f.epochs),
       lambdaShape: f.lambdaShape, lambdaPer: f.lambdaPer, mergeAfterDecay: f.mergeAfterDecay, augment: f.augment, evalTest: f.evalTest,
     },
