@@ -56,14 +56,19 @@ export function readAblationDir(dir: string, missing: string[]): AblationExperim
 /** Presets by how much they measure: the report shows an experiment's most complete one. */
 const PRESET_ORDER = ['long', 'full', 'quick'];
 
+/** Every cell has 2 or more ok seeds: enough for a CI, so the folder can carry verdicts. */
+const analysable = (e: AblationExperiment) => e.summary.cells.length > 0 && e.summary.cells.every((c) => c.ok >= 2);
+
 /**
  * One folder per experiment: a user's quick preview (results/ablation/table2-quick) beside the committed full results
- * (table2-full) would otherwise give two Table 2 sections with different verdicts. The others are named as not shown.
+ * (table2-full) would otherwise give two Table 2 sections with different verdicts. The report takes the largest
+ * preset (long, full, quick) among the folders whose every cell has 2 ok seeds (a matrix still running may not), else
+ * the folder with the most runs; the others are named as not shown.
  */
 function onePresetPerExperiment(list: AblationExperiment[], missing: string[]): AblationExperiment[] {
   const rank = (e: AblationExperiment) => {
     const i = PRESET_ORDER.indexOf(e.summary.preset);
-    return i < 0 ? PRESET_ORDER.length : i;
+    return (analysable(e) ? 0 : 10) + (i < 0 ? PRESET_ORDER.length : i);
   };
   const best = new Map<string, AblationExperiment>();
   for (const e of list) {

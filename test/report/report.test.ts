@@ -112,6 +112,11 @@ describe('report', () => {
     expect(r.missing.some((m) => m.includes("'table2-quick'") && m.includes("uses 'table2-full'"))).toBe(true);
     expect(md).toContain('table2-full');
     expect(r.charts.some((c) => c.includes('table2-quick'))).toBe(false);
+    // a full matrix still running (a cell with fewer than 2 ok seeds) gives way to a complete quick one
+    const lines = readFileSync(join(dir, 'ablation', 'table2-full', 'runs.jsonl'), 'utf8').trim().split('\n');
+    writeFileSync(join(dir, 'ablation', 'table2-full', 'runs.jsonl'), `${lines.filter((l) => JSON.parse(l).seed === 1).join('\n')}\n`);
+    const again = await buildReport({ resultsDir: dir });
+    expect(again.missing.some((m) => m.includes("'table2-full'") && m.includes("uses 'table2-quick'"))).toBe(true);
   });
 
   it('a corrupt runs.jsonl line is a UserError naming the file and line', async () => {
