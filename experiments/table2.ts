@@ -12,13 +12,15 @@
  *
  * Budget (measured one cell at a time with `bench-train`, wasm, one worker, batch 64, 2026-12-01 on the 2-core AMD
  * EPYC VM): VanillaNet-6 216-571 img/s (both tricks / neither), AlexNet 172-404, ResNet-50 1/32 39-207. The time
- * goes to VanillaNet-6 and AlexNet, where the paper's effects are large (5 seeds, 14000 images x 5 epochs); ResNet-50,
- * whose paper effects are negligible (+0.03 to +0.17) and which costs 5-7x more per image here, gets 3 seeds of
- * 2 epochs at width 1/32: if it does not converge, the convergence gate reports it "untestable at this budget".
+ * goes to VanillaNet-6 and AlexNet, where the paper's effects are large (5 seeds, 10000 images x 7 epochs: ~1090
+ * steps, lambda reaching 1 after 2.3 epochs, then 4.7 epochs at 1); ResNet-50, whose paper effects are negligible
+ * (+0.03 to +0.17) and which costs 5-7x more per image here, gets 3 seeds of 3 epochs at width 1/32: if it does not
+ * converge, the convergence gate reports it "untestable at this budget".
  *
- *   quick: VanillaNet-6 and AlexNet only, 3 seeds, 4000 + 1000 images, 3 epochs, 2000 test images: 24 runs,
- *          estimated ~11 min on 2 workers (from the rates above; not yet timed end to end)
- *   full:  52 runs (40 + 12), estimated ~2.6 h on 2 workers (ablate prints the ETA; the committed results)
+ *   quick: VanillaNet-6 and AlexNet only, 3 seeds, 4000 + 1000 images, 3 epochs, 2000 test images: 24 runs, 21.7 min
+ *          on 2 workers in a fresh clone (2026-12-01, while another 2-worker matrix shared the 2 cores: ~11 min idle,
+ *          estimated); a preview: at 186 steps every cell is still improving, so every verdict is "untestable"
+ *   full:  52 runs (40 + 12), estimated ~2.7 h on 2 workers (ablate prints the ETA; the committed results)
  *   long:  40000 + 2000 images, 10 epochs (ResNet-50: width 1/16, 4 epochs): about 8x full
  */
 import { defineExperiment } from '../src/ablation/experiment.js';
@@ -32,16 +34,16 @@ const smallNets = [
 export default defineExperiment({
   name: 'table2',
   description: 'Table 2: deep training x series informed activation on VanillaNet-6, AlexNet and ResNet-50',
-  dataset: { name: 'default', trainSize: 16000, valSize: 2000, inputSize: 32 },
+  dataset: { name: 'default', trainSize: 12000, valSize: 2000, inputSize: 32 },
   models: [
     ...smallNets,
-    { model: 'resnet-50', width: 1 / 32, stem: 'small', label: 'ResNet-50', maxSeeds: 3, train: { epochs: 2 } },
+    { model: 'resnet-50', width: 1 / 32, stem: 'small', label: 'ResNet-50', maxSeeds: 3, train: { epochs: 3 } },
   ],
   factors: { deepTraining: [false, true], seriesAct: [false, true] },
   seeds: [1, 2, 3, 4, 5],
   // deep training anneals lambda 0 -> 1 per step over the first third of the epochs (decayEpochs defaults to
   // epochs / 3, the authors' 100/300); light augmentation (random crop with padding 4 + horizontal flip)
-  train: { epochs: 5, batchSize: 64, lr: 2e-3, warmupEpochs: 0.5, weightDecay: 0.05, labelSmoothing: 0.1, augment: true },
+  train: { epochs: 7, batchSize: 64, lr: 2e-3, warmupEpochs: 0.5, weightDecay: 0.05, labelSmoothing: 0.1, augment: true },
   presets: {
     quick: { dataset: { trainSize: 5000, valSize: 1000, testSize: 2000 }, models: [...smallNets], seeds: [1, 2, 3], train: { epochs: 3 } },
     full: {},
