@@ -156,6 +156,6 @@ export async function trainingCurvesChart(series: readonly CurveSeries[], meta: 
   return render({
     type: 'line',
     data: { datasets },
-    options: { ...o, scales: { x: { ...o.scales.x, type: 'linear' }, y: yRange ? { ...o.scales.y, min: yRange.min, max: yRange.max } : o.scales.y } },
+    options: { ...o, scales: { x: { ...o.scales.x, type: 'linear', ticks: { stepSize: 1 } }, y: yRange ? { ...o.scales.y, min: yRange.min, max: yRange.max } : o.scales.y } },
   });
 }
