@@ -30,7 +30,7 @@ const SPEC = {
   minPositionals: 1,
   maxPositionals: 1,
   flags: {
-    preset: { type: 'string', default: 'quick', description: "the experiment's preset: quick (minutes) or full (hours)", valueName: 'name' },
+    preset: { type: 'string', default: 'quick', description: "the experiment's preset: quick (a preview; table2: 24 runs in 21.7 min on 2 workers beside another matrix, ~11 min idle) or full (table2 ~2.7 h, table3 ~1.5 h on 2 workers, estimated from per-cell speeds: README)", valueName: 'name' },
     workers: { type: 'number', integer: true, min: 1, max: 256, description: `worker processes (default: one per core, here ${defaultWorkers()})` },
     resume: { type: 'boolean', default: false, description: 'continue the matrix in --out: skip runs already ok, rerun diverged/failed/missing ones' },
     out: { type: 'string', description: 'output folder (default results/ablation/<experiment>-<preset>)', valueName: 'dir' },
