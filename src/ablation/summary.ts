@@ -52,7 +52,9 @@ function sentence(c: Comparison, factors: readonly FactorName[]): string {
   const what = k === 'shortcut' ? `shortcut ${showValue(to)} (vs ${showValue(from)})`
     : typeof to === 'boolean' ? `${optionLabel(k)}` : `${optionLabel(k)} ${showValue(to)} (vs ${showValue(from)})`;
   const others = factors.filter((f) => f !== k && f in c.cell.cell.factors).map((f) => `${f} ${showValue(c.cell.cell.factors[f])}`);
-  const verb = c.effect.diff > 0 ? 'helps' : c.effect.diff < 0 ? 'hurts' : 'does not change';
+  // 'helps'/'hurts' only for a clear effect that passed the convergence gate: an untestable or unclear one is a change
+  const clear = c.verdict !== 'untestable at this budget' && Number.isFinite(c.effect.half) && (c.effect.low > 0 || c.effect.high < 0);
+  const verb = !clear ? 'changes' : c.effect.diff > 0 ? 'helps' : 'hurts';
   const where = `${c.cell.cell.label}${others.length ? ` (${others.join(', ')})` : ''}`;
   const ours = c.effect.n > 0 ? `${signed(c.effect.diff)} ${pm(c.effect)} points paired` : 'no paired seeds';
   const paper = c.paperEffect !== null ? `; paper ${signed(c.paperEffect)}` : '; no paper figure';

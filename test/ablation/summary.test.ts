@@ -104,6 +104,9 @@ describe('summary', () => {
     // negligible in the paper, the whole CI below -1 point here
     expect(s.comparisons[0].verdict).toBe('opposite at this scale');
     expect(summaryMarkdown(s)).toContain('Shortcut before-act (vs none) hurts vanillanet-6: -5.83');
+    // a CI that includes 0 says 'changes', never 'helps' or 'hurts'
+    const unclear = summarize([...[76, 77, 78].map((v, i) => record(none, i + 1, v)), ...[75, 78.5, 77.5].map((v, i) => record(before, i + 1, v))]);
+    expect(summaryMarkdown(unclear)).toContain('Shortcut before-act (vs none) changes vanillanet-6: ');
     expect(paperFigure('resnet-50', { deepTraining: false, seriesAct: true, shortcut: 'before-act', actNum: 3, width: 1, stem: 'imagenet' })?.top1).toBe(76.3);
     expect(paperFigure('resnet-50', { deepTraining: false, seriesAct: true, shortcut: 'none', actNum: 3, width: 1, stem: 'imagenet' })).toBeNull();
     expect(paperFigure('vanillanet-5', { deepTraining: true, seriesAct: true, shortcut: 'none', actNum: 3, width: 1, stem: 'imagenet' })).toBeNull();
