@@ -9,6 +9,7 @@ the authors' PyTorch code, which are also vanillabench's layer names, so a state
 Needs Python 3, torch (Debian: apt-get install python3-torch) and numpy; nothing else.
 
     python3 scripts/torch_train.py steps DIR      # the crosscheck: DIR as written by `vanillabench crosscheck`
+    python3 scripts/torch_train.py run DIR        # a whole training run (`vanillabench ablate --engine torch`)
     python3 scripts/torch_train.py --probe        # one JSON line: python, torch and numpy versions
 
 Exchange folder, format version 1 (vanillabench writes the first three, this script the rest):
@@ -28,6 +29,15 @@ Exchange folder, format version 1 (vanillabench writes the first three, this scr
   torch/result.json   per step: loss, lr, lambda; with resync, per step the one-step loss and per tensor
                       [max |diff|, max |value|, ||diff||, ||update||]; versions; seconds
   torch/final.safetensors  every tensor of init.safetensors after the last step (running statistics included)
+
+A whole run (settings.run.mode "run") reads the same files; data.safetensors also holds val.images, val.labels and,
+when the run scores a test split, test.images, test.labels (metadata "stored_channels": "1" when every image's
+channels are equal and only the first is stored). It trains every step of the stream (dropout on, from torch's own
+generator seeded with the run's seed), evaluates the validation split after every epoch, and at the end scores the
+trained form at lambda 1 and, for VanillaNet, the merged deploy form (nn.Modules of the deploy layout, weights merged
+here with the algebra of the architecture doc): torch/result.json {status, epochs [per-epoch metrics as vanillabench's
+trainer reports them], trainTop1, valTop1, deployValTop1, testTop1, deployTestTop1, imagesPerSec, wallSeconds}.
+Progress goes to stdout, one JSON object a line ({"event": "step" | "epoch", ...}).
 """
 import json
 import math
@@ -587,12 +597,219 @@ def run_steps(folder):
         json.dump(result, f)
 
 
+# --------------------------------------------------------------------------------------------------------------------
+# VanillaNet's deploy form: BN folded into the conv before it, the conv pairs around an identity (lambda = 1) merged,
+# the series activation's BN folded into its depthwise kernel and a bias (architecture doc, "Re-parameterization")
+
+def fold_bn(conv, bn):
+    """(W', b') of conv -> BN in eval mode, in float64."""
+    t = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
+    bias = getattr(conv, "bias", None)  # a series activation's depthwise conv has none before the merge
+    b = bias.double() if bias is not None else torch.zeros_like(t)
+    return conv.weight.double() * t.view(-1, 1, 1, 1), (b - bn.running_mean.double()) * t + bn.bias.double()
+
+
+def merge_pair(first, second):
+    """A conv (any kernel) followed by a 1x1 conv, as one conv: W = W2 . W1 per tap, b = W2 . b1 + b2."""
+    (w1, b1), (w2, b2) = first, second
+    m = w2[:, :, 0, 0]
+    return torch.einsum("om,mihw->oihw", m, w1), m @ b1 + b2
+
+
+def plain(conv):
+    return conv.weight.double(), conv.bias.double() if conv.bias is not None else torch.zeros(conv.out_channels, dtype=torch.float64)
+
+
+def set_conv(conv, wb):
+    with torch.no_grad():
+        conv.weight.copy_(wb[0].to(conv.weight.dtype))
+        conv.bias.copy_(wb[1].to(conv.bias.dtype))
+
+
+def set_act(deploy_act, act):
+    """The series activation's BN into its depthwise kernel and bias (a plain ReLU has nothing to carry)."""
+    if isinstance(act, SeriesAct):
+        set_conv(deploy_act, fold_bn(act, act.bn))
+
+
+def vanillanet_deploy(model, name, o):
+    """The merged model of a trained VanillaNet (its lambda taken as 1), as the deploy-form nn.Module."""
+    d = VanillaNet(name, o, deploy=True).to(next(model.parameters()).dtype)
+    if model.deep:
+        set_conv(d.stem[0], merge_pair(fold_bn(model.stem1[0], model.stem1[1]), fold_bn(model.stem2[0], model.stem2[1])))
+        set_act(d.stem[1], model.stem2[2])
+    else:
+        set_conv(d.stem[0], fold_bn(model.stem1[0], model.stem1[1]))
+        set_act(d.stem[1], model.stem[1])
+    for blk, dblk in zip(model.stages, d.stages):
+        if blk.deep:
+            set_conv(dblk.conv, merge_pair(fold_bn(blk.conv1[0], blk.conv1[1]), fold_bn(blk.conv2[0], blk.conv2[1])))
+        else:
+            set_conv(dblk.conv, fold_bn(blk.conv[0], blk.conv[1]))
+        set_act(dblk.act, blk.act)
+        if hasattr(blk, "shortcut"):
+            set_conv(dblk.shortcut, fold_bn(blk.shortcut[0], blk.shortcut[1]))
+    if model.deep:
+        set_conv(d.cls[2], merge_pair(fold_bn(model.cls1[2], model.cls1[3]), plain(model.cls2[0])))
+    else:
+        set_conv(d.cls[2], plain(model.cls[2]))
+    return d.eval()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A whole training run (`vanillabench ablate --engine torch`)
+
+def emit(event, **fields):
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def evaluate(model, images, labels, batch, dtype):
+    """Top-1 (%) and mean cross-entropy (no label smoothing) in eval mode, as vanillabench's evaluate()."""
+    was = model.training
+    model.eval()
+    correct, loss = 0, 0.0
+    with torch.no_grad():
+        for a in range(0, len(labels), batch):
+            x = torch.from_numpy(images[a:a + batch]).permute(0, 3, 1, 2).to(dtype)
+            y = torch.from_numpy(labels[a:a + batch])
+            logits = model(x)
+            loss += float(F.cross_entropy(logits, y, reduction="sum"))
+            correct += int((logits.argmax(1) == y).sum())
+    model.train(was)
+    return {"top1": 100.0 * correct / len(labels), "loss": loss / len(labels)}
+
+
+def split(data, meta, prefix):
+    """images (NHWC float32, channels repeated back when only the first was stored) and labels of a split, or None."""
+    key = f"{prefix}images" if prefix else "images"
+    if key not in data:
+        return None
+    images = data[key].astype(np.float32)
+    stored = int(meta.get("stored_channels", images.shape[-1]))
+    if stored != images.shape[-1]:
+        raise ValueError(f"{key}: {images.shape[-1]} channels, metadata says {stored}")
+    want = int(meta.get("channels", stored))
+    if want != stored:
+        images = np.repeat(images, want // stored, axis=-1)
+    return np.ascontiguousarray(images), data[f"{prefix}labels" if prefix else "labels"].astype(np.int64)
+
+
+def run_training(folder):
+    with open(os.path.join(folder, "settings.json")) as f:
+        s = json.load(f)
+    if s.get("format") != FORMAT or s["run"].get("mode") != "run":
+        raise ValueError(f"settings.json: format {s.get('format')} mode {s['run'].get('mode')}, this reads format {FORMAT} mode run")
+    m, t, r = s["model"], s["train"], s["run"]
+    torch.set_num_threads(int(r.get("threads", 1)))
+    torch.manual_seed(int(r["seed"]))  # dropout masks: torch's own, seeded per run
+    dtype = torch.float32
+    init, _ = read_safetensors(os.path.join(folder, "init.safetensors"))
+    data, meta = read_safetensors(os.path.join(folder, "data.safetensors"))
+    train_x, train_y = split(data, meta, "")
+    val, test = split(data, meta, "val."), split(data, meta, "test.")
+    pad_value = data["pad_value"].astype(np.float32)
+    spe, epochs = r["stepsPerEpoch"], t["epochs"]
+    total = spe * epochs
+    if data["stream.indices"].shape[0] != total:
+        raise ValueError(f"the stream has {data['stream.indices'].shape[0]} steps, the run {total}")
+    deep = m["options"]["deepTraining"]
+    model = build_model(m["name"], m["options"])
+    load_weights(model, init)
+    model.to(dtype)
+    for mod in model.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.momentum = t["bnMomentum"]
+    model.train()
+    opt = make_optimizer(model, t)
+    t0 = time.time()
+    result = {"format": FORMAT, "status": "ok", "epochs": [], **versions()}
+    train_seconds, images_seen, lam, step = 0.0, 0, 0.0, 0
+    parent = os.getppid()  # a run whose caller died (killed) stops at its next step
+
+    def finish(status, message=None):
+        result.update({"status": status, "wallSeconds": time.time() - t0, "imagesPerSec": images_seen / max(train_seconds, 1e-9)})
+        if message:
+            result["message"] = message
+        out = os.path.join(folder, "torch")
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "result.json.tmp"), "w") as f:
+            json.dump(result, f)
+        os.replace(os.path.join(out, "result.json.tmp"), os.path.join(out, "result.json"))
+
+    for epoch in range(epochs):
+        te = time.time()
+        loss_sum, correct, seen, last_emit = 0.0, 0, 0, 0.0
+        for k in range(spe):
+            if os.getppid() != parent:
+                sys.exit(1)
+            lr = lr_at(step, t, spe, total)
+            lam = lambda_at(step, t, spe) if deep else 1.0
+            set_lambda(model, lam)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            idx = data["stream.indices"][step].astype(np.int64)
+            x = make_batch(train_x, pad_value, idx, data["stream.dy"][step], data["stream.dx"][step], data["stream.flip"][step], t["augmentPadding"])
+            y = torch.from_numpy(train_y[idx])
+            opt.zero_grad(set_to_none=True)
+            logits = model(x.to(dtype))
+            loss = F.cross_entropy(logits, y, label_smoothing=t["labelSmoothing"])
+            value = float(loss.item())
+            if not math.isfinite(value):
+                train_seconds += time.time() - te
+                return finish("diverged", f"loss became {value} at epoch {epoch + 1}, step {step + 1} (lr {lr:.2e}); stopped")
+            loss.backward()
+            opt.step()
+            correct += int((logits.argmax(1) == y).sum())
+            loss_sum += value * len(idx)
+            seen += len(idx)
+            step += 1
+            now = time.time()
+            if now - last_emit > 0.5 or k == spe - 1:
+                last_emit = now
+                emit("step", epoch=epoch, step=k + 1, stepsPerEpoch=spe, loss=value, imagesPerSec=seen / max(now - te, 1e-9))
+        secs = time.time() - te
+        train_seconds += secs
+        images_seen += seen
+        ev = evaluate(model, *val, t["evalBatchSize"], dtype)
+        if not math.isfinite(ev["loss"]):
+            return finish("diverged", f"validation loss became {ev['loss']} after epoch {epoch + 1}; stopped")
+        e = {"epoch": epoch + 1, "lambda": lam if deep else 0.0, "lr": lr, "trainLoss": loss_sum / seen, "trainTop1": 100.0 * correct / seen,
+             "valLoss": ev["loss"], "valTop1": ev["top1"], "imagesPerSec": seen / secs, "seconds": time.time() - te, "merged": False}
+        result["epochs"].append(e)
+        emit("epoch", metrics=e)
+
+    # the end of the run as vanillabench's finalScores: the trained form at lambda 1, and the merged deploy form
+    last = result["epochs"][-1]
+    set_lambda(model, 1.0)
+    final_val = last["valTop1"] if not deep or lam >= 1 else evaluate(model, *val, t["evalBatchSize"], dtype)["top1"]
+    deploy = vanillanet_deploy(model, m["name"], m["options"]) if m["name"] in VANILLANET else None
+    if deploy is not None:
+        # the merge checked on the first validation images: the deploy form's logits against the trained form's
+        model.eval()
+        with torch.no_grad():
+            x = torch.from_numpy(val[0][:64]).permute(0, 3, 1, 2).to(dtype)
+            a, b = model(x), deploy(x)
+        model.train()
+        result["deployMaxLogitDiff"] = float((a - b).abs().max() / max(float(a.abs().max()), 1e-12))
+    result.update({"trainTop1": last["trainTop1"], "valTop1": final_val, "testTop1": None, "deployTestTop1": None,
+                   "deployValTop1": evaluate(deploy, *val, t["evalBatchSize"], dtype)["top1"] if deploy else None})
+    if r.get("testIsValidation"):  # no validation split: the test split was the monitoring split
+        result["testTop1"], result["deployTestTop1"] = result["valTop1"], result["deployValTop1"]
+    elif test is not None:
+        result["testTop1"] = evaluate(model, *test, t["evalBatchSize"], dtype)["top1"]
+        result["deployTestTop1"] = evaluate(deploy, *test, t["evalBatchSize"], dtype)["top1"] if deploy else None
+    return finish("ok")
+
+
 def main(argv):
     if argv[:1] == ["--probe"]:
         print(json.dumps(versions()))
         return 0
     if len(argv) == 2 and argv[0] == "steps":
         run_steps(argv[1])
+        return 0
+    if len(argv) == 2 and argv[0] == "run":
+        run_training(argv[1])
         return 0
     print(__doc__, file=sys.stderr)
     return 2

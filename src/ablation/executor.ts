@@ -6,6 +6,7 @@
  */
 import { selectBackend, type BackendChoice } from '../backend/select.js';
 import { runTraining } from '../train/runTraining.js';
+import { runReferenceTraining } from '../crosscheck/referenceRun.js';
 import { gitCommit, machineInfo } from '../util/provenance.js';
 import type { EpochMetrics, StepProgress } from '../train/trainer.js';
 import type { RunDescription } from './matrix.js';
@@ -48,15 +49,24 @@ export async function executeRun(run: RunDescription, out: string | null, ctx: R
   const t0 = performance.now();
   const metrics: EpochMetrics[] = [];
   const epochs = run.spec.train.epochs ?? 0;
+  const trainHooks = {
+    onStep: (p: StepProgress) => hooks.onStep?.({ ...p, epoch: p.epoch + 1, epochs }),
+    onEpoch: (m: EpochMetrics) => {
+      metrics.push(m);
+      hooks.onEpoch?.(m);
+    },
+  };
+  if (run.engine === 'torch') {
+    // the reference trainer's records name torch where ours name the tfjs backend (data and init are still ours)
+    try {
+      const s = await runReferenceTraining(run.spec, out, trainHooks);
+      return { ...recordFromSummary(run, s, { ...ctx, backend: s.engine }), engine: 'torch' };
+    } catch (err) {
+      return { ...failedRecord(run, errorMessage(err), (performance.now() - t0) / 1000, { ...ctx, backend: 'torch' }, metrics), engine: 'torch' };
+    }
+  }
   try {
-    const s = await runTraining(run.spec, out, {
-      onStep: (p: StepProgress) => hooks.onStep?.({ ...p, epoch: p.epoch + 1, epochs }),
-      onEpoch: (m) => {
-        metrics.push(m);
-        hooks.onEpoch?.(m);
-      },
-    });
-    return recordFromSummary(run, s, ctx);
+    return recordFromSummary(run, await runTraining(run.spec, out, trainHooks), ctx);
   } catch (err) {
     return failedRecord(run, errorMessage(err), (performance.now() - t0) / 1000, ctx, metrics);
   }

@@ -53,7 +53,12 @@ export interface RunDescription {
   seed: number;
   /** what the worker passes to runTraining */
   spec: RunSpec;
+  /** the trainer: ours (absent) or the authors' PyTorch code under the same protocol (`ablate --engine torch`) */
+  engine?: 'torch';
 }
+
+/** A run's key in the store and its folder name under a matrix's runs folder: the runId, with -torch for the PyTorch run of the same description. */
+export const runKey = (run: { runId: string; engine?: string }): string => (run.engine === 'torch' ? `${run.runId}-torch` : run.runId);
 
 export interface Matrix {
   experiment: string;

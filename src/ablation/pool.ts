@@ -13,7 +13,7 @@ import type { EpochMetrics } from '../train/trainer.js';
 import { UserError } from '../util/errors.js';
 import { packageRoot } from '../util/provenance.js';
 import type { Executor, ExecutorEvent, FromWorker, ToWorker } from './executor.js';
-import type { RunDescription } from './matrix.js';
+import { runKey, type RunDescription } from './matrix.js';
 import { failedRecord, type RecordContext, type RunRecord } from './store.js';
 
 export interface PoolOptions {
@@ -146,7 +146,7 @@ class PoolRun {
     w.started = performance.now();
     w.metrics = [];
     this.cb.onProgress({ kind: 'start', worker: w.slot, run: next });
-    send(w, { type: 'run', run: next, out: this.opts.runsDir ? path.join(this.opts.runsDir, next.runId) : null });
+    send(w, { type: 'run', run: next, out: this.opts.runsDir ? path.join(this.opts.runsDir, runKey(next)) : null });
   }
 
   spawn(slot: number): void {

@@ -11,7 +11,7 @@ import type { EpochMetrics } from '../train/trainer.js';
 import type { RunSummary } from '../train/runTraining.js';
 import { UserError } from '../util/errors.js';
 import type { MachineInfo } from '../util/provenance.js';
-import type { CellDescription, RunDescription } from './matrix.js';
+import { runKey, type CellDescription, type RunDescription } from './matrix.js';
 
 export const RECORD_VERSION = 1;
 export const RUNS_FILE = 'runs.jsonl';
@@ -89,7 +89,7 @@ export function failedRecord(run: RunDescription, message: string, wallSeconds: 
 export interface ReadResult {
   /** every valid record, in file order */
   records: RunRecord[];
-  /** the last record of each run */
+  /** the last record of each run, by runKey (the runId; runId-torch for a PyTorch run) */
   latest: Map<string, RunRecord>;
   /** byte length of the complete lines (where a torn tail starts) */
   completeBytes: number;
@@ -132,7 +132,7 @@ export function readRuns(file: string, warn: (line: string) => void = () => {}):
       return;
     }
     out.records.push(v);
-    out.latest.set(v.runId, v);
+    out.latest.set(runKey(v), v);
   });
   return out;
 }

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
 import { applyPreset, loadExperiment } from '../ablation/experiment.js';
-import { describeFactors, expandExperiment, type RunDescription } from '../ablation/matrix.js';
+import { describeFactors, expandExperiment, runKey, type RunDescription } from '../ablation/matrix.js';
+import { findTorchPython } from '../crosscheck/python.js';
 import { LocalPool, defaultWorkers } from '../ablation/pool.js';
 import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV } from '../queue/connection.js';
 import { QueueExecutor } from '../queue/queueExecutor.js';
@@ -35,6 +36,10 @@ const SPEC = {
     resume: { type: 'boolean', default: false, description: 'continue the matrix in --out: skip runs already ok, rerun diverged/failed/missing ones' },
     out: { type: 'string', description: 'output folder (default results/ablation/<experiment>-<preset>)', valueName: 'dir' },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend (every worker uses the same)' },
+    engine: { type: 'string', default: 'tfjs', choices: ['tfjs', 'torch'], description: "the trainer: ours (tfjs), or the authors' PyTorch code under the same protocol, same data, batch order and initial weights (torch: scripts/torch_train.py, needs python3-torch; records engine \"torch\" beside ours in the same runs.jsonl)" },
+    models: { type: 'string', description: 'only the entries of these models (comma-separated names, e.g. vanillanet-6); the summary still covers every stored run', valueName: 'names' },
+    maxSeeds: { type: 'number', integer: true, min: 1, description: "only the first n of the preset's seeds (every entry's maxSeeds still applies)", valueName: 'n' },
+    python: { type: 'string', description: 'with --engine torch: the Python 3 with PyTorch (default: $VANILLABENCH_PYTHON, python3, /usr/bin/python3)', valueName: 'path' },
     runFiles: { type: 'boolean', default: true, description: 'a folder per run under <out>/runs/ (metrics.jsonl, summary.json, deploy weights; ~1-2 MB each)' },
     queue: { type: 'string', description: `run on \`vanillabench worker\` processes anywhere through this Redis job queue (BullMQ) instead of local workers: redis://[:PASSWORD@]host:port[/db], rediss:// for TLS (or the password in $${PASSWORD_ENV})`, valueName: 'url' },
     queueName: { type: 'string', default: DEFAULT_QUEUE_NAME, description: 'with --queue: the BullMQ queue (its workers take the same)', valueName: 'name' },
@@ -127,6 +132,20 @@ class MatrixProgress {
   }
 }
 
+/** The runs --models and --max-seeds keep (all without them); an unknown model name is an error that lists the known ones. */
+export function selectRuns(runs: RunDescription[], seeds: readonly number[], models?: string, maxSeeds?: number): RunDescription[] {
+  let keep = runs;
+  if (models !== undefined) {
+    const known = [...new Set(runs.map((r) => r.cell.model))];
+    const want = models.split(',').map((m) => m.trim()).filter(Boolean);
+    const unknown = want.filter((m) => !known.includes(m));
+    if (unknown.length || !want.length) throw new UserError(`--models ${models}: ${unknown.length ? `not in this experiment: ${unknown.join(', ')}` : 'no name given'} (it has ${known.join(', ')})`);
+    keep = keep.filter((r) => want.includes(r.cell.model));
+  }
+  if (maxSeeds !== undefined) keep = keep.filter((r) => seeds.indexOf(r.seed) < maxSeeds);
+  return keep;
+}
+
 /** A warning printer that says each distinct line once. */
 function onceWarner(): (line: string) => void {
   const warned = new Set<string>();
@@ -163,9 +182,19 @@ export async function run(argv: string[]): Promise<void> {
     checkQueueName(f.queueName);
     await checkRedis(redis); // fail fast: before the experiment loads and the backend starts
   }
+  const torch = f.engine === 'torch';
+  if (torch && redis) throw new UserError('--engine torch runs on local workers only (not through --queue)');
+  if (torch) {
+    // found once here (one clear line if missing); the workers inherit the choice
+    process.env.VANILLABENCH_PYTHON = findTorchPython(f.python).python;
+  } else if (f.python !== undefined) {
+    throw new UserError('--python is for --engine torch');
+  }
   const experiment = await loadExperiment(file);
   const resolved = applyPreset(experiment, f.preset);
-  const matrix = expandExperiment(resolved);
+  const expanded = expandExperiment(resolved);
+  const matrix = torch ? { ...expanded, runs: expanded.runs.map((r) => ({ ...r, engine: 'torch' as const })) } : expanded;
+  const selected = selectRuns(matrix.runs, resolved.seeds, f.models, f.maxSeeds);
   const out = f.out ?? defaultOut(experiment.name, f.preset);
   // runs.jsonl is read on open, before the matrix and for every summary: say each thing once
   const warn = onceWarner();
@@ -181,18 +210,20 @@ export async function run(argv: string[]): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    // by runKey: a PyTorch run of a description is a run of its own beside ours
     const existing = store.read(warn).latest;
-    const inMatrix = new Set(matrix.runs.map((r) => r.runId));
-    const foreign = [...existing.keys()].filter((id) => !inMatrix.has(id)).length;
+    const inMatrix = new Set(matrix.runs.map(runKey));
+    const foreign = [...existing.keys()].filter((k) => !inMatrix.has(k) && k.endsWith('-torch') === torch).length;
     if (foreign) warn(`${foreign} run${foreign > 1 ? 's' : ''} in ${store.file} ${foreign > 1 ? 'are' : 'is'} not in this matrix (was the experiment changed?); the summary still counts them: use --out DIR for a clean one`);
-    const todo = scheduleRuns(matrix.runs.filter((r) => existing.get(r.runId)?.status !== 'ok'));
-    const skipped = matrix.runs.length - todo.length;
+    const todo = scheduleRuns(selected.filter((r) => existing.get(runKey(r))?.status !== 'ok'));
+    const skipped = selected.length - todo.length;
     writeFileAtomic(path.join(out, 'experiment.json'), `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`);
 
     const backend = await selectBackend(f.backend, { log: () => {} });
     log(backendSummary(backend));
     const workers = Math.max(1, Math.min(f.workers ?? defaultWorkers(), todo.length || 1));
-    log(`ablate ${experiment.name} (preset ${f.preset}): ${matrix.cells.length} cells x ${resolved.seeds.length} seeds = ${matrix.runs.length} runs`
+    const part = selected.length < matrix.runs.length ? ` (${selected.length} selected by --models / --max-seeds)` : '';
+    log(`ablate ${experiment.name} (preset ${f.preset}${torch ? ', PyTorch reference trainer' : ''}): ${matrix.cells.length} cells x ${resolved.seeds.length} seeds = ${matrix.runs.length} runs${part}`
       + `${skipped ? `, ${skipped} already ok (skipped)` : ''}; dataset ${matrix.datasetName}; ${!todo.length ? 'nothing to run' : redis ? `job queue ${redis.redacted}` : `${workers} worker${workers > 1 ? 's' : ''}`}; writing ${out}`);
 
     const counts = { ok: 0, diverged: 0, failed: 0 };

@@ -7,7 +7,6 @@
  *
  * Dropout is run at rate 0 (its masks are not exported).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../data/dataset.js';
@@ -26,8 +25,8 @@ import { randomizeForCheck } from '../nn/weights.js';
 import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../train/trainer.js';
 import type { AdamW } from '../train/adamw.js';
 import { UserError } from '../util/errors.js';
-import { EXCHANGE_FORMAT, streamFor, writeData, writeJson, type StepBatch } from './exchange.js';
-import { referenceScript, type TorchPython } from './python.js';
+import { EXCHANGE_FORMAT, referenceTrainSettings, streamFor, writeData, writeJson, type StepBatch } from './exchange.js';
+import { referenceFailure, runReferenceScript, type TorchPython } from './python.js';
 
 export interface CrosscheckSpec {
   model: string;
@@ -120,21 +119,6 @@ async function loadData(spec: CrosscheckSpec['data'], seed: number): Promise<{ t
   const raw = await loadDataset(name, { dir: spec.dir, seed, trainSize: spec.trainSize, testSize: 16, imageSize: spec.inputSize });
   const method = raw.train.height < spec.inputSize ? 'pad' : 'resize';
   return prepareSplits(raw, { height: spec.inputSize, width: spec.inputSize, channels: 3, method, normalize: true });
-}
-
-/** Runs the reference without blocking the event loop (a test runner's worker must keep answering). */
-function runReference(cmd: string, args: string[]): Promise<{ status: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (d: Buffer) => {
-      output = (output + d.toString('utf8')).slice(-20_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (e) => resolve({ status: -1, output: `${output}\n${e.message}` }));
-    child.on('close', (status) => resolve({ status, output }));
-  });
 }
 
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
@@ -247,11 +231,8 @@ type ReferenceResult = {
 /** Runs the reference trainer on the exchange folder; its per-step results and final weights. */
 async function runTorch(dir: string, py: TorchPython): Promise<{ ref: ReferenceResult; theirs: Map<string, LoadedTensor>; torchSeconds: number }> {
   const t1 = performance.now();
-  const r = await runReference(py.python, [referenceScript(), 'steps', dir]);
-  if (r.status !== 0) {
-    const tail = r.output.trim().split('\n').slice(-15).join('\n');
-    throw new Error(`the reference trainer failed (exit ${r.status}):\n${tail}`);
-  }
+  const r = await runReferenceScript(py.python, ['steps', dir]);
+  if (r.status !== 0) throw referenceFailure(r);
   const torchSeconds = (performance.now() - t1) / 1000;
   const ref = JSON.parse(readFileSync(path.join(dir, 'torch', 'result.json'), 'utf8')) as ReferenceResult;
   return { ref, theirs: loadSafetensors(path.join(dir, 'torch', 'final.safetensors')), torchSeconds };
@@ -306,11 +287,7 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
   const settings = {
     format: EXCHANGE_FORMAT,
     model: { name: spec.model, family: model.desc.family, options },
-    train: {
-      epochs: cfg.epochs, batchSize: cfg.batchSize, lr: cfg.lr, minLr: cfg.minLr, warmupEpochs: cfg.warmupEpochs, weightDecay: cfg.weightDecay,
-      labelSmoothing: cfg.labelSmoothing, decayEpochs: cfg.decayEpochs, lambdaShape: cfg.lambdaShape, lambdaPer: cfg.lambdaPer,
-      bnMomentum: cfg.bnMomentum, augment: cfg.augment, augmentPadding: cfg.augment ? 4 : 0, augmentFlip: cfg.augment,
-    },
+    train: referenceTrainSettings(cfg),
     run: { steps: spec.steps, stepsPerEpoch, seed: spec.seed, threads: spec.threads ?? 1, dtype: spec.referenceDtype ?? 'float32', init: spec.init ?? 'perturbed', resync },
     data: { name: ds.name, n: ds.n, height: ds.height, width: ds.width, channels: ds.channels, numClasses: ds.numClasses },
   };

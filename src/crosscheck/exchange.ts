@@ -20,6 +20,7 @@ import { gatherBatch } from '../data/batches.js';
 import { deriveSeed, Rng } from '../data/rng.js';
 import { zeroValue, type AugmentOptions } from '../data/transforms.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import type { TrainConfig } from '../train/trainer.js';
 
 export const EXCHANGE_FORMAT = 1;
 
@@ -111,18 +112,57 @@ export function streamFor(ds: Dataset, batches: StepBatch[], seed: number, augme
   return s;
 }
 
-/** data.safetensors: base images, labels, pad value and the stream. */
-export function writeData(file: string, ds: Dataset, s: Stream): void {
+/** The images of a dataset, only the first channel when every pixel's channels are equal (grey images as RGB). */
+function storedImages(ds: Dataset, firstOnly: boolean): RawTensor {
+  const shape = [ds.n, ds.height, ds.width, firstOnly ? 1 : ds.channels];
+  if (!firstOnly) return { dtype: 'F32', shape, data: ds.images };
+  const out = new Float32Array(ds.n * ds.height * ds.width);
+  for (let i = 0; i < out.length; i++) out[i] = ds.images[i * ds.channels];
+  return { dtype: 'F32', shape, data: out };
+}
+
+function channelsEqual(ds: Dataset): boolean {
+  const c = ds.channels;
+  for (let i = 0; i < ds.images.length; i += c) {
+    for (let k = 1; k < c; k++) if (ds.images[i + k] !== ds.images[i]) return false;
+  }
+  return true;
+}
+
+/**
+ * data.safetensors: base images, labels, pad value and the stream; for a whole run (`extra`) also the validation
+ * and test splits (val.images, val.labels, test.images, test.labels). A whole run of grey images stores one channel
+ * (metadata stored_channels 1; the reference repeats it to `channels`): a third of the size.
+ */
+export function writeData(file: string, ds: Dataset, s: Stream, extra: { val?: Dataset; test?: Dataset } = {}): void {
   const shape = [s.steps, s.batch];
+  const splits: [string, Dataset][] = [['', ds]];
+  if (extra.val) splits.push(['val.', extra.val]);
+  if (extra.test) splits.push(['test.', extra.test]);
+  const firstOnly = splits.length > 1 && ds.channels > 1 && splits.every(([, d]) => channelsEqual(d));
+  const tensors: Record<string, RawTensor> = {};
+  for (const [prefix, d] of splits) {
+    if (d.channels !== ds.channels || d.height !== ds.height || d.width !== ds.width) throw new Error(`internal: the ${prefix || 'train.'} split's images differ in shape`);
+    tensors[`${prefix}images`] = storedImages(d, firstOnly);
+    tensors[`${prefix}labels`] = { dtype: 'I32', shape: [d.n], data: Int32Array.from(d.labels) };
+  }
   writeRawSafetensors(file, {
-    images: { dtype: 'F32', shape: [ds.n, ds.height, ds.width, ds.channels], data: ds.images },
-    labels: { dtype: 'I32', shape: [ds.n], data: Int32Array.from(ds.labels) },
+    ...tensors,
     pad_value: { dtype: 'F32', shape: [ds.channels], data: Float32Array.from(zeroValue(ds)) },
     'stream.indices': { dtype: 'I32', shape, data: s.indices },
     'stream.dy': { dtype: 'I32', shape, data: s.dy },
     'stream.dx': { dtype: 'I32', shape, data: s.dx },
     'stream.flip': { dtype: 'U8', shape, data: s.flip },
-  }, { format: String(EXCHANGE_FORMAT), dataset: ds.name });
+  }, { format: String(EXCHANGE_FORMAT), dataset: ds.name, channels: String(ds.channels), stored_channels: String(firstOnly ? 1 : ds.channels) });
+}
+
+/** The trainer settings the reference reads (settings.json "train"); it computes its own schedules from them. */
+export function referenceTrainSettings(cfg: TrainConfig): Record<string, unknown> {
+  return {
+    epochs: cfg.epochs, batchSize: cfg.batchSize, lr: cfg.lr, minLr: cfg.minLr, warmupEpochs: cfg.warmupEpochs, weightDecay: cfg.weightDecay,
+    labelSmoothing: cfg.labelSmoothing, decayEpochs: cfg.decayEpochs, lambdaShape: cfg.lambdaShape, lambdaPer: cfg.lambdaPer,
+    bnMomentum: cfg.bnMomentum, augment: cfg.augment, augmentPadding: cfg.augment ? 4 : 0, augmentFlip: cfg.augment, evalBatchSize: cfg.evalBatchSize,
+  };
 }
 
 export function writeJson(file: string, value: unknown): void {

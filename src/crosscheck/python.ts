@@ -3,7 +3,7 @@
  * $VANILLABENCH_PYTHON, else `python3` on PATH, then /usr/bin/python3 (Debian's python3-torch installs there, and a
  * pyenv or venv python3 first on PATH often lacks torch). Each candidate is probed with `torch_train.py --probe`.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../util/provenance.js';
@@ -55,4 +55,57 @@ export function findTorchPython(explicit?: string, env: NodeJS.ProcessEnv = proc
     tried.push(`${c}: ${p.why}`);
   }
   throw new UserError(`no Python 3 with PyTorch found (${tried.join('; ')}): the reference trainer needs it; ${INSTALL_HINT}`);
+}
+
+/**
+ * Runs the reference script without blocking the event loop (a test runner's or pool worker's must keep answering).
+ * Lines of stdout that are JSON objects with an "event" go to `onEvent`; the rest (and stderr) is kept, its last
+ * 20 kB, for the error message. The child is killed if this process exits first.
+ */
+export function runReferenceScript(
+  python: string, args: string[], onEvent?: (e: { event: string } & Record<string, unknown>) => void,
+): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(python, [referenceScript(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const killChild = () => child.kill('SIGKILL');
+    process.once('exit', killChild);
+    let output = '';
+    let partial = '';
+    const keep = (text: string) => {
+      output = (output + text).slice(-20_000);
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const e = onEvent && line.startsWith('{"event"') ? parseEvent(line) : null;
+        if (e) onEvent!(e);
+        else keep(`${line}\n`);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => keep(d.toString('utf8')));
+    child.on('error', (e) => {
+      process.off('exit', killChild);
+      resolve({ status: -1, output: `${output}\n${e.message}` });
+    });
+    child.on('close', (status) => {
+      process.off('exit', killChild);
+      resolve({ status, output: output + partial });
+    });
+  });
+}
+
+function parseEvent(line: string): ({ event: string } & Record<string, unknown>) | null {
+  try {
+    const v = JSON.parse(line) as unknown;
+    return typeof v === 'object' && v !== null && typeof (v as { event?: unknown }).event === 'string' ? (v as { event: string } & Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The last lines of a failed reference run, for the error message. */
+export function referenceFailure(r: { status: number | null; output: string }): Error {
+  const tail = r.output.trim().split('\n').slice(-15).join('\n');
+  return new Error(`the reference trainer failed (exit ${r.status}):\n${tail}`);
 }

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SandboxedJob } from 'bullmq';
 import { executeRun, workerContext } from '../ablation/executor.js';
+import { runKey } from '../ablation/matrix.js';
 import type { RecordContext, RunRecord } from '../ablation/store.js';
 import { PROCESSOR_ENV as ENV, versionMismatch, type RunJobData, type RunJobProgress } from './protocol.js';
 
@@ -37,7 +38,7 @@ export default async function processRunJob(job: SandboxedJob<RunJobData, RunRec
   }
   const run = job.data.run;
   const runsDir = process.env[ENV.runsDir];
-  const out = runsDir ? path.join(runsDir, run.experiment, run.runId) : null;
+  const out = runsDir ? path.join(runsDir, run.experiment, runKey(run)) : null;
   let last = -Infinity;
   return executeRun(run, out, ctx, {
     onStep: (p) => {

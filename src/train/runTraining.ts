@@ -6,7 +6,7 @@
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
 import { join } from 'node:path';
-import type { DatasetSplits } from '../data/dataset.js';
+import type { Dataset, DatasetSplits } from '../data/dataset.js';
 import { loadDataset } from '../data/registry.js';
 import { prepareSplits } from '../data/transforms.js';
 import { fashionMnistAvailable } from '../data/fashionMnist.js';
@@ -82,7 +82,16 @@ export async function loadRunData(spec: DataSpec, seed: number, channels: number
   return splits;
 }
 
-export async function runTraining(spec: RunSpec, out: string | null, hooks: TrainHooks = {}): Promise<RunSummary> {
+/** What a run trains on and with, before training: shared by our trainer and the PyTorch reference (--engine torch). */
+export interface PreparedRun {
+  cfg: TrainConfig;
+  splits: DatasetSplits;
+  /** scored after every epoch: the validation split, or the test split when there is none */
+  evalSet: Dataset;
+  options: ModelOptions;
+}
+
+export async function prepareRun(spec: RunSpec): Promise<PreparedRun> {
   const cfg: TrainConfig = { ...resolveTrainConfig(spec.train), seed: spec.seed };
   if (!(cfg.epochs >= 1)) throw new UserError(`epochs must be at least 1, got ${cfg.epochs}`);
   const splits = await loadRunData(spec.data, spec.seed, 3);
@@ -90,6 +99,18 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: Trai
   const options = modelOptions(spec.model, {
     ...spec.modelOptions, inputSize: spec.data.inputSize, numClasses: splits.train.numClasses, inputChannels: splits.train.channels,
   });
+  return { cfg, splits, evalSet, options };
+}
+
+/** The summary's description of the data, e.g. "fashion-mnist/train (10000 train / 2000 validation, 32x32)". */
+export function describeRunData(p: PreparedRun): string {
+  const { splits, evalSet, options } = p;
+  return `${splits.train.name} (${splits.train.n} train / ${evalSet.n} ${evalSet === splits.validation ? 'validation' : 'test'}, ${options.inputSize}x${options.inputSize})`;
+}
+
+export async function runTraining(spec: RunSpec, out: string | null, hooks: TrainHooks = {}): Promise<RunSummary> {
+  const prepared = await prepareRun(spec);
+  const { cfg, splits, evalSet, options } = prepared;
   const model = Model.create(spec.model, options, 'train', spec.seed);
   let metricsFd: number | null = null;
   if (out) {
@@ -110,7 +131,7 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: Trai
     const summary: RunSummary = {
       model: spec.model,
       toggles: { deepTraining: options.deepTraining, seriesAct: options.seriesAct, shortcut: options.shortcut, actNum: options.actNum, width: options.width },
-      dataset: `${splits.train.name} (${splits.train.n} train / ${evalSet.n} ${evalSet === splits.validation ? 'validation' : 'test'}, ${options.inputSize}x${options.inputSize})`,
+      dataset: describeRunData(prepared),
       seed: spec.seed,
       epochs: result.epochs.length,
       status: result.status,

@@ -1,0 +1,75 @@
+/**
+ * Whole runs by the PyTorch reference trainer (`ablate --engine torch`): a tiny VanillaNet-6 with both tricks and
+ * dropout, and the AlexNet-like net, on a few hundred Fashion-MNIST images (synthetic where it is not installed).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backend/select.js';
+import { runReferenceTraining } from '../../src/crosscheck/referenceRun.js';
+import { executeRun } from '../../src/ablation/executor.js';
+import { runKey, type RunDescription } from '../../src/ablation/matrix.js';
+import type { RunSpec } from '../../src/train/runTraining.js';
+import type { CellDescription } from '../../src/ablation/matrix.js';
+import { torchPython } from './support.js';
+
+const { py } = torchPython();
+
+const spec = (model: string, modelOptions: Record<string, unknown>): RunSpec => ({
+  model, modelOptions: { width: 1 / 32, stem: 'small', ...modelOptions },
+  data: { name: 'default', trainSize: 320, valSize: 64, testSize: 96, inputSize: 32 },
+  train: { epochs: 3, batchSize: 32, lr: 2e-3, warmupEpochs: 0.5, augment: true },
+  seed: 5,
+});
+
+describe.skipIf(!py)('the PyTorch reference trainer, whole runs', () => {
+  let out: string;
+  beforeAll(async () => {
+    await selectBackend('wasm');
+    out = mkdtempSync(path.join(tmpdir(), 'vb-reference-run-'));
+    return () => rmSync(out, { recursive: true, force: true });
+  });
+
+  it('VanillaNet-6, both tricks, dropout: every epoch scored, the merged deploy form agrees with the trained form', async () => {
+    const epochs: number[] = [];
+    let steps = 0;
+    const s = await runReferenceTraining(spec('vanillanet-6', { deepTraining: true, seriesAct: true, dropRate: 0.05 }), path.join(out, 'vn6'), {
+      onEpoch: (m) => epochs.push(m.epoch),
+      onStep: () => steps++,
+    }, py!);
+    expect(s.status).toBe('ok');
+    expect(epochs).toEqual([1, 2, 3]);
+    expect(steps).toBeGreaterThan(0);
+    expect(s.metrics.map((m) => m.lambda)).toEqual([expect.any(Number), expect.any(Number), 1]);
+    expect(s.metrics[2].trainLoss).toBeLessThan(s.metrics[0].trainLoss);
+    for (const v of [s.valTop1, s.testTop1!, s.deployValTop1!, s.deployTestTop1!]) expect(v).toBeGreaterThanOrEqual(0);
+    // deploy = trained form at lambda 1, up to float32 rounding: at most one of 64 / 96 images may flip
+    expect(Math.abs(s.valTop1 - s.deployValTop1!)).toBeLessThanOrEqual(100 / 64 + 1e-9);
+    expect(Math.abs(s.testTop1! - s.deployTestTop1!)).toBeLessThanOrEqual(100 / 96 + 1e-9);
+    expect(s.dataset).toMatch(/256 train \/ 64 validation, 32x32/);
+    expect(s.deployMaxLogitDiff).toBeLessThan(1e-4);
+    expect(s.testSet).toMatch(/\(96\)/);
+    expect(s.engine).toMatch(/^torch \d/);
+    const lines = readFileSync(path.join(out, 'vn6', 'metrics.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(3);
+  }, 300_000);
+
+  it('a pool run with engine torch becomes a record marked torch, in its own folder; AlexNet has no deploy figure in the reference', async () => {
+    const run: RunDescription = {
+      runId: 'r1', experiment: 'x', preset: 'p', seed: 5, engine: 'torch',
+      cell: { id: 'c', index: 0, entry: 0, model: 'alexnet', label: 'AlexNet' } as unknown as CellDescription,
+      spec: spec('alexnet', { deepTraining: true, seriesAct: true }),
+    };
+    const ctx = { backend: 'wasm', tfjsVersion: '4', commit: null, machine: { cpu: 'x', cores: 2, memoryGiB: 1, platform: 'linux' } } as never;
+    const r = await executeRun(run, path.join(out, runKey(run)), ctx);
+    expect(r.status).toBe('ok');
+    expect(r.engine).toBe('torch');
+    expect(r.backend).toMatch(/^torch /);
+    expect(r.metrics).toHaveLength(3);
+    expect(r.testTop1).toBeGreaterThan(0);
+    expect(r.deployTestTop1).toBeNull();
+    expect(runKey(run)).toBe('r1-torch');
+    expect(readFileSync(path.join(out, 'r1-torch', 'summary.json'), 'utf8')).toContain('"engine"');
+  }, 300_000);
+});
