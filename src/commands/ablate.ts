@@ -177,13 +177,13 @@ export async function run(argv: string[]): Promise<void> {
   if (!f) return;
   const file = f.positionals[0];
   if (f.out !== undefined) checkOutputDir(f.out); // before the experiment, the backend and any run
+  const torch = f.engine === 'torch';
+  if (torch && f.queue !== undefined) throw new UserError('--engine torch runs on local workers only (not through --queue)');
   const redis = f.queue !== undefined ? parseRedisUrl(f.queue) : null;
   if (redis) {
     checkQueueName(f.queueName);
     await checkRedis(redis); // fail fast: before the experiment loads and the backend starts
   }
-  const torch = f.engine === 'torch';
-  if (torch && redis) throw new UserError('--engine torch runs on local workers only (not through --queue)');
   if (torch) {
     // found once here (one clear line if missing); the workers inherit the choice
     process.env.VANILLABENCH_PYTHON = findTorchPython(f.python).python;

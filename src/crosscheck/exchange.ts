@@ -9,6 +9,9 @@
  *                      output (y, x) reads input (y + dy, x + dx), pad_value outside), stream.flip U8 [steps, batch]
  *   torch/result.json, torch/final.safetensors   written by the reference trainer
  *
+ * A whole run (`ablate --engine torch`, ./referenceRun.ts) adds val.images/val.labels and test.images/test.labels to
+ * data.safetensors, and stores grey images (3 equal channels) once (metadata stored_channels 1).
+ *
  * The base images go once and each step only its indices and augmentation parameters, so a whole training run
  * (tens of thousands of images, several epochs) stays small. The parameters are those our augmentation draws
  * (src/data/transforms.ts augmentImage: dy, dx, flip from one Rng per (seed, epoch, example)); `streamFor` checks that
