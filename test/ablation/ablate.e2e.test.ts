@@ -3,7 +3,6 @@
  * an uninterrupted matrix; one killed with SIGKILL after its first record (plus a torn line, as a kill during a
  * write leaves), refused without --resume, then resumed; a worker that dies mid-run. Builds dist first if stale.
  */
-import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,26 +17,14 @@ import { summarize } from '../../src/ablation/analysis.js';
 import { summaryCsv, summaryMarkdown } from '../../src/ablation/summary.js';
 import { gitCommit, machineInfo } from '../../src/util/provenance.js';
 import { ensureBuilt } from '../support/build.js';
+import { runCli } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const tmp = mkdtempSync(path.join(tmpdir(), 'vb-ablate-'));
 
 
 
-interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-function cli(args: string[], opts: { onSpawn?: (kill: () => void) => void } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/vanillabench.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    opts.onSpawn?.(() => child.kill('SIGKILL'));
-  });
-}
+const cli = runCli;
 
 const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
 const okPerRun = (records: RunRecord[]) => {

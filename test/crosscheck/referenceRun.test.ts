@@ -2,7 +2,6 @@
  * Whole runs by the PyTorch reference trainer (`ablate --engine torch`): a tiny VanillaNet-6 with both tricks and
  * dropout, and the AlexNet-like net, on a few hundred Fashion-MNIST images (synthetic where it is not installed).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +13,8 @@ import { runKey, type RunDescription } from '../../src/ablation/matrix.js';
 import type { RunSpec } from '../../src/train/runTraining.js';
 import type { CellDescription } from '../../src/ablation/matrix.js';
 import { readRuns } from '../../src/ablation/store.js';
-import { ensureBuilt, ROOT } from '../support/build.js';
+import { ensureBuilt } from '../support/build.js';
+import { runCli } from '../support/cli.js';
 import { torchPython } from './support.js';
 
 const { py } = torchPython();
@@ -78,7 +78,7 @@ describe.skipIf(!py)('the PyTorch reference trainer, whole runs', () => {
 });
 
 describe.skipIf(!py)('ablate --engine torch (the CLI, experiments/smoke.ts)', () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  const cli = (...args: string[]) => runCli(args);
   let out: string;
   beforeAll(() => {
     ensureBuilt(['dist/src/cli.js', 'dist/src/ablation/poolWorker.js', 'dist/src/crosscheck/referenceRun.js', 'dist/experiments/smoke.js']);
@@ -86,34 +86,34 @@ describe.skipIf(!py)('ablate --engine torch (the CLI, experiments/smoke.ts)', ()
     return () => rmSync(out, { recursive: true, force: true });
   }, 120_000);
 
-  it('PyTorch runs beside ours in one folder: their own records and keys; --models and --max-seeds pick runs; the summary shows both', () => {
+  it('PyTorch runs beside ours in one folder: their own records and keys; --models and --max-seeds pick runs; the summary shows both', async () => {
     const dir = path.join(out, 'm');
-    const a = cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--engine', 'torch', '--out', dir, '--workers', '2', '--no-run-files', '--json');
-    expect(a.status, a.stderr).toBe(0);
+    const a = await cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--engine', 'torch', '--out', dir, '--workers', '2', '--no-run-files', '--json');
+    expect(a.code, a.stderr).toBe(0);
     expect(JSON.parse(a.stdout).runs).toMatchObject({ ok: 4, failed: 0 });
     const torchRecords = readRuns(path.join(dir, 'runs.jsonl')).records;
     expect(torchRecords.map((r) => r.engine)).toEqual(['torch', 'torch', 'torch', 'torch']);
     expect(torchRecords.every((r) => /^torch /.test(r.backend) && r.testTop1 !== null && r.deployTestTop1 !== null)).toBe(true);
     // ours, seed 1 only: the PyTorch records do not count as done for our trainer
-    const b = cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', dir, '--resume', '--models', 'vanillanet-5', '--max-seeds', '1', '--no-run-files', '--json');
-    expect(b.status, b.stderr).toBe(0);
+    const b = await cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', dir, '--resume', '--models', 'vanillanet-5', '--max-seeds', '1', '--no-run-files', '--json');
+    expect(b.code, b.stderr).toBe(0);
     expect(JSON.parse(b.stdout).runs).toMatchObject({ ok: 2, skipped: 0 });
     const all = readRuns(path.join(dir, 'runs.jsonl'));
     expect(all.records).toHaveLength(6);
     expect(all.latest.size).toBe(6);
     expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('PyTorch, same protocol');
     // the PyTorch matrix again: every run stored already
-    const c = cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--engine', 'torch', '--out', dir, '--resume', '--json');
+    const c = await cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--engine', 'torch', '--out', dir, '--resume', '--json');
     expect(JSON.parse(c.stdout).runs).toMatchObject({ ok: 0, skipped: 4 });
   }, 300_000);
 
-  it('mistakes: an unknown --models name, --engine torch with --queue, --python without it', () => {
-    const m = cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--models', 'alexnet', '--out', path.join(out, 'x'));
-    expect(m.status).not.toBe(0);
+  it('mistakes: an unknown --models name, --engine torch with --queue, --python without it', async () => {
+    const m = await cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--models', 'alexnet', '--out', path.join(out, 'x'));
+    expect(m.code).not.toBe(0);
     expect(m.stderr).toMatch(/--models alexnet: not in this experiment: alexnet \(it has vanillanet-5\)/);
-    const q = cli('ablate', 'experiments/smoke.ts', '--engine', 'torch', '--queue', 'redis://127.0.0.1:1', '--out', path.join(out, 'y'));
+    const q = await cli('ablate', 'experiments/smoke.ts', '--engine', 'torch', '--queue', 'redis://127.0.0.1:1', '--out', path.join(out, 'y'));
     expect(q.stderr).toMatch(/--engine torch runs on local workers only/);
-    const p = cli('ablate', 'experiments/smoke.ts', '--python', '/usr/bin/python3', '--out', path.join(out, 'z'));
+    const p = await cli('ablate', 'experiments/smoke.ts', '--python', '/usr/bin/python3', '--out', path.join(out, 'z'));
     expect(p.stderr).toMatch(/--python is for --engine torch/);
   }, 120_000);
 });
