@@ -120,6 +120,8 @@ export interface Summary {
   figureSplit: 'test' | 'validation' | 'mixed';
   /** the engines of the records ('tfjs' first) */
   engines: Engine[];
+  /** the PyTorch runs (engine 'torch'): how many, their status, the torch and Python versions; null when none */
+  torchRuns: { records: number; ok: number; diverged: number; failed: number; versions: string[] } | null;
   factors: FactorName[];
   /** in the paper's order: models in the experiment's order, then the factor combinations in a fixed order */
   cells: CellSummary[];
@@ -307,6 +309,7 @@ export function summarize(records: readonly RunRecord[]): Summary {
 
   const all = [...latest.values()];
   const ours = all.filter((r) => engineOf(r) === 'tfjs');
+  const torchList = all.filter((r) => engineOf(r) === 'torch');
   const okOurs = ours.filter((r) => r.status === 'ok' && figureOf(r) !== null);
   const withTest = okOurs.filter((r) => finiteOrNull(r.testTop1) !== null).length;
   const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => x !== null))].sort();
@@ -325,7 +328,14 @@ export function summarize(records: readonly RunRecord[]): Summary {
       failed: ours.filter((r) => r.status === 'failed').length,
     },
     figureSplit: withTest === 0 ? 'validation' : withTest === okOurs.length ? 'test' : 'mixed',
-    engines: all.some((r) => engineOf(r) === 'torch') ? (ours.length > 0 ? ['tfjs', 'torch'] : ['torch']) : ['tfjs'],
+    engines: torchList.length > 0 ? (ours.length > 0 ? ['tfjs', 'torch'] : ['torch']) : ['tfjs'],
+    torchRuns: torchList.length === 0 ? null : {
+      records: torchList.length,
+      ok: torchList.filter((r) => r.status === 'ok').length,
+      diverged: torchList.filter((r) => r.status === 'diverged').length,
+      failed: torchList.filter((r) => r.status === 'failed').length,
+      versions: uniq(torchList.map((r) => r.backend)),
+    },
     factors, cells, comparisons: compareCells(cells, factors),
   };
 }

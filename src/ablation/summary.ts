@@ -85,6 +85,8 @@ export function summaryMarkdown(s: Summary): string {
   L.push(`- Dataset: ${s.datasets.length ? s.datasets.join('; ') : 'none (no run finished)'}`);
   L.push(`- Backend: ${s.backends.join('; ') || '–'}; commit ${s.commits.map((c) => c.slice(0, 12)).join(', ') || 'unknown'}`);
   L.push(`- Runs: ${s.records} (${s.counts.ok} ok, ${s.counts.diverged} diverged, ${s.counts.failed} failed)${torch ? '; PyTorch (the authors\' trainer, same protocol) runs are reported beside ours and not used in the effects' : ''}`);
+  const t = s.torchRuns;
+  if (t) L.push(`- PyTorch, same protocol (\`ablate --engine torch\`: our data, batch order, augmentation and initial weights, scripts/torch_train.py): ${t.records} runs (${t.ok} ok, ${t.diverged} diverged, ${t.failed} failed) on ${t.versions.join('; ')}`);
   L.push(`- Figures: top-1 (%) on ${SPLIT_TEXT[s.figureSplit]}; per cell mean, sd and 95% CI over the seeds that finished ok (Student t, n - 1 df).`);
   L.push(...ruleLines());
   L.push('- Paper: ImageNet top-1 (%) at full scale (Chen et al. 2023, Tables 2 and 3). Our runs are tiny: compare directions and effects, not levels.');

@@ -5,7 +5,7 @@
  */
 import type { ChartConfiguration, ChartDataset, Plugin } from 'chart.js';
 import { alpha, baseOptions, color, render, type ChartMeta } from './chartRender.js';
-import { drawDiamond, drawWhisker, overBars, type CIBarSeries } from './ciBars.js';
+import { drawDiamond, drawTorchMark, drawWhisker, overBars, type CIBarSeries } from './ciBars.js';
 
 // ---- the ablation charts: percent axes, cells in the paper's order, one colour per cell -------------------------
 
@@ -33,6 +33,8 @@ export interface AblationBar {
   high: (number | null)[];
   clipped: boolean[];
   paper: (number | null)[];
+  /** the PyTorch reference trainer's mean (same protocol), clipped to the axis; null where not run */
+  torch: (number | null)[];
 }
 
 export interface AblationBarsConfig {
@@ -78,6 +80,10 @@ export function ablationBarsConfig(data: { categories: string[]; series: CIBarSe
       mean: s.mean.map((m) => (m === null ? null : Math.min(max, Math.max(min, m)))),
       low, high, clipped,
       paper: data.categories.map((_, ci) => s.paper?.[ci] ?? null),
+      torch: data.categories.map((_, ci) => {
+        const t = s.torch?.[ci];
+        return t === null || t === undefined ? null : Math.min(max, Math.max(min, t));
+      }),
     };
   });
   return { categories: data.categories, bars, y: { min, max }, clippedNotes };
@@ -93,10 +99,15 @@ function ablationWhiskers(cfg: AblationBarsConfig): Plugin {
     if (b.mean[ci] !== null && lo !== null && hi !== null) {
       drawWhisker(ctx, el, y.getPixelForValue(hi), y.getPixelForValue(lo), { top: b.clipped[ci] && hi >= cfg.y.max, bottom: b.clipped[ci] && lo <= cfg.y.min });
     }
+    const t = b.torch[ci];
+    if (t !== null) drawTorchMark(ctx, el.x, el.width ?? 12, y.getPixelForValue(t));
     const p = b.paper[ci];
     if (p !== null && p !== undefined) drawDiamond(ctx, el.x, y.getPixelForValue(p));
   });
 }
+
+/** The legend entry of the PyTorch marks. */
+export const TORCH_MARK_LABEL = 'PyTorch, same protocol (mean; black bar across our bar)';
 
 /** Grouped bars of an ablation (ablationBarsConfig): our top-1 with clipped whiskers, the paper's diamonds on the same 0..100 axis. */
 export async function ablationBarsChart(cfg: AblationBarsConfig, meta: ChartMeta, xTitle: string, yTitle: string, paperTitle: string): Promise<Buffer> {
@@ -111,6 +122,12 @@ export async function ablationBarsChart(cfg: AblationBarsConfig, meta: ChartMeta
     borderWidth: 1,
     yAxisID: 'y',
   }));
+  if (cfg.bars.some((b) => b.torch.some((v) => v !== null))) {
+    datasets.push({
+      type: 'line' as const, label: TORCH_MARK_LABEL, data: [], yAxisID: 'y', showLine: false,
+      pointStyle: 'line', pointRadius: 8, borderWidth: 4, backgroundColor: '#000000', borderColor: '#000000',
+    });
+  }
   if (hasPaper) {
     datasets.push({
       type: 'line' as const, label: paperTitle, data: [], yAxisID: 'y', showLine: false,

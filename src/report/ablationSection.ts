@@ -119,6 +119,10 @@ export function ablationSeries(cells: readonly CellSummary[], kind: ExperimentKi
     return {
       label, mean: models.map((m) => meanOf(at(m))), halfWidth: models.map((m) => halfOf(at(m))),
       paper: models.map((m) => at(m)?.paper?.top1 ?? null), colors: models.map((_, mi) => ablationCellColor(si, mi)),
+      torch: models.map((m) => {
+        const t = at(m)?.torch;
+        return t && t.ok > 0 ? t.top1.mean : null;
+      }),
     };
   });
   return { categories: models.map(paperNetworkName), series };

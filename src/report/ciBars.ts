@@ -15,6 +15,8 @@ export interface CIBarSeries {
   paper?: (number | null)[];
   /** per category: the bar's colour (ablation charts: the cell's fixed colour) */
   colors?: string[];
+  /** ablation charts: the PyTorch reference trainer's mean on the same cell (same protocol), on the same axis */
+  torch?: (number | null)[];
 }
 
 export interface CIBarsData {
@@ -77,6 +79,18 @@ export function drawDiamond(ctx: CanvasRenderingContext2D, x: number, py: number
   ctx.lineTo(x, py + 7);
   ctx.lineTo(x - 7, py);
   ctx.closePath();
+  ctx.fill();
+  ctx.stroke();
+}
+
+/** The PyTorch figure's marker: a black horizontal bar with a white outline across the bar at py. */
+export function drawTorchMark(ctx: CanvasRenderingContext2D, x: number, width: number, py: number): void {
+  const half = Math.max(6, width / 2 - 2);
+  ctx.fillStyle = '#000000';
+  ctx.strokeStyle = '#ffffff';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.rect(x - half, py - 2, 2 * half, 4);
   ctx.fill();
   ctx.stroke();
 }

@@ -101,6 +101,10 @@ describe('ablation bar chart configuration', () => {
     expect(cfg.clippedNotes).toEqual(['VanillaNet-6, neither: 64.7 ± 77.5 (whisker clipped at 0 % and 100 %)']);
     for (const b of cfg.bars) for (const v of [...b.low, ...b.high, ...b.mean]) if (v !== null) expect(v >= 0 && v <= 100).toBe(true);
     expect(cfg.bars[0].paper).toEqual([59.58, 76.13]);
+    expect(cfg.bars[0].torch).toEqual([null, null]);
+    // the PyTorch reference's mean where it ran, clipped to the axis like ours
+    const withTorch = ablationBarsConfig({ categories: ['a', 'b'], series: [{ label: 'x', mean: [50, 60], halfWidth: [1, 1], torch: [49.5, null] }, { label: 'y', mean: [1, 2], halfWidth: [1, 1], torch: [-3, 101] }] });
+    expect(withTorch.bars.map((b) => b.torch)).toEqual([[49.5, null], [0, 100]]);
     // a fixed colour per cell: the combination's hue, a lighter shade per network; every cell its own
     expect(cfg.bars[0].colors).toEqual([ablationCellColor(0, 0), ablationCellColor(0, 1)]);
     expect(cfg.bars[1].colors).toEqual([ablationCellColor(1, 0), ablationCellColor(1, 1)]);
