@@ -512,6 +512,34 @@ def versions():
     return {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__}
 
 
+def fresh_model(m, t, init, dtype):
+    """The reference model with our initial weights, BN momentum as ours, in training mode, and its AdamW."""
+    model = build_model(m["name"], m["options"])
+    load_weights(model, init)
+    model.to(dtype)
+    for mod in model.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.momentum = t["bnMomentum"]
+    model.train()
+    return model, make_optimizer(model, t)
+
+
+def forward_step(model, opt, m, t, data, images, labels, pad_value, k, spe, total, dtype):
+    """Step k up to the loss: its lr and lambda set, the stream's batch k (crop + flip), the forward pass.
+    Returns (loss, logits, labels, lr, lambda); the caller runs backward and the optimizer."""
+    lr = lr_at(k, t, spe, total)
+    lam = lambda_at(k, t, spe) if m["options"]["deepTraining"] else 1.0
+    set_lambda(model, lam)
+    for g in opt.param_groups:
+        g["lr"] = lr
+    idx = data["stream.indices"][k].astype(np.int64)
+    x = make_batch(images, pad_value, idx, data["stream.dy"][k], data["stream.dx"][k], data["stream.flip"][k], t["augmentPadding"])
+    y = torch.from_numpy(labels[idx])
+    opt.zero_grad(set_to_none=True)
+    logits = model(x.to(dtype))
+    return F.cross_entropy(logits, y, label_smoothing=t["labelSmoothing"]), logits, y, lr, lam
+
+
 def run_steps(folder):
     with open(os.path.join(folder, "settings.json")) as f:
         s = json.load(f)
@@ -530,26 +558,10 @@ def run_steps(folder):
     spe, total = r["stepsPerEpoch"], r["stepsPerEpoch"] * t["epochs"]
 
     def fresh():
-        model = build_model(m["name"], m["options"])
-        load_weights(model, init)
-        model.to(dtype)
-        for mod in model.modules():
-            if isinstance(mod, nn.BatchNorm2d):
-                mod.momentum = t["bnMomentum"]
-        model.train()
-        return model, make_optimizer(model, t)
+        return fresh_model(m, t, init, dtype)
 
     def step(model, opt, k):
-        lr = lr_at(k, t, spe, total)
-        lam = lambda_at(k, t, spe) if m["options"]["deepTraining"] else 1.0
-        set_lambda(model, lam)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        idx = data["stream.indices"][k].astype(np.int64)
-        x = make_batch(images, pad_value, idx, data["stream.dy"][k], data["stream.dx"][k], data["stream.flip"][k], t["augmentPadding"])
-        y = torch.from_numpy(labels[idx])
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x.to(dtype)), y, label_smoothing=t["labelSmoothing"])
+        loss, _, _, lr, lam = forward_step(model, opt, m, t, data, images, labels, pad_value, k, spe, total, dtype)
         loss.backward()
         opt.step()
         return {"loss": float(loss.item()), "lr": lr, "lambda": lam}
@@ -713,14 +725,7 @@ def run_training(folder):
     if data["stream.indices"].shape[0] != total:
         raise ValueError(f"the stream has {data['stream.indices'].shape[0]} steps, the run {total}")
     deep = m["options"]["deepTraining"]
-    model = build_model(m["name"], m["options"])
-    load_weights(model, init)
-    model.to(dtype)
-    for mod in model.modules():
-        if isinstance(mod, nn.BatchNorm2d):
-            mod.momentum = t["bnMomentum"]
-    model.train()
-    opt = make_optimizer(model, t)
+    model, opt = fresh_model(m, t, init, dtype)
     t0 = time.time()
     result = {"format": FORMAT, "status": "ok", "epochs": [], **versions()}
     train_seconds, images_seen, lam, step = 0.0, 0, 0.0, 0
@@ -742,17 +747,7 @@ def run_training(folder):
         for k in range(spe):
             if os.getppid() != parent:
                 sys.exit(1)
-            lr = lr_at(step, t, spe, total)
-            lam = lambda_at(step, t, spe) if deep else 1.0
-            set_lambda(model, lam)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            idx = data["stream.indices"][step].astype(np.int64)
-            x = make_batch(train_x, pad_value, idx, data["stream.dy"][step], data["stream.dx"][step], data["stream.flip"][step], t["augmentPadding"])
-            y = torch.from_numpy(train_y[idx])
-            opt.zero_grad(set_to_none=True)
-            logits = model(x.to(dtype))
-            loss = F.cross_entropy(logits, y, label_smoothing=t["labelSmoothing"])
+            loss, logits, y, lr, lam = forward_step(model, opt, m, t, data, train_x, train_y, pad_value, step, spe, total, dtype)
             value = float(loss.item())
             if not math.isfinite(value):
                 train_seconds += time.time() - te
@@ -760,8 +755,8 @@ def run_training(folder):
             loss.backward()
             opt.step()
             correct += int((logits.argmax(1) == y).sum())
-            loss_sum += value * len(idx)
-            seen += len(idx)
+            loss_sum += value * len(y)
+            seen += len(y)
             step += 1
             now = time.time()
             if now - last_emit > 0.5 or k == spe - 1:
