@@ -39,6 +39,7 @@ const SPEC = {
     engine: { type: 'string', default: 'tfjs', choices: ['tfjs', 'torch'], description: "the trainer: ours (tfjs), or the authors' PyTorch code under the same protocol, same data, batch order and initial weights (torch: scripts/torch_train.py, needs python3-torch; records engine \"torch\" beside ours in the same runs.jsonl)" },
     models: { type: 'string', description: 'only the entries of these models (comma-separated names, e.g. vanillanet-6); the summary still covers every stored run', valueName: 'names' },
     maxSeeds: { type: 'number', integer: true, min: 1, description: "only the first n of the preset's seeds (every entry's maxSeeds still applies)", valueName: 'n' },
+    seeds: { type: 'string', description: "only these of the preset's seeds (comma-separated, e.g. 3,4)", valueName: 'list' },
     python: { type: 'string', description: 'with --engine torch: the Python 3 with PyTorch (default: $VANILLABENCH_PYTHON, python3, /usr/bin/python3)', valueName: 'path' },
     runFiles: { type: 'boolean', default: true, description: 'a folder per run under <out>/runs/ (metrics.jsonl, summary.json, deploy weights; ~1-2 MB each)' },
     queue: { type: 'string', description: `run on \`vanillabench worker\` processes anywhere through this Redis job queue (BullMQ) instead of local workers: redis://[:PASSWORD@]host:port[/db], rediss:// for TLS (or the password in $${PASSWORD_ENV})`, valueName: 'url' },
@@ -132,8 +133,11 @@ class MatrixProgress {
   }
 }
 
-/** The runs --models and --max-seeds keep (all without them); an unknown model name is an error that lists the known ones. */
-export function selectRuns(runs: RunDescription[], seeds: readonly number[], models?: string, maxSeeds?: number): RunDescription[] {
+/**
+ * The runs --models, --max-seeds and --seeds keep (all without them); an unknown model name or a seed the preset does
+ * not have is an error that lists the known ones.
+ */
+export function selectRuns(runs: RunDescription[], seeds: readonly number[], models?: string, maxSeeds?: number, only?: string): RunDescription[] {
   let keep = runs;
   if (models !== undefined) {
     const known = [...new Set(runs.map((r) => r.cell.model))];
@@ -143,6 +147,12 @@ export function selectRuns(runs: RunDescription[], seeds: readonly number[], mod
     keep = keep.filter((r) => want.includes(r.cell.model));
   }
   if (maxSeeds !== undefined) keep = keep.filter((r) => seeds.indexOf(r.seed) < maxSeeds);
+  if (only !== undefined) {
+    const want = only.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+    const bad = want.filter((x) => !seeds.includes(x));
+    if (bad.length || !want.length) throw new UserError(`--seeds ${only}: ${want.length ? `not seeds of this preset: ${bad.join(', ')}` : 'no seed given'} (it has ${seeds.join(', ')})`);
+    keep = keep.filter((r) => want.includes(r.seed));
+  }
   return keep;
 }
 
@@ -194,7 +204,7 @@ export async function run(argv: string[]): Promise<void> {
   const resolved = applyPreset(experiment, f.preset);
   const expanded = expandExperiment(resolved);
   const matrix = torch ? { ...expanded, runs: expanded.runs.map((r) => ({ ...r, engine: 'torch' as const })) } : expanded;
-  const selected = selectRuns(matrix.runs, resolved.seeds, f.models, f.maxSeeds);
+  const selected = selectRuns(matrix.runs, resolved.seeds, f.models, f.maxSeeds, f.seeds);
   const out = f.out ?? defaultOut(experiment.name, f.preset);
   // runs.jsonl is read on open, before the matrix and for every summary: say each thing once
   const warn = onceWarner();
@@ -222,7 +232,7 @@ export async function run(argv: string[]): Promise<void> {
     const backend = await selectBackend(f.backend, { log: () => {} });
     log(backendSummary(backend));
     const workers = Math.max(1, Math.min(f.workers ?? defaultWorkers(), todo.length || 1));
-    const part = selected.length < matrix.runs.length ? ` (${selected.length} selected by --models / --max-seeds)` : '';
+    const part = selected.length < matrix.runs.length ? ` (${selected.length} selected by --models / --max-seeds / --seeds)` : '';
     log(`ablate ${experiment.name} (preset ${f.preset}${torch ? ', PyTorch reference trainer' : ''}): ${matrix.cells.length} cells x ${resolved.seeds.length} seeds = ${matrix.runs.length} runs${part}`
       + `${skipped ? `, ${skipped} already ok (skipped)` : ''}; dataset ${matrix.datasetName}; ${!todo.length ? 'nothing to run' : redis ? `job queue ${redis.redacted}` : `${workers} worker${workers > 1 ? 's' : ''}`}; writing ${out}`);
 

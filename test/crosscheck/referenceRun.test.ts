@@ -107,12 +107,14 @@ describe.skipIf(!py)('ablate --engine torch (the CLI, experiments/smoke.ts)', ()
     expect(JSON.parse(c.stdout).runs).toMatchObject({ ok: 0, skipped: 4 });
   }, 300_000);
 
-  it('mistakes: an unknown --models name, --engine torch with --queue, --python without it', async () => {
+  it('mistakes: an unknown --models name, a seed not in the preset, --engine torch with --queue, --python without it', async () => {
     const m = await cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--models', 'alexnet', '--out', path.join(out, 'x'));
     expect(m.code).not.toBe(0);
     expect(m.stderr).toMatch(/--models alexnet: not in this experiment: alexnet \(it has vanillanet-5\)/);
     const q = await cli('ablate', 'experiments/smoke.ts', '--engine', 'torch', '--queue', 'redis://127.0.0.1:1', '--out', path.join(out, 'y'));
     expect(q.stderr).toMatch(/--engine torch runs on local workers only/);
+    const sd = await cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--seeds', '2,7', '--out', path.join(out, 'w'));
+    expect(sd.stderr).toMatch(/--seeds 2,7: not seeds of this preset: 7 \(it has 1, 2\)/);
     const p = await cli('ablate', 'experiments/smoke.ts', '--python', '/usr/bin/python3', '--out', path.join(out, 'z'));
     expect(p.stderr).toMatch(/--python is for --engine torch/);
   }, 120_000);
