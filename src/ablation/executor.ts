@@ -4,10 +4,8 @@
  * takes run descriptions and hands back one record per run, whatever happens to the run (a failure is a record
  * with status 'failed', never a rejected promise); it rejects only when it cannot execute anything at all.
  */
-import { selectBackend, type BackendChoice } from '../backend/select.js';
 import { runTraining } from '../train/runTraining.js';
 import { runReferenceTraining } from '../crosscheck/referenceRun.js';
-import { gitCommit, machineInfo } from '../util/provenance.js';
 import type { EpochMetrics, StepProgress } from '../train/trainer.js';
 import type { RunDescription } from './matrix.js';
 import { failedRecord, recordFromSummary, type RecordContext, type RunRecord } from './store.js';
@@ -75,7 +73,7 @@ export async function executeRun(run: RunDescription, out: string | null, ctx: R
 // ---- the messages between a pool and its worker processes ----
 
 export type ToWorker =
-  | { type: 'init'; backend: string }
+  | { type: 'init' }
   | { type: 'run'; run: RunDescription; out: string | null }
   | { type: 'exit' };
 
@@ -85,9 +83,3 @@ export type FromWorker =
   | ({ type: 'step'; runId: string } & RunStep)
   | { type: 'epoch'; runId: string; metrics: EpochMetrics }
   | { type: 'record'; record: RunRecord };
-
-/** A worker process's start (pool or queue): select the backend, then the provenance its records carry. */
-export async function workerContext(choice: string, log?: (line: string) => void): Promise<RecordContext> {
-  const info = await selectBackend(choice as BackendChoice, log ? { log } : undefined);
-  return { backend: info.name, tfjsVersion: info.tfjsVersion, commit: gitCommit(), machine: machineInfo() };
-}

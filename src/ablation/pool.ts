@@ -1,9 +1,9 @@
 /**
  * The local executor: a pool of worker processes (child_process.fork of dist/src/ablation/poolWorker.js), one per core
- * by default. Each worker selects the coordinator's backend, then takes one run at a time over IPC. A worker
- * that dies (crash, out of memory, killed) costs only its current run, which is recorded as 'failed' with the
- * reason and the tail of its stderr; a replacement worker takes over the rest of the queue. Workers that keep
- * dying before they are ready (e.g. the backend is missing) stop the pool with an error.
+ * by default. Each worker selects the coordinator's backend (named in its environment: runBackend.ts), then takes
+ * one run at a time over IPC. A worker that dies (crash, out of memory, killed) costs only its current run, which is
+ * recorded as 'failed' with the reason and the tail of its stderr; a replacement worker takes over the rest of the
+ * queue. Workers that keep dying before they are ready (e.g. the backend is missing) stop the pool with an error.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { UserError } from '../util/errors.js';
 import { packageRoot } from '../util/provenance.js';
 import type { Executor, ExecutorEvent, FromWorker, ToWorker } from './executor.js';
 import { runKey, type RunDescription } from './matrix.js';
+import { backendEnv, backendMismatch } from './runBackend.js';
 import { failedRecord, type RecordContext, type RunRecord } from './store.js';
 
 export interface PoolOptions {
@@ -27,6 +28,7 @@ export interface PoolOptions {
   context: RecordContext;
   /** default: dist/src/ablation/poolWorker.js of this package */
   workerScript?: string;
+  /** more environment for the workers (tests), over the backend's */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -153,7 +155,7 @@ class PoolRun {
     const child = fork(this.script, [], {
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ...this.opts.env },
+      env: { ...process.env, ...backendEnv(this.opts.backend), ...this.opts.env },
       serialization: 'json',
     });
     const w: Worker = { slot, child, ready: false, stopping: false, current: null, started: 0, metrics: [], output: [] };
@@ -177,22 +179,24 @@ class PoolRun {
       if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) return; // exit follows
       onExit(null, null, err);
     });
-    send(w, { type: 'init', backend: this.opts.backend });
+    send(w, { type: 'init' });
   }
 
   private onMessage(w: Worker, msg: FromWorker): void {
     const onProgress = this.cb.onProgress;
     switch (msg.type) {
-      case 'ready':
+      case 'ready': {
         w.ready = true;
         this.startFailures = 0;
-        if (msg.backend !== this.opts.backend) {
-          this.fail(new Error(`worker selected backend ${msg.backend}, the coordinator ${this.opts.backend}`));
+        const mismatch = backendMismatch(this.opts.backend, msg.backend);
+        if (mismatch) {
+          this.fail(new Error(`a pool worker ${mismatch}`));
           return;
         }
         onProgress({ kind: 'worker', worker: w.slot, state: 'ready' });
         this.dispatch(w);
         return;
+      }
       case 'fatal':
         this.fail(new UserError(`a worker could not start: ${msg.message}`));
         return;

@@ -6,7 +6,8 @@
  * so a resumed matrix never races a leftover worker writing the same run folder.
  * Test hook: VANILLABENCH_TEST_CRASH_RUNS=<runId,...> kills the worker (SIGKILL) when it receives one of those runs.
  */
-import { executeRun, workerContext, type FromWorker, type ToWorker } from './executor.js';
+import { executeRun, type FromWorker, type ToWorker } from './executor.js';
+import { workerContext } from './runBackend.js';
 import type { RecordContext } from './store.js';
 
 const parentPid = process.ppid;
@@ -26,7 +27,7 @@ async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'init': {
       try {
-        ctx = await workerContext(msg.backend);
+        ctx = await workerContext();
         send({ type: 'ready', backend: ctx.backend, tfjsVersion: ctx.tfjsVersion });
       } catch (err) {
         send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });

@@ -9,6 +9,7 @@ import { applyPreset, loadExperiment } from '../ablation/experiment.js';
 import { describeFactors, expandExperiment, runKey, type RunDescription } from '../ablation/matrix.js';
 import { findTorchPython } from '../crosscheck/python.js';
 import { LocalPool, defaultWorkers } from '../ablation/pool.js';
+import { contextFor } from '../ablation/runBackend.js';
 import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV } from '../queue/connection.js';
 import { QueueExecutor } from '../queue/queueExecutor.js';
 import type { ExecutorEvent } from '../ablation/executor.js';
@@ -20,7 +21,6 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { checkOutputDir } from '../util/outputDir.js';
 import { barText, formatDuration, log, printJson, StatusBlock } from '../util/output.js';
-import { gitCommit, machineInfo } from '../util/provenance.js';
 
 export const summary = 'run an ablation matrix (experiments/*.ts: models x toggles x seeds) on worker processes; resumable; summary with CIs beside the paper';
 
@@ -229,8 +229,9 @@ export async function run(argv: string[]): Promise<void> {
     const skipped = selected.length - todo.length;
     writeFileAtomic(path.join(out, 'experiment.json'), `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`);
 
-    const backend = await selectBackend(f.backend, { log: () => {} });
-    log(backendSummary(backend));
+    // the pool's workers run the backend selected here; queue workers select their own (runBackend.ts)
+    const backend = redis ? null : await selectBackend(f.backend, { log: () => {} });
+    if (backend) log(backendSummary(backend));
     const workers = Math.max(1, Math.min(f.workers ?? defaultWorkers(), todo.length || 1));
     const part = selected.length < matrix.runs.length ? ` (${selected.length} selected by --models / --max-seeds / --seeds)` : '';
     log(`ablate ${experiment.name} (preset ${f.preset}${torch ? ', PyTorch reference trainer' : ''}): ${matrix.cells.length} cells x ${resolved.seeds.length} seeds = ${matrix.runs.length} runs${part}`
@@ -239,7 +240,7 @@ export async function run(argv: string[]): Promise<void> {
     const counts = { ok: 0, diverged: 0, failed: 0 };
     if (todo.length) {
       const progress = new MatrixProgress(todo.length, workers);
-      const context = { backend: backend.name, tfjsVersion: backend.tfjsVersion, commit: gitCommit(), machine: machineInfo() };
+      const context = contextFor(backend ?? f.backend);
       // with --queue, records come back as job results (run folders stay on the workers: worker --runs-dir)
       const executor = redis
         ? new QueueExecutor({
@@ -247,7 +248,7 @@ export async function run(argv: string[]): Promise<void> {
           matrix: { experiment: experiment.name, preset: f.preset, runIds: matrix.runs.map((r) => r.runId) }, stored: existing,
           idleTimeoutMs: f.queueTimeout * 1000, clearForeign: f.queueClear, log: (line) => progress.print(line),
         })
-        : (pool = new LocalPool({ workers, backend: backend.name, runsDir: f.runFiles ? path.join(out, 'runs') : null, context }));
+        : (pool = new LocalPool({ workers, backend: context.backend, runsDir: f.runFiles ? path.join(out, 'runs') : null, context }));
       await executor.run(todo, (r: RunRecord) => {
         store.append(r);
         counts[r.status]++;

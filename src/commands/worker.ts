@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Worker } from 'bullmq';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
 import { describeFactors } from '../ablation/matrix.js';
+import { backendEnv } from '../ablation/runBackend.js';
 import type { RunRecord } from '../ablation/store.js';
 import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV, redactText, redisErrorWarner, redisOptions } from '../queue/connection.js';
 import { PROCESSOR_ENV as ENV, type RunJobData } from '../queue/protocol.js';
@@ -62,11 +63,10 @@ export async function run(argv: string[]): Promise<void> {
   const backend = await selectBackend(f.backend, { log: () => {} });
   log(backendSummary(backend));
   const name = `${os.hostname()}-${process.pid}`;
-  // the sandboxed children inherit these
-  process.env[ENV.backend] = backend.name;
-  process.env[ENV.worker] = name;
-  if (f.runsDir) process.env[ENV.runsDir] = path.resolve(f.runsDir);
-  else delete process.env[ENV.runsDir];
+  // the sandboxed children's settings: the backend selected here (as the local pool's workers get it), our name, run folders
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...backendEnv(backend.name), [ENV.worker]: name };
+  if (f.runsDir) childEnv[ENV.runsDir] = path.resolve(f.runsDir);
+  else delete childEnv[ENV.runsDir];
 
   const counts = { ok: 0, diverged: 0, failed: 0, errors: 0 };
   const redact = (s: string) => redactText(s, target.password);
@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<void> {
     name,
     useWorkerThreads: false,
     // the children's stdout goes to our stderr: with --json, stdout carries our one document only
-    workerForkOptions: { stdio: ['ignore', 2, 2, 'ipc'] },
+    workerForkOptions: { stdio: ['ignore', 2, 2, 'ipc'], env: childEnv },
   });
   // from here on a signal closes the worker gracefully, even before it is ready
   const stopped = new Promise<void>((resolve) => {

@@ -4,22 +4,23 @@
  * loop stays free to renew the job locks (a long synchronous tfjs step in the same process would let a lock
  * expire and the job be taken twice), and tfjs's process-global state stays one run per process at a time.
  *
- * The worker passes its settings in the environment (the fork inherits it): the backend it selected, where to keep
- * run folders, its name. A child whose worker process died (SIGKILL) notices at its next training step and exits:
- * BullMQ then gives the job to another worker after stall detection.
+ * The worker passes its settings in the children's environment: the backend it selected (src/ablation/runBackend.ts,
+ * as the local pool does), where to keep run folders, its name. A child whose worker process died (SIGKILL) notices
+ * at its next training step and exits: BullMQ then gives the job to another worker after stall detection.
  */
 import os from 'node:os';
 import path from 'node:path';
 import type { SandboxedJob } from 'bullmq';
-import { executeRun, workerContext } from '../ablation/executor.js';
+import { executeRun } from '../ablation/executor.js';
 import { runKey } from '../ablation/matrix.js';
+import { backendMismatch, workerContext } from '../ablation/runBackend.js';
 import type { RecordContext, RunRecord } from '../ablation/store.js';
 import { PROCESSOR_ENV as ENV, versionMismatch, type RunJobData, type RunJobProgress } from './protocol.js';
 
 let context: Promise<RecordContext> | null = null;
 
 function recordContext(): Promise<RecordContext> {
-  context ??= workerContext(process.env[ENV.backend] ?? 'auto', () => {});
+  context ??= workerContext(() => {});
   return context;
 }
 
@@ -33,9 +34,8 @@ export default async function processRunJob(job: SandboxedJob<RunJobData, RunRec
   if (mismatch) throw new Error(`worker ${name} cannot run job ${job.id}: ${mismatch}; run the same vanillabench version on the coordinator and the workers`);
   const ctx = await recordContext();
   const want = job.data.backend;
-  if (want !== 'auto' && want !== ctx.backend) {
-    throw new Error(`worker ${name} runs backend ${ctx.backend}, the matrix asks for ${want}: start the workers with --backend ${want}`);
-  }
+  const wrongBackend = backendMismatch(want, ctx.backend);
+  if (wrongBackend) throw new Error(`worker ${name} ${wrongBackend}: start the workers with --backend ${want}`);
   const run = job.data.run;
   const runsDir = process.env[ENV.runsDir];
   const out = runsDir ? path.join(runsDir, run.experiment, runKey(run)) : null;

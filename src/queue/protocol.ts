@@ -7,9 +7,11 @@ import type { RunStep } from '../ablation/executor.js';
 import { MATRIX_VERSION, type RunDescription } from '../ablation/matrix.js';
 import { RECORD_VERSION, type RunRecord } from '../ablation/store.js';
 
-/** What the worker process tells its sandboxed children (src/queue/processor.ts) through their environment. */
+/**
+ * What the worker process tells its sandboxed children (src/queue/processor.ts) through their environment, besides
+ * the backend (src/ablation/runBackend.ts).
+ */
 export const PROCESSOR_ENV = {
-  backend: 'VANILLABENCH_QUEUE_BACKEND',
   runsDir: 'VANILLABENCH_QUEUE_RUNS_DIR',
   worker: 'VANILLABENCH_QUEUE_WORKER',
 } as const;
@@ -23,7 +25,7 @@ export interface RunJobData {
   recordVersion: number;
   experiment: string;
   preset: string;
-  /** the backend the coordinator asks for ('auto': whatever each worker selected) */
+  /** the backend the coordinator asks for ('auto': whatever each worker selected), checked by the worker (runBackend.ts) */
   backend: string;
   run: RunDescription;
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPreset, loadExperiment } from '../../src/ablation/experiment.js';
 import { expandExperiment } from '../../src/ablation/matrix.js';
 import { LocalPool } from '../../src/ablation/pool.js';
+import { backendEnv } from '../../src/ablation/runBackend.js';
 import type { ExecutorEvent } from '../../src/ablation/executor.js';
 import { readRuns, type RunRecord } from '../../src/ablation/store.js';
 import { summarize } from '../../src/ablation/analysis.js';
@@ -161,5 +162,18 @@ describe('local pool', () => {
     expect(records.filter((r) => r.status === 'ok')).toHaveLength(3);
     expect(events.some((ev) => ev.kind === 'worker' && ev.state === 'died')).toBe(true);
     expect(events.filter((ev) => ev.kind === 'worker' && ev.state === 'starting').length).toBe(3);
+  });
+
+  it('a worker on another backend than the coordinator selected stops the pool before any run', async () => {
+    const e = await loadExperiment(path.join(ROOT, 'experiments/smoke.ts'));
+    const runs = expandExperiment(applyPreset(e, 'test')).runs;
+    const pool = new LocalPool({
+      workers: 1, backend: 'wasm', runsDir: null,
+      context: { backend: 'wasm', tfjsVersion: '4.22.0', commit: gitCommit(), machine: machineInfo() },
+      env: backendEnv('cpu'),
+    });
+    const records: RunRecord[] = [];
+    await expect(pool.run(runs, (r) => records.push(r))).rejects.toThrow(/a pool worker runs backend cpu, the matrix asks for wasm/);
+    expect(records).toEqual([]);
   });
 });

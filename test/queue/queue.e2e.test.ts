@@ -3,7 +3,8 @@
  * CLI as one coordinator (`ablate --queue`) and worker processes (`worker`), experiments/smoke.ts (4 short runs).
  * A worker killed with SIGKILL mid-job: its job is retaken after stall detection and recorded once; the queue's
  * summary equals a local run's; a killed coordinator's restart collects what finished meanwhile without rerunning;
- * unreachable Redis, a wrong or missing password and another matrix's jobs each give one clear line.
+ * unreachable Redis, a wrong or missing password and another matrix's jobs each give one clear line, and so does a
+ * worker on another backend than the matrix asks for.
  */
 import { existsSync, mkdirSync, readdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -205,6 +206,28 @@ describe.skipIf(!REDIS)('ablate --queue and worker (real redis-server)', () => {
 
     expect(readFileSync(path.join(out, 'runs.jsonl'), 'utf8')).toBe(lines);
     for (const r of [unreachable, noPass, wrong, foreign, timedOut]) expect(r.stderr).not.toContain(PASSWORD);
+  }, 120_000);
+
+  it('a worker on another backend than the matrix asks for refuses every job with one clear line; the coordinator starts no backend', async () => {
+    const out = path.join(tmp, 'other-backend');
+    const queue = ['--queue', redis.url, '--queue-name', 'backend-check'];
+    const w = spawnCli(['worker', ...queue, ...WORKER_FLAGS.map((f) => (f === 'wasm' ? 'cpu' : f))]);
+    await w.waitFor(/worker \S+: queue 'backend-check'/);
+    const coord = await cli(['ablate', 'experiments/smoke.ts', '--preset', 'test', ...queue, '--out', out, '--backend', 'wasm']);
+    expect(coord.code).toBe(1);
+    expect(coord.stderr).toMatch(/4 runs failed/);
+    // the coordinator only asks for the backend: it selects none (no backend summary line)
+    expect(coord.stderr).not.toMatch(/^backend \w+ \(/m);
+    const recs = readRuns(path.join(out, 'runs.jsonl')).records;
+    expect(recs.map((r) => r.runId).sort()).toEqual(expectedRunIds);
+    for (const r of recs) {
+      expect(r.status).toBe('failed');
+      expect(r.message).toMatch(/the job failed( on worker \S+)?: worker \S+ \(pid \d+\) runs backend cpu, the matrix asks for wasm: start the workers with --backend wasm/);
+      expect(r.backend).toBe('wasm');
+    }
+    await w.waitFor((o) => (o.match(/^job error /gm) ?? []).length >= 4);
+    w.kill('SIGTERM');
+    expect((await w.result()).code).toBe(0);
   }, 120_000);
 });
 
