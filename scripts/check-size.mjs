@@ -36,7 +36,6 @@ function* files(dir) {
  * A listed item that grows is still an error; remove entries as they are fixed.
  */
 const KNOWN = new Map([
-  ['src/interop/zip.ts readCentralDirectory', 89],
   ['src/data/idx.ts parseIdx', 81],
 ]);
 const allowed = (key, n) => KNOWN.has(key) && n <= KNOWN.get(key);

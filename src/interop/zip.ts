@@ -34,6 +34,14 @@ export interface ZipEntry {
   readonly localHeaderOffset: number;
 }
 
+/** The fields of a central directory entry that a zip64 extra field may replace (when saturated). */
+interface Zip64Fields {
+  compressedSize: number;
+  size: number;
+  diskStart: number;
+  localHeaderOffset: number;
+}
+
 /** Random access to the archive's bytes. */
 interface ByteSource {
   readonly size: number;
@@ -235,7 +243,8 @@ export class ZipArchive {
     throw this.notZip('no end-of-central-directory record');
   }
 
-  private readCentralDirectory(): ZipEntry[] {
+  /** Where the central directory is and how many entries it holds (from the end record, or its zip64 form). */
+  private locateCentralDirectory(): { count: number; cdSize: number; cdOffset: number; eocdAt: number } {
     const { at: eocdAt, buf: eocd } = this.findEocd();
     const disk = eocd.readUInt16LE(4);
     const cdDisk = eocd.readUInt16LE(6);
@@ -261,6 +270,11 @@ export class ZipArchive {
     } else if (disk !== 0 || cdDisk !== 0) {
       throw new UserError(`${this.label}: multi-disk zip archives are not supported`);
     }
+    return { count, cdSize, cdOffset, eocdAt };
+  }
+
+  private readCentralDirectory(): ZipEntry[] {
+    const { count, cdSize, cdOffset, eocdAt } = this.locateCentralDirectory();
     if (cdOffset + cdSize > eocdAt) {
       throw this.corrupt('central directory lies outside the file');
     }
@@ -270,58 +284,73 @@ export class ZipArchive {
     const entries: ZipEntry[] = [];
     let p = 0;
     for (let i = 0; i < count; i++) {
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL) {
-        throw this.corrupt(`bad central directory entry #${i}`);
+      const { entry, end } = this.centralEntry(cd, p, i);
+      if (entry.localHeaderOffset + 30 > cdOffset) {
+        throw this.corrupt(`entry '${entry.name}' starts outside the archive data`);
       }
-      const flags = cd.readUInt16LE(p + 8);
-      const method = cd.readUInt16LE(p + 10);
-      const crc = cd.readUInt32LE(p + 16);
-      let compressedSize = cd.readUInt32LE(p + 20);
-      let size = cd.readUInt32LE(p + 24);
-      const nameLen = cd.readUInt16LE(p + 28);
-      const extraLen = cd.readUInt16LE(p + 30);
-      const commentLen = cd.readUInt16LE(p + 32);
-      let diskStart = cd.readUInt16LE(p + 34);
-      let localHeaderOffset = cd.readUInt32LE(p + 42);
-      const end = p + 46 + nameLen + extraLen + commentLen;
-      if (end > cd.length) throw this.corrupt(`central directory entry #${i} is cut short`);
-      const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
-      if (flags & 0x1) {
-        throw new UserError(`${this.label}: zip entry '${name}' is encrypted; encrypted archives are not supported`);
-      }
-      // zip64 extended information: only the fields saturated in the fixed part, in this order.
-      let x = p + 46 + nameLen;
-      const xEnd = x + extraLen;
-      while (x + 4 <= xEnd) {
-        const id = cd.readUInt16LE(x);
-        const len = cd.readUInt16LE(x + 2);
-        const body = x + 4;
-        if (body + len > xEnd) break;
-        if (id === 0x0001) {
-          let q = body;
-          const take = (): number => {
-            if (q + 8 > body + len) throw this.corrupt(`short zip64 field in entry '${name}'`);
-            const v = u64(cd, q, 'zip64 field', this.label);
-            q += 8;
-            return v;
-          };
-          if (size === 0xffffffff) size = take();
-          if (compressedSize === 0xffffffff) compressedSize = take();
-          if (localHeaderOffset === 0xffffffff) localHeaderOffset = take();
-          if (diskStart === 0xffff) {
-            if (q + 4 > body + len) throw this.corrupt(`short zip64 field in entry '${name}'`);
-            diskStart = cd.readUInt32LE(q);
-          }
-        }
-        x = body + len;
-      }
-      if (diskStart !== 0) throw new UserError(`${this.label}: multi-disk zip archives are not supported`);
-      if (localHeaderOffset + 30 > cdOffset) {
-        throw this.corrupt(`entry '${name}' starts outside the archive data`);
-      }
-      entries.push({ name, method, crc32: crc, compressedSize, size, localHeaderOffset });
+      entries.push(entry);
       p = end;
     }
     return entries;
+  }
+
+  /** Central directory entry #`i`, at `p` of `cd`, and where the next one starts. */
+  private centralEntry(cd: Buffer, p: number, i: number): { entry: ZipEntry; end: number } {
+    if (p + 46 > cd.length || cd.readUInt32LE(p) !== SIG_CENTRAL) {
+      throw this.corrupt(`bad central directory entry #${i}`);
+    }
+    const flags = cd.readUInt16LE(p + 8);
+    const method = cd.readUInt16LE(p + 10);
+    const crc = cd.readUInt32LE(p + 16);
+    const nameLen = cd.readUInt16LE(p + 28);
+    const extraLen = cd.readUInt16LE(p + 30);
+    const commentLen = cd.readUInt16LE(p + 32);
+    const end = p + 46 + nameLen + extraLen + commentLen;
+    if (end > cd.length) throw this.corrupt(`central directory entry #${i} is cut short`);
+    const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
+    if (flags & 0x1) {
+      throw new UserError(`${this.label}: zip entry '${name}' is encrypted; encrypted archives are not supported`);
+    }
+    const fields: Zip64Fields = {
+      compressedSize: cd.readUInt32LE(p + 20),
+      size: cd.readUInt32LE(p + 24),
+      diskStart: cd.readUInt16LE(p + 34),
+      localHeaderOffset: cd.readUInt32LE(p + 42),
+    };
+    this.applyZip64Extra(cd, p + 46 + nameLen, extraLen, name, fields);
+    if (fields.diskStart !== 0) throw new UserError(`${this.label}: multi-disk zip archives are not supported`);
+    const { compressedSize, size, localHeaderOffset } = fields;
+    return { entry: { name, method, crc32: crc, compressedSize, size, localHeaderOffset }, end };
+  }
+
+  /**
+   * zip64 extended information (the extra field at `x` of `cd`, `extraLen` bytes): replaces only the fields that
+   * are saturated in the fixed part, in this order.
+   */
+  private applyZip64Extra(cd: Buffer, x: number, extraLen: number, name: string, f: Zip64Fields): void {
+    const xEnd = x + extraLen;
+    while (x + 4 <= xEnd) {
+      const id = cd.readUInt16LE(x);
+      const len = cd.readUInt16LE(x + 2);
+      const body = x + 4;
+      if (body + len > xEnd) break;
+      if (id === 0x0001) {
+        let q = body;
+        const take = (): number => {
+          if (q + 8 > body + len) throw this.corrupt(`short zip64 field in entry '${name}'`);
+          const v = u64(cd, q, 'zip64 field', this.label);
+          q += 8;
+          return v;
+        };
+        if (f.size === 0xffffffff) f.size = take();
+        if (f.compressedSize === 0xffffffff) f.compressedSize = take();
+        if (f.localHeaderOffset === 0xffffffff) f.localHeaderOffset = take();
+        if (f.diskStart === 0xffff) {
+          if (q + 4 > body + len) throw this.corrupt(`short zip64 field in entry '${name}'`);
+          f.diskStart = cd.readUInt32LE(q);
+        }
+      }
+      x = body + len;
+    }
   }
 }
