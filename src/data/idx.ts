@@ -38,22 +38,21 @@ function magicHex(m: number): string {
   return `0x${m.toString(16).padStart(8, '0')}`;
 }
 
-/**
- * Parses IDX bytes (gzip or raw). `expect` checks the kind (images: 3 dims,
- * labels: 1 dim). Every problem is a UserError naming `file`.
- */
-export function parseIdx(input: Uint8Array, file: string, expect?: IdxKind): IdxArray {
-  let buf: Uint8Array = input;
-  let truncatedGzip = false;
-  const gz = isGzip(input);
-  if (gz) {
-    const r = gunzipFile(input, file);
-    buf = r.data;
-    truncatedGzip = r.truncated;
-  }
-  const expectedMagic = expect ? (expect === 'images' ? IDX_IMAGES_MAGIC : IDX_LABELS_MAGIC) : undefined;
-  const wanted = expectedMagic !== undefined ? `; expected an IDX ${expect} file (magic ${magicHex(expectedMagic)})` : '';
+/** The bytes being parsed and what every message about them says. */
+interface IdxInput {
+  buf: Uint8Array;
+  file: string;
+  /** the file was gzip */
+  gz: boolean;
+  /** its gzip stream ended early */
+  truncatedGzip: boolean;
+  /** what kind of file was expected, for the end of a message ('' when any) */
+  wanted: string;
+}
 
+/** The header's first 4 bytes checked (zeros, element type, dimensions as `expect` wants); returns the dimension count. */
+function checkMagic(src: IdxInput, expect: IdxKind | undefined, expectedMagic: number | undefined): number {
+  const { buf, file, gz, truncatedGzip, wanted } = src;
   if (buf.length < 4) {
     if (truncatedGzip || buf.length > 0) {
       throw new UserError(`${file} is truncated: only ${buf.length} bytes${gz ? ' after decompression' : ''}, too short for an IDX header${wanted}`);
@@ -87,6 +86,12 @@ export function parseIdx(input: Uint8Array, file: string, expect?: IdxKind): Idx
   } else if (ndim === 0) {
     throw new UserError(`${file}: IDX header declares 0 dimensions`);
   }
+  return ndim;
+}
+
+/** The dimension sizes after the magic, their product, and the header's length. */
+function readDims(src: IdxInput, ndim: number): { dims: number[]; count: number; headerBytes: number } {
+  const { buf, file, gz } = src;
   const headerBytes = 4 + 4 * ndim;
   if (buf.length < headerBytes) {
     throw new UserError(
@@ -101,10 +106,12 @@ export function parseIdx(input: Uint8Array, file: string, expect?: IdxKind): Idx
     dims.push(size);
     count *= size;
   }
-  if (expect === 'images' && (dims[1] === 0 || dims[2] === 0)) {
-    throw new UserError(`${file}: IDX image size ${dims[1]}x${dims[2]} is empty`);
-  }
-  const expectedBytes = headerBytes + count;
+  return { dims, count, headerBytes };
+}
+
+/** The file's length checked against what the header declares (and a gzip stream that ended early refused). */
+function checkLength(src: IdxInput, dims: number[], count: number, expectedBytes: number): void {
+  const { buf, file, gz, truncatedGzip } = src;
   const shape = `${dims.join('x')} = ${count}`;
   const actual = `${buf.length} bytes${gz ? ' after decompression' : ''}`;
   if (buf.length < expectedBytes) {
@@ -121,6 +128,32 @@ export function parseIdx(input: Uint8Array, file: string, expect?: IdxKind): Idx
     // Sizes agree but the gzip trailer is missing: still a damaged download.
     throw new UserError(`${file} is truncated: the gzip stream ends before its trailer; re-download or re-install it`);
   }
+}
+
+/**
+ * Parses IDX bytes (gzip or raw). `expect` checks the kind (images: 3 dims,
+ * labels: 1 dim). Every problem is a UserError naming `file`.
+ */
+export function parseIdx(input: Uint8Array, file: string, expect?: IdxKind): IdxArray {
+  let buf: Uint8Array = input;
+  let truncatedGzip = false;
+  const gz = isGzip(input);
+  if (gz) {
+    const r = gunzipFile(input, file);
+    buf = r.data;
+    truncatedGzip = r.truncated;
+  }
+  const expectedMagic = expect ? (expect === 'images' ? IDX_IMAGES_MAGIC : IDX_LABELS_MAGIC) : undefined;
+  const wanted = expectedMagic !== undefined ? `; expected an IDX ${expect} file (magic ${magicHex(expectedMagic)})` : '';
+  const src: IdxInput = { buf, file, gz, truncatedGzip, wanted };
+
+  const ndim = checkMagic(src, expect, expectedMagic);
+  const { dims, count, headerBytes } = readDims(src, ndim);
+  if (expect === 'images' && (dims[1] === 0 || dims[2] === 0)) {
+    throw new UserError(`${file}: IDX image size ${dims[1]}x${dims[2]} is empty`);
+  }
+  const expectedBytes = headerBytes + count;
+  checkLength(src, dims, count, expectedBytes);
   return { dims, data: buf.subarray(headerBytes, expectedBytes), file };
 }
 
