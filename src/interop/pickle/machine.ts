@@ -73,32 +73,29 @@ export class PickleMachine implements PickleContext {
     return this.buf[this.pos++]!;
   }
 
-  u16(): number {
-    this.need(2);
-    const v = this.buf.readUInt16LE(this.pos);
-    this.pos += 2;
+  /** A fixed-size field of `n` bytes, read by `read` at its offset. */
+  private fixed<T>(n: number, read: (at: number) => T): T {
+    this.need(n);
+    const v = read(this.pos);
+    this.pos += n;
     return v;
+  }
+
+  u16(): number {
+    return this.fixed(2, (at) => this.buf.readUInt16LE(at));
   }
 
   u32(): number {
-    this.need(4);
-    const v = this.buf.readUInt32LE(this.pos);
-    this.pos += 4;
-    return v;
+    return this.fixed(4, (at) => this.buf.readUInt32LE(at));
   }
 
   i32(): number {
-    this.need(4);
-    const v = this.buf.readInt32LE(this.pos);
-    this.pos += 4;
-    return v;
+    return this.fixed(4, (at) => this.buf.readInt32LE(at));
   }
 
   /** An 8-byte length, refused when it exceeds the whole input (it could never be read). */
   u64(): number {
-    this.need(8);
-    const v = this.buf.readBigUInt64LE(this.pos);
-    this.pos += 8;
+    const v = this.fixed(8, (at) => this.buf.readBigUInt64LE(at));
     if (v > BigInt(this.buf.length)) {
       throw this.error(`pickle data is truncated (a length of ${v} bytes exceeds the data)`);
     }
@@ -106,10 +103,7 @@ export class PickleMachine implements PickleContext {
   }
 
   f64be(): number {
-    this.need(8);
-    const v = this.buf.readDoubleBE(this.pos);
-    this.pos += 8;
-    return v;
+    return this.fixed(8, (at) => this.buf.readDoubleBE(at));
   }
 
   /** A newline-terminated text argument (the text opcodes). */
