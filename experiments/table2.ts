@@ -35,10 +35,7 @@ export default defineExperiment({
   name: 'table2',
   description: 'Table 2: deep training x series informed activation on VanillaNet-6, AlexNet and ResNet-50',
   dataset: { name: 'default', trainSize: 12000, valSize: 2000, inputSize: 32 },
-  models: [
-    ...smallNets,
-    { model: 'resnet-50', width: 1 / 32, stem: 'small', label: 'ResNet-50', maxSeeds: 3, train: { epochs: 3 } },
-  ],
+  models: [...smallNets, { model: 'resnet-50', width: 1 / 32, stem: 'small', label: 'ResNet-50', maxSeeds: 3, train: { epochs: 3 } }],
   factors: { deepTraining: [false, true], seriesAct: [false, true] },
   seeds: [1, 2, 3, 4, 5],
   // deep training anneals lambda 0 -> 1 per step over the first third of the epochs (decayEpochs defaults to

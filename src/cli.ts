@@ -35,21 +35,81 @@ const PROGRAM = 'vanillabench';
  * module has the CommandModule shape.
  */
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'zoo', summary: "params, MACs and depth of every model (deploy and training form) beside the paper's Table 4", load: () => import('./commands/zoo.js') },
-  { name: 'verify-reparam', summary: 'check that every deploy model equals its training form (random weights and BN statistics, lambda = 1)', load: () => import('./commands/verify-reparam.js') },
-  { name: 'export', summary: "save a model's deploy form (freshly initialised, merged) as a TF.js LayersModel directory", load: () => import('./commands/export.js') },
-  { name: 'export-onnx', summary: 'export a model directory or a zoo model (deploy form) as ONNX (opset 13), checked in ONNX Runtime against tfjs', load: () => import('./commands/export-onnx.js') },
-  { name: 'import', summary: "import a PyTorch checkpoint (.pth or .safetensors) of the authors' VanillaNet as a TF.js LayersModel directory (deploy form)", load: () => import('./commands/import.js') },
-  { name: 'predict', summary: 'run a TF.js model directory on an image (top-5 classes) or an NCHW .npy batch (raw logits)', load: () => import('./commands/predict.js') },
-  { name: 'evaluate', summary: 'top-1/top-5 of a TF.js model directory on an ImageNet-layout image folder (the official evaluation preprocessing)', load: () => import('./commands/evaluate.js') },
-  { name: 'train', summary: "train one model (toggles, dataset, seed), merge it, evaluate both forms, save the deploy weights", load: () => import('./commands/train.js') },
-  { name: 'bench-train', summary: 'training throughput of one model cell (default VanillaNet-6, width 1/16, 32x32, batch 64) on cpu/wasm/tensorflow/webgpu, stock vs our kernels', load: () => import('./commands/bench-train.js') },
-  { name: 'ablate', summary: 'run an ablation matrix (experiments/*.ts: models x toggles x seeds) on worker processes; resumable; summary with CIs beside the paper', load: () => import('./commands/ablate.js') },
-  { name: 'worker', summary: 'take ablation runs from a Redis job queue (ablate --queue) and train them here; any number of machines', load: () => import('./commands/worker.js') },
-  { name: 'crosscheck', summary: 'train a few steps here and in PyTorch (scripts/torch_train.py) from the same weights and batches; compare loss, lr, lambda and weights', load: () => import('./commands/crosscheck.js') },
-  { name: 'compare-backends', summary: "compare every model's outputs on two backends (e.g. webgpu against wasm) on the same weights and input", load: () => import('./commands/compare-backends.js') },
-  { name: 'latency', summary: "batch-1 inference latency of zoo models (deploy/train form) beside the paper's Table 4", load: () => import('./commands/latency.js') },
-  { name: 'report', summary: 'write results/REPORT.md and charts from the stored results (what held, what did not, what is missing)', load: () => import('./commands/report.js') },
+  {
+    name: 'zoo',
+    summary: "params, MACs and depth of every model (deploy and training form) beside the paper's Table 4",
+    load: () => import('./commands/zoo.js'),
+  },
+  {
+    name: 'verify-reparam',
+    summary: 'check that every deploy model equals its training form (random weights and BN statistics, lambda = 1)',
+    load: () => import('./commands/verify-reparam.js'),
+  },
+  {
+    name: 'export',
+    summary: "save a model's deploy form (freshly initialised, merged) as a TF.js LayersModel directory",
+    load: () => import('./commands/export.js'),
+  },
+  {
+    name: 'export-onnx',
+    summary: 'export a model directory or a zoo model (deploy form) as ONNX (opset 13), checked in ONNX Runtime against tfjs',
+    load: () => import('./commands/export-onnx.js'),
+  },
+  {
+    name: 'import',
+    summary: "import a PyTorch checkpoint (.pth or .safetensors) of the authors' VanillaNet as a TF.js LayersModel directory (deploy form)",
+    load: () => import('./commands/import.js'),
+  },
+  {
+    name: 'predict',
+    summary: 'run a TF.js model directory on an image (top-5 classes) or an NCHW .npy batch (raw logits)',
+    load: () => import('./commands/predict.js'),
+  },
+  {
+    name: 'evaluate',
+    summary: 'top-1/top-5 of a TF.js model directory on an ImageNet-layout image folder (the official evaluation preprocessing)',
+    load: () => import('./commands/evaluate.js'),
+  },
+  {
+    name: 'train',
+    summary: 'train one model (toggles, dataset, seed), merge it, evaluate both forms, save the deploy weights',
+    load: () => import('./commands/train.js'),
+  },
+  {
+    name: 'bench-train',
+    summary: 'training throughput of one model cell (default VanillaNet-6, width 1/16, 32x32, batch 64) on cpu/wasm/tensorflow/webgpu, stock vs our kernels',
+    load: () => import('./commands/bench-train.js'),
+  },
+  {
+    name: 'ablate',
+    summary: 'run an ablation matrix (experiments/*.ts: models x toggles x seeds) on worker processes; resumable; summary with CIs beside the paper',
+    load: () => import('./commands/ablate.js'),
+  },
+  {
+    name: 'worker',
+    summary: 'take ablation runs from a Redis job queue (ablate --queue) and train them here; any number of machines',
+    load: () => import('./commands/worker.js'),
+  },
+  {
+    name: 'crosscheck',
+    summary: 'train a few steps here and in PyTorch (scripts/torch_train.py) from the same weights and batches; compare loss, lr, lambda and weights',
+    load: () => import('./commands/crosscheck.js'),
+  },
+  {
+    name: 'compare-backends',
+    summary: "compare every model's outputs on two backends (e.g. webgpu against wasm) on the same weights and input",
+    load: () => import('./commands/compare-backends.js'),
+  },
+  {
+    name: 'latency',
+    summary: "batch-1 inference latency of zoo models (deploy/train form) beside the paper's Table 4",
+    load: () => import('./commands/latency.js'),
+  },
+  {
+    name: 'report',
+    summary: 'write results/REPORT.md and charts from the stored results (what held, what did not, what is missing)',
+    load: () => import('./commands/report.js'),
+  },
 ];
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, bug: 70 } as const;

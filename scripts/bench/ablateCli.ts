@@ -23,13 +23,19 @@ export function spawnCli(args: string[]): CliRun {
   let stdout = '';
   let stderr = '';
   let onReady = () => {};
-  const ready = new Promise<void>((r) => { onReady = r; });
-  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  const ready = new Promise<void>((r) => {
+    onReady = r;
+  });
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
     if (/worker \S+: queue '/.test(stderr)) onReady();
   });
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
   return { child, ready, done };
 }
 

@@ -7,7 +7,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import {
-  ourKernelConfig, registerGradientKernels, registeredGradientKernels, restoreStockKernels,
+  ourKernelConfig,
+  registerGradientKernels,
+  registeredGradientKernels,
+  restoreStockKernels,
   type GradientBackend,
 } from '../../src/backend/kernels/index.js';
 
@@ -80,21 +83,21 @@ function cases(): Case[] {
     },
     {
       kernel: tf.DepthwiseConv2dNativeBackpropFilter,
-      label: "7x7 same, x[64,8,8,256]",
+      label: '7x7 same, x[64,8,8,256]',
       flops: 2 * 64 * 8 * 8 * 256 * 49,
       inputs: () => ({ x: rnd([64, 8, 8, 256]), dy: rnd([64, 8, 8, 256]) }),
       attrs: { strides: 1, pad: 'same', dilations: 1, filterShape: [7, 7, 256, 1] },
     },
     {
       kernel: tf.DepthwiseConv2dNativeBackpropInput,
-      label: "7x7 same, dy[64,8,8,256]",
+      label: '7x7 same, dy[64,8,8,256]',
       flops: 2 * 64 * 8 * 8 * 256 * 49,
       inputs: () => ({ dy: rnd([64, 8, 8, 256]), filter: rnd([7, 7, 256, 1]) }),
       attrs: { strides: 1, pad: 'same', dilations: 1, inputShape: [64, 8, 8, 256] },
     },
     {
       kernel: tf.DepthwiseConv2dNative,
-      label: "7x7 same (forward), x[64,8,8,256]",
+      label: '7x7 same (forward), x[64,8,8,256]',
       flops: 2 * 64 * 8 * 8 * 256 * 49,
       inputs: () => ({ x: rnd([64, 8, 8, 256]), filter: rnd([7, 7, 256, 1]) }),
       attrs: { strides: 1, pad: 'same', dilations: 1, dataFormat: 'NHWC' },
@@ -135,9 +138,7 @@ function median(xs: number[]): number {
  * Times one call of `kernel` (wasm and cpu kernels are synchronous, so wall
  * time around the call is the kernel's time).
  */
-async function timeKernel(
-  c: Case, kernel: tf.KernelConfig, runs: number, budgetMs: number,
-): Promise<{ ms: number; runs: number }> {
+async function timeKernel(c: Case, kernel: tf.KernelConfig, runs: number, budgetMs: number): Promise<{ ms: number; runs: number }> {
   const inputs = c.inputs();
   const once = () => {
     const t0 = performance.now();
@@ -188,9 +189,10 @@ export async function benchKernels(options: KernelBenchOptions = {}): Promise<Ke
         row = { kernel: c.kernel, case: c.label, impl, ms, gflops: c.flops ? c.flops / ms / 1e6 : null, runs: n };
       }
       rows.push(row);
-      log(`${impl.padEnd(10)} ${c.kernel.padEnd(36)} ${c.label.padEnd(46)} ` +
-        (row.ms == null ? 'n/a' : `${row.ms.toFixed(2)} ms` +
-          (row.gflops == null ? '' : `  ${row.gflops.toFixed(2)} GFLOP/s`)));
+      log(
+        `${impl.padEnd(10)} ${c.kernel.padEnd(36)} ${c.label.padEnd(46)} ` +
+          (row.ms == null ? 'n/a' : `${row.ms.toFixed(2)} ms` + (row.gflops == null ? '' : `  ${row.gflops.toFixed(2)} GFLOP/s`)),
+      );
     }
   };
 

@@ -41,7 +41,8 @@ export interface PoolScalingRow {
 
 function positiveInts(text: string, flag: string): number[] {
   const values = text.split(',').filter(Boolean).map(Number);
-  if (!values.length || values.some((v) => !Number.isInteger(v) || v < 1)) throw new UserError(`--${flag}: expected positive integers separated by commas, got '${text}'`);
+  if (!values.length || values.some((v) => !Number.isInteger(v) || v < 1))
+    throw new UserError(`--${flag}: expected positive integers separated by commas, got '${text}'`);
   return values;
 }
 
@@ -76,26 +77,52 @@ async function main(): Promise<void> {
         for (const n of workers) {
           const out = path.join(tmp, `${preset}-${n}-${r}`);
           const loadavg1 = os.loadavg()[0];
-          const t = await timeAblate(path.resolve(values.experiment!), ['--preset', preset, '--workers', String(n), '--out', out, '--backend', values.backend!]);
-          const records = readFileSync(path.join(out, RUNS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { wallSeconds: number });
+          const t = await timeAblate(path.resolve(values.experiment!), [
+            '--preset',
+            preset,
+            '--workers',
+            String(n),
+            '--out',
+            out,
+            '--backend',
+            values.backend!,
+          ]);
+          const records = readFileSync(path.join(out, RUNS_FILE), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { wallSeconds: number });
           backend = backendOf(out);
           const sample = {
-            seconds: t.seconds, runnerSeconds: t.result.wallSeconds, runs: records.length, loadavg1,
+            seconds: t.seconds,
+            runnerSeconds: t.result.wallSeconds,
+            runs: records.length,
+            loadavg1,
             meanRunSeconds: records.reduce((a, x) => a + x.wallSeconds, 0) / records.length,
           };
           samples.get(n)!.push(sample);
-          log(`${preset}, ${n} worker${n > 1 ? 's' : ''}, repeat ${r + 1}/${repeat}: ${sample.seconds.toFixed(2)} s (${sample.runs} runs, ${sample.meanRunSeconds.toFixed(2)} s each; load ${loadavg1.toFixed(2)})`);
+          log(
+            `${preset}, ${n} worker${n > 1 ? 's' : ''}, repeat ${r + 1}/${repeat}: ${sample.seconds.toFixed(2)} s (${sample.runs} runs, ${sample.meanRunSeconds.toFixed(2)} s each; load ${loadavg1.toFixed(2)})`,
+          );
           rmSync(out, { recursive: true, force: true });
         }
       }
-      const base = percentile(samples.get(workers[0])!.map((s) => s.seconds), 50);
+      const base = percentile(
+        samples.get(workers[0])!.map((s) => s.seconds),
+        50,
+      );
       for (const n of workers) {
         const s = samples.get(n)!;
         const secs = s.map((x) => x.seconds);
         const median = percentile(secs, 50);
         rows.push({
-          preset, workers: n, samples: s, medianSeconds: median, minSeconds: Math.min(...secs), maxSeconds: Math.max(...secs),
-          meanRunSeconds: s.reduce((a, x) => a + x.meanRunSeconds, 0) / s.length, speedup: base / median,
+          preset,
+          workers: n,
+          samples: s,
+          medianSeconds: median,
+          minSeconds: Math.min(...secs),
+          maxSeconds: Math.max(...secs),
+          meanRunSeconds: s.reduce((a, x) => a + x.meanRunSeconds, 0) / s.length,
+          speedup: base / median,
         });
       }
     }
@@ -104,7 +131,10 @@ async function main(): Promise<void> {
   }
   log(`\n${values.experiment} on ${backend}, ${repeat} repeats each (wall time of the whole command, spawn to exit):`);
   log('preset | workers | median s | min-max s | s per run | speed-up');
-  for (const r of rows) log(`${r.preset} | ${r.workers} | ${r.medianSeconds.toFixed(2)} | ${r.minSeconds.toFixed(2)}-${r.maxSeconds.toFixed(2)} | ${r.meanRunSeconds.toFixed(2)} | ${r.speedup.toFixed(2)}x`);
+  for (const r of rows)
+    log(
+      `${r.preset} | ${r.workers} | ${r.medianSeconds.toFixed(2)} | ${r.minSeconds.toFixed(2)}-${r.maxSeconds.toFixed(2)} | ${r.meanRunSeconds.toFixed(2)} | ${r.speedup.toFixed(2)}x`,
+    );
   emitBenchDocument({ benchmark: 'pool-scaling', experiment: values.experiment, backend, repeat, started, rows }, 'poolBench.js', values.save);
 }
 

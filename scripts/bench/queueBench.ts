@@ -25,7 +25,9 @@ const SMOKE = 'experiments/smoke.ts';
 
 async function startRedis(dir: string): Promise<{ url: string; stop: () => void }> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', ''], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.once('error', reject);
@@ -59,7 +61,10 @@ async function noopJobs(url: string, processor: string | null, jobs: number): Pr
     : new Worker(name, async () => null, { connection, concurrency: 1 });
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), worker.waitUntilReady()]);
   const waiting = new Map<string, () => void>();
-  events.on('completed', ({ jobId }) => { waiting.get(jobId)?.(); waiting.delete(jobId); });
+  events.on('completed', ({ jobId }) => {
+    waiting.get(jobId)?.();
+    waiting.delete(jobId);
+  });
   const finished = (id: string) => new Promise<void>((r) => waiting.set(id, r));
   try {
     // warm-up (forks the sandbox child), then one job at a time
@@ -84,7 +89,15 @@ async function noopJobs(url: string, processor: string | null, jobs: number): Pr
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { workers: { type: 'string', default: '1,2,4' }, preset: { type: 'string', default: 'quick' }, jobs: { type: 'string', default: '200' }, queue: { type: 'string' }, save: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      workers: { type: 'string', default: '1,2,4' },
+      preset: { type: 'string', default: 'quick' },
+      jobs: { type: 'string', default: '200' },
+      queue: { type: 'string' },
+      save: { type: 'string' },
+    },
+  });
   const started = new Date().toISOString();
   const counts = values.workers!.split(',').filter(Boolean).map(Number);
   const tmp = mkdtempSync(path.join(tmpdir(), 'vb-queue-bench-'));
@@ -94,19 +107,37 @@ async function main(): Promise<void> {
     const noopFile = path.join(tmp, 'noop.mjs');
     writeFileSync(noopFile, 'export default async function noop() { return null; }\n');
     const inline = await noopJobs(redis.url, null, Number(values.jobs));
-    log(`no-op job, worker in process: round trip ${inline.roundTripMs.toFixed(2)} ms, ${inline.perJobMs.toFixed(2)} ms/job over ${values.jobs} queued at once`);
+    log(
+      `no-op job, worker in process: round trip ${inline.roundTripMs.toFixed(2)} ms, ${inline.perJobMs.toFixed(2)} ms/job over ${values.jobs} queued at once`,
+    );
     const sandboxed = await noopJobs(redis.url, noopFile, Number(values.jobs));
-    log(`no-op job, sandboxed processor: round trip ${sandboxed.roundTripMs.toFixed(2)} ms, ${sandboxed.perJobMs.toFixed(2)} ms/job over ${values.jobs} queued at once`);
+    log(
+      `no-op job, sandboxed processor: round trip ${sandboxed.roundTripMs.toFixed(2)} ms, ${sandboxed.perJobMs.toFixed(2)} ms/job over ${values.jobs} queued at once`,
+    );
     const matrix: { workers: number; queueSeconds: number; localSeconds: number }[] = [];
     for (const n of counts) {
       const queueSeconds = await matrixOnQueue(redis.url, n, values.preset!, path.join(tmp, `q${n}`));
-      const localSeconds = (await timeAblate(SMOKE, ['--workers', String(n), '--preset', values.preset!, '--out', path.join(tmp, `l${n}`), '--backend', 'wasm'])).seconds;
+      const localSeconds = (
+        await timeAblate(SMOKE, ['--workers', String(n), '--preset', values.preset!, '--out', path.join(tmp, `l${n}`), '--backend', 'wasm'])
+      ).seconds;
       matrix.push({ workers: n, queueSeconds, localSeconds });
       log(`smoke (${values.preset}) with ${n} worker process${n > 1 ? 'es' : ''}: queue ${queueSeconds.toFixed(1)} s, local pool ${localSeconds.toFixed(1)} s`);
     }
     const password = values.queue ? parseRedisUrl(values.queue).password : undefined;
-    emitBenchDocument({ benchmark: 'queue', backend: 'wasm', preset: values.preset, started, loadavg: os.loadavg(), noopJob: { inline, sandboxed, jobs: Number(values.jobs) }, matrix },
-      'queueBench.js', values.save, (text) => redactText(text, password));
+    emitBenchDocument(
+      {
+        benchmark: 'queue',
+        backend: 'wasm',
+        preset: values.preset,
+        started,
+        loadavg: os.loadavg(),
+        noopJob: { inline, sandboxed, jobs: Number(values.jobs) },
+        matrix,
+      },
+      'queueBench.js',
+      values.save,
+      (text) => redactText(text, password),
+    );
   } finally {
     redis.stop();
     rmSync(tmp, { recursive: true, force: true });

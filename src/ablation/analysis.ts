@@ -154,9 +154,11 @@ export function showValue(v: FactorValue | undefined): string {
 
 /** Mean validation top-1 per epoch over these runs (epochs any of them reached, ascending). */
 function meanCurve(runs: readonly RunRecord[]): { epoch: number; valTop1: number }[] {
-  const perRun = runs.map((r) => r.metrics
-    .map((e, i) => ({ epoch: Number.isFinite(e.epoch) ? e.epoch : i + 1, valTop1: e.valTop1 }))
-    .filter((e) => typeof e.valTop1 === 'number' && Number.isFinite(e.valTop1)));
+  const perRun = runs.map((r) =>
+    r.metrics
+      .map((e, i) => ({ epoch: Number.isFinite(e.epoch) ? e.epoch : i + 1, valTop1: e.valTop1 }))
+      .filter((e) => typeof e.valTop1 === 'number' && Number.isFinite(e.valTop1)),
+  );
   const epochs = [...new Set(perRun.flatMap((es) => es.map((e) => e.epoch)))].sort((a, b) => a - b);
   return epochs.map((epoch) => ({ epoch, valTop1: mean(perRun.flatMap((es) => es.filter((e) => e.epoch === epoch).map((e) => e.valTop1))) }));
 }
@@ -194,7 +196,12 @@ function cellScale(cell: CellDescription, runs: readonly RunRecord[]): string {
 
 function engineFigures(list: readonly RunRecord[]): EngineFigures {
   const ok = list.filter((r) => r.status === 'ok' && figureOf(r) !== null).sort((a, b) => a.seed - b.seed || (a.runId < b.runId ? -1 : 1));
-  return { runs: list.length, ok: ok.length, bySeed: new Map(ok.map((r) => [r.seed, figureOf(r) as number])), top1: meanCI(ok.map((r) => figureOf(r) as number)) };
+  return {
+    runs: list.length,
+    ok: ok.length,
+    bySeed: new Map(ok.map((r) => [r.seed, figureOf(r) as number])),
+    top1: meanCI(ok.map((r) => figureOf(r) as number)),
+  };
 }
 
 function summarizeCell(list: RunRecord[], torchList: RunRecord[], firstSeen: number): CellSummary {
@@ -209,10 +216,14 @@ function summarizeCell(list: RunRecord[], torchList: RunRecord[], firstSeen: num
   const bySeed = new Map(ok.map((r) => [r.seed, figureOf(r) as number]));
   const torch = torchList.length > 0 ? engineFigures(torchList) : null;
   return {
-    cell, runs: list.length, ok: ok.length,
+    cell,
+    runs: list.length,
+    ok: ok.length,
     diverged: list.filter((r) => r.status === 'diverged').length,
     failed: list.filter((r) => r.status === 'failed').length,
-    seeds: ok.map((r) => r.seed), values: ok.map((r) => figureOf(r) as number), bySeed,
+    seeds: ok.map((r) => r.seed),
+    values: ok.map((r) => figureOf(r) as number),
+    bySeed,
     top1: meanCI(ok.map((r) => figureOf(r) as number)),
     deployTop1: mean(deploy),
     trainTop1: mean(nums((r) => r.trainTop1)),
@@ -235,15 +246,26 @@ export function comparisonScale(cell: CellSummary, pairs: number): string {
 }
 
 function compareCells(cells: readonly CellSummary[], factors: FactorName[]): Comparison[] {
-  const key = (c: CellSummary, f: Partial<Record<string, FactorValue>>) => `${c.cell.entry}|${c.cell.model}|${factors.map((k) => JSON.stringify(f[k] ?? null)).join('|')}`;
+  const key = (c: CellSummary, f: Partial<Record<string, FactorValue>>) =>
+    `${c.cell.entry}|${c.cell.model}|${factors.map((k) => JSON.stringify(f[k] ?? null)).join('|')}`;
   const byKey = new Map(cells.map((c) => [key(c, c.cell.factors), c]));
   const comparisons: Comparison[] = [];
   const compare = (cell: CellSummary, against: CellSummary, differing: FactorName[], vsBaseline: boolean) => {
     const effect = pairedCI(against.bySeed, cell.bySeed);
-    const paperEffect = cell.paper && against.paper && differing.every((k) => PAPER_FACTORS.includes(k))
-      ? Math.round((cell.paper.top1 - against.paper.top1) * 100) / 100 : null;
+    const paperEffect =
+      cell.paper && against.paper && differing.every((k) => PAPER_FACTORS.includes(k)) ? Math.round((cell.paper.top1 - against.paper.top1) * 100) / 100 : null;
     const v = effectVerdict(effect, paperEffect, { a: against, b: cell });
-    comparisons.push({ cell, against, differing, vsBaseline, effect, paperEffect, verdict: v.verdict, detail: v.detail, scale: comparisonScale(cell, effect.n) });
+    comparisons.push({
+      cell,
+      against,
+      differing,
+      vsBaseline,
+      effect,
+      paperEffect,
+      verdict: v.verdict,
+      detail: v.detail,
+      scale: comparisonScale(cell, effect.n),
+    });
   };
   for (const c of cells) {
     const f = c.cell.factors;
@@ -302,7 +324,9 @@ export function summarize(records: readonly RunRecord[]): Summary {
   const cells = [...byCell.entries()].map(([k, l]) => summarizeCell(l.ours, l.torch, firstSeen.get(k) ?? 0));
   cells.sort((a, b) => paperOrder(a.cell, b.cell));
   const gate = cellGate(cells);
-  cells.forEach((c, i) => { c.notConverged = gate[i]; });
+  cells.forEach((c, i) => {
+    c.notConverged = gate[i];
+  });
 
   const factors: FactorName[] = [];
   for (const c of cells) for (const k of Object.keys(c.cell.factors) as FactorName[]) if (!factors.includes(k)) factors.push(k);
@@ -329,13 +353,18 @@ export function summarize(records: readonly RunRecord[]): Summary {
     },
     figureSplit: withTest === 0 ? 'validation' : withTest === okOurs.length ? 'test' : 'mixed',
     engines: torchList.length > 0 ? (ours.length > 0 ? ['tfjs', 'torch'] : ['torch']) : ['tfjs'],
-    torchRuns: torchList.length === 0 ? null : {
-      records: torchList.length,
-      ok: torchList.filter((r) => r.status === 'ok').length,
-      diverged: torchList.filter((r) => r.status === 'diverged').length,
-      failed: torchList.filter((r) => r.status === 'failed').length,
-      versions: uniq(torchList.map((r) => r.backend)),
-    },
-    factors, cells, comparisons: compareCells(cells, factors),
+    torchRuns:
+      torchList.length === 0
+        ? null
+        : {
+            records: torchList.length,
+            ok: torchList.filter((r) => r.status === 'ok').length,
+            diverged: torchList.filter((r) => r.status === 'diverged').length,
+            failed: torchList.filter((r) => r.status === 'failed').length,
+            versions: uniq(torchList.map((r) => r.backend)),
+          },
+    factors,
+    cells,
+    comparisons: compareCells(cells, factors),
   };
 }

@@ -72,10 +72,7 @@ export async function executeRun(run: RunDescription, out: string | null, ctx: R
 
 // ---- the messages between a pool and its worker processes ----
 
-export type ToWorker =
-  | { type: 'init' }
-  | { type: 'run'; run: RunDescription; out: string | null }
-  | { type: 'exit' };
+export type ToWorker = { type: 'init' } | { type: 'run'; run: RunDescription; out: string | null } | { type: 'exit' };
 
 export type FromWorker =
   | { type: 'ready'; backend: string; tfjsVersion: string }

@@ -29,10 +29,7 @@ export type TrainFactorName = Exclude<keyof TrainConfig, 'seed'>;
 export type FactorName = ModelFactorName | TrainFactorName;
 export type FactorValue = boolean | number | string;
 
-type Rule =
-  | { type: 'number'; min: number; max?: number; integer?: boolean }
-  | { type: 'boolean' }
-  | { type: 'choice'; values: readonly string[] };
+type Rule = { type: 'number'; min: number; max?: number; integer?: boolean } | { type: 'boolean' } | { type: 'choice'; values: readonly string[] };
 
 /** Trainer options and what each accepts (seed comes from the experiment's seeds). */
 export const TRAIN_RULES = {
@@ -126,7 +123,7 @@ export function defineExperiment(e: Experiment): Experiment {
 
 type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
+const show = (v: unknown): string => (v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v)));
 
 class Checker {
   constructor(readonly where: string) {}
@@ -216,7 +213,8 @@ function checkModels(c: Checker, v: unknown, field: string): ExperimentModel[] {
     const entryTrain = train !== undefined ? checkTrain(c, train, `${f}.train`) : undefined;
     c.wrap(f, () => modelOptions(model as string, options));
     return {
-      ...options, model: model as string,
+      ...options,
+      model: model as string,
       ...(label !== undefined ? { label: label as string } : {}),
       ...(max !== undefined ? { maxSeeds: max } : {}),
       ...(entryTrain !== undefined ? { train: entryTrain } : {}),
@@ -280,14 +278,18 @@ function checkOverrides(c: Checker, v: unknown, field: string): ExperimentOverri
 function checkCombined(c: Checker, e: ResolvedExperiment, field: string): void {
   const d = e.dataset;
   if (d.valSize !== undefined && d.trainSize !== undefined && d.valSize >= d.trainSize) {
-    c.fail(`${field}dataset.valSize`, `(${d.valSize}) must be smaller than dataset.trainSize (${d.trainSize}): validation images are carved out of the training subset`);
+    c.fail(
+      `${field}dataset.valSize`,
+      `(${d.valSize}) must be smaller than dataset.trainSize (${d.trainSize}): validation images are carved out of the training subset`,
+    );
   }
   // every cell's model options must resolve (e.g. a factor value the model does not support)
   e.models.forEach((m, i) => {
     const { model, label: _label, maxSeeds: _maxSeeds, train: _train, ...options } = m;
     const modelFactors = Object.entries(e.factors).filter(([k]) => (MODEL_FACTORS as readonly string[]).includes(k));
     for (const [k, values] of modelFactors) {
-      for (const value of values ?? []) c.wrap(`${field}models[${i}] with ${k} = ${JSON.stringify(value)}`, () => modelOptions(model, { ...options, [k]: value }));
+      for (const value of values ?? [])
+        c.wrap(`${field}models[${i}] with ${k} = ${JSON.stringify(value)}`, () => modelOptions(model, { ...options, [k]: value }));
     }
   });
 }
@@ -312,7 +314,8 @@ export function validateExperiment(raw: unknown, where = 'experiment'): Experime
   };
   const presets = c.object(o.presets, 'presets', Object.keys(isObj(o.presets) ? o.presets : {}));
   for (const p of REQUIRED_PRESETS) {
-    if (presets[p] === undefined) c.fail(`presets.${p}`, `is missing: every experiment defines the presets ${oneOf([...REQUIRED_PRESETS])} (overrides, {} for none)`);
+    if (presets[p] === undefined)
+      c.fail(`presets.${p}`, `is missing: every experiment defines the presets ${oneOf([...REQUIRED_PRESETS])} (overrides, {} for none)`);
   }
   for (const [name, value] of Object.entries(presets)) {
     if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name)) c.fail(`presets.${name}`, 'is not a valid preset name (letters, digits, _ and -)');

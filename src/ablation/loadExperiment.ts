@@ -32,7 +32,10 @@ async function importModule(abs: string): Promise<unknown> {
  * errors after it (file:line:column: ERROR: text) do.
  */
 function loadErrorText(message: string): string {
-  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (lines.length === 0) return message;
   const detail = lines.filter((l) => !/^(Transform|Build) failed with \d+ errors?:?$/.test(l));
   return (detail.length > 0 ? detail : lines).slice(0, 3).join('; ');

@@ -74,7 +74,11 @@ export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
 }
@@ -124,10 +128,20 @@ export function expandExperiment(e: ResolvedExperiment, opts: { datasetName?: st
       if (seen.has(id)) throw new UserError(`experiment ${e.name}: ${where} is the same configuration as ${seen.get(id)}: every cell must differ`);
       seen.set(id, where);
       cells.push({
-        id, index: cells.length, entry, model, label: label ?? model, factors: values, baseline,
+        id,
+        index: cells.length,
+        entry,
+        model,
+        label: label ?? model,
+        factors: values,
+        baseline,
         toggles: {
-          deepTraining: resolved.deepTraining, seriesAct: resolved.seriesAct, shortcut: resolved.shortcut,
-          actNum: resolved.actNum, width: resolved.width, stem: resolved.stem,
+          deepTraining: resolved.deepTraining,
+          seriesAct: resolved.seriesAct,
+          shortcut: resolved.shortcut,
+          actNum: resolved.actNum,
+          width: resolved.width,
+          stem: resolved.stem,
         },
       });
       specs.set(id, { model, modelOptions: modelPart, data, train });

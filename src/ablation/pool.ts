@@ -104,8 +104,11 @@ class PoolRun {
   private settled = false;
 
   constructor(
-    private readonly opts: PoolOptions, private readonly script: string, private readonly workers: Set<Worker>,
-    queue: readonly RunDescription[], private readonly cb: PoolRunCallbacks,
+    private readonly opts: PoolOptions,
+    private readonly script: string,
+    private readonly workers: Set<Worker>,
+    queue: readonly RunDescription[],
+    private readonly cb: PoolRunCallbacks,
   ) {
     this.pending = [...queue];
     this.outstanding = this.pending.length;
@@ -162,7 +165,12 @@ class PoolRun {
     this.workers.add(w);
     this.cb.onProgress({ kind: 'worker', worker: slot, state: 'starting' });
     const keep = (chunk: Buffer) => {
-      w.output.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim() !== ''));
+      w.output.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== ''),
+      );
       if (w.output.length > 20) w.output.splice(0, w.output.length - 20);
     };
     child.stdout?.on('data', keep);

@@ -62,10 +62,12 @@ async function handle(msg: ToWorker): Promise<void> {
 
 let chain: Promise<void> = Promise.resolve();
 process.on('message', (msg: ToWorker) => {
-  chain = chain.then(() => handle(msg)).catch((err: unknown) => {
-    process.stderr.write(`worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(70);
-  });
+  chain = chain
+    .then(() => handle(msg))
+    .catch((err: unknown) => {
+      process.stderr.write(`worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(70);
+    });
 });
 // Ctrl-C reaches the whole process group: the coordinator handles it (and kills the workers)
 process.on('SIGINT', () => {});

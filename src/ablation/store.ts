@@ -64,25 +64,58 @@ const finite = (x: number | null | undefined): number | null => (typeof x === 'n
 /** The record of a run that finished (ok or diverged). */
 export function recordFromSummary(run: RunDescription, s: RunSummary, ctx: RecordContext): RunRecord {
   return {
-    v: RECORD_VERSION, runId: run.runId, experiment: run.experiment, preset: run.preset, cell: run.cell, seed: run.seed,
-    status: s.status, ...(s.message ? { message: s.message } : {}),
-    metrics: s.metrics, valTop1: finite(s.valTop1), deployValTop1: finite(s.deployValTop1), trainTop1: finite(s.trainTop1),
-    testTop1: finite(s.testTop1), deployTestTop1: finite(s.deployTestTop1),
-    wallSeconds: s.wallSeconds, imagesPerSec: finite(s.imagesPerSec), dataset: s.dataset,
-    ...ctx, date: new Date().toISOString(),
+    v: RECORD_VERSION,
+    runId: run.runId,
+    experiment: run.experiment,
+    preset: run.preset,
+    cell: run.cell,
+    seed: run.seed,
+    status: s.status,
+    ...(s.message ? { message: s.message } : {}),
+    metrics: s.metrics,
+    valTop1: finite(s.valTop1),
+    deployValTop1: finite(s.deployValTop1),
+    trainTop1: finite(s.trainTop1),
+    testTop1: finite(s.testTop1),
+    deployTestTop1: finite(s.deployTestTop1),
+    wallSeconds: s.wallSeconds,
+    imagesPerSec: finite(s.imagesPerSec),
+    dataset: s.dataset,
+    ...ctx,
+    date: new Date().toISOString(),
   };
 }
 
 /** The record of a run that did not finish: an error in the run, or its worker died. */
 export function failedRecord(run: RunDescription, message: string, wallSeconds: number, ctx: RecordContext, metrics: EpochMetrics[] = []): RunRecord {
   const d = run.spec.data;
-  const sizes = [d.trainSize !== undefined ? `${d.trainSize} train` : '', d.valSize ? `${d.valSize} validation` : '', d.testSize !== undefined ? `${d.testSize} test` : '']
-    .filter(Boolean).join(' / ');
+  const sizes = [
+    d.trainSize !== undefined ? `${d.trainSize} train` : '',
+    d.valSize ? `${d.valSize} validation` : '',
+    d.testSize !== undefined ? `${d.testSize} test` : '',
+  ]
+    .filter(Boolean)
+    .join(' / ');
   return {
-    v: RECORD_VERSION, runId: run.runId, experiment: run.experiment, preset: run.preset, cell: run.cell, seed: run.seed,
-    status: 'failed', message, metrics, valTop1: null, deployValTop1: null, testTop1: null, deployTestTop1: null, trainTop1: null, wallSeconds, imagesPerSec: null,
+    v: RECORD_VERSION,
+    runId: run.runId,
+    experiment: run.experiment,
+    preset: run.preset,
+    cell: run.cell,
+    seed: run.seed,
+    status: 'failed',
+    message,
+    metrics,
+    valTop1: null,
+    deployValTop1: null,
+    testTop1: null,
+    deployTestTop1: null,
+    trainTop1: null,
+    wallSeconds,
+    imagesPerSec: null,
     dataset: `${d.name} (requested${sizes ? ` ${sizes}` : ''}, ${d.inputSize}x${d.inputSize})`,
-    ...ctx, date: new Date().toISOString(),
+    ...ctx,
+    date: new Date().toISOString(),
   };
 }
 
@@ -100,9 +133,15 @@ export interface ReadResult {
 function isRecord(v: unknown): v is RunRecord {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Partial<RunRecord>;
-  return typeof r.runId === 'string' && typeof r.experiment === 'string' && typeof r.preset === 'string'
-    && (r.status === 'ok' || r.status === 'diverged' || r.status === 'failed') && typeof r.cell === 'object' && r.cell !== null
-    && typeof r.seed === 'number';
+  return (
+    typeof r.runId === 'string' &&
+    typeof r.experiment === 'string' &&
+    typeof r.preset === 'string' &&
+    (r.status === 'ok' || r.status === 'diverged' || r.status === 'failed') &&
+    typeof r.cell === 'object' &&
+    r.cell !== null &&
+    typeof r.seed === 'number'
+  );
 }
 
 /** Reads runs.jsonl; a torn final line or an unreadable line is skipped with a warning. A missing file reads as empty. */
@@ -171,7 +210,9 @@ export class RunStore {
       const r = readRuns(store.file, warn);
       const other = r.records.find((x) => x.experiment !== opts.experiment || x.preset !== opts.preset);
       if (other) {
-        throw new UserError(`${store.file} holds results of experiment ${other.experiment}, preset ${other.preset}, not ${opts.experiment} preset ${opts.preset}: use --out DIR for this one`);
+        throw new UserError(
+          `${store.file} holds results of experiment ${other.experiment}, preset ${other.preset}, not ${opts.experiment} preset ${opts.preset}: use --out DIR for this one`,
+        );
       }
     }
     mkdirSync(dir, { recursive: true });

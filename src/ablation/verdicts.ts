@@ -69,8 +69,10 @@ export function cellGate(cells: readonly CellSummary[]): string[][] {
     }
     const base = baselines.get(network(c));
     if (base && best && best !== base && best.top1.mean - base.top1.mean > BASELINE_GAP_POINTS) {
-      why.push(`${paperNetworkName(c.cell.model)}'s baseline (every toggle off) ${f2(base.top1.mean)} % is ${f2(best.top1.mean - base.top1.mean)} points below`
-        + ` the best baseline (${paperNetworkName(best.cell.model)} ${f2(best.top1.mean)} %; > ${BASELINE_GAP_POINTS})`);
+      why.push(
+        `${paperNetworkName(c.cell.model)}'s baseline (every toggle off) ${f2(base.top1.mean)} % is ${f2(best.top1.mean - base.top1.mean)} points below` +
+          ` the best baseline (${paperNetworkName(best.cell.model)} ${f2(best.top1.mean)} %; > ${BASELINE_GAP_POINTS})`,
+      );
     }
     return why;
   });
@@ -86,7 +88,11 @@ export function cellGate(cells: readonly CellSummary[]): string[][] {
  * scale when it lies wholly beyond the margin on one side, inconclusive otherwise. Fewer than 2 pairs: inconclusive.
  * Without a paper effect: clear effect / no clear effect (CI excludes / includes 0).
  */
-export function effectVerdict(effect: DiffCI & { n: number }, paperEffect: number | null, cells: { a: CellSummary; b: CellSummary }): { verdict: EffectVerdict; detail: string } {
+export function effectVerdict(
+  effect: DiffCI & { n: number },
+  paperEffect: number | null,
+  cells: { a: CellSummary; b: CellSummary },
+): { verdict: EffectVerdict; detail: string } {
   const { a, b } = cells;
   const empty = [a, b].filter((c) => c.ok === 0).map((c) => `${cellName(c)} has no ok runs`);
   if (empty.length > 0) return { verdict: 'untestable at this budget', detail: empty.join('; ') };
@@ -99,16 +105,24 @@ export function effectVerdict(effect: DiffCI & { n: number }, paperEffect: numbe
   const M = EQUIVALENCE_MARGIN;
   const above = effect.low > 0;
   const below = effect.high < 0;
-  if (paperEffect === null) return above || below ? { verdict: 'clear effect', detail: 'CI excludes 0' } : { verdict: 'no clear effect', detail: 'CI includes 0' };
+  if (paperEffect === null)
+    return above || below ? { verdict: 'clear effect', detail: 'CI excludes 0' } : { verdict: 'no clear effect', detail: 'CI includes 0' };
   if (Math.abs(paperEffect) < PAPER_NEGLIGIBLE) {
     if (effect.low >= -M && effect.high <= M) return { verdict: 'reproduced', detail: `negligible in the paper; the whole CI lies within ±${M} point` };
-    if (effect.low > M || effect.high < -M) return { verdict: 'opposite at this scale', detail: `negligible in the paper; the whole CI lies ${effect.low > M ? 'above' : 'below'} ${effect.low > M ? '+' : '-'}${M} point` };
+    if (effect.low > M || effect.high < -M)
+      return {
+        verdict: 'opposite at this scale',
+        detail: `negligible in the paper; the whole CI lies ${effect.low > M ? 'above' : 'below'} ${effect.low > M ? '+' : '-'}${M} point`,
+      };
     return { verdict: 'inconclusive', detail: `negligible in the paper; the CI reaches past ±${M} point, so it shows neither a negligible nor a clear effect` };
   }
-  if ((above && paperEffect > 0) || (below && paperEffect < 0)) return { verdict: 'reproduced', detail: 'the CI excludes 0 in the paper\'s direction' };
-  if (above || below) return { verdict: 'opposite at this scale', detail: 'the CI excludes 0 in the direction opposite to the paper\'s' };
+  if ((above && paperEffect > 0) || (below && paperEffect < 0)) return { verdict: 'reproduced', detail: "the CI excludes 0 in the paper's direction" };
+  if (above || below) return { verdict: 'opposite at this scale', detail: "the CI excludes 0 in the direction opposite to the paper's" };
   const includesPaper = effect.low <= paperEffect && paperEffect <= effect.high;
-  return { verdict: 'inconclusive', detail: `the CI includes 0 and ${includesPaper ? 'also' : 'excludes'} the paper's effect size (ImageNet sizes and ours are not comparable)` };
+  return {
+    verdict: 'inconclusive',
+    detail: `the CI includes 0 and ${includesPaper ? 'also' : 'excludes'} the paper's effect size (ImageNet sizes and ours are not comparable)`,
+  };
 }
 
 /** The verdicts of REPORT.md's claims: the latency claims' own, and the ablation vocabulary of effectVerdict. */
@@ -141,10 +155,12 @@ export function experimentKind(name: string, cells: readonly CellSummary[]): Exp
 /** What a one-factor change is called in a claim, and the claim's id suffix. */
 function changeOf(c: CellSummary, differing: readonly string[]): { what: string; id: string } {
   const f = c.cell.factors;
-  if (differing.length === 2 && differing.includes('deepTraining') && differing.includes('seriesAct')) return { what: 'deep training + series informed activation', id: 'both' };
+  if (differing.length === 2 && differing.includes('deepTraining') && differing.includes('seriesAct'))
+    return { what: 'deep training + series informed activation', id: 'both' };
   if (differing.length === 1 && differing[0] === 'seriesAct') return { what: 'series informed activation', id: 'series-act' };
   if (differing.length === 1 && differing[0] === 'deepTraining') return { what: 'deep training', id: 'deep-training' };
-  if (differing.length === 1 && differing[0] === 'shortcut') return { what: `${/^[aeiou]/.test(showValue(f.shortcut)) ? 'an' : 'a'} ${showValue(f.shortcut)} shortcut`, id: `shortcut-${showValue(f.shortcut)}` };
+  if (differing.length === 1 && differing[0] === 'shortcut')
+    return { what: `${/^[aeiou]/.test(showValue(f.shortcut)) ? 'an' : 'a'} ${showValue(f.shortcut)} shortcut`, id: `shortcut-${showValue(f.shortcut)}` };
   return { what: differing.map((k) => `${k} ${showValue(f[k as keyof typeof f])}`).join(' + '), id: differing.join('+') };
 }
 
@@ -161,10 +177,19 @@ export function ablationClaims(name: string, s: Summary): Claim[] {
     const p = c.paperEffect;
     const says = Math.abs(p) < PAPER_NEGLIGIBLE ? `makes little difference to ${net}` : p > 0 ? `improves ${net}` : `lowers ${net}'s top-1`;
     const paper = `paper (ImageNet): ${signed(p)} pp (${c.against.paper!.top1} -> ${c.cell.paper!.top1})`;
-    const ci = Number.isFinite(c.effect.half) ? `, 95% CI of the paired difference [${signed(c.effect.low)}, ${signed(c.effect.high)}]` : ', too few paired seeds for a CI';
-    const ours = c.cell.ok > 0 && c.against.ok > 0 && c.effect.n > 0
-      ? `ours: ${signed(c.effect.diff)} pp (${f2(c.against.top1.mean)} -> ${f2(c.cell.top1.mean)}${ci})` : 'ours: no paired runs';
-    claims.push({ id: `${name}:${c.cell.cell.model}:${id}`, claim: `${what} ${says}`, verdict: c.verdict, detail: `${c.detail.charAt(0).toUpperCase()}${c.detail.slice(1)}. ${paper}; ${ours} ${c.scale}.` });
+    const ci = Number.isFinite(c.effect.half)
+      ? `, 95% CI of the paired difference [${signed(c.effect.low)}, ${signed(c.effect.high)}]`
+      : ', too few paired seeds for a CI';
+    const ours =
+      c.cell.ok > 0 && c.against.ok > 0 && c.effect.n > 0
+        ? `ours: ${signed(c.effect.diff)} pp (${f2(c.against.top1.mean)} -> ${f2(c.cell.top1.mean)}${ci})`
+        : 'ours: no paired runs';
+    claims.push({
+      id: `${name}:${c.cell.cell.model}:${id}`,
+      claim: `${what} ${says}`,
+      verdict: c.verdict,
+      detail: `${c.detail.charAt(0).toUpperCase()}${c.detail.slice(1)}. ${paper}; ${ours} ${c.scale}.`,
+    });
   }
   const gaps = s.cells.map((c) => c.deployGap).filter((g): g is number => g !== null);
   if (gaps.length > 0) {

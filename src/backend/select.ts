@@ -59,18 +59,25 @@ export interface SelectOptions {
   ourKernels?: boolean;
 }
 
-const INSTALL_HINT = 'install it with `npm install @tensorflow/tfjs-node` (or -gpu), which needs network access'
-  + ' because its install script downloads libtensorflow';
+const INSTALL_HINT =
+  'install it with `npm install @tensorflow/tfjs-node` (or -gpu), which needs network access' + ' because its install script downloads libtensorflow';
 
 /** First line of an error, shortened; "not installed" for a module that is not there. */
 function describeFailure(err: unknown, specifier?: string): string {
   const e = err as { code?: string; message?: string } | undefined;
   const message = String(e?.message ?? err);
-  if (specifier && (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND'
-    || /Cannot find (package|module)|Failed to (load|resolve)/.test(message)) && message.includes(specifier)) {
+  if (
+    specifier &&
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)|Failed to (load|resolve)/.test(message)) &&
+    message.includes(specifier)
+  ) {
     return 'not installed';
   }
-  const first = message.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+  const first =
+    message
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? 'unknown error';
   return first.length > 160 ? `${first.slice(0, 157)}...` : first;
 }
 
@@ -114,7 +121,10 @@ async function tryTensorflow(packages: readonly string[], reasons: string[], log
       continue;
     }
     const failure = await trySetBackend('tensorflow');
-    if (failure) { reasons.push(`${pkg}: ${failure}`); continue; }
+    if (failure) {
+      reasons.push(`${pkg}: ${failure}`);
+      continue;
+    }
     return pkg;
   }
   return null;
@@ -174,8 +184,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
   if (choice === 'tensorflow') {
     pkg = (await tryTensorflow(NODE_PACKAGES, reasons, log)) ?? undefined;
     if (!pkg) {
-      throw new UserError(`backend tensorflow is not available (${reasons.join('; ')}); ${INSTALL_HINT}.`
-        + ' Meanwhile use the wasm or cpu backend.');
+      throw new UserError(`backend tensorflow is not available (${reasons.join('; ')}); ${INSTALL_HINT}.` + ' Meanwhile use the wasm or cpu backend.');
     }
     name = 'tensorflow';
   }
@@ -225,7 +234,11 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
     info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     // tfjs-backend-wasm uses its threaded build only when SIMD is there too.
     info.threads = info.simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-    try { info.threadCount = getThreadsCount(); } catch { /* not initialized: leave unset */ }
+    try {
+      info.threadCount = getThreadsCount();
+    } catch {
+      /* not initialized: leave unset */
+    }
   }
   for (const reason of reasons) {
     // on a machine without a GPU, 'auto' probing webgpu is routine: the Vulkan install hint is for --backend webgpu

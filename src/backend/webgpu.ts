@@ -34,7 +34,10 @@ const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|software|null-backend|b
 
 /** Dawn's options from VANILLABENCH_DAWN_OPTIONS (';'-separated). */
 export function dawnOptions(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.VANILLABENCH_DAWN_OPTIONS ?? '').split(';').map((s) => s.trim()).filter(Boolean);
+  return (env.VANILLABENCH_DAWN_OPTIONS ?? '')
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -46,7 +49,13 @@ export function vulkanLoaderFound(env: NodeJS.ProcessEnv = process.env): boolean
   const lib = 'libvulkan.so.1';
   const dirs = [
     ...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
-    '/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/lib64', '/usr/lib', '/usr/local/lib',
+    '/usr/lib/x86_64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
   ];
   if (dirs.some((d) => existsSync(path.join(d, lib)))) return true;
   try {
@@ -94,8 +103,9 @@ let gpu: GpuLike | null = null;
  */
 export async function findAdapter(timeoutMs = 15_000): Promise<GpuAdapterInfo> {
   if (vulkanLoaderFound() === false) {
-    throw new Error('no WebGPU adapter found (Dawn/Vulkan): no Vulkan loader (libvulkan.so.1) on this machine;'
-      + ' install libvulkan1 and the GPU\'s Vulkan driver');
+    throw new Error(
+      'no WebGPU adapter found (Dawn/Vulkan): no Vulkan loader (libvulkan.so.1) on this machine;' + " install libvulkan1 and the GPU's Vulkan driver",
+    );
   }
   if (!gpu) {
     let dawn: DawnModule;
@@ -157,6 +167,10 @@ export function releaseWebGpu(): void {
 
 function firstLine(err: unknown): string {
   const message = String((err as { message?: string } | undefined)?.message ?? err);
-  const first = message.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+  const first =
+    message
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? 'unknown error';
   return first.length > 160 ? `${first.slice(0, 157)}...` : first;
 }

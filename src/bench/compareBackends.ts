@@ -106,7 +106,9 @@ export async function compareBackends(opts: CompareOptions): Promise<BackendComp
     const relErr = maxAbsRef > 0 ? maxAbsErr / maxAbsRef : maxAbsErr;
     const ok = got.length === ref.length && relErr <= opts.tolerance;
     rows.push({ model: name, form: opts.form, maxAbsErr, maxAbsRef, relErr, ok, outputs: ref.length });
-    log(`${name} ${opts.form}: ${test.name} vs ${reference.name} relative error ${relErr.toExponential(2)} (max |ref| ${maxAbsRef.toPrecision(3)})${ok ? '' : ` > ${opts.tolerance}: MISMATCH`}`);
+    log(
+      `${name} ${opts.form}: ${test.name} vs ${reference.name} relative error ${relErr.toExponential(2)} (max |ref| ${maxAbsRef.toPrecision(3)})${ok ? '' : ` > ${opts.tolerance}: MISMATCH`}`,
+    );
   }
   return { test, reference, tolerance: opts.tolerance, rows, allOk: rows.every((r) => r.ok) };
 }

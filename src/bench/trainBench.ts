@@ -12,7 +12,7 @@ import { countModel } from '../models/count.js';
 import { modelOptions } from '../models/zoo.js';
 import { Model } from '../nn/model.js';
 import { AdamW } from '../train/adamw.js';
-import { makeTrainable, trainStep, trainStepAsync } from '../train/trainer.js';
+import { makeTrainable, trainStep, trainStepAsync } from '../train/trainStep.js';
 import { withKernelTimers } from '../backend/kernels/timers.js';
 
 export const REFERENCE = { model: 'vanillanet-6', width: 1 / 16, inputSize: 32, classes: 10, batch: 64, lambda: 0.5 } as const;
@@ -73,13 +73,17 @@ export interface TrainBenchResult {
   results: TrainBenchRow[];
 }
 
-
 /**
  * Times training steps on the current backend: `warmup` steps, then steps until `minMs` and `minSteps` are met.
  * `readAsync`: read each step's loss with data() (webgpu in Node cannot read synchronously).
  */
 async function timeSteps(
-  cell: BenchCell, minMs: number, minSteps: number, warmup: number, readAsync: boolean, onTimed?: () => void,
+  cell: BenchCell,
+  minMs: number,
+  minSteps: number,
+  warmup: number,
+  readAsync: boolean,
+  onTimed?: () => void,
 ): Promise<{ imagesPerSec: number; imagesPerCpuSec: number; steps: number; ms: number }> {
   const o = modelOptions(cell.model, cell.options);
   const model = Model.create(cell.model, o, 'train', 0);
@@ -138,7 +142,10 @@ async function profileSteps(backendName: string, cell: BenchCell, steps: number)
   const perStep = (ms: number) => ms / result.steps;
   const wallPerStep = result.ms / result.steps;
   const rows: KernelShare[] = [...times.self].map(([kernel, t]) => ({
-    kernel, msPerStep: perStep(t.ms), callsPerStep: t.calls / result.steps, share: perStep(t.ms) / wallPerStep,
+    kernel,
+    msPerStep: perStep(t.ms),
+    callsPerStep: t.calls / result.steps,
+    share: perStep(t.ms) / wallPerStep,
   }));
   const outside = Math.max(0, wallPerStep - perStep(times.kernelMs));
   rows.push({ kernel: 'outside kernels (JS: tape, gradient functions)', msPerStep: outside, callsPerStep: 0, share: outside / wallPerStep });
@@ -146,8 +153,13 @@ async function profileSteps(backendName: string, cell: BenchCell, steps: number)
 }
 
 export async function benchTrain(opts: {
-  minMs: number; minSteps: number; log: (s: string) => void; skipCpuStock?: boolean; backend?: BenchBackend;
-  cell?: BenchCell; profile?: boolean;
+  minMs: number;
+  minSteps: number;
+  log: (s: string) => void;
+  skipCpuStock?: boolean;
+  backend?: BenchBackend;
+  cell?: BenchCell;
+  profile?: boolean;
 }): Promise<TrainBenchResult> {
   const cell = opts.cell ?? REFERENCE_CELL;
   const options = modelOptions(cell.model, cell.options);
@@ -175,7 +187,9 @@ export async function benchTrain(opts: {
       const slow = c.kernels === 'stock' && (c.backend === 'cpu' || c.backend === 'wasm');
       const r = await timeSteps(cell, slow ? 0 : opts.minMs, slow ? 2 : opts.minSteps, 1, c.backend === 'webgpu');
       Object.assign(row, { imagesPerSec: r.imagesPerSec, imagesPerCpuSec: r.imagesPerCpuSec, gflops: gflops(r.imagesPerSec), steps: r.steps });
-      opts.log(`  ${r.imagesPerSec.toFixed(1)} images/s, ${r.imagesPerCpuSec.toFixed(1)} per CPU second (${gflops(r.imagesPerSec).toFixed(2)} GFLOP/s effective)`);
+      opts.log(
+        `  ${r.imagesPerSec.toFixed(1)} images/s, ${r.imagesPerCpuSec.toFixed(1)} per CPU second (${gflops(r.imagesPerSec).toFixed(2)} GFLOP/s effective)`,
+      );
       if (opts.profile && !slow && (c.backend === 'wasm' || c.backend === 'cpu')) {
         opts.log('  profiling kernels...');
         row.profile = await profileSteps(c.backend, cell, Math.max(3, Math.min(r.steps, opts.minSteps)));
@@ -187,7 +201,13 @@ export async function benchTrain(opts: {
     results.push(row);
   }
   return {
-    model: cell.model, options: { ...options }, lambda: cell.lambda, inputSize: options.inputSize, batch: cell.batch,
-    macsPerImage, wasmMatmulGflops, results,
+    model: cell.model,
+    options: { ...options },
+    lambda: cell.lambda,
+    inputSize: options.inputSize,
+    batch: cell.batch,
+    macsPerImage,
+    wasmMatmulGflops,
+    results,
   };
 }

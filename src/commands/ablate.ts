@@ -10,11 +10,11 @@ import { describeFactors, expandExperiment, runKey, type RunDescription } from '
 import { findTorchPython } from '../crosscheck/python.js';
 import { LocalPool, defaultWorkers } from '../ablation/pool.js';
 import { contextFor } from '../ablation/runBackend.js';
-import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV } from '../queue/connection.js';
-import { QueueExecutor } from '../queue/queueExecutor.js';
+import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV, type RedisTarget } from '../queue/connection.js';
+import { QueueExecutor, type QueueExecutorOptions } from '../queue/queueExecutor.js';
 import type { ExecutorEvent } from '../ablation/executor.js';
 import { scheduleRuns } from '../ablation/dispatchOrder.js';
-import { RunStore, RUNS_FILE, type RunRecord } from '../ablation/store.js';
+import { RunStore, RUNS_FILE, type RecordContext, type RunRecord } from '../ablation/store.js';
 import { writeSummary } from '../ablation/summary.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -31,21 +31,61 @@ const SPEC = {
   minPositionals: 1,
   maxPositionals: 1,
   flags: {
-    preset: { type: 'string', default: 'quick', description: "the experiment's preset: quick (a preview; table2: 24 runs in 21.7 min on 2 workers beside another matrix, ~11 min idle) or full (table2 ~2.7 h, table3 ~1.5 h on 2 workers, estimated from per-cell speeds: README)", valueName: 'name' },
+    preset: {
+      type: 'string',
+      default: 'quick',
+      description:
+        "the experiment's preset: quick (a preview; table2: 24 runs in 21.7 min on 2 workers beside another matrix, ~11 min idle) or full (table2 ~2.7 h, table3 ~1.5 h on 2 workers, estimated from per-cell speeds: README)",
+      valueName: 'name',
+    },
     workers: { type: 'number', integer: true, min: 1, max: 256, description: `worker processes (default: one per core, here ${defaultWorkers()})` },
     resume: { type: 'boolean', default: false, description: 'continue the matrix in --out: skip runs already ok, rerun diverged/failed/missing ones' },
     out: { type: 'string', description: 'output folder (default results/ablation/<experiment>-<preset>)', valueName: 'dir' },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend (every worker uses the same)' },
-    engine: { type: 'string', default: 'tfjs', choices: ['tfjs', 'torch'], description: "the trainer: ours (tfjs), or the authors' PyTorch code under the same protocol, same data, batch order and initial weights (torch: scripts/torch_train.py, needs python3-torch; records engine \"torch\" beside ours in the same runs.jsonl)" },
-    models: { type: 'string', description: 'only the entries of these models (comma-separated names, e.g. vanillanet-6); the summary still covers every stored run', valueName: 'names' },
-    maxSeeds: { type: 'number', integer: true, min: 1, description: "only the first n of the preset's seeds (every entry's maxSeeds still applies)", valueName: 'n' },
+    engine: {
+      type: 'string',
+      default: 'tfjs',
+      choices: ['tfjs', 'torch'],
+      description:
+        'the trainer: ours (tfjs), or the authors\' PyTorch code under the same protocol, same data, batch order and initial weights (torch: scripts/torch_train.py, needs python3-torch; records engine "torch" beside ours in the same runs.jsonl)',
+    },
+    models: {
+      type: 'string',
+      description: 'only the entries of these models (comma-separated names, e.g. vanillanet-6); the summary still covers every stored run',
+      valueName: 'names',
+    },
+    maxSeeds: {
+      type: 'number',
+      integer: true,
+      min: 1,
+      description: "only the first n of the preset's seeds (every entry's maxSeeds still applies)",
+      valueName: 'n',
+    },
     seeds: { type: 'string', description: "only these of the preset's seeds (comma-separated, e.g. 3,4)", valueName: 'list' },
-    python: { type: 'string', description: 'with --engine torch: the Python 3 with PyTorch (default: $VANILLABENCH_PYTHON, python3, /usr/bin/python3)', valueName: 'path' },
+    python: {
+      type: 'string',
+      description: 'with --engine torch: the Python 3 with PyTorch (default: $VANILLABENCH_PYTHON, python3, /usr/bin/python3)',
+      valueName: 'path',
+    },
     runFiles: { type: 'boolean', default: true, description: 'a folder per run under <out>/runs/ (metrics.jsonl, summary.json, deploy weights; ~1-2 MB each)' },
-    queue: { type: 'string', description: `run on \`vanillabench worker\` processes anywhere through this Redis job queue (BullMQ) instead of local workers: redis://[:PASSWORD@]host:port[/db], rediss:// for TLS (or the password in $${PASSWORD_ENV})`, valueName: 'url' },
+    queue: {
+      type: 'string',
+      description: `run on \`vanillabench worker\` processes anywhere through this Redis job queue (BullMQ) instead of local workers: redis://[:PASSWORD@]host:port[/db], rediss:// for TLS (or the password in $${PASSWORD_ENV})`,
+      valueName: 'url',
+    },
     queueName: { type: 'string', default: DEFAULT_QUEUE_NAME, description: 'with --queue: the BullMQ queue (its workers take the same)', valueName: 'name' },
-    queueTimeout: { type: 'number', min: 0, default: 0, description: 'with --queue: stop waiting when no run started, progressed or finished for this long (queued runs stay queued; 0: wait forever)', valueName: 'seconds' },
-    queueClear: { type: 'boolean', default: false, description: "with --queue: remove other matrices' queued and finished jobs instead of refusing to share the queue" },
+    queueTimeout: {
+      type: 'number',
+      min: 0,
+      default: 0,
+      description: 'with --queue: stop waiting when no run started, progressed or finished for this long (queued runs stay queued; 0: wait forever)',
+      valueName: 'seconds',
+    },
+    queueClear: {
+      type: 'boolean',
+      default: false,
+      description: "with --queue: remove other matrices' queued and finished jobs instead of refusing to share the queue",
+    },
   },
 } as const satisfies CommandSpec;
 
@@ -71,7 +111,10 @@ class MatrixProgress {
   private done = 0;
   private readonly counts = { ok: 0, diverged: 0, failed: 0 };
 
-  constructor(private readonly total: number, workers: number) {
+  constructor(
+    private readonly total: number,
+    workers: number,
+  ) {
     this.lines = Array.from({ length: workers }, () => 'starting');
     this.fraction = Array.from({ length: workers }, () => 0);
   }
@@ -89,7 +132,8 @@ class MatrixProgress {
         break;
       case 'step': {
         const name = this.lines[e.worker].split(' | ')[0];
-        this.lines[e.worker] = `${name} | epoch ${e.epoch}/${e.epochs} step ${e.step}/${e.stepsPerEpoch} loss ${e.loss.toFixed(3)} | ${e.imagesPerSec.toFixed(0)} img/s`;
+        this.lines[e.worker] =
+          `${name} | epoch ${e.epoch}/${e.epochs} step ${e.step}/${e.stepsPerEpoch} loss ${e.loss.toFixed(3)} | ${e.imagesPerSec.toFixed(0)} img/s`;
         this.fraction[e.worker] = e.epochs > 0 ? Math.min(1, (e.epoch - 1 + e.step / e.stepsPerEpoch) / e.epochs) : 0;
         break;
       }
@@ -102,7 +146,9 @@ class MatrixProgress {
         this.fraction[e.worker] = 0;
         this.lines[e.worker] = 'idle';
         const top1 = r.valTop1 !== null ? `top-1 ${r.valTop1.toFixed(2)}` : (r.message ?? '').slice(0, 160);
-        this.print(`[${this.done}/${this.total}] ${r.status} ${r.cell.label} ${describeFactors(r.cell.factors)} seed ${r.seed}: ${top1} (${formatDuration(r.wallSeconds)})`);
+        this.print(
+          `[${this.done}/${this.total}] ${r.status} ${r.cell.label} ${describeFactors(r.cell.factors)} seed ${r.seed}: ${top1} (${formatDuration(r.wallSeconds)})`,
+        );
         return;
       }
     }
@@ -114,7 +160,11 @@ class MatrixProgress {
     const progress = Math.min(this.total, this.done + this.fraction.reduce((a, b) => a + b, 0));
     const frac = this.total ? progress / this.total : 1;
     const bar = this.display.tty ? ` ${barText(frac)}` : '';
-    const eta = final ? `in ${formatDuration(elapsed)}` : progress > 0 && frac < 1 ? `${formatDuration(elapsed)} elapsed, ETA ${formatDuration((elapsed * (this.total - progress)) / progress)}` : `${formatDuration(elapsed)} elapsed`;
+    const eta = final
+      ? `in ${formatDuration(elapsed)}`
+      : progress > 0 && frac < 1
+        ? `${formatDuration(elapsed)} elapsed, ETA ${formatDuration((elapsed * (this.total - progress)) / progress)}`
+        : `${formatDuration(elapsed)} elapsed`;
     const c = this.counts;
     return `overall${bar} ${this.done}/${this.total} runs ${(frac * 100).toFixed(0)}% | ok ${c.ok}, diverged ${c.diverged}, failed ${c.failed} | ${eta}`;
   }
@@ -141,16 +191,27 @@ export function selectRuns(runs: RunDescription[], seeds: readonly number[], mod
   let keep = runs;
   if (models !== undefined) {
     const known = [...new Set(runs.map((r) => r.cell.model))];
-    const want = models.split(',').map((m) => m.trim()).filter(Boolean);
+    const want = models
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
     const unknown = want.filter((m) => !known.includes(m));
-    if (unknown.length || !want.length) throw new UserError(`--models ${models}: ${unknown.length ? `not in this experiment: ${unknown.join(', ')}` : 'no name given'} (it has ${known.join(', ')})`);
+    if (unknown.length || !want.length)
+      throw new UserError(
+        `--models ${models}: ${unknown.length ? `not in this experiment: ${unknown.join(', ')}` : 'no name given'} (it has ${known.join(', ')})`,
+      );
     keep = keep.filter((r) => want.includes(r.cell.model));
   }
   if (maxSeeds !== undefined) keep = keep.filter((r) => seeds.indexOf(r.seed) < maxSeeds);
   if (only !== undefined) {
-    const want = only.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+    const want = only
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .map(Number);
     const bad = want.filter((x) => !seeds.includes(x));
-    if (bad.length || !want.length) throw new UserError(`--seeds ${only}: ${want.length ? `not seeds of this preset: ${bad.join(', ')}` : 'no seed given'} (it has ${seeds.join(', ')})`);
+    if (bad.length || !want.length)
+      throw new UserError(`--seeds ${only}: ${want.length ? `not seeds of this preset: ${bad.join(', ')}` : 'no seed given'} (it has ${seeds.join(', ')})`);
     keep = keep.filter((r) => want.includes(r.seed));
   }
   return keep;
@@ -178,15 +239,19 @@ function printResult(result: AblateResult, json: boolean): void {
     return;
   }
   const { runs } = result;
-  console.log(`${result.experiment} (${result.preset}): ${runs.ok} ok, ${runs.diverged} diverged, ${runs.failed} failed, ${runs.skipped} skipped in ${formatDuration(result.wallSeconds)}`);
+  console.log(
+    `${result.experiment} (${result.preset}): ${runs.ok} ok, ${runs.diverged} diverged, ${runs.failed} failed, ${runs.skipped} skipped in ${formatDuration(result.wallSeconds)}`,
+  );
   console.log(`records ${path.join(result.out, RUNS_FILE)}; summary ${path.join(result.out, 'summary.md')} and summary.csv`);
 }
 
-export async function run(argv: string[]): Promise<void> {
-  const f = parseCommandFlags(argv, SPEC);
-  if (!f) return;
-  const file = f.positionals[0];
-  if (f.out !== undefined) checkOutputDir(f.out); // before the experiment, the backend and any run
+type Flags = NonNullable<ReturnType<typeof parseCommandFlags<typeof SPEC>>>;
+
+/**
+ * Where the runs go, checked before the experiment loads and any backend starts: --engine torch on local workers
+ * only (its Python found once here, inherited by the workers), --queue's Redis reachable.
+ */
+async function checkWhereRunsGo(f: Flags): Promise<{ torch: boolean; redis: RedisTarget | null }> {
   const torch = f.engine === 'torch';
   if (torch && f.queue !== undefined) throw new UserError('--engine torch runs on local workers only (not through --queue)');
   const redis = f.queue !== undefined ? parseRedisUrl(f.queue) : null;
@@ -200,11 +265,62 @@ export async function run(argv: string[]): Promise<void> {
   } else if (f.python !== undefined) {
     throw new UserError('--python is for --engine torch');
   }
-  const experiment = await loadExperiment(file);
+  return { torch, redis };
+}
+
+/** The store's latest record per run key, with a warning for those of this engine that are not in the matrix. */
+function storedRuns(store: RunStore, runs: readonly RunDescription[], torch: boolean, warn: (line: string) => void): Map<string, RunRecord> {
+  // by runKey: a PyTorch run of a description is a run of its own beside ours
+  const existing = store.read(warn).latest;
+  const inMatrix = new Set(runs.map(runKey));
+  const foreign = [...existing.keys()].filter((k) => !inMatrix.has(k) && k.endsWith('-torch') === torch).length;
+  if (foreign)
+    warn(
+      `${foreign} run${foreign > 1 ? 's' : ''} in ${store.file} ${foreign > 1 ? 'are' : 'is'} not in this matrix (was the experiment changed?); the summary still counts them: use --out DIR for a clean one`,
+    );
+  return existing;
+}
+
+/** With --queue: records come back as job results (run folders stay on the workers: worker --runs-dir). */
+function queueExecutor(
+  f: Flags,
+  target: RedisTarget,
+  context: RecordContext,
+  slots: number,
+  matrix: QueueExecutorOptions['matrix'],
+  stored: ReadonlyMap<string, RunRecord>,
+  progress: MatrixProgress,
+): QueueExecutor {
+  return new QueueExecutor({
+    target,
+    queueName: f.queueName,
+    backend: f.backend,
+    context,
+    slots,
+    matrix,
+    stored,
+    idleTimeoutMs: f.queueTimeout * 1000,
+    clearForeign: f.queueClear,
+    log: (line) => progress.print(line),
+  });
+}
+
+/** The experiment's matrix (on the PyTorch trainer with --engine torch) and the runs --models / --max-seeds / --seeds select. */
+async function loadMatrix(f: Flags, torch: boolean) {
+  const experiment = await loadExperiment(f.positionals[0]);
   const resolved = applyPreset(experiment, f.preset);
   const expanded = expandExperiment(resolved);
   const matrix = torch ? { ...expanded, runs: expanded.runs.map((r) => ({ ...r, engine: 'torch' as const })) } : expanded;
   const selected = selectRuns(matrix.runs, resolved.seeds, f.models, f.maxSeeds, f.seeds);
+  return { experiment, resolved, matrix, selected };
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseCommandFlags(argv, SPEC);
+  if (!f) return;
+  if (f.out !== undefined) checkOutputDir(f.out); // before the experiment, the backend and any run
+  const { torch, redis } = await checkWhereRunsGo(f);
+  const { experiment, resolved, matrix, selected } = await loadMatrix(f, torch);
   const out = f.out ?? defaultOut(experiment.name, f.preset);
   // runs.jsonl is read on open, before the matrix and for every summary: say each thing once
   const warn = onceWarner();
@@ -220,52 +336,57 @@ export async function run(argv: string[]): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    // by runKey: a PyTorch run of a description is a run of its own beside ours
-    const existing = store.read(warn).latest;
-    const inMatrix = new Set(matrix.runs.map(runKey));
-    const foreign = [...existing.keys()].filter((k) => !inMatrix.has(k) && k.endsWith('-torch') === torch).length;
-    if (foreign) warn(`${foreign} run${foreign > 1 ? 's' : ''} in ${store.file} ${foreign > 1 ? 'are' : 'is'} not in this matrix (was the experiment changed?); the summary still counts them: use --out DIR for a clean one`);
+    const existing = storedRuns(store, matrix.runs, torch, warn);
     const todo = scheduleRuns(selected.filter((r) => existing.get(runKey(r))?.status !== 'ok'));
     const skipped = selected.length - todo.length;
-    writeFileAtomic(path.join(out, 'experiment.json'), `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`);
+    writeFileAtomic(
+      path.join(out, 'experiment.json'),
+      `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`,
+    );
 
     // the pool's workers run the backend selected here; queue workers select their own (runBackend.ts)
     const backend = redis ? null : await selectBackend(f.backend, { log: () => {} });
     if (backend) log(backendSummary(backend));
     const workers = Math.max(1, Math.min(f.workers ?? defaultWorkers(), todo.length || 1));
     const part = selected.length < matrix.runs.length ? ` (${selected.length} selected by --models / --max-seeds / --seeds)` : '';
-    log(`ablate ${experiment.name} (preset ${f.preset}${torch ? ', PyTorch reference trainer' : ''}): ${matrix.cells.length} cells x ${resolved.seeds.length} seeds = ${matrix.runs.length} runs${part}`
-      + `${skipped ? `, ${skipped} already ok (skipped)` : ''}; dataset ${matrix.datasetName}; ${!todo.length ? 'nothing to run' : redis ? `job queue ${redis.redacted}` : `${workers} worker${workers > 1 ? 's' : ''}`}; writing ${out}`);
+    log(
+      `ablate ${experiment.name} (preset ${f.preset}${torch ? ', PyTorch reference trainer' : ''}): ${matrix.cells.length} cells x ${resolved.seeds.length} seeds = ${matrix.runs.length} runs${part}` +
+        `${skipped ? `, ${skipped} already ok (skipped)` : ''}; dataset ${matrix.datasetName}; ${!todo.length ? 'nothing to run' : redis ? `job queue ${redis.redacted}` : `${workers} worker${workers > 1 ? 's' : ''}`}; writing ${out}`,
+    );
 
     const counts = { ok: 0, diverged: 0, failed: 0 };
     if (todo.length) {
       const progress = new MatrixProgress(todo.length, workers);
       const context = contextFor(backend ?? f.backend);
-      // with --queue, records come back as job results (run folders stay on the workers: worker --runs-dir)
+      const matrixIds = { experiment: experiment.name, preset: f.preset, runIds: matrix.runs.map((r) => r.runId) };
       const executor = redis
-        ? new QueueExecutor({
-          target: redis, queueName: f.queueName, backend: f.backend, context, slots: workers,
-          matrix: { experiment: experiment.name, preset: f.preset, runIds: matrix.runs.map((r) => r.runId) }, stored: existing,
-          idleTimeoutMs: f.queueTimeout * 1000, clearForeign: f.queueClear, log: (line) => progress.print(line),
-        })
+        ? queueExecutor(f, redis, context, workers, matrixIds, existing, progress)
         : (pool = new LocalPool({ workers, backend: context.backend, runsDir: f.runFiles ? path.join(out, 'runs') : null, context }));
-      await executor.run(todo, (r: RunRecord) => {
-        store.append(r);
-        counts[r.status]++;
-        writeSummary(out, warn);
-      }, (e) => progress.event(e));
+      await executor.run(
+        todo,
+        (r: RunRecord) => {
+          store.append(r);
+          counts[r.status]++;
+          writeSummary(out, warn);
+        },
+        (e) => progress.event(e),
+      );
       progress.finish();
     }
     const s = writeSummary(out, warn);
     const result: AblateResult = {
-      experiment: experiment.name, preset: f.preset, out,
+      experiment: experiment.name,
+      preset: f.preset,
+      out,
       dataset: { ...resolved.dataset, name: matrix.datasetName, used: s.datasets },
       runs: { ...counts, skipped },
       wallSeconds: (performance.now() - t0) / 1000,
     };
     printResult(result, f.json);
     if (counts.failed > 0) {
-      throw new UserError(`${counts.failed} run${counts.failed > 1 ? 's' : ''} failed (their errors are in ${store.file}); rerun them with --resume${f.out ? ` --out ${f.out}` : ''}`);
+      throw new UserError(
+        `${counts.failed} run${counts.failed > 1 ? 's' : ''} failed (their errors are in ${store.file}); rerun them with --resume${f.out ? ` --out ${f.out}` : ''}`,
+      );
     }
   } finally {
     process.off('SIGINT', onSignal);

@@ -6,7 +6,8 @@ import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { log, printJson } from '../util/output.js';
 
-export const summary = 'training throughput of one model cell (default VanillaNet-6, width 1/16, 32x32, batch 64) on cpu/wasm/tensorflow/webgpu, stock vs our kernels';
+export const summary =
+  'training throughput of one model cell (default VanillaNet-6, width 1/16, 32x32, batch 64) on cpu/wasm/tensorflow/webgpu, stock vs our kernels';
 
 const SPEC = {
   command: 'bench-train',
@@ -31,24 +32,46 @@ export async function run(argv: string[]): Promise<void> {
   const options = modelOptionsFromFlags(f, { width: REFERENCE.width, input: REFERENCE.inputSize, classes: REFERENCE.classes });
   const cell = { model: f.model, options, batch: f.batchSize, lambda: f.lambda };
   const r = await benchTrain({
-    minMs: f.minTimeMs, minSteps: f.minSteps, log, skipCpuStock: f.skipCpuStock, backend: f.backend, cell, profile: f.profile || f.json,
+    minMs: f.minTimeMs,
+    minSteps: f.minSteps,
+    log,
+    skipCpuStock: f.skipCpuStock,
+    backend: f.backend,
+    cell,
+    profile: f.profile || f.json,
   });
   if (f.json) {
     printJson(r);
     return;
   }
   const o = r.options;
-  console.log(`${r.model} width ${o.width}, ${r.inputSize}x${r.inputSize}, stem ${o.stem}, deep training ${o.deepTraining ? 'on' : 'off'}, ` +
-    `series act ${o.seriesAct ? 'on' : 'off'}, shortcut ${o.shortcut ?? '-'}, batch ${r.batch}, lambda ${r.lambda}: ` +
-    `${(r.macsPerImage / 1e6).toFixed(3)} MMACs per image (training form); wasm matMul ceiling ${Number.isNaN(r.wasmMatmulGflops) ? '- (wasm not timed)' : `${r.wasmMatmulGflops.toFixed(1)} GFLOP/s`}`);
-  console.log(table(['backend', 'kernels', 'images/s', 'per CPU s', 'GFLOP/s', 'steps', 'note'], r.results.map((x) => [
-    x.device ? `${x.backend} (${x.device})` : x.backend, x.kernels, x.imagesPerSec?.toFixed(1) ?? '-', x.imagesPerCpuSec?.toFixed(1) ?? '-', x.gflops?.toFixed(2) ?? '-', String(x.steps), x.reason ?? '',
-  ])));
+  console.log(
+    `${r.model} width ${o.width}, ${r.inputSize}x${r.inputSize}, stem ${o.stem}, deep training ${o.deepTraining ? 'on' : 'off'}, ` +
+      `series act ${o.seriesAct ? 'on' : 'off'}, shortcut ${o.shortcut ?? '-'}, batch ${r.batch}, lambda ${r.lambda}: ` +
+      `${(r.macsPerImage / 1e6).toFixed(3)} MMACs per image (training form); wasm matMul ceiling ${Number.isNaN(r.wasmMatmulGflops) ? '- (wasm not timed)' : `${r.wasmMatmulGflops.toFixed(1)} GFLOP/s`}`,
+  );
+  console.log(
+    table(
+      ['backend', 'kernels', 'images/s', 'per CPU s', 'GFLOP/s', 'steps', 'note'],
+      r.results.map((x) => [
+        x.device ? `${x.backend} (${x.device})` : x.backend,
+        x.kernels,
+        x.imagesPerSec?.toFixed(1) ?? '-',
+        x.imagesPerCpuSec?.toFixed(1) ?? '-',
+        x.gflops?.toFixed(2) ?? '-',
+        String(x.steps),
+        x.reason ?? '',
+      ]),
+    ),
+  );
   for (const x of r.results) {
     if (!x.profile) continue;
     console.log(`\n${x.backend} (our kernels) profile, per step:`);
-    console.log(table(['kernel', 'ms', 'calls', 'share'], x.profile.slice(0, 15).map((k) => [
-      k.kernel, k.msPerStep.toFixed(2), k.callsPerStep.toFixed(0), `${(100 * k.share).toFixed(1)}%`,
-    ])));
+    console.log(
+      table(
+        ['kernel', 'ms', 'calls', 'share'],
+        x.profile.slice(0, 15).map((k) => [k.kernel, k.msPerStep.toFixed(2), k.callsPerStep.toFixed(0), `${(100 * k.share).toFixed(1)}%`]),
+      ),
+    );
   }
 }

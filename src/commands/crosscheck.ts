@@ -30,15 +30,34 @@ const SPEC = {
     trainSize: { type: 'number', integer: true, min: 1, default: 64, description: 'training images (subset)' },
     batchSize: { type: 'number', integer: true, min: 2, default: 16, description: 'batch size' },
     epochs: { type: 'number', integer: true, min: 1, description: 'epochs of the schedule (default: just enough for --steps)' },
-    lr: { type: 'number', min: 0, default: 5e-5, description: `peak learning rate (AdamW; the trainer's ${D.lr} makes these tiny runs chaotic: float32 rounding alone parts them at 1e-3 within a few steps)` },
+    lr: {
+      type: 'number',
+      min: 0,
+      default: 5e-5,
+      description: `peak learning rate (AdamW; the trainer's ${D.lr} makes these tiny runs chaotic: float32 rounding alone parts them at 1e-3 within a few steps)`,
+    },
     ...RECIPE_FLAGS,
     augment: { type: 'boolean', default: true, description: 'random crop (padding 4) + horizontal flip' },
     tolerance: { type: 'number', min: 0, default: 1e-3, description: 'largest acceptable per-step loss relative error over the first --check-steps steps' },
     checkSteps: { type: 'number', integer: true, min: 0, default: 20, description: 'steps the tolerance applies to' },
     python: { type: 'string', description: 'Python 3 with torch (default: $VANILLABENCH_PYTHON, python3, /usr/bin/python3)', valueName: 'path' },
-    init: { type: 'string', choices: ['perturbed', 'plain'], default: 'perturbed', description: 'perturbed: BN affine, biases and BN statistics randomised (see the README); plain: the ordinary initialisation' },
-    referenceDtype: { type: 'string', choices: ['float32', 'float64'], default: 'float32', description: 'precision of the reference (float64: what float32 rounding alone does)' },
-    resync: { type: 'boolean', default: true, description: 'also compare each step on its own, the reference restarted from our state after the previous step' },
+    init: {
+      type: 'string',
+      choices: ['perturbed', 'plain'],
+      default: 'perturbed',
+      description: 'perturbed: BN affine, biases and BN statistics randomised (see the README); plain: the ordinary initialisation',
+    },
+    referenceDtype: {
+      type: 'string',
+      choices: ['float32', 'float64'],
+      default: 'float32',
+      description: 'precision of the reference (float64: what float32 rounding alone does)',
+    },
+    resync: {
+      type: 'boolean',
+      default: true,
+      description: 'also compare each step on its own, the reference restarted from our state after the previous step',
+    },
     threads: { type: 'number', integer: true, min: 1, default: 1, description: 'torch threads in the reference' },
     out: { type: 'string', description: 'keep the exchange folder here (default: a temporary folder, removed)', valueName: 'dir' },
     backend: { type: 'string', default: 'wasm', choices: BACKENDS, description: 'tfjs backend of our trainer' },
@@ -57,17 +76,35 @@ export async function run(argv: string[]): Promise<void> {
   const epochs = f.epochs ?? Math.ceil(f.steps / stepsPerEpoch);
   const dir = f.out ?? mkdtempSync(path.join(tmpdir(), 'vanillabench-crosscheck-'));
   try {
-    const r = await crosscheck({
-      model: f.model,
-      modelOptions: modelOptionsFromFlags({ ...f, input: undefined, classes: undefined }, { width: 1 / 16 }),
-      data: { name: f.dataset, dir: f.data, trainSize: f.trainSize, inputSize: f.input ?? 32 },
-      train: {
-        epochs, batchSize: f.batchSize, lr: f.lr, minLr: f.minLr, weightDecay: f.weightDecay, warmupEpochs: f.warmupEpochs,
-        labelSmoothing: f.labelSmoothing, decayEpochs: f.decayEpochs ?? defaultDecayEpochs(epochs),
-        lambdaShape: f.lambdaShape, lambdaPer: f.lambdaPer, augment: f.augment,
+    const r = await crosscheck(
+      {
+        model: f.model,
+        modelOptions: modelOptionsFromFlags({ ...f, input: undefined, classes: undefined }, { width: 1 / 16 }),
+        data: { name: f.dataset, dir: f.data, trainSize: f.trainSize, inputSize: f.input ?? 32 },
+        train: {
+          epochs,
+          batchSize: f.batchSize,
+          lr: f.lr,
+          minLr: f.minLr,
+          weightDecay: f.weightDecay,
+          warmupEpochs: f.warmupEpochs,
+          labelSmoothing: f.labelSmoothing,
+          decayEpochs: f.decayEpochs ?? defaultDecayEpochs(epochs),
+          lambdaShape: f.lambdaShape,
+          lambdaPer: f.lambdaPer,
+          augment: f.augment,
+        },
+        seed: f.seed,
+        steps: f.steps,
+        dir,
+        threads: f.threads,
+        init: f.init as 'perturbed' | 'plain',
+        referenceDtype: f.referenceDtype as 'float32' | 'float64',
+        resync: f.resync,
       },
-      seed: f.seed, steps: f.steps, dir, threads: f.threads, init: f.init as 'perturbed' | 'plain', referenceDtype: f.referenceDtype as 'float32' | 'float64', resync: f.resync,
-    }, py, log);
+      py,
+      log,
+    );
     // the tolerance applies to each step on its own (resynchronised) when there is that comparison: free-running
     // runs part through float32 rounding in chaotic settings (both numbers are printed)
     const checked = r.perStep.slice(0, f.checkSteps);
@@ -76,18 +113,32 @@ export async function run(argv: string[]): Promise<void> {
     const doc = { ...r, backend: backend.name, tfjsVersion: backend.tfjsVersion, tolerance: f.tolerance, checkSteps: f.checkSteps, dir: f.out ?? null };
     if (f.json) printJson(doc);
     else {
-      console.log(`${r.model} ${JSON.stringify(r.toggles)} on ${r.data}; ours: ${backendSummary(backend)}; reference: torch ${r.torch}, python ${r.python} (${r.interpreter})`);
+      console.log(
+        `${r.model} ${JSON.stringify(r.toggles)} on ${r.data}; ours: ${backendSummary(backend)}; reference: torch ${r.torch}, python ${r.python} (${r.interpreter})`,
+      );
       console.log('step  epoch  loss (ours)   loss (torch)  rel.err    one-step   lr (ours/torch)          lambda (ours/torch)');
       for (const s of r.perStep) {
         const one = s.resync ? s.resync.lossRelErr.toExponential(2) : '-';
-        console.log(`${String(s.step).padStart(4)}  ${String(s.epoch).padStart(5)}  ${s.loss.ours.toFixed(6).padStart(11)}  ${s.loss.torch.toFixed(6).padStart(12)}  ${s.loss.relErr.toExponential(2).padStart(9)}  ${one.padStart(9)}  ${s.lr.ours.toExponential(4)}/${s.lr.torch.toExponential(4)}  ${s.lambda.ours.toFixed(4)}/${s.lambda.torch.toFixed(4)}`);
+        console.log(
+          `${String(s.step).padStart(4)}  ${String(s.epoch).padStart(5)}  ${s.loss.ours.toFixed(6).padStart(11)}  ${s.loss.torch.toFixed(6).padStart(12)}  ${s.loss.relErr.toExponential(2).padStart(9)}  ${one.padStart(9)}  ${s.lr.ours.toExponential(4)}/${s.lr.torch.toExponential(4)}  ${s.lambda.ours.toFixed(4)}/${s.lambda.torch.toFixed(4)}`,
+        );
       }
-      if (r.resync) console.log(`each step on its own: max loss rel.err ${r.resync.maxLossRelErr.toExponential(2)}, first over 1e-3: ${r.resync.firstStepOver1e3 ?? 'none'}, worst tensor ${r.resync.worstTensor.name} ${r.resync.worstTensor.relErr.toExponential(2)} (step ${r.resync.worstTensor.step})`);
-      console.log(`max loss rel.err ${r.maxLossRelErr.toExponential(2)}; first step over 1e-3: ${r.firstStepOver1e3 ?? 'none'}; lr max abs err ${r.lrMaxAbsErr.toExponential(1)}, lambda ${r.lambdaMaxAbsErr.toExponential(1)}`);
-      console.log(`worst tensor after step ${r.steps}: ${r.worstTensor.name} ${r.worstTensor.relErr.toExponential(2)} (without the ${r.gradientFree.length} gradient-free ones: trainable ${r.worstTrainable.name} ${r.worstTrainable.relErr.toExponential(2)}${r.worstRunningStat ? `; running stats: ${r.worstRunningStat.name} ${r.worstRunningStat.relErr.toExponential(2)}` : ''})`);
+      if (r.resync)
+        console.log(
+          `each step on its own: max loss rel.err ${r.resync.maxLossRelErr.toExponential(2)}, first over 1e-3: ${r.resync.firstStepOver1e3 ?? 'none'}, worst tensor ${r.resync.worstTensor.name} ${r.resync.worstTensor.relErr.toExponential(2)} (step ${r.resync.worstTensor.step})`,
+        );
+      console.log(
+        `max loss rel.err ${r.maxLossRelErr.toExponential(2)}; first step over 1e-3: ${r.firstStepOver1e3 ?? 'none'}; lr max abs err ${r.lrMaxAbsErr.toExponential(1)}, lambda ${r.lambdaMaxAbsErr.toExponential(1)}`,
+      );
+      console.log(
+        `worst tensor after step ${r.steps}: ${r.worstTensor.name} ${r.worstTensor.relErr.toExponential(2)} (without the ${r.gradientFree.length} gradient-free ones: trainable ${r.worstTrainable.name} ${r.worstTrainable.relErr.toExponential(2)}${r.worstRunningStat ? `; running stats: ${r.worstRunningStat.name} ${r.worstRunningStat.relErr.toExponential(2)}` : ''})`,
+      );
       for (const n of r.notes) console.log(`note: ${n}`);
     }
-    if (bad.length) throw new UserError(`loss differs from PyTorch by more than ${f.tolerance} (relative${r.resync ? ', each step on its own' : ''}) at ${bad.length} of the first ${checked.length} steps, first at step ${bad[0].step} (${bad[0].loss.ours} vs ${bad[0].resync?.loss ?? bad[0].loss.torch})`);
+    if (bad.length)
+      throw new UserError(
+        `loss differs from PyTorch by more than ${f.tolerance} (relative${r.resync ? ', each step on its own' : ''}) at ${bad.length} of the first ${checked.length} steps, first at step ${bad[0].step} (${bad[0].loss.ours} vs ${bad[0].resync?.loss ?? bad[0].loss.torch})`,
+      );
   } finally {
     if (f.out === undefined) rmSync(dir, { recursive: true, force: true });
   }

@@ -21,10 +21,22 @@ const SPEC = {
   minPositionals: 1,
   maxPositionals: 1,
   flags: {
-    data: { type: 'string', required: true, description: 'validation folder: <data>/<class>/*.jpg|jpeg|png, sorted class names = class indices', valueName: 'dir' },
+    data: {
+      type: 'string',
+      required: true,
+      description: 'validation folder: <data>/<class>/*.jpg|jpeg|png, sorted class names = class indices',
+      valueName: 'dir',
+    },
     limit: { type: 'number', integer: true, min: 1, description: 'evaluate at most n images, taken round-robin over the classes', valueName: 'n' },
     batch: { type: 'number', integer: true, min: 1, max: 4096, default: 32, description: 'images per forward pass' },
-    cropPct: { type: 'number', min: 0.05, max: 1, default: 0.875, description: 'centre-crop fraction: the shorter side is resized to input / crop-pct', valueName: 'x' },
+    cropPct: {
+      type: 'number',
+      min: 0.05,
+      max: 1,
+      default: 0.875,
+      description: 'centre-crop fraction: the shorter side is resized to input / crop-pct',
+      valueName: 'x',
+    },
     interpolation: { type: 'string', choices: ['cubic', 'linear'], default: 'cubic', description: 'resize kernel (the authors evaluate with bicubic)' },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend' },
   },
@@ -62,8 +74,12 @@ export async function run(argv: string[]): Promise<void> {
     const p = r.preprocessing;
     console.log(`${name} on ${f.data}: ${r.images} images${r.images < r.available ? ` of ${r.available}` : ''}, ${r.classes} classes`);
     console.log(`  top-1 ${pct(r.top1)} (${r.correct1})  top-5 ${pct(r.top5)} (${r.correct5})`);
-    console.log(`  ${r.imagesPerSec.toFixed(1)} images/s end to end (${r.seconds.toFixed(1)} s; inference ${r.inferenceSeconds.toFixed(1)} s), batch ${f.batch}`);
-    console.log(`  preprocessing: ${p.interpolation} resize of the shorter side to ${p.resize}, centre crop ${p.crop}, ImageNet mean/std; ${backendSummary(backend)}`);
+    console.log(
+      `  ${r.imagesPerSec.toFixed(1)} images/s end to end (${r.seconds.toFixed(1)} s; inference ${r.inferenceSeconds.toFixed(1)} s), batch ${f.batch}`,
+    );
+    console.log(
+      `  preprocessing: ${p.interpolation} resize of the shorter side to ${p.resize}, centre crop ${p.crop}, ImageNet mean/std; ${backendSummary(backend)}`,
+    );
   } finally {
     model.dispose();
   }

@@ -46,14 +46,18 @@ const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
 /** Mistakes found before any work: flags that do not apply, a source that is neither a directory nor a zoo name. */
 function checkSource(src: string, f: Flags): void {
   if (isDir(src)) {
-    if (given(f).length > 0) throw new UserError(`model flags (${given(f).join(', ')}) apply to zoo names; ${src} is a model directory, which records its own model`);
+    if (given(f).length > 0)
+      throw new UserError(`model flags (${given(f).join(', ')}) apply to zoo names; ${src} is a model directory, which records its own model`);
   } else if (!(MODEL_NAMES as readonly string[]).includes(src)) {
     throw new UserError(`'${src}' is neither a model directory nor a zoo model (valid models are ${oneOf(MODEL_NAMES)})`);
   }
 }
 
 /** The deploy description and weights of the source: a directory (as saved) or a zoo name (fresh, merged). */
-async function source(src: string, f: Flags): Promise<{ model: string; options: Record<string, unknown>; desc: ModelDescription; weights: Weights; from: string }> {
+async function source(
+  src: string,
+  f: Flags,
+): Promise<{ model: string; options: Record<string, unknown>; desc: ModelDescription; weights: Weights; from: string }> {
   if (isDir(src)) {
     const d = await loadModelDir(src);
     return { model: d.model, options: { ...d.options }, desc: d.desc, weights: d.weights, from: `directory (${d.record.source})` };
@@ -88,10 +92,14 @@ export async function run(argv: string[]): Promise<void> {
     let verification: OnnxVerification | null = null;
     if (f.verify) {
       verification = await verifyOnnx(exp, s.desc, s.weights, { threads: f.threads });
-      log(`export-onnx: ONNX Runtime ${verification.ortVersion} vs tfjs (${backend.name}) on ${verification.batch} random inputs: `
-        + `max relative error ${verification.maxRelErr.toExponential(2)} (tolerance ${verification.tolerance})`);
+      log(
+        `export-onnx: ONNX Runtime ${verification.ortVersion} vs tfjs (${backend.name}) on ${verification.batch} random inputs: ` +
+          `max relative error ${verification.maxRelErr.toExponential(2)} (tolerance ${verification.tolerance})`,
+      );
       if (!verification.passed) {
-        throw new Error(`internal: the exported ONNX model differs from tfjs: max relative error ${verification.maxRelErr} > ${verification.tolerance} (nothing was written)`);
+        throw new Error(
+          `internal: the exported ONNX model differs from tfjs: max relative error ${verification.maxRelErr} > ${verification.tolerance} (nothing was written)`,
+        );
       }
     }
     writeFileAtomic(file, [Buffer.from(exp.bytes.buffer, exp.bytes.byteOffset, exp.bytes.byteLength)]);
@@ -116,10 +124,16 @@ export async function run(argv: string[]): Promise<void> {
     }
     console.log(`wrote ${file} (${s.model}, deploy form, ${(exp.bytes.byteLength / 2 ** 20).toFixed(2)} MiB, opset ${exp.opset}, IR ${exp.irVersion})`);
     console.log(`  input '${exp.inputName}' [${exp.inputShape.join(', ')}] float32 NCHW -> output '${exp.outputName}' [${exp.outputShape.join(', ')}]`);
-    console.log(`  ops: ${Object.entries(exp.ops).map(([k, v]) => `${k} x${v}`).join(', ')}`);
-    console.log(verification
-      ? `  verified in ONNX Runtime ${verification.ortVersion}: max relative error ${verification.maxRelErr.toExponential(2)} vs tfjs (${backend.name}) <= ${verification.tolerance}`
-      : '  not verified (--no-verify)');
+    console.log(
+      `  ops: ${Object.entries(exp.ops)
+        .map(([k, v]) => `${k} x${v}`)
+        .join(', ')}`,
+    );
+    console.log(
+      verification
+        ? `  verified in ONNX Runtime ${verification.ortVersion}: max relative error ${verification.maxRelErr.toExponential(2)} vs tfjs (${backend.name}) <= ${verification.tolerance}`
+        : '  not verified (--no-verify)',
+    );
   } finally {
     disposeWeights(s.weights);
   }

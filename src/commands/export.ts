@@ -8,7 +8,7 @@ import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { runProvenance } from '../util/provenance.js';
 import { log, printJson } from '../util/output.js';
 
-export const summary = 'save a model\'s deploy form (freshly initialised, merged) as a TF.js LayersModel directory';
+export const summary = "save a model's deploy form (freshly initialised, merged) as a TF.js LayersModel directory";
 
 const SPEC = {
   command: 'export',
@@ -36,7 +36,14 @@ export async function run(argv: string[]): Promise<void> {
   const provenance = runProvenance(process.argv.slice(2), backend, f.seed);
   await saveLayersModel(toLayersModel(deploy.desc, deploy.weights), dir, { model: name, options, provenance });
   deploy.dispose();
-  const result = { model: name, dir, files: ['model.json', 'weights.bin'], customLayers: name.includes('adapool') ? ['AdaptiveMaxPool2D'] : [], backend: backend.name, tfjsVersion: backend.tfjsVersion };
+  const result = {
+    model: name,
+    dir,
+    files: ['model.json', 'weights.bin'],
+    customLayers: name.includes('adapool') ? ['AdaptiveMaxPool2D'] : [],
+    backend: backend.name,
+    tfjsVersion: backend.tfjsVersion,
+  };
   if (f.json) printJson(result);
   else console.log(`wrote ${dir}/model.json and weights.bin (${name}, deploy form; ${backendSummary(backend)})`);
 }

@@ -201,9 +201,12 @@ export async function run(argv: string[]): Promise<void> {
     printJson({ ...r, backend: backend.name, tfjsVersion: backend.tfjsVersion });
     return;
   }
-  const keyNote = r.key === null ? '' : r.keyDefaulted
-    ? `key '${r.key}' (the default${r.otherKeys.length ? `; also in the file: ${r.otherKeys.map((k) => `'${k}'`).join(', ')}, choose with --key` : ''}), `
-    : `key '${r.key}', `;
+  const keyNote =
+    r.key === null
+      ? ''
+      : r.keyDefaulted
+        ? `key '${r.key}' (the default${r.otherKeys.length ? `; also in the file: ${r.otherKeys.map((k) => `'${k}'`).join(', ')}, choose with --key` : ''}), `
+        : `key '${r.key}', `;
   const formNote = `${r.form} form${r.formDetected ? ' (from its names)' : ''}`;
   const merge = r.form === 'train' ? ', merged at lambda = 1' : '';
   console.log(`imported ${file}: ${keyNote}${formNote}, ${r.tensors} tensors${r.ignored ? ` (${r.ignored} num_batches_tracked ignored)` : ''}${merge}`);

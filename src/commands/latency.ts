@@ -8,16 +8,20 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, backendSummary, selectBackend, type BackendInfo } from '../backend/select.js';
-import { measureLatency, timeSingleCall, type LatencyOptions, type LatencyResult } from '../bench/measureLatency.js';
-import { measureOrtLatency, ortRunner, timeSingleOrtCall } from '../bench/ortLatency.js';
+import type { LatencyResult } from '../bench/measureLatency.js';
+import { ortTimed, probeAndMeasure, tfjsTimed } from '../bench/timedModel.js';
 import {
-  latencyFileName, mergeLatency, readLatencyFile, writeLatencyFile,
-  type LatencyForm, type LatencyRow, type LatencyRuntime,
+  latencyFileName,
+  mergeLatency,
+  readLatencyFile,
+  writeLatencyFile,
+  type LatencyForm,
+  type LatencyRow,
+  type LatencyRuntime,
 } from '../results/latencyFile.js';
 import { load1, newRunId, runFile, type LoadWindow } from '../results/latencyRun.js';
 import { ONNX_IR_VERSION, ONNX_OPSET } from '../interop/onnx.js';
-import { exportOnnx } from '../interop/onnxExport.js';
-import { createOrtSession, defaultOrtThreads, loadOrt, ortVersion, type OrtModule } from '../interop/ort.js';
+import { defaultOrtThreads, loadOrt, ortVersion, type OrtModule } from '../interop/ort.js';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
 import { paperRow } from '../models/paper.js';
 import { Model } from '../nn/model.js';
@@ -27,19 +31,24 @@ import { checkOutputDir } from '../util/outputDir.js';
 import { log, printJson } from '../util/output.js';
 import { machineInfo, runProvenance } from '../util/provenance.js';
 
-export const summary = 'batch-1 inference latency of zoo models (deploy/train form) beside the paper\'s Table 4';
+export const summary = "batch-1 inference latency of zoo models (deploy/train form) beside the paper's Table 4";
 
 const SPEC = {
   command: 'latency',
   summary:
-    'Times model.predict + readback per call with tinybench (warm-up excluded; sampling until both --min-time-ms and '
-    + '--min-samples are met). --models table4 = every zoo model with a row in the paper\'s Table 4, plus alexnet. '
-    + 'The train form runs in inference mode with lambda = 1 (un-merged). Models whose single forward pass exceeds '
-    + '--max-single-ms, or whose GMACs exceed --max-gmacs, are listed as skipped with the reason. '
-    + '--runtime onnxruntime times the deploy form exported to ONNX in onnxruntime-node (CPU, --threads intra-op threads); '
-    + 'the train form is not exported, so it is skipped there.',
+    'Times model.predict + readback per call with tinybench (warm-up excluded; sampling until both --min-time-ms and ' +
+    "--min-samples are met). --models table4 = every zoo model with a row in the paper's Table 4, plus alexnet. " +
+    'The train form runs in inference mode with lambda = 1 (un-merged). Models whose single forward pass exceeds ' +
+    '--max-single-ms, or whose GMACs exceed --max-gmacs, are listed as skipped with the reason. ' +
+    '--runtime onnxruntime times the deploy form exported to ONNX in onnxruntime-node (CPU, --threads intra-op threads); ' +
+    'the train form is not exported, so it is skipped there.',
   flags: {
-    runtime: { type: 'string', default: 'tfjs', choices: ['tfjs', 'onnxruntime'], description: 'tfjs (the --backend), or ONNX Runtime on the exported deploy form' },
+    runtime: {
+      type: 'string',
+      default: 'tfjs',
+      choices: ['tfjs', 'onnxruntime'],
+      description: 'tfjs (the --backend), or ONNX Runtime on the exported deploy form',
+    },
     threads: { type: 'number', integer: true, min: 1, max: 1024, description: 'ONNX Runtime intra-op threads (default: every core)' },
     models: { type: 'string', default: 'table4', description: "'table4', 'all' or a comma-separated list of zoo models", valueName: 'list' },
     form: { type: 'string', default: 'both', choices: ['deploy', 'train', 'both'], description: 'which form(s) to time' },
@@ -55,7 +64,12 @@ const SPEC = {
     maxSingleMs: { type: 'number', default: 5000, min: 1, description: 'skip a model/form whose warm single forward pass takes longer', valueName: 'ms' },
     seed: { type: 'number', default: 0, integer: true, min: 0, description: 'weight initialization seed' },
     out: { type: 'string', default: 'results/latency', description: 'folder of the latency results', valueName: 'dir' },
-    merge: { type: 'boolean', default: false, description: 'merge into <backend>-<machine>.json (newer rows replace older ones) instead of writing this run to its own <backend>-<machine>-<runid>.json' },
+    merge: {
+      type: 'boolean',
+      default: false,
+      description:
+        'merge into <backend>-<machine>.json (newer rows replace older ones) instead of writing this run to its own <backend>-<machine>-<runid>.json',
+    },
   },
 } as const satisfies CommandSpec;
 
@@ -67,7 +81,10 @@ export function table4Models(): string[] {
 function modelList(value: string): string[] {
   if (value === 'table4') return table4Models();
   if (value === 'all') return [...MODEL_NAMES];
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new UserError("--models needs 'table4', 'all' or a comma-separated list of models");
   for (const n of names) modelOptions(n); // validates the name (UserError listing the valid ones)
   return [...new Set(names)];
@@ -97,64 +114,19 @@ function baseRow(name: string, form: LatencyForm, z: ZooEntry, input: number, ba
 
 const fmt = (x: number | undefined, d = 2): string => (x === undefined ? '-' : x.toFixed(d));
 
-/** One model/form made ready to time on the chosen runtime. */
-interface Timed {
-  probe(): Promise<number>;
-  measure(o: LatencyOptions): Promise<LatencyResult>;
-  dispose(): Promise<void>;
-}
-
-function tfjsTimed(model: Model, batch: number): Timed {
-  return {
-    probe: () => timeSingleCall(model, batch),
-    measure: (o) => measureLatency(model, o),
-    dispose: async () => model.dispose(),
-  };
-}
-
-/** The deploy model exported to ONNX in memory and opened in a session; the tfjs weights are freed at once. */
-async function ortTimed(ort: OrtModule, model: Model, batch: number, threads: number): Promise<Timed> {
-  let bytes: Uint8Array;
-  try {
-    bytes = exportOnnx(model.desc, model.weights).bytes;
-  } finally {
-    model.dispose();
-  }
-  const session = await createOrtSession(ort, bytes, { threads });
-  const runner = ortRunner(ort, session, model.desc, batch);
-  return {
-    probe: () => timeSingleOrtCall(runner),
-    measure: (o) => measureOrtLatency(runner, o),
-    dispose: () => session.release(),
-  };
-}
-
-/**
- * A progress line while one model/form is timed (instead of silence until it ends): calls so far and an ETA from
- * the sampling minimums, at the start and then every 5 s.
- */
-function latencyProgress(prefix: string, probeMs: number, o: { minTimeMs: number; minSamples: number }): { onCall: () => void; stop: () => void } {
-  const t0 = performance.now();
-  let calls = 0;
-  const line = () => {
-    const elapsed = performance.now() - t0;
-    const perCall = calls > 0 ? elapsed / calls : probeMs;
-    const eta = Math.max(o.minTimeMs - elapsed, (o.minSamples - calls) * perCall, 0) / 1000;
-    log(`${prefix}: ${calls} calls, ${(elapsed / 1000).toFixed(0)} s, ETA ~${eta.toFixed(0)} s`);
-  };
-  line();
-  const timer = setInterval(line, 5000);
-  timer.unref();
-  return { onCall: () => { calls++; }, stop: () => clearInterval(timer) };
-}
-
 /** Why ONNX Runtime has no training-form rows. */
 export const ORT_TRAIN_FORM_REASON = 'not available on onnxruntime: only deploy forms are exported to ONNX (time the training form with --runtime tfjs)';
 
 type Flags = NonNullable<ReturnType<typeof parseCommandFlags<typeof SPEC>>>;
 
 /** Why a form is not even built: the runtime lacks it, --max-gmacs, its deploy form was too slow, or it would be. */
-function skipBeforeBuilding(f: Flags, onOrt: boolean, row: BaseRow, modelRows: readonly BaseRow[], msPerGmac: { rate: number; from: string } | null): string | null {
+function skipBeforeBuilding(
+  f: Flags,
+  onOrt: boolean,
+  row: BaseRow,
+  modelRows: readonly BaseRow[],
+  msPerGmac: { rate: number; from: string } | null,
+): string | null {
   if (onOrt && row.form === 'train') return ORT_TRAIN_FORM_REASON;
   if (f.maxGmacs !== undefined && row.gmacs > f.maxGmacs) return `${row.gmacs} GMACs > --max-gmacs ${f.maxGmacs}`;
   // the training form is the deploy form plus layers: when the deploy form was too slow, so is this one; not
@@ -164,38 +136,13 @@ function skipBeforeBuilding(f: Flags, onOrt: boolean, row: BaseRow, modelRows: r
   if (msPerGmac) {
     const predicted = msPerGmac.rate * row.gmacs * f.batch;
     if (predicted > 2 * f.maxSingleMs) {
-      return `estimated ${Math.round(predicted)} ms per forward pass (${row.gmacs} GMACs at the ${msPerGmac.rate.toFixed(1)} ms/GMAC `
-        + `measured on ${msPerGmac.from}) > 2 x --max-single-ms ${f.maxSingleMs}`;
+      return (
+        `estimated ${Math.round(predicted)} ms per forward pass (${row.gmacs} GMACs at the ${msPerGmac.rate.toFixed(1)} ms/GMAC ` +
+        `measured on ${msPerGmac.from}) > 2 x --max-single-ms ${f.maxSingleMs}`
+      );
     }
   }
   return null;
-}
-
-/**
- * Probe, then measure. The first call carries one-time costs (weight packing, kernel set-up: often 10-30x a warm
- * call), so over the limit it is judged on a second, warm call, unless the cold one was beyond 10x the limit.
- */
-async function probeAndMeasure(timed: Timed, f: Flags, prefix: string): Promise<{ r: LatencyResult; cold: number; load: LoadWindow } | { skip: string }> {
-  const cold = await timed.probe();
-  let probe = cold;
-  if (cold > f.maxSingleMs && cold <= 10 * f.maxSingleMs) probe = await timed.probe();
-  if (probe > f.maxSingleMs) {
-    return {
-      skip: probe === cold
-        ? `the first (cold) forward pass took ${Math.round(cold)} ms > 10 x --max-single-ms ${f.maxSingleMs}`
-        : `a warm forward pass took ${Math.round(probe)} ms > --max-single-ms ${f.maxSingleMs} (cold: ${Math.round(cold)} ms)`,
-    };
-  }
-  const before = load1();
-  const progress = latencyProgress(prefix, probe, f);
-  try {
-    const r = await timed.measure({
-      batch: f.batch, minTimeMs: f.minTimeMs, minSamples: f.minSamples, warmupRuns: f.warmupRuns, warmupMs: f.warmupMs, onCall: progress.onCall,
-    });
-    return { r, cold, load: { before, after: load1() } };
-  } finally {
-    progress.stop();
-  }
 }
 
 function measuredRow(row: BaseRow, r: LatencyResult, cold: number, threads: number | undefined, load: LoadWindow): BaseRow {
@@ -220,12 +167,18 @@ function measuredRow(row: BaseRow, r: LatencyResult, cold: number, threads: numb
 }
 
 function printLatencyTable(
-  rows: readonly BaseRow[], comparisons: { model: string; deployMeanMs: number; trainMeanMs: number; trainOverDeploy: number }[],
-  skipped: { model: string; form: LatencyForm; reason?: string }[], file: string,
+  rows: readonly BaseRow[],
+  comparisons: { model: string; deployMeanMs: number; trainMeanMs: number; trainOverDeploy: number }[],
+  skipped: { model: string; form: LatencyForm; reason?: string }[],
+  file: string,
 ): void {
   const header = ['model', 'form', 'depth', 'params M', 'GMACs', 'mean ms', 'median', 'p90', 'p99', 'min', 'sd', '±%', 'n', 'A100 ms (paper)'];
   const table = rows.map((r) => [
-    r.model, r.form, String(r.depth), fmt(r.paramsM), fmt(r.gmacs, 3),
+    r.model,
+    r.form,
+    String(r.depth),
+    fmt(r.paramsM),
+    fmt(r.gmacs, 3),
     ...(r.status === 'ok'
       ? [fmt(r.meanMs), fmt(r.medianMs), fmt(r.p90Ms), fmt(r.p99Ms), fmt(r.minMs), fmt(r.sdMs), fmt(r.rmePct, 1), String(r.samples)]
       : ['skipped', '', '', '', '', '', '', '']),
@@ -258,7 +211,10 @@ function pairForms(name: string, modelRows: BaseRow[]): void {
 
 /** The --json document, or the table with the comparisons and skips. */
 function printResult(
-  json: boolean, names: readonly string[], rows: readonly BaseRow[], stored: { json: string; csv: string },
+  json: boolean,
+  names: readonly string[],
+  rows: readonly BaseRow[],
+  stored: { json: string; csv: string },
   ran: { backend: BackendInfo; runtime: LatencyRuntime | undefined; provenance: unknown },
 ): void {
   const comparisons = names.flatMap((n) => {
@@ -287,7 +243,8 @@ function printResult(
 function checkRuntimeFlags(f: Flags): boolean {
   const onOrt = f.runtime === 'onnxruntime';
   if (onOrt && f.form === 'train') throw new UserError(`--form train: ${ORT_TRAIN_FORM_REASON}`);
-  if (!onOrt && f.threads !== undefined) throw new UserError('--threads sets ONNX Runtime\'s threads; it needs --runtime onnxruntime (the tfjs backend chooses its own)');
+  if (!onOrt && f.threads !== undefined)
+    throw new UserError("--threads sets ONNX Runtime's threads; it needs --runtime onnxruntime (the tfjs backend chooses its own)");
   return onOrt;
 }
 
@@ -302,6 +259,67 @@ function chooseFile(mergeFile: string, merge: boolean): { runId: string; file: s
   if (merge && previous) log(`latency: merging into ${file} (rows of the same model, form and setting are replaced)`);
   else if (!merge && existsSync(mergeFile)) log(`latency: ${mergeFile} is left as it is; this run goes to ${file} (--merge merges into it)`);
   return { runId, file, previous };
+}
+
+/** What carries over from one model to the next in a run. */
+interface RunProgress {
+  /** fastest observed ms per GMAC (per image), to predict a model's single forward time before building it */
+  msPerGmac: { rate: number; from: string } | null;
+  /** forms done or skipped so far, of `steps` */
+  step: number;
+  steps: number;
+  started: number;
+}
+
+/** Where the forms are timed: tfjs (ort null), or their ONNX export in ONNX Runtime. */
+interface TimingRuntime {
+  ort: OrtModule | null;
+  threads: number;
+  runtime: LatencyRuntime | undefined;
+}
+
+/** Times each form of one model, or says why not: its rows. */
+async function timeModel(name: string, forms: readonly LatencyForm[], f: Flags, on: TimingRuntime, p: RunProgress): Promise<BaseRow[]> {
+  const { ort, threads, runtime } = on;
+  const options = modelOptions(name, { inputSize: f.input, width: f.width });
+  const z = zooEntry(name, options);
+  const modelRows: BaseRow[] = [];
+  for (const form of forms) {
+    p.step++;
+    const row = baseRow(name, form, z, f.input, f.batch, f.width);
+    const prefix = `[${p.step}/${p.steps}] ${name} ${form}`;
+    const skip = (reason: string): void => {
+      log(`${prefix}: skipped (${reason})`);
+      modelRows.push({ ...row, status: 'skipped', reason });
+    };
+    const before = skipBeforeBuilding(f, ort !== null, row, modelRows, p.msPerGmac);
+    if (before) {
+      skip(before);
+      continue;
+    }
+    const model = Model.create(name, options, form, f.seed);
+    if (form === 'train') model.setLambda(1);
+    const timed = ort ? await ortTimed(ort, model, f.batch, threads) : tfjsTimed(model, f.batch);
+    try {
+      const m = await probeAndMeasure(timed, f, prefix);
+      if ('skip' in m) {
+        skip(m.skip);
+        continue;
+      }
+      const { r, cold, load } = m;
+      const rate = r.min / Math.max(row.gmacs * f.batch, 1e-9);
+      if (row.gmacs > 0.01 && (!p.msPerGmac || rate < p.msPerGmac.rate)) p.msPerGmac = { rate, from: `${name} ${form}` };
+      modelRows.push(measuredRow(row, r, cold, runtime ? threads : undefined, load));
+      const elapsed = (performance.now() - p.started) / 1000;
+      log(
+        `${prefix}: mean ${fmt(r.mean)} ms, median ${fmt(r.median)}, p90 ${fmt(r.p90)}, ±${fmt(r.rme, 1)}% (${r.n} samples)` +
+          `${z.paper ? `; paper A100 ${z.paper.latencyMs} ms` : ''}; ${Math.round(elapsed)} s elapsed`,
+      );
+    } finally {
+      await timed.dispose();
+    }
+  }
+  return modelRows;
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -320,57 +338,27 @@ export async function run(argv: string[]): Promise<void> {
   const storeAs = runtime ? runtime.name : backend.name;
   const mergeFile = path.join(f.out, runtime ? latencyFileName(storeAs, machine) : latencyFileName(backend.name, machine, backend.adapter));
   const { runId, file, previous } = chooseFile(mergeFile, f.merge);
-  log(`latency: ${names.length} model(s) x ${forms.join('+')} at ${f.input}px, batch ${f.batch}, width ${f.width}; `
-    + (runtime ? `ONNX Runtime ${runtime.version} (cpu, ${threads} intra-op thread${threads === 1 ? '' : 's'}, opset ${runtime.opset}; weights built with tfjs ${backend.name})` : backendSummary(backend)));
+  log(
+    `latency: ${names.length} model(s) x ${forms.join('+')} at ${f.input}px, batch ${f.batch}, width ${f.width}; ` +
+      (runtime
+        ? `ONNX Runtime ${runtime.version} (cpu, ${threads} intra-op thread${threads === 1 ? '' : 's'}, opset ${runtime.opset}; weights built with tfjs ${backend.name})`
+        : backendSummary(backend)),
+  );
 
   const rows: BaseRow[] = [];
   // ONNX Runtime runs: the backend that ran is onnxruntime (tfjs only built the weights)
   const runLoad: LoadWindow = { before: load1(), after: load1() };
-  const provenance = { ...runProvenance(['latency', ...argv], backend, f.seed), ...(runtime ? { backend: runtime.name, adapter: undefined } : {}), runId, load1: runLoad };
+  const provenance = {
+    ...runProvenance(['latency', ...argv], backend, f.seed),
+    ...(runtime ? { backend: runtime.name, adapter: undefined } : {}),
+    runId,
+    load1: runLoad,
+  };
   let written: ReturnType<typeof writeLatencyFile> | null = null;
-  /** fastest observed ms per GMAC (per image), to predict a model's single forward time before building it */
-  let msPerGmac: { rate: number; from: string } | null = null;
-  const started = performance.now();
-  let step = 0;
-  const steps = names.length * forms.length;
+  const progress: RunProgress = { msPerGmac: null, step: 0, steps: names.length * forms.length, started: performance.now() };
 
   for (const name of names) {
-    const options = modelOptions(name, { inputSize: f.input, width: f.width });
-    const z = zooEntry(name, options);
-    const modelRows: BaseRow[] = [];
-    for (const form of forms) {
-      step++;
-      const row = baseRow(name, form, z, f.input, f.batch, f.width);
-      const prefix = `[${step}/${steps}] ${name} ${form}`;
-      const skip = (reason: string): void => {
-        log(`${prefix}: skipped (${reason})`);
-        modelRows.push({ ...row, status: 'skipped', reason });
-      };
-      const before = skipBeforeBuilding(f, onOrt, row, modelRows, msPerGmac);
-      if (before) {
-        skip(before);
-        continue;
-      }
-      const model = Model.create(name, options, form, f.seed);
-      if (form === 'train') model.setLambda(1);
-      const timed = ort ? await ortTimed(ort, model, f.batch, threads) : tfjsTimed(model, f.batch);
-      try {
-        const m = await probeAndMeasure(timed, f, prefix);
-        if ('skip' in m) {
-          skip(m.skip);
-          continue;
-        }
-        const { r, cold, load } = m;
-        const rate = r.min / Math.max(row.gmacs * f.batch, 1e-9);
-        if (row.gmacs > 0.01 && (!msPerGmac || rate < msPerGmac.rate)) msPerGmac = { rate, from: `${name} ${form}` };
-        modelRows.push(measuredRow(row, r, cold, runtime ? threads : undefined, load));
-        const elapsed = (performance.now() - started) / 1000;
-        log(`${prefix}: mean ${fmt(r.mean)} ms, median ${fmt(r.median)}, p90 ${fmt(r.p90)}, ±${fmt(r.rme, 1)}% (${r.n} samples)`
-          + `${z.paper ? `; paper A100 ${z.paper.latencyMs} ms` : ''}; ${Math.round(elapsed)} s elapsed`);
-      } finally {
-        await timed.dispose();
-      }
-    }
+    const modelRows = await timeModel(name, forms, f, { ort, threads, runtime }, progress);
     pairForms(name, modelRows);
     rows.push(...modelRows);
     if (tf.memory().numTensors > 0) log(`latency: note: ${tf.memory().numTensors} tensors alive after ${name}`);

@@ -4,20 +4,26 @@ import type { StringFlag, NumberFlag } from '../util/args.js';
 
 type Table = typeof MODEL_OPTIONS;
 type FlagName<K extends OptionName> = Table[K] extends { flag: infer F extends string } ? F : never;
-type FlagOf<S> = S extends { type: 'number' } ? NumberFlag & { type: 'number' }
-  : S extends { type: 'choice'; values: infer V extends readonly string[] } ? StringFlag & { type: 'string'; choices: V }
-  : StringFlag & { type: 'string'; choices: readonly ['on', 'off'] };
+type FlagOf<S> = S extends { type: 'number' }
+  ? NumberFlag & { type: 'number' }
+  : S extends { type: 'choice'; values: infer V extends readonly string[] }
+    ? StringFlag & { type: 'string'; choices: V }
+    : StringFlag & { type: 'string'; choices: readonly ['on', 'off'] };
 type ModelFlags = { [K in OptionName as FlagName<K>]: FlagOf<Table[K]> };
 
 const FLAGGED = (Object.entries(MODEL_OPTIONS) as [OptionName, Table[OptionName]][]).filter(([, s]) => 'flag' in s);
 const flagOf = (k: OptionName): string => (MODEL_OPTIONS[k] as { flag: string }).flag;
 
-export const MODEL_FLAGS = Object.fromEntries(FLAGGED.map(([k, s]) => {
-  const valueName = 'valueName' in s ? { valueName: s.valueName } : {};
-  const flag = s.type === 'number' ? { type: 'number', integer: s.integer, min: s.min, max: s.max, description: s.description, ...valueName }
-    : { type: 'string', choices: s.type === 'choice' ? s.values : ['on', 'off'], description: s.description, ...valueName };
-  return [flagOf(k), flag];
-})) as unknown as ModelFlags;
+export const MODEL_FLAGS = Object.fromEntries(
+  FLAGGED.map(([k, s]) => {
+    const valueName = 'valueName' in s ? { valueName: s.valueName } : {};
+    const flag =
+      s.type === 'number'
+        ? { type: 'number', integer: s.integer, min: s.min, max: s.max, description: s.description, ...valueName }
+        : { type: 'string', choices: s.type === 'choice' ? s.values : ['on', 'off'], description: s.description, ...valueName };
+    return [flagOf(k), flag];
+  }),
+) as unknown as ModelFlags;
 
 type ModelFlagValues = { [F in keyof ModelFlags]?: ModelFlags[F] extends { type: 'number' } ? number : string };
 
@@ -28,7 +34,13 @@ export function modelOptionsFromFlags(f: ModelFlagValues, defaults: ModelFlagVal
     const flag = flagOf(k) as keyof ModelFlagValues;
     const v = f[flag] ?? defaults[flag];
     if (v === undefined) continue;
-    o[k] = s.type === 'boolean' ? parseToggle(flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), String(v)) : v;
+    o[k] =
+      s.type === 'boolean'
+        ? parseToggle(
+            flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+            String(v),
+          )
+        : v;
   }
   return o;
 }
@@ -36,5 +48,8 @@ export function modelOptionsFromFlags(f: ModelFlagValues, defaults: ModelFlagVal
 /** "a,b,c" or "all" -> model names (validated by the caller through the zoo). */
 export function listArg(value: string | undefined, all: readonly string[]): string[] {
   if (value === undefined || value === 'all') return [...all];
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

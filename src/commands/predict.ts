@@ -32,7 +32,10 @@ const SPEC = {
   },
 } as const satisfies CommandSpec;
 
-export interface TopK { index: number; prob: number }
+export interface TopK {
+  index: number;
+  prob: number;
+}
 
 /** The model's name: vanillabench.json, else model.json's userDefinedMetadata, else the directory's name. */
 export function modelName(dir: string): string {
@@ -44,7 +47,8 @@ export function modelName(dir: string): string {
     }
   };
   const meta = existsSync(join(dir, 'vanillabench.json')) ? read(join(dir, 'vanillabench.json')) : undefined;
-  const fromMeta = (m: unknown) => (m && typeof m === 'object' && typeof (m as { model?: unknown }).model === 'string' ? (m as { model: string }).model : undefined);
+  const fromMeta = (m: unknown) =>
+    m && typeof m === 'object' && typeof (m as { model?: unknown }).model === 'string' ? (m as { model: string }).model : undefined;
   const modelJson = read(join(dir, 'model.json'));
   const udm = modelJson && typeof modelJson === 'object' ? (modelJson as { userDefinedMetadata?: unknown }).userDefinedMetadata : undefined;
   return fromMeta(meta) ?? fromMeta(udm) ?? basename(resolve(dir));

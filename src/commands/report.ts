@@ -11,9 +11,9 @@ export const summary = 'write results/REPORT.md and charts from the stored resul
 const SPEC = {
   command: 'report',
   summary:
-    'Reads <out>/latency/*.json and <out>/ablation/<experiment>-<preset>/runs.jsonl, computes the zoo counts, and writes '
-    + '<out>/charts/*.png and <out>/REPORT.md: Table 4 reproduced beside the paper, the ablations with 95% CIs, and which '
-    + 'of the paper\'s claims held on this machine. Missing results are listed; a corrupt file is an error and nothing is written.',
+    'Reads <out>/latency/*.json and <out>/ablation/<experiment>-<preset>/runs.jsonl, computes the zoo counts, and writes ' +
+    '<out>/charts/*.png and <out>/REPORT.md: Table 4 reproduced beside the paper, the ablations with 95% CIs, and which ' +
+    "of the paper's claims held on this machine. Missing results are listed; a corrupt file is an error and nothing is written.",
   flags: {
     out: { type: 'string', default: 'results', description: 'results folder (read, and written: REPORT.md, charts/)', valueName: 'dir' },
   },

@@ -24,10 +24,21 @@ const SPEC = {
   summary,
   flags: {
     model: { type: 'string', default: 'vanillanet-6', description: 'model name (see zoo)' },
-    dataset: { type: 'string', default: 'default', choices: ['default', ...DATASET_NAMES], description: 'default: Fashion-MNIST when installed, else synthetic' },
+    dataset: {
+      type: 'string',
+      default: 'default',
+      choices: ['default', ...DATASET_NAMES],
+      description: 'default: Fashion-MNIST when installed, else synthetic',
+    },
     data: { type: 'string', description: 'dataset directory', valueName: 'dir' },
     trainSize: { type: 'number', integer: true, min: 1, description: 'training images (subset)' },
-    valSize: { type: 'number', integer: true, min: 0, default: 0, description: 'validation images carved from the training set (0: evaluate on the test split)' },
+    valSize: {
+      type: 'number',
+      integer: true,
+      min: 0,
+      default: 0,
+      description: 'validation images carved from the training set (0: evaluate on the test split)',
+    },
     testSize: { type: 'number', integer: true, min: 1, description: 'test images (subset)' },
     epochs: { type: 'number', integer: true, min: 1, default: D.epochs, description: 'epochs' },
     batchSize: { type: 'number', integer: true, min: 1, default: D.batchSize, description: 'batch size' },
@@ -58,9 +69,19 @@ export async function run(argv: string[]): Promise<void> {
     modelOptions: modelOpts,
     data: { name: f.dataset, dir: f.data, trainSize: f.trainSize, testSize: f.testSize, valSize: f.valSize, inputSize: input },
     train: {
-      epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, minLr: f.minLr, weightDecay: f.weightDecay, warmupEpochs: f.warmupEpochs,
-      labelSmoothing: f.labelSmoothing, decayEpochs: f.decayEpochs ?? defaultDecayEpochs(f.epochs),
-      lambdaShape: f.lambdaShape, lambdaPer: f.lambdaPer, mergeAfterDecay: f.mergeAfterDecay, augment: f.augment, evalTest: f.evalTest,
+      epochs: f.epochs,
+      batchSize: f.batchSize,
+      lr: f.lr,
+      minLr: f.minLr,
+      weightDecay: f.weightDecay,
+      warmupEpochs: f.warmupEpochs,
+      labelSmoothing: f.labelSmoothing,
+      decayEpochs: f.decayEpochs ?? defaultDecayEpochs(f.epochs),
+      lambdaShape: f.lambdaShape,
+      lambdaPer: f.lambdaPer,
+      mergeAfterDecay: f.mergeAfterDecay,
+      augment: f.augment,
+      evalTest: f.evalTest,
     },
     seed: f.seed,
   };
@@ -71,18 +92,38 @@ export async function run(argv: string[]): Promise<void> {
       if (!bar) bar = progressBar('train', p.stepsPerEpoch * f.epochs);
       bar.tick(1, `epoch ${p.epoch + 1}/${f.epochs} loss ${p.loss.toFixed(3)} ${p.imagesPerSec.toFixed(0)} img/s`);
     },
-    onEpoch: (m) => log(`epoch ${m.epoch}: lambda ${m.lambda.toFixed(2)} train top-1 ${m.trainTop1.toFixed(2)} val top-1 ${m.valTop1.toFixed(2)} (${m.imagesPerSec.toFixed(0)} img/s)`),
+    onEpoch: (m) =>
+      log(
+        `epoch ${m.epoch}: lambda ${m.lambda.toFixed(2)} train top-1 ${m.trainTop1.toFixed(2)} val top-1 ${m.valTop1.toFixed(2)} (${m.imagesPerSec.toFixed(0)} img/s)`,
+      ),
   });
   (bar as ReturnType<typeof progressBar> | null)?.finish();
   const provenance = runProvenance(process.argv.slice(2), backend, f.seed);
   mkdirSync(out, { recursive: true });
   writeFileAtomic(join(out, 'provenance.json'), JSON.stringify(provenance, null, 2));
   const result = {
-    model: s.model, toggles: s.toggles, dataset: s.dataset, backend: backend.name, ...(backend.adapter ? { gpu: backend.adapter.name } : {}), tfjsVersion: backend.tfjsVersion, status: s.status,
-    epochs: s.epochs, trainTop1: s.trainTop1, valTop1: s.valTop1, deployValTop1: s.deployValTop1,
-    testTop1: s.testTop1, deployTestTop1: s.deployTestTop1, testSet: s.testSet, imagesPerSec: s.imagesPerSec, wallSeconds: s.wallSeconds, out,
+    model: s.model,
+    toggles: s.toggles,
+    dataset: s.dataset,
+    backend: backend.name,
+    ...(backend.adapter ? { gpu: backend.adapter.name } : {}),
+    tfjsVersion: backend.tfjsVersion,
+    status: s.status,
+    epochs: s.epochs,
+    trainTop1: s.trainTop1,
+    valTop1: s.valTop1,
+    deployValTop1: s.deployValTop1,
+    testTop1: s.testTop1,
+    deployTestTop1: s.deployTestTop1,
+    testSet: s.testSet,
+    imagesPerSec: s.imagesPerSec,
+    wallSeconds: s.wallSeconds,
+    out,
   };
   if (f.json) printJson(s.status === 'ok' ? result : { ...result, message: s.message });
-  else console.log(`${s.model}: val top-1 ${s.valTop1.toFixed(2)} (deploy ${s.deployValTop1?.toFixed(2) ?? '-'})${s.testTop1 !== null ? `, test top-1 ${s.testTop1.toFixed(2)} (deploy ${s.deployTestTop1?.toFixed(2) ?? '-'}) on ${s.testSet}` : ''}, ${s.imagesPerSec.toFixed(0)} img/s, ${s.wallSeconds.toFixed(1)} s on ${backend.name}${backend.adapter ? ` (${backend.adapter.name})` : ''}; ${out}`);
+  else
+    console.log(
+      `${s.model}: val top-1 ${s.valTop1.toFixed(2)} (deploy ${s.deployValTop1?.toFixed(2) ?? '-'})${s.testTop1 !== null ? `, test top-1 ${s.testTop1.toFixed(2)} (deploy ${s.deployTestTop1?.toFixed(2) ?? '-'}) on ${s.testSet}` : ''}, ${s.imagesPerSec.toFixed(0)} img/s, ${s.wallSeconds.toFixed(1)} s on ${backend.name}${backend.adapter ? ` (${backend.adapter.name})` : ''}; ${out}`,
+    );
   if (s.status !== 'ok') throw new UserError(`run ${s.status}: ${s.message}; metrics so far are in ${out}/metrics.jsonl`);
 }

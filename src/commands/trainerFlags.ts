@@ -9,7 +9,7 @@ export const RECIPE_FLAGS = {
   weightDecay: { type: 'number', min: 0, default: D.weightDecay, description: 'decoupled weight decay' },
   warmupEpochs: { type: 'number', min: 0, default: D.warmupEpochs, description: 'linear warm-up epochs' },
   labelSmoothing: { type: 'number', min: 0, max: 0.99, default: D.labelSmoothing, description: 'label smoothing' },
-  decayEpochs: { type: 'number', min: 0, description: 'epochs over which lambda goes 0 -> 1 (default: a third of the epochs, as the authors\' 100/300)' },
+  decayEpochs: { type: 'number', min: 0, description: "epochs over which lambda goes 0 -> 1 (default: a third of the epochs, as the authors' 100/300)" },
   lambdaShape: { type: 'string', choices: ['linear', 'cosine'], default: D.lambdaShape, description: 'lambda schedule' },
   lambdaPer: { type: 'string', choices: ['step', 'epoch'], default: D.lambdaPer, description: 'lambda updated per step or per epoch' },
 } as const;

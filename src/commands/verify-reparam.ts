@@ -14,7 +14,11 @@ const SPEC = {
   command: 'verify-reparam',
   summary,
   flags: {
-    models: { type: 'string', description: 'comma-separated model names (default: every VanillaNet, its shortcut variants and the baselines with both tricks)', valueName: 'names' },
+    models: {
+      type: 'string',
+      description: 'comma-separated model names (default: every VanillaNet, its shortcut variants and the baselines with both tricks)',
+      valueName: 'names',
+    },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend' },
     batch: { type: 'number', integer: true, min: 1, default: 2, description: 'random inputs per model' },
     seed: { type: 'number', integer: true, default: 0, description: 'seed of weights and inputs' },
@@ -45,7 +49,9 @@ export async function run(argv: string[]): Promise<void> {
   const results: (ReparamCheck & { backend: string; tfjsVersion: string })[] = [];
   for (const c of cases) {
     const options = modelOptions(c.name, { ...c.variant, ...given });
-    const variant = Object.entries(c.variant).map(([k, v]) => `${k}=${v}`).join(',');
+    const variant = Object.entries(c.variant)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
     const r = await checkReparam(c.name, options, variant, f.batch, f.seed);
     log(`${c.name}${variant ? ` [${variant}]` : ''}: maxRelErr ${r.maxRelErr.toExponential(2)} over ${r.outputsCompared} outputs`);
     results.push({ ...r, backend: backend.name, tfjsVersion: backend.tfjsVersion });
@@ -53,7 +59,12 @@ export async function run(argv: string[]): Promise<void> {
   if (f.json) printJson(results);
   else {
     console.log(`width ${given.width}, input ${given.inputSize ?? 224}, ${backendSummary(backend)}`);
-    console.log(table(['model', 'variant', 'maxAbsErr', 'maxRelErr', 'outputs'], results.map((r) => [r.name, r.variant || '-', r.maxAbsErr.toExponential(2), r.maxRelErr.toExponential(2), String(r.outputsCompared)])));
+    console.log(
+      table(
+        ['model', 'variant', 'maxAbsErr', 'maxRelErr', 'outputs'],
+        results.map((r) => [r.name, r.variant || '-', r.maxAbsErr.toExponential(2), r.maxRelErr.toExponential(2), String(r.outputsCompared)]),
+      ),
+    );
   }
   const bad = results.filter((r) => !(r.maxRelErr <= f.tolerance));
   if (bad.length) throw new UserError(`${bad.length} model(s) exceed maxRelErr ${f.tolerance}: ${bad.map((r) => r.name).join(', ')}`);

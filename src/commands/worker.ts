@@ -14,7 +14,16 @@ import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
 import { describeFactors } from '../ablation/matrix.js';
 import { backendEnv } from '../ablation/runBackend.js';
 import type { RunRecord } from '../ablation/store.js';
-import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV, redactText, redisErrorWarner, redisOptions } from '../queue/connection.js';
+import {
+  checkQueueName,
+  checkRedis,
+  DEFAULT_QUEUE_NAME,
+  parseRedisUrl,
+  PASSWORD_ENV,
+  redactText,
+  redisErrorWarner,
+  redisOptions,
+} from '../queue/connection.js';
 import { PROCESSOR_ENV as ENV, type RunJobData } from '../queue/protocol.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { UserError } from '../util/errors.js';
@@ -27,13 +36,43 @@ const SPEC = {
   command: 'worker',
   summary,
   flags: {
-    queue: { type: 'string', required: true, description: `Redis URL: redis://[:PASSWORD@]host:port[/db], rediss:// for TLS (or the password in $${PASSWORD_ENV})`, valueName: 'url' },
-    queueName: { type: 'string', default: DEFAULT_QUEUE_NAME, description: 'the BullMQ queue (the same as the coordinator\'s)', valueName: 'name' },
-    concurrency: { type: 'number', integer: true, min: 1, max: 64, default: 1, description: 'runs at once, each in its own process (on CPU backends: at most one per core)' },
+    queue: {
+      type: 'string',
+      required: true,
+      description: `Redis URL: redis://[:PASSWORD@]host:port[/db], rediss:// for TLS (or the password in $${PASSWORD_ENV})`,
+      valueName: 'url',
+    },
+    queueName: { type: 'string', default: DEFAULT_QUEUE_NAME, description: "the BullMQ queue (the same as the coordinator's)", valueName: 'name' },
+    concurrency: {
+      type: 'number',
+      integer: true,
+      min: 1,
+      max: 64,
+      default: 1,
+      description: 'runs at once, each in its own process (on CPU backends: at most one per core)',
+    },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend for every run here' },
-    runsDir: { type: 'string', description: 'keep each run\'s folder (metrics.jsonl, summary.json, deploy weights) under DIR/<experiment>/<runId>', valueName: 'dir' },
-    lockDuration: { type: 'number', integer: true, min: 1000, default: 20_000, description: 'ms a job stays locked without renewal: a killed worker\'s job is retaken after about this long', valueName: 'ms' },
-    stalledInterval: { type: 'number', integer: true, min: 500, default: 10_000, description: 'ms between this worker\'s checks for jobs whose lock expired', valueName: 'ms' },
+    runsDir: {
+      type: 'string',
+      description: "keep each run's folder (metrics.jsonl, summary.json, deploy weights) under DIR/<experiment>/<runId>",
+      valueName: 'dir',
+    },
+    lockDuration: {
+      type: 'number',
+      integer: true,
+      min: 1000,
+      default: 20_000,
+      description: "ms a job stays locked without renewal: a killed worker's job is retaken after about this long",
+      valueName: 'ms',
+    },
+    stalledInterval: {
+      type: 'number',
+      integer: true,
+      min: 500,
+      default: 10_000,
+      description: "ms between this worker's checks for jobs whose lock expired",
+      valueName: 'ms',
+    },
   },
 } as const satisfies CommandSpec;
 
@@ -49,6 +88,48 @@ export interface WorkerResult {
 
 export function processorFile(): string {
   return path.join(packageRoot(), 'dist', 'src', 'queue', 'processor.js');
+}
+
+/** Resolves once a signal (SIGINT, SIGTERM) has closed the worker after its running jobs; a second signal exits at once. */
+function stopOnSignal(worker: Worker<RunJobData, RunRecord>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let closing = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (closing) {
+        log(`${signal} again: stopping now; the unfinished jobs go to other workers when their locks expire`);
+        void worker.close(true).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+        return;
+      }
+      closing = true;
+      log(`${signal}: taking no more jobs, finishing the running ones (${signal} again stops at once)`);
+      void worker.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+type JobCounts = WorkerResult['jobs'];
+
+/** Logs each job's start and end, and counts the ends by status. */
+function countJobs(worker: Worker<RunJobData, RunRecord>, redact: (s: string) => string): JobCounts {
+  const counts: JobCounts = { ok: 0, diverged: 0, failed: 0, errors: 0 };
+  const label = (job: { id?: string; data: RunJobData }) => {
+    const r = job.data?.run;
+    return r ? `${r.experiment} ${r.cell?.label} ${describeFactors(r.cell?.factors ?? {})} seed ${r.seed} (job ${job.id})` : `job ${job.id}`;
+  };
+  worker.on('active', (job) => log(`started ${label(job)}`));
+  worker.on('completed', (job, r) => {
+    const status = r && typeof r === 'object' && (r.status === 'ok' || r.status === 'diverged' || r.status === 'failed') ? r.status : 'failed';
+    counts[status]++;
+    const top1 = r?.valTop1 !== null && r?.valTop1 !== undefined ? `top-1 ${r.valTop1.toFixed(2)}` : (r?.message ?? '').slice(0, 160);
+    log(`${status} ${label(job)}: ${top1}${r?.wallSeconds ? ` (${formatDuration(r.wallSeconds)})` : ''}`);
+  });
+  worker.on('failed', (job, err) => {
+    counts.errors++;
+    log(`job error ${job ? label(job) : ''}: ${redact(err.message)}`);
+  });
+  return counts;
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -68,8 +149,6 @@ export async function run(argv: string[]): Promise<void> {
   if (f.runsDir) childEnv[ENV.runsDir] = path.resolve(f.runsDir);
   else delete childEnv[ENV.runsDir];
 
-  const counts = { ok: 0, diverged: 0, failed: 0, errors: 0 };
-  const redact = (s: string) => redactText(s, target.password);
   const worker = new Worker<RunJobData, RunRecord>(queueName, file, {
     // a worker is a daemon: it keeps reconnecting while Redis is away
     connection: redisOptions(target, { reconnectWindowMs: 0 }),
@@ -83,46 +162,28 @@ export async function run(argv: string[]): Promise<void> {
     workerForkOptions: { stdio: ['ignore', 2, 2, 'ipc'], env: childEnv },
   });
   // from here on a signal closes the worker gracefully, even before it is ready
-  const stopped = new Promise<void>((resolve) => {
-    let closing = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (closing) {
-        log(`${signal} again: stopping now; the unfinished jobs go to other workers when their locks expire`);
-        void worker.close(true).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-        return;
-      }
-      closing = true;
-      log(`${signal}: taking no more jobs, finishing the running ones (${signal} again stops at once)`);
-      void worker.close().then(resolve, resolve);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  const stopped = stopOnSignal(worker);
   worker.on('error', redisErrorWarner(target, log));
-  const label = (job: { id?: string; data: RunJobData }) => {
-    const r = job.data?.run;
-    return r ? `${r.experiment} ${r.cell?.label} ${describeFactors(r.cell?.factors ?? {})} seed ${r.seed} (job ${job.id})` : `job ${job.id}`;
-  };
-  worker.on('active', (job) => log(`started ${label(job)}`));
-  worker.on('completed', (job, r) => {
-    const status = r && typeof r === 'object' && (r.status === 'ok' || r.status === 'diverged' || r.status === 'failed') ? r.status : 'failed';
-    counts[status]++;
-    const top1 = r?.valTop1 !== null && r?.valTop1 !== undefined ? `top-1 ${r.valTop1.toFixed(2)}` : (r?.message ?? '').slice(0, 160);
-    log(`${status} ${label(job)}: ${top1}${r?.wallSeconds ? ` (${formatDuration(r.wallSeconds)})` : ''}`);
-  });
-  worker.on('failed', (job, err) => {
-    counts.errors++;
-    log(`job error ${job ? label(job) : ''}: ${redact(err.message)}`);
-  });
+  const counts = countJobs(worker, (s) => redactText(s, target.password));
   await worker.waitUntilReady();
-  log(`worker ${name}: queue '${queueName}' on ${target.redacted} (Redis ${version}), ${f.concurrency} at a time; SIGTERM or Ctrl-C finishes the running jobs and stops`);
+  log(
+    `worker ${name}: queue '${queueName}' on ${target.redacted} (Redis ${version}), ${f.concurrency} at a time; SIGTERM or Ctrl-C finishes the running jobs and stops`,
+  );
 
   await stopped;
 
   const result: WorkerResult = {
-    queue: target.redacted, queueName, worker: name, backend: backend.name, concurrency: f.concurrency, jobs: counts,
+    queue: target.redacted,
+    queueName,
+    worker: name,
+    backend: backend.name,
+    concurrency: f.concurrency,
+    jobs: counts,
     wallSeconds: (performance.now() - t0) / 1000,
   };
   if (f.json) printJson(result);
-  else console.log(`worker ${name}: ${counts.ok} ok, ${counts.diverged} diverged, ${counts.failed} failed, ${counts.errors} job errors in ${formatDuration(result.wallSeconds)}`);
+  else
+    console.log(
+      `worker ${name}: ${counts.ok} ok, ${counts.diverged} diverged, ${counts.failed} failed, ${counts.errors} job errors in ${formatDuration(result.wallSeconds)}`,
+    );
 }

@@ -25,13 +25,37 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   const rows = entries.map((e) => [
-    e.name, String(e.depth), e.paramsM.toFixed(1), e.gmacs.toFixed(1), String(e.trainDepth), e.trainParamsM.toFixed(1), e.trainGmacs.toFixed(1),
-    e.paper ? String(e.paper.depth) : '-', e.paper ? e.paper.paramsM.toFixed(1) : '-', e.paper ? e.paper.gflops.toFixed(1) : '-',
-    e.paper ? e.paper.latencyMs.toFixed(2) : '-', e.paper ? e.paper.top1.toFixed(2) : '-',
+    e.name,
+    String(e.depth),
+    e.paramsM.toFixed(1),
+    e.gmacs.toFixed(1),
+    String(e.trainDepth),
+    e.trainParamsM.toFixed(1),
+    e.trainGmacs.toFixed(1),
+    e.paper ? String(e.paper.depth) : '-',
+    e.paper ? e.paper.paramsM.toFixed(1) : '-',
+    e.paper ? e.paper.gflops.toFixed(1) : '-',
+    e.paper ? e.paper.latencyMs.toFixed(2) : '-',
+    e.paper ? e.paper.top1.toFixed(2) : '-',
   ]);
-  const head = ['model', 'depth', 'params M', 'GMACs', 'train depth', 'train params M', 'train GMACs', 'paper depth', 'paper params M', 'paper GFLOPs', 'paper A100 ms', 'paper top-1'];
+  const head = [
+    'model',
+    'depth',
+    'params M',
+    'GMACs',
+    'train depth',
+    'train params M',
+    'train GMACs',
+    'paper depth',
+    'paper params M',
+    'paper GFLOPs',
+    'paper A100 ms',
+    'paper top-1',
+  ];
   const o = entries[0]?.options;
-  console.log(`deploy form (what the paper reports) and training form; ${o ? `${o.inputSize}x${o.inputSize}x${o.inputChannels}, ${o.numClasses} classes, width ${o.width}` : ''}`);
+  console.log(
+    `deploy form (what the paper reports) and training form; ${o ? `${o.inputSize}x${o.inputSize}x${o.inputChannels}, ${o.numClasses} classes, width ${o.width}` : ''}`,
+  );
   console.log(table(head, rows));
   console.log('baselines: params count BatchNorm as published (gamma, beta); our deploy form folds BN into biases (deployParamsM in --json)');
 }

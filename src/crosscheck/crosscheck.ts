@@ -69,7 +69,12 @@ export interface StepComparison {
   lambda: { ours: number; torch: number };
 }
 
-export interface TensorComparison { name: string; relErr: number; maxAbsErr: number; maxAbs: number }
+export interface TensorComparison {
+  name: string;
+  relErr: number;
+  maxAbsErr: number;
+  maxAbs: number;
+}
 
 export interface CrosscheckResult {
   model: string;
@@ -145,7 +150,10 @@ function saveStepState(file: string, m: Model, opt: AdamW): void {
   const st = opt.state();
   const tensors = toTorchStateDict(m.desc, m.weights);
   const params = torchParams(m.desc);
-  for (const [which, moments] of [['exp_avg', st.m], ['exp_avg_sq', st.v]] as const) {
+  for (const [which, moments] of [
+    ['exp_avg', st.m],
+    ['exp_avg_sq', st.v],
+  ] as const) {
     const w = new Map(m.weights);
     for (const [k, t] of moments) w.set(k, t);
     const d = toTorchStateDict(m.desc, w);
@@ -176,11 +184,14 @@ export function gradientFreeTensors(desc: ModelDescription): Set<string> {
   // commute with such a constant: pooling, dropout), so the loss does not depend on it
   const absorbed = (id: string): boolean => {
     const c = consumers.get(id) ?? [];
-    return c.length > 0 && c.every((k) => {
-      const n = byId.get(k)!;
-      if (n.op === 'maxpool' || n.op === 'avgpool' || n.op === 'adaptiveMaxPool' || n.op === 'globalAvgPool' || n.op === 'dropout') return absorbed(k);
-      return (n.op === 'conv' || n.op === 'dense') && bnAfter(k) !== undefined;
-    });
+    return (
+      c.length > 0 &&
+      c.every((k) => {
+        const n = byId.get(k)!;
+        if (n.op === 'maxpool' || n.op === 'avgpool' || n.op === 'adaptiveMaxPool' || n.op === 'globalAvgPool' || n.op === 'dropout') return absorbed(k);
+        return (n.op === 'conv' || n.op === 'dense') && bnAfter(k) !== undefined;
+      })
+    );
   };
   for (const n of desc.nodes) {
     if ((n.op === 'conv' || n.op === 'dense') && n.bias) {
@@ -199,7 +210,12 @@ type OurStep = { loss: number; lr: number; lambda: number; epoch: number };
 
 /** Our trainer for spec.steps steps (the real loop, stopped by its afterStep hook), recording each step and its batch. */
 async function runOurs(
-  spec: CrosscheckSpec, model: Model, ds: Dataset, evalSet: Dataset, cfg: TrainConfig, resync: boolean,
+  spec: CrosscheckSpec,
+  model: Model,
+  ds: Dataset,
+  evalSet: Dataset,
+  cfg: TrainConfig,
+  resync: boolean,
 ): Promise<{ ours: OurStep[]; batches: StepBatch[]; final: Map<string, LoadedTensor>; oursSeconds: number }> {
   const ours: OurStep[] = [];
   const batches: StepBatch[] = [];
@@ -242,7 +258,13 @@ async function runTorch(dir: string, py: TorchPython): Promise<{ ref: ReferenceR
 function compareSteps(ours: OurStep[], ref: ReferenceResult, free: Set<string>): StepComparison[] {
   return ours.map((o, k) => {
     const t = ref.steps[k];
-    const c: StepComparison = { step: k + 1, epoch: o.epoch + 1, loss: { ours: o.loss, torch: t.loss, relErr: relErr(o.loss, t.loss) }, lr: { ours: o.lr, torch: t.lr }, lambda: { ours: o.lambda, torch: t.lambda } };
+    const c: StepComparison = {
+      step: k + 1,
+      epoch: o.epoch + 1,
+      loss: { ours: o.loss, torch: t.loss, relErr: relErr(o.loss, t.loss) },
+      lr: { ours: o.lr, torch: t.lr },
+      lambda: { ours: o.lambda, torch: t.lambda },
+    };
     const rs = ref.resync?.[k];
     if (rs) {
       let w = { name: '', relErr: -1 };
@@ -260,18 +282,53 @@ function compareSteps(ours: OurStep[], ref: ReferenceResult, free: Set<string>):
   });
 }
 
+/** The model options a crosscheck result names. */
+function togglesOf(o: ModelOptions): CrosscheckResult['toggles'] {
+  return { deepTraining: o.deepTraining, seriesAct: o.seriesAct, actNum: o.actNum, shortcut: o.shortcut, width: o.width, stem: o.stem };
+}
+
+/** Steps per epoch of `n` training images, refusing a run that has no full batch or fewer steps than asked for. */
+function checkedStepsPerEpoch(steps: number, n: number, cfg: TrainConfig): number {
+  const stepsPerEpoch = numBatches(n, cfg.batchSize, true);
+  if (stepsPerEpoch < 1) throw new UserError(`--train-size ${n} gives no full batch of ${cfg.batchSize}`);
+  if (steps > stepsPerEpoch * cfg.epochs) {
+    throw new UserError(`--steps ${steps} is more than the run has (${cfg.epochs} epochs x ${stepsPerEpoch} steps); raise --epochs or --train-size`);
+  }
+  return stepsPerEpoch;
+}
+
+/** The resynchronised comparison over all steps (null when the reference made none). */
+function resyncSummary(perStep: StepComparison[]): CrosscheckResult['resync'] {
+  const rsSteps = perStep.filter((s) => s.resync);
+  const rsWorst = rsSteps.reduce<{ name: string; relErr: number; step: number } | null>(
+    (a, s) => (!a || s.resync!.worstTensor.relErr > a.relErr ? { ...s.resync!.worstTensor, step: s.step } : a),
+    null,
+  );
+  if (!rsWorst) return null;
+  const rsOver = rsSteps.find((s) => !(s.resync!.lossRelErr <= 1e-3));
+  return {
+    maxLossRelErr: Math.max(...rsSteps.map((s) => s.resync!.lossRelErr)),
+    firstStepOver1e3: rsOver ? rsOver.step : null,
+    worstTensor: rsWorst,
+    worstUpdate: rsSteps.reduce<{ name: string; relErr: number; step: number }>(
+      (a, s) => (s.resync!.worstUpdate.relErr > a.relErr ? { ...s.resync!.worstUpdate, step: s.step } : a),
+      { name: '', relErr: -1, step: 0 },
+    ),
+  };
+}
+
 export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s: string) => void = () => {}): Promise<CrosscheckResult> {
   const splits = await loadData(spec.data, spec.seed);
   const ds = splits.train;
   const options = modelOptions(spec.model, {
-    ...spec.modelOptions, inputSize: spec.data.inputSize, numClasses: ds.numClasses, inputChannels: ds.channels, dropRate: 0,
+    ...spec.modelOptions,
+    inputSize: spec.data.inputSize,
+    numClasses: ds.numClasses,
+    inputChannels: ds.channels,
+    dropRate: 0,
   });
   const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...spec.train, seed: spec.seed, mergeAfterDecay: false };
-  const stepsPerEpoch = numBatches(ds.n, cfg.batchSize, true);
-  if (stepsPerEpoch < 1) throw new UserError(`--train-size ${ds.n} gives no full batch of ${cfg.batchSize}`);
-  if (spec.steps > stepsPerEpoch * cfg.epochs) {
-    throw new UserError(`--steps ${spec.steps} is more than the run has (${cfg.epochs} epochs x ${stepsPerEpoch} steps); raise --epochs or --train-size`);
-  }
+  const stepsPerEpoch = checkedStepsPerEpoch(spec.steps, ds.n, cfg);
   mkdirSync(spec.dir, { recursive: true });
   const resync = spec.resync ?? true;
   if (resync) mkdirSync(path.join(spec.dir, 'steps'), { recursive: true });
@@ -288,7 +345,15 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
     format: EXCHANGE_FORMAT,
     model: { name: spec.model, family: model.desc.family, options },
     train: referenceTrainSettings(cfg),
-    run: { steps: spec.steps, stepsPerEpoch, seed: spec.seed, threads: spec.threads ?? 1, dtype: spec.referenceDtype ?? 'float32', init: spec.init ?? 'perturbed', resync },
+    run: {
+      steps: spec.steps,
+      stepsPerEpoch,
+      seed: spec.seed,
+      threads: spec.threads ?? 1,
+      dtype: spec.referenceDtype ?? 'float32',
+      init: spec.init ?? 'perturbed',
+      resync,
+    },
     data: { name: ds.name, n: ds.n, height: ds.height, width: ds.width, channels: ds.channels, numClasses: ds.numClasses },
   };
   writeJson(path.join(spec.dir, 'settings.json'), settings);
@@ -302,14 +367,11 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
   const free = gradientFreeTensors(model.desc);
   const perStep = compareSteps(ours, ref, free);
   const tensors = compareTensors(final, theirs);
-  const rsSteps = perStep.filter((s) => s.resync);
-  const rsWorst = rsSteps.reduce<{ name: string; relErr: number; step: number } | null>((a, s) => (!a || s.resync!.worstTensor.relErr > a.relErr ? { ...s.resync!.worstTensor, step: s.step } : a), null);
-  const rsOver = rsSteps.find((s) => !(s.resync!.lossRelErr <= 1e-3));
   const worst = (list: TensorComparison[]) => (list[0] ? { name: list[0].name, relErr: list[0].relErr } : null);
   const over = perStep.find((s) => !(s.loss.relErr <= 1e-3));
   return {
     model: spec.model,
-    toggles: { deepTraining: options.deepTraining, seriesAct: options.seriesAct, actNum: options.actNum, shortcut: options.shortcut, width: options.width, stem: options.stem },
+    toggles: togglesOf(options),
     steps: spec.steps,
     maxLossRelErr: Math.max(...perStep.map((s) => (Number.isFinite(s.loss.relErr) ? s.loss.relErr : Infinity))),
     firstStepOver1e3: over ? over.step : null,
@@ -319,10 +381,7 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
     gradientFree: [...free],
     lrMaxAbsErr: Math.max(...perStep.map((s) => Math.abs(s.lr.ours - s.lr.torch))),
     lambdaMaxAbsErr: Math.max(...perStep.map((s) => Math.abs(s.lambda.ours - s.lambda.torch))),
-    resync: rsWorst ? {
-      maxLossRelErr: Math.max(...rsSteps.map((s) => s.resync!.lossRelErr)), firstStepOver1e3: rsOver ? rsOver.step : null, worstTensor: rsWorst,
-      worstUpdate: rsSteps.reduce<{ name: string; relErr: number; step: number }>((a, s) => (s.resync!.worstUpdate.relErr > a.relErr ? { ...s.resync!.worstUpdate, step: s.step } : a), { name: '', relErr: -1, step: 0 }),
-    } : null,
+    resync: resyncSummary(perStep),
     torch: py.torch,
     python: py.pythonVersion,
     interpreter: py.python,

@@ -28,7 +28,11 @@ import type { TrainConfig } from '../train/trainer.js';
 export const EXCHANGE_FORMAT = 1;
 
 type Dtype = 'F32' | 'I32' | 'U8';
-export interface RawTensor { dtype: Dtype; shape: number[]; data: Float32Array | Int32Array | Uint8Array }
+export interface RawTensor {
+  dtype: Dtype;
+  shape: number[];
+  data: Float32Array | Int32Array | Uint8Array;
+}
 
 /** A safetensors file with F32, I32 and U8 tensors (little-endian, as the format requires). */
 export function writeRawSafetensors(file: string, tensors: Record<string, RawTensor>, metadata: Record<string, string> = {}): void {
@@ -51,7 +55,11 @@ export function writeRawSafetensors(file: string, tensors: Record<string, RawTen
   writeFileAtomic(file, [len, json, ...chunks]);
 }
 
-export interface AugmentParams { dy: number; dx: number; flip: boolean }
+export interface AugmentParams {
+  dy: number;
+  dx: number;
+  flip: boolean;
+}
 
 /** The crop offsets and flip our augmentation draws for example `index` in `epoch` (same draws, same order). */
 export function augmentParams(seed: number, epoch: number, index: number, aug: AugmentOptions): AugmentParams {
@@ -78,9 +86,19 @@ export function applyAugment(src: Float32Array, h: number, w: number, c: number,
   return out;
 }
 
-export interface StepBatch { epoch: number; indices: Int32Array }
+export interface StepBatch {
+  epoch: number;
+  indices: Int32Array;
+}
 
-export interface Stream { indices: Int32Array; dy: Int32Array; dx: Int32Array; flip: Uint8Array; batch: number; steps: number }
+export interface Stream {
+  indices: Int32Array;
+  dy: Int32Array;
+  dx: Int32Array;
+  flip: Uint8Array;
+  batch: number;
+  steps: number;
+}
 
 /**
  * The per-step stream of a run: indices and augmentation parameters. `augment` is what the trainer passed to its
@@ -89,7 +107,14 @@ export interface Stream { indices: Int32Array; dy: Int32Array; dx: Int32Array; f
 export function streamFor(ds: Dataset, batches: StepBatch[], seed: number, augment: boolean | AugmentOptions): Stream {
   const batch = batches[0]?.indices.length ?? 0;
   const steps = batches.length;
-  const s: Stream = { indices: new Int32Array(steps * batch), dy: new Int32Array(steps * batch), dx: new Int32Array(steps * batch), flip: new Uint8Array(steps * batch), batch, steps };
+  const s: Stream = {
+    indices: new Int32Array(steps * batch),
+    dy: new Int32Array(steps * batch),
+    dx: new Int32Array(steps * batch),
+    flip: new Uint8Array(steps * batch),
+    batch,
+    steps,
+  };
   const aug: AugmentOptions | undefined = augment === true ? {} : augment || undefined;
   const per = exampleSize(ds);
   const padValue = zeroValue(ds);
@@ -107,7 +132,9 @@ export function streamFor(ds: Dataset, batches: StepBatch[], seed: number, augme
       const theirs = ours.x.subarray(i * per, (i + 1) * per);
       for (let q = 0; q < per; q++) {
         if (mine[q] !== theirs[q]) {
-          throw new Error(`internal: the exported augmentation parameters do not reproduce the trainer's batch (step ${k + 1}, example ${j}); src/data/transforms.ts changed: update src/crosscheck/exchange.ts and scripts/torch_train.py`);
+          throw new Error(
+            `internal: the exported augmentation parameters do not reproduce the trainer's batch (step ${k + 1}, example ${j}); src/data/transforms.ts changed: update src/crosscheck/exchange.ts and scripts/torch_train.py`,
+          );
         }
       }
     });
@@ -145,26 +172,43 @@ export function writeData(file: string, ds: Dataset, s: Stream, extra: { val?: D
   const firstOnly = splits.length > 1 && ds.channels > 1 && splits.every(([, d]) => channelsEqual(d));
   const tensors: Record<string, RawTensor> = {};
   for (const [prefix, d] of splits) {
-    if (d.channels !== ds.channels || d.height !== ds.height || d.width !== ds.width) throw new Error(`internal: the ${prefix || 'train.'} split's images differ in shape`);
+    if (d.channels !== ds.channels || d.height !== ds.height || d.width !== ds.width)
+      throw new Error(`internal: the ${prefix || 'train.'} split's images differ in shape`);
     tensors[`${prefix}images`] = storedImages(d, firstOnly);
     tensors[`${prefix}labels`] = { dtype: 'I32', shape: [d.n], data: Int32Array.from(d.labels) };
   }
-  writeRawSafetensors(file, {
-    ...tensors,
-    pad_value: { dtype: 'F32', shape: [ds.channels], data: Float32Array.from(zeroValue(ds)) },
-    'stream.indices': { dtype: 'I32', shape, data: s.indices },
-    'stream.dy': { dtype: 'I32', shape, data: s.dy },
-    'stream.dx': { dtype: 'I32', shape, data: s.dx },
-    'stream.flip': { dtype: 'U8', shape, data: s.flip },
-  }, { format: String(EXCHANGE_FORMAT), dataset: ds.name, channels: String(ds.channels), stored_channels: String(firstOnly ? 1 : ds.channels) });
+  writeRawSafetensors(
+    file,
+    {
+      ...tensors,
+      pad_value: { dtype: 'F32', shape: [ds.channels], data: Float32Array.from(zeroValue(ds)) },
+      'stream.indices': { dtype: 'I32', shape, data: s.indices },
+      'stream.dy': { dtype: 'I32', shape, data: s.dy },
+      'stream.dx': { dtype: 'I32', shape, data: s.dx },
+      'stream.flip': { dtype: 'U8', shape, data: s.flip },
+    },
+    { format: String(EXCHANGE_FORMAT), dataset: ds.name, channels: String(ds.channels), stored_channels: String(firstOnly ? 1 : ds.channels) },
+  );
 }
 
 /** The trainer settings the reference reads (settings.json "train"); it computes its own schedules from them. */
 export function referenceTrainSettings(cfg: TrainConfig): Record<string, unknown> {
   return {
-    epochs: cfg.epochs, batchSize: cfg.batchSize, lr: cfg.lr, minLr: cfg.minLr, warmupEpochs: cfg.warmupEpochs, weightDecay: cfg.weightDecay,
-    labelSmoothing: cfg.labelSmoothing, decayEpochs: cfg.decayEpochs, lambdaShape: cfg.lambdaShape, lambdaPer: cfg.lambdaPer,
-    bnMomentum: cfg.bnMomentum, augment: cfg.augment, augmentPadding: cfg.augment ? 4 : 0, augmentFlip: cfg.augment, evalBatchSize: cfg.evalBatchSize,
+    epochs: cfg.epochs,
+    batchSize: cfg.batchSize,
+    lr: cfg.lr,
+    minLr: cfg.minLr,
+    warmupEpochs: cfg.warmupEpochs,
+    weightDecay: cfg.weightDecay,
+    labelSmoothing: cfg.labelSmoothing,
+    decayEpochs: cfg.decayEpochs,
+    lambdaShape: cfg.lambdaShape,
+    lambdaPer: cfg.lambdaPer,
+    bnMomentum: cfg.bnMomentum,
+    augment: cfg.augment,
+    augmentPadding: cfg.augment ? 4 : 0,
+    augmentFlip: cfg.augment,
+    evalBatchSize: cfg.evalBatchSize,
   };
 }
 

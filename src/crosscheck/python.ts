@@ -9,7 +9,8 @@ import path from 'node:path';
 import { packageRoot } from '../util/provenance.js';
 import { UserError } from '../util/errors.js';
 
-export const INSTALL_HINT = 'install it with `apt-get install python3-torch` (Debian/Ubuntu), or name an interpreter that has it with --python PATH or VANILLABENCH_PYTHON';
+export const INSTALL_HINT =
+  'install it with `apt-get install python3-torch` (Debian/Ubuntu), or name an interpreter that has it with --python PATH or VANILLABENCH_PYTHON';
 
 export interface TorchPython {
   /** the interpreter, as given or found */
@@ -46,7 +47,9 @@ export function findTorchPython(explicit?: string, env: NodeJS.ProcessEnv = proc
     const p = probe(given);
     if (p.ok) return p.found;
     const from = explicit !== undefined ? '--python' : 'VANILLABENCH_PYTHON';
-    throw new UserError(`the Python given by ${from} (${given}) ${p.why === 'not found' ? 'was not found' : p.why}: PyTorch is needed for the reference trainer; ${INSTALL_HINT}`);
+    throw new UserError(
+      `the Python given by ${from} (${given}) ${p.why === 'not found' ? 'was not found' : p.why}: PyTorch is needed for the reference trainer; ${INSTALL_HINT}`,
+    );
   }
   const tried: string[] = [];
   for (const c of ['python3', '/usr/bin/python3']) {
@@ -63,7 +66,9 @@ export function findTorchPython(explicit?: string, env: NodeJS.ProcessEnv = proc
  * 20 kB, for the error message. The child is killed if this process exits first.
  */
 export function runReferenceScript(
-  python: string, args: string[], onEvent?: (e: { event: string } & Record<string, unknown>) => void,
+  python: string,
+  args: string[],
+  onEvent?: (e: { event: string } & Record<string, unknown>) => void,
 ): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(python, [referenceScript(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -98,7 +103,9 @@ export function runReferenceScript(
 function parseEvent(line: string): ({ event: string } & Record<string, unknown>) | null {
   try {
     const v = JSON.parse(line) as unknown;
-    return typeof v === 'object' && v !== null && typeof (v as { event?: unknown }).event === 'string' ? (v as { event: string } & Record<string, unknown>) : null;
+    return typeof v === 'object' && v !== null && typeof (v as { event?: unknown }).event === 'string'
+      ? (v as { event: string } & Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }

@@ -68,12 +68,25 @@ async function writeRunExchange(spec: RunSpec, dir: string): Promise<Pick<RunSum
       model: { name: spec.model, family: model.desc.family, options },
       train: referenceTrainSettings(cfg),
       run: { mode: 'run', steps: stepsPerEpoch * cfg.epochs, stepsPerEpoch, seed: spec.seed, threads: 1, dtype: 'float32', testIsValidation },
-      data: { name: splits.train.name, n: splits.train.n, height: splits.train.height, width: splits.train.width, channels: splits.train.channels, numClasses: splits.train.numClasses },
+      data: {
+        name: splits.train.name,
+        n: splits.train.n,
+        height: splits.train.height,
+        width: splits.train.width,
+        channels: splits.train.channels,
+        numClasses: splits.train.numClasses,
+      },
     });
     const stream = streamFor(splits.train, runBatches(splits.train.n, cfg.batchSize, cfg.epochs, cfg.seed), cfg.seed, cfg.augment);
     writeData(path.join(dir, 'data.safetensors'), splits.train, stream, { val: evalSet, test });
     const testSet = testIsValidation || test ? `${splits.test.name} (${splits.test.n})` : null;
-    const toggles = { deepTraining: options.deepTraining, seriesAct: options.seriesAct, shortcut: options.shortcut, actNum: options.actNum, width: options.width };
+    const toggles = {
+      deepTraining: options.deepTraining,
+      seriesAct: options.seriesAct,
+      shortcut: options.shortcut,
+      actNum: options.actNum,
+      width: options.width,
+    };
     return { dataset: describeRunData(prepared), testSet, epochs: cfg.epochs, toggles };
   } finally {
     model.dispose();
@@ -87,7 +100,10 @@ const num = (x: number | null | undefined): number => (typeof x === 'number' ? x
  * deploy weights); the exchange folder is a temporary one, removed afterwards.
  */
 export async function runReferenceTraining(
-  spec: RunSpec, out: string | null, hooks: TrainHooks = {}, py: TorchPython = findTorchPython(),
+  spec: RunSpec,
+  out: string | null,
+  hooks: TrainHooks = {},
+  py: TorchPython = findTorchPython(),
 ): Promise<RunSummary & { engine: string; deployMaxLogitDiff: number | null }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vanillabench-torch-'));
   try {
@@ -105,12 +121,23 @@ export async function runReferenceTraining(
     const res = JSON.parse(readFileSync(path.join(dir, 'torch', 'result.json'), 'utf8')) as ReferenceRunResult;
     const summary: RunSummary & { engine: string; deployMaxLogitDiff: number | null } = {
       model: spec.model,
-      toggles, dataset, seed: spec.seed, epochs: res.epochs.length || epochs, status: res.status, message: res.message,
-      trainTop1: num(res.trainTop1), valTop1: num(res.valTop1), deployValTop1: res.deployValTop1 ?? null,
-      testTop1: res.status === 'ok' ? (res.testTop1 ?? null) : null, deployTestTop1: res.status === 'ok' ? (res.deployTestTop1 ?? null) : null,
+      toggles,
+      dataset,
+      seed: spec.seed,
+      epochs: res.epochs.length || epochs,
+      status: res.status,
+      message: res.message,
+      trainTop1: num(res.trainTop1),
+      valTop1: num(res.valTop1),
+      deployValTop1: res.deployValTop1 ?? null,
+      testTop1: res.status === 'ok' ? (res.testTop1 ?? null) : null,
+      deployTestTop1: res.status === 'ok' ? (res.deployTestTop1 ?? null) : null,
       testSet: res.status === 'ok' ? testSet : null,
-      imagesPerSec: res.imagesPerSec, wallSeconds: res.wallSeconds, metrics: res.epochs,
-      engine: torchBackendName(py), deployMaxLogitDiff: res.deployMaxLogitDiff ?? null,
+      imagesPerSec: res.imagesPerSec,
+      wallSeconds: res.wallSeconds,
+      metrics: res.epochs,
+      engine: torchBackendName(py),
+      deployMaxLogitDiff: res.deployMaxLogitDiff ?? null,
     };
     if (out) writeFileAtomic(path.join(out, 'summary.json'), JSON.stringify({ ...summary, metrics: undefined }, null, 2));
     return summary;

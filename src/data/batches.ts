@@ -70,11 +70,7 @@ function checkBatchOptions(ds: Dataset, opts: BatchOptions): void {
  * Gathers examples into host buffers, augmenting if asked. Augmentation of
  * example i depends only on (seed, epoch, i), not on batch size or order.
  */
-export function gatherBatch(
-  ds: Dataset,
-  indices: Int32Array,
-  opts: Pick<BatchOptions, 'augment' | 'seed' | 'epoch'> = {},
-): HostBatch {
+export function gatherBatch(ds: Dataset, indices: Int32Array, opts: Pick<BatchOptions, 'augment' | 'seed' | 'epoch'> = {}): HostBatch {
   const per = exampleSize(ds);
   const size = indices.length;
   const x = new Float32Array(size * per);

@@ -20,29 +20,132 @@ export const CIFAR100_DIR = '/usr/share/datasets/cifar100';
 export const CIFAR_SIDE = 32;
 export const CIFAR_PIXELS = CIFAR_SIDE * CIFAR_SIDE * 3; // 3072
 
-export const CIFAR10_CLASSES: readonly string[] = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
-];
+export const CIFAR10_CLASSES: readonly string[] = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
 export const CIFAR100_COARSE_CLASSES: readonly string[] = [
-  'aquatic_mammals', 'fish', 'flowers', 'food_containers', 'fruit_and_vegetables',
-  'household_electrical_devices', 'household_furniture', 'insects', 'large_carnivores',
-  'large_man-made_outdoor_things', 'large_natural_outdoor_scenes', 'large_omnivores_and_herbivores',
-  'medium_mammals', 'non-insect_invertebrates', 'people', 'reptiles', 'small_mammals', 'trees',
-  'vehicles_1', 'vehicles_2',
+  'aquatic_mammals',
+  'fish',
+  'flowers',
+  'food_containers',
+  'fruit_and_vegetables',
+  'household_electrical_devices',
+  'household_furniture',
+  'insects',
+  'large_carnivores',
+  'large_man-made_outdoor_things',
+  'large_natural_outdoor_scenes',
+  'large_omnivores_and_herbivores',
+  'medium_mammals',
+  'non-insect_invertebrates',
+  'people',
+  'reptiles',
+  'small_mammals',
+  'trees',
+  'vehicles_1',
+  'vehicles_2',
 ];
 
 export const CIFAR100_FINE_CLASSES: readonly string[] = [
-  'apple', 'aquarium_fish', 'baby', 'bear', 'beaver', 'bed', 'bee', 'beetle', 'bicycle', 'bottle',
-  'bowl', 'boy', 'bridge', 'bus', 'butterfly', 'camel', 'can', 'castle', 'caterpillar', 'cattle',
-  'chair', 'chimpanzee', 'clock', 'cloud', 'cockroach', 'couch', 'crab', 'crocodile', 'cup', 'dinosaur',
-  'dolphin', 'elephant', 'flatfish', 'forest', 'fox', 'girl', 'hamster', 'house', 'kangaroo', 'keyboard',
-  'lamp', 'lawn_mower', 'leopard', 'lion', 'lizard', 'lobster', 'man', 'maple_tree', 'motorcycle', 'mountain',
-  'mouse', 'mushroom', 'oak_tree', 'orange', 'orchid', 'otter', 'palm_tree', 'pear', 'pickup_truck', 'pine_tree',
-  'plain', 'plate', 'poppy', 'porcupine', 'possum', 'rabbit', 'raccoon', 'ray', 'road', 'rocket',
-  'rose', 'sea', 'seal', 'shark', 'shrew', 'skunk', 'skyscraper', 'snail', 'snake', 'spider',
-  'squirrel', 'streetcar', 'sunflower', 'sweet_pepper', 'table', 'tank', 'telephone', 'television', 'tiger', 'tractor',
-  'train', 'trout', 'tulip', 'turtle', 'wardrobe', 'whale', 'willow_tree', 'wolf', 'woman', 'worm',
+  'apple',
+  'aquarium_fish',
+  'baby',
+  'bear',
+  'beaver',
+  'bed',
+  'bee',
+  'beetle',
+  'bicycle',
+  'bottle',
+  'bowl',
+  'boy',
+  'bridge',
+  'bus',
+  'butterfly',
+  'camel',
+  'can',
+  'castle',
+  'caterpillar',
+  'cattle',
+  'chair',
+  'chimpanzee',
+  'clock',
+  'cloud',
+  'cockroach',
+  'couch',
+  'crab',
+  'crocodile',
+  'cup',
+  'dinosaur',
+  'dolphin',
+  'elephant',
+  'flatfish',
+  'forest',
+  'fox',
+  'girl',
+  'hamster',
+  'house',
+  'kangaroo',
+  'keyboard',
+  'lamp',
+  'lawn_mower',
+  'leopard',
+  'lion',
+  'lizard',
+  'lobster',
+  'man',
+  'maple_tree',
+  'motorcycle',
+  'mountain',
+  'mouse',
+  'mushroom',
+  'oak_tree',
+  'orange',
+  'orchid',
+  'otter',
+  'palm_tree',
+  'pear',
+  'pickup_truck',
+  'pine_tree',
+  'plain',
+  'plate',
+  'poppy',
+  'porcupine',
+  'possum',
+  'rabbit',
+  'raccoon',
+  'ray',
+  'road',
+  'rocket',
+  'rose',
+  'sea',
+  'seal',
+  'shark',
+  'shrew',
+  'skunk',
+  'skyscraper',
+  'snail',
+  'snake',
+  'spider',
+  'squirrel',
+  'streetcar',
+  'sunflower',
+  'sweet_pepper',
+  'table',
+  'tank',
+  'telephone',
+  'television',
+  'tiger',
+  'tractor',
+  'train',
+  'trout',
+  'tulip',
+  'turtle',
+  'wardrobe',
+  'whale',
+  'willow_tree',
+  'wolf',
+  'woman',
+  'worm',
 ];
 
 export type CifarVariant = 'cifar10' | 'cifar100';
@@ -64,12 +167,7 @@ function recordSize(variant: CifarVariant): number {
  * (ignored for CIFAR-10). Size not a multiple of the record size, or a label
  * out of range → UserError naming `file`.
  */
-export function parseCifarBinary(
-  buf: Uint8Array,
-  file: string,
-  variant: CifarVariant,
-  labelMode: Cifar100LabelMode = 'fine',
-): CifarRecords {
+export function parseCifarBinary(buf: Uint8Array, file: string, variant: CifarVariant, labelMode: Cifar100LabelMode = 'fine'): CifarRecords {
   const rec = recordSize(variant);
   const layout = variant === 'cifar10' ? '1 label byte + 3072 pixel bytes' : '2 label bytes + 3072 pixel bytes';
   if (buf.length === 0 || buf.length % rec !== 0) {
@@ -109,12 +207,7 @@ export function parseCifarBinary(
 }
 
 /** Encodes records (NHWC bytes) into a CIFAR binary batch. Used by tests and tools. */
-export function encodeCifarBinary(
-  variant: CifarVariant,
-  imagesHwc: Uint8Array,
-  labels: ArrayLike<number>,
-  coarseLabels?: ArrayLike<number>,
-): Uint8Array {
+export function encodeCifarBinary(variant: CifarVariant, imagesHwc: Uint8Array, labels: ArrayLike<number>, coarseLabels?: ArrayLike<number>): Uint8Array {
   const n = labels.length;
   if (imagesHwc.length !== n * CIFAR_PIXELS) throw new Error('encodeCifarBinary: image bytes do not match label count');
   const rec = recordSize(variant);
@@ -203,9 +296,7 @@ function loadCifar(variant: CifarVariant, opts: CifarLoadOptions, labelMode: Cif
   const dir = resolveCifarDir(variant, opts.dir);
   const hint = `pass \`--data DIR\` with the directory extracted from ${ARCHIVE[variant]}`;
   const files = cifarFileNames(variant, split).map((f) => join(dir, f));
-  const parts = files.map((f) =>
-    parseCifarBinary(readFileOrThrow(f, `${variant} ${split} batch`, hint), f, variant, labelMode),
-  );
+  const parts = files.map((f) => parseCifarBinary(readFileOrThrow(f, `${variant} ${split} batch`, hint), f, variant, labelMode));
   const n = parts.reduce((a, p) => a + p.n, 0);
   let images: Float32Array;
   let labels: Int32Array;

@@ -59,9 +59,7 @@ export function checkDataset(ds: Dataset): Dataset {
     if (!Number.isInteger(v) || v < 0) throw new Error(`${where}: ${k} must be a non-negative integer, got ${v}`);
   }
   if (ds.images.length !== ds.n * exampleSize(ds)) {
-    throw new Error(
-      `${where}: images has ${ds.images.length} floats, expected n*h*w*c = ${ds.n}*${ds.height}*${ds.width}*${ds.channels}`,
-    );
+    throw new Error(`${where}: images has ${ds.images.length} floats, expected n*h*w*c = ${ds.n}*${ds.height}*${ds.width}*${ds.channels}`);
   }
   if (ds.labels.length !== ds.n) throw new Error(`${where}: labels has ${ds.labels.length} entries, expected ${ds.n}`);
   if (ds.classNames && ds.classNames.length !== ds.numClasses) {

@@ -69,9 +69,7 @@ export function findIdxFile(dir: string, split: MnistSplit, kind: 'images' | 'la
     const p = join(dir, name);
     if (existsSync(p)) return p;
   }
-  throw new UserError(
-    `missing ${split} ${kind} file ${join(dir, names[0])} (or ${names[1]})${hint ? ` — ${hint}` : ''}`,
-  );
+  throw new UserError(`missing ${split} ${kind} file ${join(dir, names[0])} (or ${names[1]})${hint ? ` — ${hint}` : ''}`);
 }
 
 function loadFamily(family: 'fashion-mnist' | 'mnist', opts: MnistLoadOptions): Dataset {

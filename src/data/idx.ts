@@ -60,9 +60,7 @@ function checkMagic(src: IdxInput, expect: IdxKind | undefined, expectedMagic: n
     throw new UserError(`${file} is empty${gz ? ' after decompression' : ''}; it is not an IDX file${wanted}`);
   }
   if (buf[0] !== 0 || buf[1] !== 0) {
-    throw new UserError(
-      `${file} is not an IDX file: it starts with bytes ${hexHead(buf)} (${gz ? 'gzip containing ' : ''}${describeContent(buf)})${wanted}`,
-    );
+    throw new UserError(`${file} is not an IDX file: it starts with bytes ${hexHead(buf)} (${gz ? 'gzip containing ' : ''}${describeContent(buf)})${wanted}`);
   }
   const dtype = buf[2];
   const ndim = buf[3];
@@ -94,9 +92,7 @@ function readDims(src: IdxInput, ndim: number): { dims: number[]; count: number;
   const { buf, file, gz } = src;
   const headerBytes = 4 + 4 * ndim;
   if (buf.length < headerBytes) {
-    throw new UserError(
-      `${file} is truncated: the IDX header needs ${headerBytes} bytes but the file has ${buf.length}${gz ? ' after decompression' : ''}`,
-    );
+    throw new UserError(`${file} is truncated: the IDX header needs ${headerBytes} bytes but the file has ${buf.length}${gz ? ' after decompression' : ''}`);
   }
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const dims: number[] = [];
@@ -183,9 +179,7 @@ export function loadIdxPair(opts: IdxPairOptions): Dataset {
   const lab = readIdxFile(opts.labelsFile, 'labels', opts.missingHint);
   const [n, height, width] = img.dims;
   if (lab.dims[0] !== n) {
-    throw new UserError(
-      `image and label counts disagree: ${opts.imagesFile} has ${n} images but ${opts.labelsFile} has ${lab.dims[0]} labels`,
-    );
+    throw new UserError(`image and label counts disagree: ${opts.imagesFile} has ${n} images but ${opts.labelsFile} has ${lab.dims[0]} labels`);
   }
   const numClasses = opts.numClasses ?? opts.classNames?.length;
   const labels = new Int32Array(n);
@@ -193,9 +187,7 @@ export function loadIdxPair(opts: IdxPairOptions): Dataset {
   for (let i = 0; i < n; i++) {
     const l = lab.data[i];
     if (numClasses !== undefined && l >= numClasses) {
-      throw new UserError(
-        `${opts.labelsFile}: label ${l} at index ${i} is out of range 0..${numClasses - 1} (${numClasses} classes)`,
-      );
+      throw new UserError(`${opts.labelsFile}: label ${l} at index ${i} is out of range 0..${numClasses - 1} (${numClasses} classes)`);
     }
     labels[i] = l;
     if (l > max) max = l;

@@ -182,10 +182,7 @@ function byCodePoint(a: string, b: string): number {
  * a validation folder must use the training folder's classes); a folder not
  * in the list is a UserError.
  */
-export function listImageFolder(
-  root: string,
-  opts: { classNames?: readonly string[]; extensions?: readonly string[] } = {},
-): ImageFolderListing {
+export function listImageFolder(root: string, opts: { classNames?: readonly string[]; extensions?: readonly string[] } = {}): ImageFolderListing {
   if (!isDir(root)) throw new UserError(`image folder ${root} does not exist or is not a directory`);
   const exts = (opts.extensions ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase());
   const dirs = readdirSync(root, { withFileTypes: true })
@@ -302,7 +299,13 @@ function limitFiles(listing: ImageFolderListing, limit?: number): ImageFolderLis
 /** Loads root/<class>/*.{jpg,jpeg,png} into a Dataset. */
 export async function loadImageFolder(opts: ImageFolderOptions): Promise<Dataset> {
   const listing = listImageFolder(opts.root, { classNames: opts.classNames });
-  const name = opts.name ?? (opts.root.replace(/[/\\]+$/, '').split(/[/\\]/).pop() || 'images');
+  const name =
+    opts.name ??
+    (opts.root
+      .replace(/[/\\]+$/, '')
+      .split(/[/\\]/)
+      .pop() ||
+      'images');
   return decodeFiles(limitFiles(listing, opts.limitPerClass), listing.classNames, opts, name);
 }
 
@@ -320,7 +323,11 @@ export interface ImageFolderSplitOptions extends Omit<ImageFolderOptions, 'class
  */
 export async function loadImageFolderSplits(opts: ImageFolderSplitOptions): Promise<DatasetSplits> {
   const root = opts.root;
-  const base = root.replace(/[/\\]+$/, '').split(/[/\\]/).pop() || 'images';
+  const base =
+    root
+      .replace(/[/\\]+$/, '')
+      .split(/[/\\]/)
+      .pop() || 'images';
   const trainDir = join(root, 'train');
   const testDir = ['val', 'test'].map((d) => join(root, d)).find(isDir);
   if (isDir(trainDir) && testDir) {

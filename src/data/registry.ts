@@ -138,9 +138,7 @@ export function describeDataset(ds: Dataset): string {
   }
   const counts = classCounts(ds);
   const present = counts.filter((c) => c > 0);
-  const names = ds.classNames
-    ? ` (${ds.classNames.slice(0, 4).join(', ')}${ds.classNames.length > 4 ? ', …' : ''})`
-    : '';
+  const names = ds.classNames ? ` (${ds.classNames.slice(0, 4).join(', ')}${ds.classNames.length > 4 ? ', …' : ''})` : '';
   const balance = present.length
     ? `, ${Math.min(...present) === Math.max(...present) ? Math.min(...present) : `${Math.min(...present)}–${Math.max(...present)}`} per class${present.length < ds.numClasses ? `, ${ds.numClasses - present.length} classes absent` : ''}`
     : '';

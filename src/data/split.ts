@@ -86,9 +86,7 @@ export function splitIndices(labelsOrN: ArrayLike<number> | number, opts: SplitO
     const exact = groups.map((g) => (g.length * valSize) / n);
     const quota = exact.map(Math.floor);
     let left = valSize - quota.reduce((a, b) => a + b, 0);
-    const order = exact
-      .map((e, c) => ({ c, r: e - Math.floor(e) }))
-      .sort((a, b) => b.r - a.r || a.c - b.c);
+    const order = exact.map((e, c) => ({ c, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.c - b.c);
     for (let k = 0; left > 0; k = (k + 1) % order.length) {
       const c = order[k].c;
       if (quota[c] < groups[c].length) {

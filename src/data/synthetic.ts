@@ -115,8 +115,7 @@ export function makeSynthetic(opts: SyntheticOptions): Dataset {
         const blob = Math.exp(-d2 * inv2s2);
         const o = base + (y * width + x) * channels;
         for (let c = 0; c < channels; c++) {
-          let v =
-            0.5 + brightness + 0.25 * contrast * stripe * p.stripeColour[c] + 0.35 * blob * p.blobColour[c];
+          let v = 0.5 + brightness + 0.25 * contrast * stripe * p.stripeColour[c] + 0.35 * blob * p.blobColour[c];
           if (noise > 0) v += rng.normal(0, noise);
           images[o + c] = v < 0 ? 0 : v > 1 ? 1 : v;
         }
@@ -138,9 +137,7 @@ export function makeSynthetic(opts: SyntheticOptions): Dataset {
 }
 
 /** Train and test splits sharing prototypes but with independent examples. */
-export function makeSyntheticSplits(
-  opts: Omit<SyntheticOptions, 'n' | 'split'> & { trainSize?: number; testSize?: number },
-): DatasetSplits {
+export function makeSyntheticSplits(opts: Omit<SyntheticOptions, 'n' | 'split'> & { trainSize?: number; testSize?: number }): DatasetSplits {
   const { trainSize = 2000, testSize = 500, ...rest } = opts;
   return {
     train: makeSynthetic({ ...rest, n: trainSize, split: 'train' }),

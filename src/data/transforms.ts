@@ -68,9 +68,7 @@ export function repeatChannels(ds: Dataset, channels: number): Dataset {
     const v = ds.images[i];
     for (let k = 0; k < channels; k++) out[i * channels + k] = v;
   }
-  const stats = ds.stats
-    ? { mean: new Array<number>(channels).fill(ds.stats.mean[0]), std: new Array<number>(channels).fill(ds.stats.std[0]) }
-    : undefined;
+  const stats = ds.stats ? { mean: new Array<number>(channels).fill(ds.stats.mean[0]), std: new Array<number>(channels).fill(ds.stats.std[0]) } : undefined;
   return checkDataset({ ...ds, images: out, channels, ...(stats ? { stats } : {}) });
 }
 
@@ -81,9 +79,7 @@ export function repeatChannels(ds: Dataset, channels: number): Dataset {
 export function padTo(ds: Dataset, height: number, width: number): Dataset {
   if (height === ds.height && width === ds.width) return ds;
   if (height < ds.height || width < ds.width) {
-    throw new UserError(
-      `cannot pad ${ds.name} from ${ds.height}x${ds.width} to the smaller ${height}x${width}; resize instead`,
-    );
+    throw new UserError(`cannot pad ${ds.name} from ${ds.height}x${ds.width} to the smaller ${height}x${width}; resize instead`);
   }
   const c = ds.channels;
   const top = Math.floor((height - ds.height) / 2);

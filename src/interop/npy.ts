@@ -162,7 +162,7 @@ function parseNpyBytes(buf: Uint8Array, label: string, headerOnly: boolean): Npy
     throw new UserError(`${label}: fortran_order is True; only C-order arrays are supported (save with np.ascontiguousarray)`);
   }
   const m = /^([<>=|])f([48])$/.exec(descr);
-  if (!m || (m[1] === '|')) {
+  if (!m || m[1] === '|') {
     throw new UserError(`${label}: unsupported dtype '${descr}' (only float32 '<f4' and float64 '<f8', either byte order, are supported)`);
   }
   const little = m[1] !== '>';
@@ -173,9 +173,7 @@ function parseNpyBytes(buf: Uint8Array, label: string, headerOnly: boolean): Npy
   const have = b.length - dataStart;
   if (headerOnly) return { shape: [...shape], data: new Float32Array(0), dtype: descr, dataEnd: dataStart + need };
   if (have < need) {
-    throw new UserError(
-      `${label}: .npy file is truncated (shape ${formatShape(shape)} of '${descr}' needs ${need} data bytes, found ${have})`,
-    );
+    throw new UserError(`${label}: .npy file is truncated (shape ${formatShape(shape)} of '${descr}' needs ${need} data bytes, found ${have})`);
   }
   if (have > need) {
     throw new UserError(`${label}: .npy file has ${have - need} unexpected bytes after the data for shape ${formatShape(shape)}`);

@@ -51,7 +51,13 @@ export interface OnnxExport {
 }
 
 /** The ONNX model around a built graph: its input and output (NCHW, batch symbolic), producer and metadata. */
-function onnxModel(desc: ModelDescription, g: OnnxGraphBuilder, opts: OnnxExportOptions, inputShape: (number | string)[], outputShape: (number | string)[]): OnnxModel {
+function onnxModel(
+  desc: ModelDescription,
+  g: OnnxGraphBuilder,
+  opts: OnnxExportOptions,
+  inputShape: (number | string)[],
+  outputShape: (number | string)[],
+): OnnxModel {
   return {
     ir_version: ONNX_IR_VERSION,
     opset_import: [{ domain: '', version: ONNX_OPSET }],

@@ -52,7 +52,11 @@ function adaptiveMaxAlong(g: OnnxGraphBuilder, n: AdaptiveMaxPoolNode, input: st
   const tag = axis === 2 ? 'h' : 'w';
   const picks: string[] = [];
   for (let k = 0; k < widest; k++) {
-    const idx = g.int64(`${n.id}.${tag}.idx${k}`, [n.size], starts.map((s, i) => Math.min(s + k, ends[i] - 1)));
+    const idx = g.int64(
+      `${n.id}.${tag}.idx${k}`,
+      [n.size],
+      starts.map((s, i) => Math.min(s + k, ends[i] - 1)),
+    );
     picks.push(g.emit('Gather', `${n.id}.${tag}.gather${k}`, [input, idx], widest === 1 ? output : `${n.id}.${tag}.g${k}`, [attrInt('axis', axis)]));
   }
   return widest === 1 ? output : g.emit('Max', `${n.id}.${tag}.max`, picks, output);
@@ -66,8 +70,11 @@ export const EMITTERS: { [O in DeployOp]: Emitter<O> } = {
     if (n.bias) inputs.push(g.weight(n, 'bias', null, [n.filters]));
     const [t, b, l, r] = n.pad;
     return g.emit('Conv', n.id, inputs, out, [
-      attrInts('kernel_shape', [kh, kw]), attrInts('strides', [n.stride, n.stride]), attrInts('pads', [t, l, b, r]),
-      attrInts('dilations', [1, 1]), attrInt('group', 1),
+      attrInts('kernel_shape', [kh, kw]),
+      attrInts('strides', [n.stride, n.stride]),
+      attrInts('pads', [t, l, b, r]),
+      attrInts('dilations', [1, 1]),
+      attrInt('group', 1),
     ]);
   },
   depthwise: (g, n, { x, inShape, out }) => {
@@ -75,8 +82,11 @@ export const EMITTERS: { [O in DeployOp]: Emitter<O> } = {
     const inputs = [x, g.weight(n, 'kernel', [2, 3, 0, 1], [c, 1, n.kernel, n.kernel])];
     if (n.bias) inputs.push(g.weight(n, 'bias', null, [c]));
     return g.emit('Conv', n.id, inputs, out, [
-      attrInts('kernel_shape', [n.kernel, n.kernel]), attrInts('strides', [1, 1]), attrInts('pads', [n.pad, n.pad, n.pad, n.pad]),
-      attrInts('dilations', [1, 1]), attrInt('group', c),
+      attrInts('kernel_shape', [n.kernel, n.kernel]),
+      attrInts('strides', [1, 1]),
+      attrInts('pads', [n.pad, n.pad, n.pad, n.pad]),
+      attrInts('dilations', [1, 1]),
+      attrInt('group', c),
     ]);
   },
   dense: (g, n, { x, inShape, out }) => {
@@ -103,9 +113,8 @@ export const EMITTERS: { [O in DeployOp]: Emitter<O> } = {
   },
   flatten: (g, n, { x, inShape, out }) => {
     // our flatten is over (h, w, c); a 1x1 map needs no transpose
-    const nhwc = inShape.length === 3 && inShape[0] * inShape[1] > 1
-      ? g.emit('Transpose', `${n.id}.nhwc`, [x], `${n.id}.nhwc`, [attrInts('perm', [0, 2, 3, 1])])
-      : x;
+    const nhwc =
+      inShape.length === 3 && inShape[0] * inShape[1] > 1 ? g.emit('Transpose', `${n.id}.nhwc`, [x], `${n.id}.nhwc`, [attrInts('perm', [0, 2, 3, 1])]) : x;
     return g.emit('Flatten', n.id, [nhwc], out, [attrInt('axis', 1)]);
   },
   // identity at inference: the node's value is its input's

@@ -51,7 +51,17 @@ export async function verifyOnnx(
     for (let i = 0; i < got.data.length; i++) maxAbsErr = Math.max(maxAbsErr, Math.abs(got.data[i] - nhwcOut[i]));
     const maxRelErr = maxRelError(got.data, nhwcOut);
     const tolerance = o.tolerance ?? ONNX_TOLERANCE;
-    return { runtime: 'onnxruntime', ortVersion: ortVersion(ort), batch, seed, outputsCompared: got.data.length, maxRelErr, maxAbsErr, tolerance, passed: maxRelErr <= tolerance };
+    return {
+      runtime: 'onnxruntime',
+      ortVersion: ortVersion(ort),
+      batch,
+      seed,
+      outputsCompared: got.data.length,
+      maxRelErr,
+      maxAbsErr,
+      tolerance,
+      passed: maxRelErr <= tolerance,
+    };
   } finally {
     await session.release();
   }

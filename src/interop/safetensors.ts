@@ -91,12 +91,7 @@ function parseHeader(file: string, buf: Buffer): SafetensorsHeader {
     if (!Array.isArray(shape) || !shape.every((d): d is number => Number.isSafeInteger(d) && d >= 0)) {
       throw bad(`tensor '${name}' has a bad shape`);
     }
-    if (
-      !Array.isArray(offsets) ||
-      offsets.length !== 2 ||
-      !offsets.every((d): d is number => Number.isSafeInteger(d) && d >= 0) ||
-      offsets[1] < offsets[0]
-    ) {
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d): d is number => Number.isSafeInteger(d) && d >= 0) || offsets[1] < offsets[0]) {
       throw bad(`tensor '${name}' has bad data_offsets`);
     }
     entries.push({ name, dtype, shape, begin: offsets[0], end: offsets[1] });
@@ -185,9 +180,7 @@ export function saveSafetensors(
     }
     const n = shapeSize(t.shape);
     if (n !== t.data.length) {
-      throw new UserError(
-        `cannot write ${file}: tensor '${name}' has shape ${formatShape(t.shape)} (${n} values) but ${t.data.length} values`,
-      );
+      throw new UserError(`cannot write ${file}: tensor '${name}' has shape ${formatShape(t.shape)} (${n} values) but ${t.data.length} values`);
     }
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + n * 4] };
     offset += n * 4;

@@ -22,17 +22,7 @@ export interface TensorLike {
 }
 
 /** Element types the interop layer knows how to decode (little-endian). */
-export type ElementType =
-  | 'float32'
-  | 'float64'
-  | 'float16'
-  | 'bfloat16'
-  | 'int64'
-  | 'int32'
-  | 'int16'
-  | 'int8'
-  | 'uint8'
-  | 'bool';
+export type ElementType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
 const ELEMENT_BYTES: Record<ElementType, number> = {
   float32: 4,
@@ -80,12 +70,7 @@ export function float16ToNumber(bits: number): number {
  * float32. Integers must be exactly representable in float32 (|v| <= 2^24),
  * else a UserError starts with `describe()` (which should name tensor and file).
  */
-export function decodeToFloat32(
-  bytes: Uint8Array,
-  type: ElementType,
-  count: number,
-  describe: () => string,
-): Float32Array {
+export function decodeToFloat32(bytes: Uint8Array, type: ElementType, count: number, describe: () => string): Float32Array {
   const need = count * ELEMENT_BYTES[type];
   if (bytes.byteLength < need) {
     throw new Error(`internal: ${describe()} needs ${need} bytes, got ${bytes.byteLength}`);
@@ -149,9 +134,7 @@ export function decodeToFloat32(
 }
 
 function integerRange(what: string, type: ElementType, value: bigint | number): UserError {
-  return new UserError(
-    `${what}: ${type} value ${value} cannot be converted to float32 exactly (only |v| <= 2^24 is supported)`,
-  );
+  return new UserError(`${what}: ${type} value ${value} cannot be converted to float32 exactly (only |v| <= 2^24 is supported)`);
 }
 
 /** The float32 values as little-endian bytes. */

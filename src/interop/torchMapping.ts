@@ -155,7 +155,9 @@ function hints(m: TorchMismatch, shapes: ReadonlyMap<string, readonly number[]>,
     const have = stageCount(shapes.keys());
     const want = stageCount(torchParams(desc).map((p) => p.torchName));
     if (have > 0 && have !== want) {
-      const fits = Object.entries(VANILLANET_SPECS).filter(([, s]) => s.strides.length === have).map(([n]) => n);
+      const fits = Object.entries(VANILLANET_SPECS)
+        .filter(([, s]) => s.strides.length === have)
+        .map(([n]) => n);
       out.push(`the checkpoint has ${have} stages, ${desc.name} has ${want}${fits.length ? ` (--model ${oneOf(fits)})` : ''}`);
     }
   }
@@ -181,12 +183,7 @@ function hints(m: TorchMismatch, shapes: ReadonlyMap<string, readonly number[]>,
 }
 
 /** One message for everything that does not fit (throw it as a UserError), or null when all fits. */
-export function mismatchMessage(
-  source: string,
-  shapes: ReadonlyMap<string, readonly number[]>,
-  desc: ModelDescription,
-  options?: ModelOptions,
-): string | null {
+export function mismatchMessage(source: string, shapes: ReadonlyMap<string, readonly number[]>, desc: ModelDescription, options?: ModelOptions): string | null {
   const m = compareTorchStateDict(shapes, desc);
   if (m.missing.length === 0 && m.unexpected.length === 0 && m.wrongShape.length === 0) return null;
   const parts: string[] = [];
@@ -207,10 +204,14 @@ function convert(p: TorchParam, t: LoadedTensor): tf.Tensor {
     const x = tf.tensor(t.data, t.shape, 'float32');
     if (p.param !== 'kernel') return x.reshape(p.shape);
     switch (p.op) {
-      case 'conv': return tf.transpose(x, [2, 3, 1, 0]); // OIHW -> HWIO
-      case 'depthwise': return tf.transpose(x, [2, 3, 0, 1]); // C1kk -> kkC1
-      case 'dense': return tf.transpose(x.reshape([p.torchShape[0], p.torchShape[1]]), [1, 0]); // [out, in(,1,1)] -> [in, out]
-      default: return x.reshape(p.shape);
+      case 'conv':
+        return tf.transpose(x, [2, 3, 1, 0]); // OIHW -> HWIO
+      case 'depthwise':
+        return tf.transpose(x, [2, 3, 0, 1]); // C1kk -> kkC1
+      case 'dense':
+        return tf.transpose(x.reshape([p.torchShape[0], p.torchShape[1]]), [1, 0]); // [out, in(,1,1)] -> [in, out]
+      default:
+        return x.reshape(p.shape);
     }
   });
 }
@@ -219,11 +220,7 @@ function convert(p: TorchParam, t: LoadedTensor): tf.Tensor {
  * Maps a PyTorch state dict onto `desc` (either form). Throws one UserError naming `source` and listing every
  * missing, unexpected and mis-shaped tensor. The returned tensors are new (the caller disposes them).
  */
-export function mapTorchStateDict(
-  state: ReadonlyMap<string, LoadedTensor>,
-  desc: ModelDescription,
-  ctx: { source: string; options?: ModelOptions },
-): Weights {
+export function mapTorchStateDict(state: ReadonlyMap<string, LoadedTensor>, desc: ModelDescription, ctx: { source: string; options?: ModelOptions }): Weights {
   const shapes = new Map([...state].map(([n, t]) => [n, t.shape] as const));
   const msg = mismatchMessage(ctx.source, shapes, desc, ctx.options);
   if (msg) throw new UserError(msg);
@@ -241,10 +238,14 @@ export function toTorchStateDict(desc: ModelDescription, w: Weights): Map<string
     const data = tf.tidy(() => {
       if (p.param !== 'kernel') return t.dataSync() as Float32Array;
       switch (p.op) {
-        case 'conv': return tf.transpose(t, [3, 2, 0, 1]).dataSync() as Float32Array;
-        case 'depthwise': return tf.transpose(t, [2, 3, 0, 1]).dataSync() as Float32Array;
-        case 'dense': return tf.transpose(t, [1, 0]).dataSync() as Float32Array;
-        default: return t.dataSync() as Float32Array;
+        case 'conv':
+          return tf.transpose(t, [3, 2, 0, 1]).dataSync() as Float32Array;
+        case 'depthwise':
+          return tf.transpose(t, [2, 3, 0, 1]).dataSync() as Float32Array;
+        case 'dense':
+          return tf.transpose(t, [1, 0]).dataSync() as Float32Array;
+        default:
+          return t.dataSync() as Float32Array;
       }
     });
     out.set(p.torchName, { shape: [...p.torchShape], data: Float32Array.from(data), dtype: 'float32' });

@@ -196,9 +196,7 @@ export class ZipArchive {
         throw this.corrupt(`entry '${name}' does not inflate (${(err as Error).message})`);
       }
     } else {
-      throw new UserError(
-        `${this.label}: zip entry '${name}' uses compression method ${e.method}; only stored (0) and deflate (8) are supported`,
-      );
+      throw new UserError(`${this.label}: zip entry '${name}' uses compression method ${e.method}; only stored (0) and deflate (8) are supported`);
     }
     if (data.length !== e.size) {
       throw this.corrupt(`entry '${name}' is ${data.length} bytes, the directory says ${e.size}`);
@@ -236,9 +234,7 @@ export class ZipArchive {
     }
     const start = this.source.read(0, 4);
     if (start.length === 4 && start.readUInt32LE(0) === SIG_LOCAL) {
-      throw new UserError(
-        `${this.label}: zip archive is truncated (it starts like a zip file but has no end-of-central-directory record)`,
-      );
+      throw new UserError(`${this.label}: zip archive is truncated (it starts like a zip file but has no end-of-central-directory record)`);
     }
     throw this.notZip('no end-of-central-directory record');
   }

@@ -21,8 +21,15 @@ export function alexnet(name: string, o: ModelOptions, form: Form): ModelDescrip
   const w = (c: number) => scaled(c, o.width);
   const conv = (x: string, i: number, filters: number, kernel: number, stride: number, pad: number) => {
     const id = `features.conv${i}`;
-    const y = convLayer(b, x, form, o.deepTraining, { filters, kernel, stride, pad },
-      { deploy: id, conv1: `${id}.0`, bn1: `${id}.1`, lambda: `${id}.lambda`, conv2: `${id}.2`, bn2: `${id}.3` }, BN_EPS);
+    const y = convLayer(
+      b,
+      x,
+      form,
+      o.deepTraining,
+      { filters, kernel, stride, pad },
+      { deploy: id, conv1: `${id}.0`, bn1: `${id}.1`, lambda: `${id}.lambda`, conv2: `${id}.2`, bn2: `${id}.3` },
+      BN_EPS,
+    );
     return activation(b, y, form, o, `features.act${i}`);
   };
   const pool = (x: string, i: number) => (small ? b.pool(`features.pool${i}`, x, 'maxpool', 2, 2) : b.pool(`features.pool${i}`, x, 'maxpool', 3, 2));

@@ -16,7 +16,9 @@ interface NodeBase {
   fuse?: string;
 }
 
-export interface InputNode extends NodeBase { op: 'input' }
+export interface InputNode extends NodeBase {
+  op: 'input';
+}
 export interface ConvNode extends NodeBase {
   op: 'conv';
   filters: number;
@@ -35,10 +37,20 @@ export interface DepthwiseNode extends NodeBase {
   /** the series informed activation's learned (2n+1)x(2n+1) kernel */
   role: 'seriesAct';
 }
-export interface BatchNormNode extends NodeBase { op: 'batchnorm'; eps: number }
-export interface DenseNode extends NodeBase { op: 'dense'; units: number; bias: boolean; role: 'layer' }
+export interface BatchNormNode extends NodeBase {
+  op: 'batchnorm';
+  eps: number;
+}
+export interface DenseNode extends NodeBase {
+  op: 'dense';
+  units: number;
+  bias: boolean;
+  role: 'layer';
+}
 /** ReLU, or the deep-training activation (1 - lambda) * ReLU(x) + lambda * x, lambda set at run time. */
-export interface ActNode extends NodeBase { op: 'relu' | 'lambdaAct' }
+export interface ActNode extends NodeBase {
+  op: 'relu' | 'lambdaAct';
+}
 export interface PoolNode extends NodeBase {
   op: 'maxpool' | 'avgpool';
   size: number;
@@ -47,15 +59,37 @@ export interface PoolNode extends NodeBase {
   padMode: 'valid' | 'same';
 }
 /** Adaptive max pooling to a fixed size, with PyTorch's bins: [floor(i*in/out), ceil((i+1)*in/out)). */
-export interface AdaptiveMaxPoolNode extends NodeBase { op: 'adaptiveMaxPool'; size: number }
-export interface GlobalAvgPoolNode extends NodeBase { op: 'globalAvgPool' }
-export interface FlattenNode extends NodeBase { op: 'flatten' }
-export interface DropoutNode extends NodeBase { op: 'dropout'; rate: number }
-export interface AddNode extends NodeBase { op: 'add' }
+export interface AdaptiveMaxPoolNode extends NodeBase {
+  op: 'adaptiveMaxPool';
+  size: number;
+}
+export interface GlobalAvgPoolNode extends NodeBase {
+  op: 'globalAvgPool';
+}
+export interface FlattenNode extends NodeBase {
+  op: 'flatten';
+}
+export interface DropoutNode extends NodeBase {
+  op: 'dropout';
+  rate: number;
+}
+export interface AddNode extends NodeBase {
+  op: 'add';
+}
 
 export type Node =
-  | InputNode | ConvNode | DepthwiseNode | BatchNormNode | DenseNode | ActNode | PoolNode
-  | AdaptiveMaxPoolNode | GlobalAvgPoolNode | FlattenNode | DropoutNode | AddNode;
+  | InputNode
+  | ConvNode
+  | DepthwiseNode
+  | BatchNormNode
+  | DenseNode
+  | ActNode
+  | PoolNode
+  | AdaptiveMaxPoolNode
+  | GlobalAvgPoolNode
+  | FlattenNode
+  | DropoutNode
+  | AddNode;
 
 export type Form = 'train' | 'deploy';
 
@@ -143,7 +177,11 @@ export class GraphBuilder {
     return node.id;
   }
 
-  conv(id: string, x: string, o: { filters: number; kernel: number | [number, number]; stride?: number; pad?: number | Pad4; bias?: boolean; role?: 'layer' | 'projection' }): string {
+  conv(
+    id: string,
+    x: string,
+    o: { filters: number; kernel: number | [number, number]; stride?: number; pad?: number | Pad4; bias?: boolean; role?: 'layer' | 'projection' },
+  ): string {
     const [h, w] = this.map(x, id);
     const kernel: [number, number] = typeof o.kernel === 'number' ? [o.kernel, o.kernel] : o.kernel;
     const stride = o.stride ?? 1;
@@ -151,7 +189,18 @@ export class GraphBuilder {
     const pad: Pad4 = typeof p === 'number' ? [p, p, p, p] : p;
     const oh = Math.floor((h + pad[0] + pad[1] - kernel[0]) / stride) + 1;
     const ow = Math.floor((w + pad[2] + pad[3] - kernel[1]) / stride) + 1;
-    return this.push({ op: 'conv', id, inputs: [x], out: [oh, ow, o.filters], filters: o.filters, kernel, stride, pad, bias: o.bias ?? true, role: o.role ?? 'layer' });
+    return this.push({
+      op: 'conv',
+      id,
+      inputs: [x],
+      out: [oh, ow, o.filters],
+      filters: o.filters,
+      kernel,
+      stride,
+      pad,
+      bias: o.bias ?? true,
+      role: o.role ?? 'layer',
+    });
   }
 
   depthwise(id: string, x: string, o: { kernel: number; bias: boolean }): string {
@@ -176,9 +225,8 @@ export class GraphBuilder {
 
   pool(id: string, x: string, op: 'maxpool' | 'avgpool', size: number, stride: number, padMode: 'valid' | 'same' = 'valid'): string {
     const [h, w, c] = this.map(x, id);
-    const out = padMode === 'same'
-      ? [Math.ceil(h / stride), Math.ceil(w / stride), c]
-      : [Math.floor((h - size) / stride) + 1, Math.floor((w - size) / stride) + 1, c];
+    const out =
+      padMode === 'same' ? [Math.ceil(h / stride), Math.ceil(w / stride), c] : [Math.floor((h - size) / stride) + 1, Math.floor((w - size) / stride) + 1, c];
     return this.push({ op, id, inputs: [x], out, size, stride, padMode });
   }
 

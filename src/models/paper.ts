@@ -22,7 +22,10 @@ export const PAPER = paper as {
 
 /** The paper's network name for a zoo model name (vanillanet-6 -> VanillaNet-6, resnet-50 -> ResNet-50, alexnet -> AlexNet). */
 export function paperNetworkName(model: string): string {
-  return model.replace(/^vanillanet/, 'VanillaNet').replace(/^resnet/, 'ResNet').replace(/^alexnet$/, 'AlexNet');
+  return model
+    .replace(/^vanillanet/, 'VanillaNet')
+    .replace(/^resnet/, 'ResNet')
+    .replace(/^alexnet$/, 'AlexNet');
 }
 
 /** The paper's Table 4 row for one of our zoo names (vanillanet-13-1.5x, resnet-50, ...), or null. */

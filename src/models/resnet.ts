@@ -32,9 +32,25 @@ export function resnet(name: string, spec: ResNetSpec, o: ModelOptions, form: Fo
   const deep = o.deepTraining;
   const expansion = spec.block === 'bottleneck' ? 4 : 1;
   // conv(+BN)(+deep-training pair); `followedByAct` decides whether deep training applies.
-  const conv = (x: string, id: string, filters: number, kernel: number, stride: number, pad: number, followedByAct: boolean, role: 'layer' | 'projection' = 'layer') =>
-    convLayer(b, x, form, deep && followedByAct, { filters, kernel, stride, pad, bias: false, role },
-      { deploy: id, conv1: `${id}.0`, bn1: `${id}.1`, lambda: `${id}.lambda`, conv2: `${id}.2`, bn2: `${id}.3` }, BN_EPS);
+  const conv = (
+    x: string,
+    id: string,
+    filters: number,
+    kernel: number,
+    stride: number,
+    pad: number,
+    followedByAct: boolean,
+    role: 'layer' | 'projection' = 'layer',
+  ) =>
+    convLayer(
+      b,
+      x,
+      form,
+      deep && followedByAct,
+      { filters, kernel, stride, pad, bias: false, role },
+      { deploy: id, conv1: `${id}.0`, bn1: `${id}.1`, lambda: `${id}.lambda`, conv2: `${id}.2`, bn2: `${id}.3` },
+      BN_EPS,
+    );
 
   const small = o.stem === 'small';
   let x = small ? conv('input', 'conv1', scaled(64, o.width), 3, 1, 1, true) : conv('input', 'conv1', scaled(64, o.width), 7, 2, 3, true);
@@ -61,9 +77,7 @@ export function resnet(name: string, spec: ResNetSpec, o: ModelOptions, form: Fo
         y = conv(y, `${p}.conv3`, planes * expansion, 1, 1, 0, false);
       }
       const shortcut = () =>
-        stride !== 1 || inplanes !== planes * expansion
-          ? conv(input, `${p}.downsample`, planes * expansion, 1, stride, 0, false, 'projection')
-          : input;
+        stride !== 1 || inplanes !== planes * expansion ? conv(input, `${p}.downsample`, planes * expansion, 1, stride, 0, false, 'projection') : input;
       if (o.shortcut === 'before-act') y = b.add(`${p}.add`, y, shortcut());
       y = activation(b, y, form, o, `${p}.act`);
       if (o.shortcut === 'after-act') y = b.add(`${p}.add`, y, shortcut());

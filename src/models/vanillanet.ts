@@ -56,7 +56,10 @@ export function vanillanet(name: string, spec: VanillaNetSpec, o: ModelOptions, 
   const stemStride = o.stem === 'small' ? 2 : ada ? 3 : 4;
   const stemPad = ada && o.stem !== 'small' ? 1 : 0;
   let x = convLayer(
-    b, 'input', form, deep,
+    b,
+    'input',
+    form,
+    deep,
     { filters: dims[0], kernel: stemK, stride: stemStride, pad: stemPad },
     { deploy: 'stem.0', conv1: 'stem1.0', bn1: 'stem1.1', lambda: 'stem.lambda', conv2: 'stem2.0', bn2: 'stem2.1' },
     BN_EPS,
@@ -84,15 +87,21 @@ export function vanillanet(name: string, spec: VanillaNetSpec, o: ModelOptions, 
       y = convLayer(b, input, form, false, { filters: dimOut, kernel: 1 }, ids, BN_EPS);
     }
     const adaSize = spec.adaPool?.[i] ?? 0;
-    const pool = (id: string, t: string) =>
-      adaSize > 0 ? b.adaptiveMaxPool(id, t, adaSize) : stride > 1 ? b.pool(id, t, 'maxpool', stride, stride) : t;
+    const pool = (id: string, t: string) => (adaSize > 0 ? b.adaptiveMaxPool(id, t, adaSize) : stride > 1 ? b.pool(id, t, 'maxpool', stride, stride) : t);
     y = pool(`${p}.pool`, y);
 
     const shortcut = (): string => {
       if (dim === dimOut && stride === 1 && adaSize === 0) return input;
       const s = pool(`${p}.shortcut.pool`, input);
-      return convLayer(b, s, form, false, { filters: dimOut, kernel: 1, role: 'projection' },
-        { deploy: `${p}.shortcut`, conv1: `${p}.shortcut.0`, bn1: `${p}.shortcut.1` }, BN_EPS);
+      return convLayer(
+        b,
+        s,
+        form,
+        false,
+        { filters: dimOut, kernel: 1, role: 'projection' },
+        { deploy: `${p}.shortcut`, conv1: `${p}.shortcut.0`, bn1: `${p}.shortcut.1` },
+        BN_EPS,
+      );
     };
     if (o.shortcut === 'before-act') y = b.add(`${p}.add`, y, shortcut());
     y = activation(b, y, form, o, `${p}.act`);
@@ -103,7 +112,14 @@ export function vanillanet(name: string, spec: VanillaNetSpec, o: ModelOptions, 
   // Classifier: global average pool -> dropout -> 1x1 conv (a dense layer on the pooled vector).
   const gap = b.globalAvgPool(form === 'deploy' ? 'cls.0' : 'cls1.0', x);
   const drop = b.dropout(form === 'deploy' ? 'cls.1' : 'cls1.1', gap, o.dropRate);
-  const out = denseLayer(b, drop, form, deep, o.numClasses,
-    { deploy: 'cls.2', dense1: 'cls1.2', bn1: 'cls1.3', lambda: 'cls.lambda', dense2: 'cls2.0' }, BN_EPS);
+  const out = denseLayer(
+    b,
+    drop,
+    form,
+    deep,
+    o.numClasses,
+    { deploy: 'cls.2', dense1: 'cls1.2', bn1: 'cls1.3', lambda: 'cls.lambda', dense2: 'cls2.0' },
+    BN_EPS,
+  );
   return b.finish({ name, family: 'vanillanet', form, numClasses: o.numClasses }, out);
 }

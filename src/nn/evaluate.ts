@@ -7,7 +7,16 @@
  * Images are decoded (sharp, on libuv's thread pool) one batch ahead of the model, so decoding overlaps inference.
  */
 import * as tf from '@tensorflow/tfjs';
-import { cropResizeTarget, decodeImage, IMAGENET_CROP_PCT, IMAGENET_MEAN, IMAGENET_STD, listImageFolder, type DecodeOptions, type ResizeKernel } from '../data/imageFolder.js';
+import {
+  cropResizeTarget,
+  decodeImage,
+  IMAGENET_CROP_PCT,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  listImageFolder,
+  type DecodeOptions,
+  type ResizeKernel,
+} from '../data/imageFolder.js';
 import { UserError } from '../util/errors.js';
 
 export interface EvalOptions {
@@ -43,7 +52,6 @@ export interface EvalResult {
   preprocessing: { resize: number; crop: number; cropPct: number; interpolation: ResizeKernel; mean: number[]; std: number[] };
 }
 
-
 /** Files in round-robin class order (class 0's first image, class 1's first, …), cut at `limit`. */
 export function roundRobin<T extends { label: number }>(files: readonly T[], classes: number, limit?: number): T[] {
   if (limit === undefined || limit >= files.length) return [...files];
@@ -69,33 +77,25 @@ export function rankOf(logits: ArrayLike<number>, offset: number, n: number, lab
   return rank;
 }
 
-export async function evaluateFolder(model: tf.LayersModel, o: EvalOptions): Promise<EvalResult> {
+/** The input size and class count of a model that takes square RGB images and returns class scores (else a UserError). */
+function imageClassifierShape(model: tf.LayersModel): { h: number; w: number; numClasses: number } {
   const inShape = model.inputs[0].shape;
   const outShape = model.outputs[0].shape;
   const [h, w, c] = inShape.slice(1) as number[];
   if (inShape.length !== 4 || h !== w || c !== 3 || outShape.length !== 2 || typeof outShape[1] !== 'number') {
-    throw new UserError(`evaluation needs a model taking square RGB images and returning class scores; this one takes [${inShape.slice(1).join(', ')}] and returns [${outShape.slice(1).join(', ')}]`);
-  }
-  const numClasses = outShape[1];
-  const listing = listImageFolder(o.root);
-  if (listing.classNames.length !== numClasses) {
     throw new UserError(
-      `${o.root} has ${listing.classNames.length} class folders but the model has ${numClasses} outputs; `
-        + 'the sorted folder names are the class indices (as torchvision\'s ImageFolder), so they must match one to one',
+      `evaluation needs a model taking square RGB images and returning class scores; this one takes [${inShape.slice(1).join(', ')}] and returns [${outShape.slice(1).join(', ')}]`,
     );
   }
-  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) throw new UserError(`--limit must be a positive integer, got ${o.limit}`);
-  const files = roundRobin(listing.files, numClasses, o.limit);
-  const cropPct = o.cropPct ?? IMAGENET_CROP_PCT;
-  const kernel = o.kernel ?? 'cubic';
-  const dec: DecodeOptions = {
-    height: h, width: w, mode: 'crop', cropPct, channels: 3, kernel,
-    normalize: { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] },
-  };
-  const per = h * w * 3;
-  const concurrency = Math.max(1, o.concurrency ?? 4);
-  const decodeBatch = async (start: number): Promise<Float32Array> => {
-    const n = Math.min(o.batch, files.length - start);
+  const numClasses = outShape[1];
+  return { h, w, numClasses };
+}
+
+/** Decodes batch after batch of `files` (the batch from a start index), `concurrency` images at a time. */
+function batchDecoder(files: readonly { file: string }[], dec: DecodeOptions, batch: number, concurrency: number): (start: number) => Promise<Float32Array> {
+  const per = dec.height * dec.width * 3;
+  return async (start) => {
+    const n = Math.min(batch, files.length - start);
     const buf = new Float32Array(n * per);
     let next = 0;
     const worker = async () => {
@@ -107,6 +107,32 @@ export async function evaluateFolder(model: tf.LayersModel, o: EvalOptions): Pro
     await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
     return buf;
   };
+}
+
+export async function evaluateFolder(model: tf.LayersModel, o: EvalOptions): Promise<EvalResult> {
+  const { h, w, numClasses } = imageClassifierShape(model);
+  const listing = listImageFolder(o.root);
+  if (listing.classNames.length !== numClasses) {
+    throw new UserError(
+      `${o.root} has ${listing.classNames.length} class folders but the model has ${numClasses} outputs; ` +
+        "the sorted folder names are the class indices (as torchvision's ImageFolder), so they must match one to one",
+    );
+  }
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) throw new UserError(`--limit must be a positive integer, got ${o.limit}`);
+  const files = roundRobin(listing.files, numClasses, o.limit);
+  const cropPct = o.cropPct ?? IMAGENET_CROP_PCT;
+  const kernel = o.kernel ?? 'cubic';
+  const dec: DecodeOptions = {
+    height: h,
+    width: w,
+    mode: 'crop',
+    cropPct,
+    channels: 3,
+    kernel,
+    normalize: { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] },
+  };
+  const per = h * w * 3;
+  const decodeBatch = batchDecoder(files, dec, o.batch, Math.max(1, o.concurrency ?? 4));
 
   o.onStart?.(files.length);
   const t0 = performance.now();

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
 import { join } from 'node:path';
-import type { ModelDescription } from '../models/graph.js';
+import type { ConvNode, ModelDescription } from '../models/graph.js';
 import { adaptiveMaxPool } from './forward.js';
 import { key, type Weights } from './weights.js';
 import { UserError } from '../util/errors.js';
@@ -44,6 +44,28 @@ export function registerCustomLayers(): void {
 
 const layerName = (id: string) => id.replace(/[^A-Za-z0-9_]/g, '_');
 
+/**
+ * Our conv's padding in Keras terms: 'same' where it is the same (stride 1, symmetric, (k - 1) / 2), else an
+ * explicit ZeroPadding2D before a 'valid' conv.
+ */
+function convPadding(n: ConvNode, x: tf.SymbolicTensor, name: string): { xin: tf.SymbolicTensor; padding: 'same' | 'valid' } {
+  const [t, b, l, r] = n.pad;
+  const sameOk = n.stride === 1 && t === b && l === r && t === l && n.kernel[0] === n.kernel[1] && 2 * t === n.kernel[0] - 1;
+  let xin = x;
+  if (!sameOk && n.pad.some((v) => v > 0)) {
+    xin = tf.layers
+      .zeroPadding2d({
+        padding: [
+          [t, b],
+          [l, r],
+        ],
+        name: `${name}_pad`,
+      })
+      .apply(x) as tf.SymbolicTensor;
+  }
+  return { xin, padding: sameOk && t > 0 ? 'same' : 'valid' };
+}
+
 /** Builds the tfjs LayersModel of a deploy description, with its weights set. */
 export function toLayersModel(desc: ModelDescription, w: Weights): tf.LayersModel {
   if (desc.form !== 'deploy') throw new UserError('only deploy forms export as a LayersModel (merge the model first)');
@@ -52,6 +74,12 @@ export function toLayersModel(desc: ModelDescription, w: Weights): tf.LayersMode
   const env = new Map<string, tf.SymbolicTensor>([['input', input]]);
   const setW: [tf.layers.Layer, tf.Tensor[]][] = [];
   const param = (id: string, p: string) => w.get(key(id, p))!;
+  /** applies a layer with parameters; they are set once the model is built */
+  const weighted = (layer: tf.layers.Layer, input: tf.SymbolicTensor, n: { id: string; bias: boolean }) => {
+    const y = layer.apply(input) as tf.SymbolicTensor;
+    setW.push([layer, n.bias ? [param(n.id, 'kernel'), param(n.id, 'bias')] : [param(n.id, 'kernel')]]);
+    return y;
+  };
   for (const n of desc.nodes) {
     if (n.op === 'input') continue;
     const x = env.get(n.inputs[0])!;
@@ -59,29 +87,17 @@ export function toLayersModel(desc: ModelDescription, w: Weights): tf.LayersMode
     let y: tf.SymbolicTensor;
     switch (n.op) {
       case 'conv': {
-        const [t, b, l, r] = n.pad;
-        const sameOk = n.stride === 1 && t === b && l === r && t === l && n.kernel[0] === n.kernel[1] && 2 * t === n.kernel[0] - 1;
-        let xin = x;
-        if (!sameOk && n.pad.some((v) => v > 0)) {
-          xin = tf.layers.zeroPadding2d({ padding: [[t, b], [l, r]], name: `${name}_pad` }).apply(x) as tf.SymbolicTensor;
-        }
-        const layer = tf.layers.conv2d({ filters: n.filters, kernelSize: n.kernel, strides: n.stride, padding: sameOk && t > 0 ? 'same' : 'valid', useBias: n.bias, name });
-        y = layer.apply(xin) as tf.SymbolicTensor;
-        setW.push([layer, n.bias ? [param(n.id, 'kernel'), param(n.id, 'bias')] : [param(n.id, 'kernel')]]);
+        const { xin, padding } = convPadding(n, x, name);
+        const layer = tf.layers.conv2d({ filters: n.filters, kernelSize: n.kernel, strides: n.stride, padding, useBias: n.bias, name });
+        y = weighted(layer, xin, n);
         break;
       }
-      case 'depthwise': {
-        const layer = tf.layers.depthwiseConv2d({ kernelSize: n.kernel, padding: 'same', useBias: n.bias, depthMultiplier: 1, name });
-        y = layer.apply(x) as tf.SymbolicTensor;
-        setW.push([layer, n.bias ? [param(n.id, 'kernel'), param(n.id, 'bias')] : [param(n.id, 'kernel')]]);
+      case 'depthwise':
+        y = weighted(tf.layers.depthwiseConv2d({ kernelSize: n.kernel, padding: 'same', useBias: n.bias, depthMultiplier: 1, name }), x, n);
         break;
-      }
-      case 'dense': {
-        const layer = tf.layers.dense({ units: n.units, useBias: n.bias, name });
-        y = layer.apply(x) as tf.SymbolicTensor;
-        setW.push([layer, n.bias ? [param(n.id, 'kernel'), param(n.id, 'bias')] : [param(n.id, 'kernel')]]);
+      case 'dense':
+        y = weighted(tf.layers.dense({ units: n.units, useBias: n.bias, name }), x, n);
         break;
-      }
       case 'relu':
         y = tf.layers.reLU({ name }).apply(x) as tf.SymbolicTensor;
         break;
@@ -119,20 +135,22 @@ export function toLayersModel(desc: ModelDescription, w: Weights): tf.LayersMode
 /** Saves model.json + weights.bin into `dir` (each written to a temporary file, then renamed). */
 export async function saveLayersModel(model: tf.LayersModel, dir: string, metadata: Record<string, unknown> = {}): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    const weights = new Uint8Array(a.weightData as ArrayBuffer);
-    const json = {
-      format: 'layers-model',
-      generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
-      convertedBy: 'vanillabench',
-      modelTopology: a.modelTopology,
-      weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-      userDefinedMetadata: metadata,
-    };
-    writeFileAtomic(join(dir, 'weights.bin'), weights);
-    writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json));
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      const weights = new Uint8Array(a.weightData as ArrayBuffer);
+      const json = {
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: 'vanillabench',
+        modelTopology: a.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+        userDefinedMetadata: metadata,
+      };
+      writeFileAtomic(join(dir, 'weights.bin'), weights);
+      writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
 }
 
 /** Loads a model directory written by saveLayersModel (or any tfjs layers-model directory with one weights file). */

@@ -19,7 +19,14 @@ export interface ForwardContext {
 }
 
 function convPad(p: Pad4): 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] {
-  return p.every((v) => v === 0) ? 'valid' : [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]];
+  return p.every((v) => v === 0)
+    ? 'valid'
+    : [
+        [0, 0],
+        [p[0], p[1]],
+        [p[2], p[3]],
+        [0, 0],
+      ];
 }
 
 /** PyTorch's adaptive max pooling along one axis: bin i covers [floor(i*n/m), ceil((i+1)*n/m)). */
@@ -35,7 +42,10 @@ function adaptiveMaxAxis(x: tf.Tensor, axis: number, outSize: number): tf.Tensor
   let out: tf.Tensor | null = null;
   for (let k = 0; k < widest; k++) {
     // Offsets past a bin's end repeat its last element, which leaves the max unchanged.
-    const idx = tf.tensor1d(starts.map((s, i) => Math.min(s + k, ends[i] - 1)), 'int32');
+    const idx = tf.tensor1d(
+      starts.map((s, i) => Math.min(s + k, ends[i] - 1)),
+      'int32',
+    );
     const g = tf.gather(x, idx, axis);
     out = out ? tf.maximum(out, g) : g;
   }
@@ -112,7 +122,15 @@ export function forward(desc: ModelDescription, w: Weights, input: tf.Tensor4D, 
     const env = new Map<string, tf.Tensor>([['input', input]]);
     for (const node of desc.nodes) {
       if (node.op === 'input') continue;
-      env.set(node.id, runNode(node, node.inputs.map((i) => env.get(i)!), w, ctx));
+      env.set(
+        node.id,
+        runNode(
+          node,
+          node.inputs.map((i) => env.get(i)!),
+          w,
+          ctx,
+        ),
+      );
     }
     return env.get(desc.output) as tf.Tensor2D;
   });

@@ -75,8 +75,8 @@ export async function loadModelDir(dir: string): Promise<LoadedModelDir> {
   const record = readModelDirRecord(dir);
   if (!record) {
     throw new UserError(
-      `${dir} does not record which zoo model it holds (no vanillabench.json and no model/options in model.json's userDefinedMetadata); `
-        + 'directories written by `vanillabench export`, `import` or `train` do; otherwise export the model by name',
+      `${dir} does not record which zoo model it holds (no vanillabench.json and no model/options in model.json's userDefinedMetadata); ` +
+        'directories written by `vanillabench export`, `import` or `train` do; otherwise export the model by name',
     );
   }
   const layers = await loadLayersModelDir(dir);
@@ -85,7 +85,9 @@ export async function loadModelDir(dir: string): Promise<LoadedModelDir> {
     const outShape = layers.outputs[0].shape;
     const [h, w, c] = inShape.slice(1) as number[];
     if (inShape.length !== 4 || h !== w || outShape.length !== 2) {
-      throw new UserError(`${dir}: the saved model takes [${inShape.slice(1).join(', ')}] and returns [${outShape.slice(1).join(', ')}]; expected a square image and a logit vector`);
+      throw new UserError(
+        `${dir}: the saved model takes [${inShape.slice(1).join(', ')}] and returns [${outShape.slice(1).join(', ')}]; expected a square image and a logit vector`,
+      );
     }
     const { inputSize: _i, inputChannels: _c, numClasses: _n, ...rest } = record.options;
     const options = modelOptions(record.model, { ...rest, inputSize: h, inputChannels: c, numClasses: outShape[1] as number });
@@ -118,7 +120,9 @@ export async function loadModelDir(dir: string): Promise<LoadedModelDir> {
       const missing = weightSpecs(desc).filter((s) => !weights.has(s.key) && !problems.some((p) => p.startsWith(`layer ${layerName(s.node.id)} `)));
       for (const s of missing) problems.push(`${layerName(s.node.id)} has no ${s.param}`);
       if (problems.length > 0) {
-        throw new UserError(`${dir} does not hold the ${record.model} it records (${record.source}): ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`);
+        throw new UserError(
+          `${dir} does not hold the ${record.model} it records (${record.source}): ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`,
+        );
       }
     } catch (e) {
       for (const t of weights.values()) t.dispose();

@@ -69,7 +69,9 @@ export function readModelFolder(dir: string): ModelFolderArtifacts {
       parts.push(buf);
     }
     if (have !== need) {
-      throw new UserError(`${dir}: the weights files ${names.join(', ') || '(none)'} hold ${have} bytes; model.json's weight specs need exactly ${need} (truncated or not this model's weights)`);
+      throw new UserError(
+        `${dir}: the weights files ${names.join(', ') || '(none)'} hold ${have} bytes; model.json's weight specs need exactly ${need} (truncated or not this model's weights)`,
+      );
     }
   }
   const all = Buffer.concat(parts);
@@ -116,7 +118,8 @@ function checkTopology(dir: string, topology: Record<string, unknown>): void {
   for (const key of ['input_layers', 'output_layers']) {
     const list = config[key];
     if (list === undefined) continue;
-    if (!Array.isArray(list) || !list.every((r) => Array.isArray(r) && typeof r[0] === 'string' && calls.has(r[0]))) throw bad(`${key} names a layer that does not exist`);
+    if (!Array.isArray(list) || !list.every((r) => Array.isArray(r) && typeof r[0] === 'string' && calls.has(r[0])))
+      throw bad(`${key} names a layer that does not exist`);
   }
   // every layer reachable in dependency order (no cycles)
   const done = new Set<string>();
@@ -129,5 +132,11 @@ function checkTopology(dir: string, topology: Record<string, unknown>): void {
       }
     }
   }
-  if (done.size < inputsOf.size) throw bad(`has a cycle (through ${[...inputsOf.keys()].filter((n) => !done.has(n)).slice(0, 3).join(', ')})`);
+  if (done.size < inputsOf.size)
+    throw bad(
+      `has a cycle (through ${[...inputsOf.keys()]
+        .filter((n) => !done.has(n))
+        .slice(0, 3)
+        .join(', ')})`,
+    );
 }

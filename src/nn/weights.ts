@@ -52,26 +52,29 @@ export function initWeights(desc: ModelDescription, seed: number): Weights {
   for (const s of weightSpecs(desc)) {
     const raw = seed * 100003 + i++;
     const sd = tfSeed(raw);
-    w.set(s.key, tf.tidy(() => {
-      switch (s.param) {
-        case 'kernel': {
-          if (s.node.op === 'depthwise' || desc.family === 'vanillanet') return truncNormal(s.shape, AUTHORS_INIT_STD, raw);
-          if (s.node.op === 'dense') {
-            // PyTorch's nn.Linear default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as torchvision's ResNet fc. (He fan-out
-            // on a 10-way classifier gave std 0.45 and initial losses above 10.)
-            const bound = 1 / Math.sqrt(s.shape[0]);
-            return tf.randomUniform(s.shape, -bound, bound, 'float32', sd);
+    w.set(
+      s.key,
+      tf.tidy(() => {
+        switch (s.param) {
+          case 'kernel': {
+            if (s.node.op === 'depthwise' || desc.family === 'vanillanet') return truncNormal(s.shape, AUTHORS_INIT_STD, raw);
+            if (s.node.op === 'dense') {
+              // PyTorch's nn.Linear default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as torchvision's ResNet fc. (He fan-out
+              // on a 10-way classifier gave std 0.45 and initial losses above 10.)
+              const bound = 1 / Math.sqrt(s.shape[0]);
+              return tf.randomUniform(s.shape, -bound, bound, 'float32', sd);
+            }
+            const fanOut = s.shape[0] * s.shape[1] * s.shape[3];
+            return tf.randomNormal(s.shape, 0, Math.sqrt(2 / fanOut), 'float32', sd);
           }
-          const fanOut = s.shape[0] * s.shape[1] * s.shape[3];
-          return tf.randomNormal(s.shape, 0, Math.sqrt(2 / fanOut), 'float32', sd);
+          case 'gamma':
+          case 'movingVariance':
+            return tf.ones(s.shape);
+          default:
+            return tf.zeros(s.shape);
         }
-        case 'gamma':
-        case 'movingVariance':
-          return tf.ones(s.shape);
-        default:
-          return tf.zeros(s.shape);
-      }
-    }));
+      }),
+    );
   }
   return w;
 }
@@ -86,14 +89,21 @@ export function randomizeForCheck(desc: ModelDescription, w: Weights, seed: numb
     const sd = tfSeed(seed * 7919 + i++);
     const make = ((): (() => tf.Tensor) | null => {
       switch (s.param) {
-        case 'gamma': return () => tf.randomUniform(s.shape, 0.5, 1.5, 'float32', sd);
-        case 'beta': return () => tf.randomNormal(s.shape, 0, 0.2, 'float32', sd);
-        case 'movingMean': return () => tf.randomNormal(s.shape, 0, 0.2, 'float32', sd);
-        case 'movingVariance': return () => tf.randomUniform(s.shape, 0.5, 2, 'float32', sd);
-        case 'bias': return () => tf.randomNormal(s.shape, 0, 0.1, 'float32', sd);
+        case 'gamma':
+          return () => tf.randomUniform(s.shape, 0.5, 1.5, 'float32', sd);
+        case 'beta':
+          return () => tf.randomNormal(s.shape, 0, 0.2, 'float32', sd);
+        case 'movingMean':
+          return () => tf.randomNormal(s.shape, 0, 0.2, 'float32', sd);
+        case 'movingVariance':
+          return () => tf.randomUniform(s.shape, 0.5, 2, 'float32', sd);
+        case 'bias':
+          return () => tf.randomNormal(s.shape, 0, 0.1, 'float32', sd);
         // unit gain, so that deep baselines (ResNet-50 has 49 series activations) stay within float32 range
-        case 'kernel': return s.node.op === 'depthwise' ? () => tf.randomNormal(s.shape, 0, 1 / s.shape[0], 'float32', sd) : null;
-        default: return null;
+        case 'kernel':
+          return s.node.op === 'depthwise' ? () => tf.randomNormal(s.shape, 0, 1 / s.shape[0], 'float32', sd) : null;
+        default:
+          return null;
       }
     })();
     if (make) {

@@ -41,8 +41,13 @@ export function parseRedisUrl(raw: string, env: NodeJS.ProcessEnv = process.env)
   const password = u.password ? decodeURIComponent(u.password) : env[PASSWORD_ENV] || undefined;
   const username = u.username ? decodeURIComponent(u.username) : undefined;
   return {
-    redacted: redactUrl(u), host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port, db,
-    ...(username ? { username } : {}), ...(password ? { password } : {}), tls: u.protocol === 'rediss:',
+    redacted: redactUrl(u),
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port,
+    db,
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    tls: u.protocol === 'rediss:',
   };
 }
 
@@ -80,8 +85,11 @@ export function redisOptions(t: RedisTarget, tuning: ConnectionTuning = {}): Red
   const window = tuning.reconnectWindowMs ?? 60_000;
   let firstFailure = 0;
   return {
-    host: t.host, port: t.port, db: t.db,
-    ...(t.username ? { username: t.username } : {}), ...(t.password ? { password: t.password } : {}),
+    host: t.host,
+    port: t.port,
+    db: t.db,
+    ...(t.username ? { username: t.username } : {}),
+    ...(t.password ? { password: t.password } : {}),
     ...(t.tls ? { tls: { servername: t.host } } : {}),
     connectTimeout: tuning.connectTimeoutMs ?? 10_000,
     // the name BullMQ shows in CLIENT LIST is its own; ours only helps an operator reading it
@@ -100,18 +108,26 @@ export function describeRedisError(err: unknown, t: RedisTarget): string {
   const msg = redactText(String(e?.message ?? err), t.password);
   const where = `Redis at ${t.redacted}`;
   if (/^NOAUTH/.test(msg)) return `${where} requires a password: give it in the URL (redis://:PASSWORD@host:port) or in $${PASSWORD_ENV}`;
-  if (/^WRONGPASS|invalid password|invalid username-password/i.test(msg)) return `${where} refused the password${t.username ? ` of user ${t.username}` : ''} (WRONGPASS): check the URL or $${PASSWORD_ENV}`;
+  if (/^WRONGPASS|invalid password|invalid username-password/i.test(msg))
+    return `${where} refused the password${t.username ? ` of user ${t.username}` : ''} (WRONGPASS): check the URL or $${PASSWORD_ENV}`;
   if (/ioredis/.test(msg) && /could not load/.test(msg)) return `the job queue needs the 'ioredis' package (BullMQ's Redis driver): run npm install`;
   const code = e?.code ?? /\b(E[A-Z]{4,})\b/.exec(msg)?.[1];
   if (/CERT|self[- ]signed|certificate/i.test(`${code ?? ''} ${msg}`)) {
     return `cannot use ${where}: TLS certificate not accepted (${msg}): for a private CA, point NODE_EXTRA_CA_CERTS at its certificate (PEM)`;
   }
   switch (code) {
-    case 'ECONNREFUSED': return `cannot reach ${where}: connection refused (is redis-server running there, listening on that interface and port?)`;
-    case 'ETIMEDOUT': return `cannot reach ${where}: connection timed out${t.tls ? ' (rediss:// needs a TLS port: is it a plain redis:// one?)' : ' (firewall, wrong host, or a TLS port that needs rediss://?)'}`;
-    case 'ENOTFOUND': case 'EAI_AGAIN': return `cannot reach ${where}: unknown host ${t.host}`;
-    case 'ECONNRESET': case 'EPIPE': return `${where} closed the connection${t.tls ? ' (is it a TLS port? rediss:// needs one)' : ' (a TLS-only port needs rediss://)'}: ${msg}`;
-    default: return `cannot use ${where}: ${msg}`;
+    case 'ECONNREFUSED':
+      return `cannot reach ${where}: connection refused (is redis-server running there, listening on that interface and port?)`;
+    case 'ETIMEDOUT':
+      return `cannot reach ${where}: connection timed out${t.tls ? ' (rediss:// needs a TLS port: is it a plain redis:// one?)' : ' (firewall, wrong host, or a TLS port that needs rediss://?)'}`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot reach ${where}: unknown host ${t.host}`;
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return `${where} closed the connection${t.tls ? ' (is it a TLS port? rediss:// needs one)' : ' (a TLS-only port needs rediss://)'}: ${msg}`;
+    default:
+      return `cannot use ${where}: ${msg}`;
   }
 }
 
@@ -129,10 +145,16 @@ export function redisErrorWarner(t: RedisTarget, log: (line: string) => void): (
  * otherwise (unreachable, TLS mismatch, no or wrong password). Called before any BullMQ object is made.
  */
 export async function checkRedis(t: RedisTarget, tuning: ConnectionTuning = {}): Promise<{ version: string }> {
-  const conn = new RedisConnection({
-    ...redisOptions(t, tuning), connectTimeout: tuning.connectTimeoutMs ?? 5000,
-    maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
-  }, { blocking: false, shared: false, skipVersionCheck: true });
+  const conn = new RedisConnection(
+    {
+      ...redisOptions(t, tuning),
+      connectTimeout: tuning.connectTimeoutMs ?? 5000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+    },
+    { blocking: false, shared: false, skipVersionCheck: true },
+  );
   conn.on('error', () => {}); // reported through the rejected promise below
   try {
     const client = await conn.client;

@@ -37,7 +37,15 @@ export interface RunJobProgress extends RunStep {
 }
 
 export function jobData(run: RunDescription, backend: string): RunJobData {
-  return { protocol: QUEUE_PROTOCOL, matrixVersion: MATRIX_VERSION, recordVersion: RECORD_VERSION, experiment: run.experiment, preset: run.preset, backend, run };
+  return {
+    protocol: QUEUE_PROTOCOL,
+    matrixVersion: MATRIX_VERSION,
+    recordVersion: RECORD_VERSION,
+    experiment: run.experiment,
+    preset: run.preset,
+    backend,
+    run,
+  };
 }
 
 /**

@@ -20,7 +20,10 @@ export const PERCENT_AXIS = { min: 0, max: 100 } as const;
 export function ablationCellColor(series: number, group: number): string {
   const hex = color(series);
   const t = Math.min(0.6, 0.3 * group);
-  const ch = (i: number) => Math.round(parseInt(hex.slice(i, i + 2), 16) * (1 - t) + 255 * t).toString(16).padStart(2, '0');
+  const ch = (i: number) =>
+    Math.round(parseInt(hex.slice(i, i + 2), 16) * (1 - t) + 255 * t)
+      .toString(16)
+      .padStart(2, '0');
   return `#${ch(1)}${ch(3)}${ch(5)}`;
 }
 
@@ -72,13 +75,18 @@ export function ablationBarsConfig(data: { categories: string[]; series: CIBarSe
       low.push(lo);
       high.push(hi);
       clipped.push(cut);
-      if (cut) clippedNotes.push(`${data.categories[ci]}, ${s.label}: ${m.toFixed(1)} ± ${hw.toFixed(1)} (whisker clipped at ${[m - hw < min ? `${min} %` : '', m + hw > max ? `${max} %` : ''].filter(Boolean).join(' and ')})`);
+      if (cut)
+        clippedNotes.push(
+          `${data.categories[ci]}, ${s.label}: ${m.toFixed(1)} ± ${hw.toFixed(1)} (whisker clipped at ${[m - hw < min ? `${min} %` : '', m + hw > max ? `${max} %` : ''].filter(Boolean).join(' and ')})`,
+        );
     });
     return {
       label: s.label,
       colors: data.categories.map((_, ci) => s.colors?.[ci] ?? ablationCellColor(si, ci)),
       mean: s.mean.map((m) => (m === null ? null : Math.min(max, Math.max(min, m)))),
-      low, high, clipped,
+      low,
+      high,
+      clipped,
       paper: data.categories.map((_, ci) => s.paper?.[ci] ?? null),
       torch: data.categories.map((_, ci) => {
         const t = s.torch?.[ci];
@@ -124,14 +132,29 @@ export async function ablationBarsChart(cfg: AblationBarsConfig, meta: ChartMeta
   }));
   if (cfg.bars.some((b) => b.torch.some((v) => v !== null))) {
     datasets.push({
-      type: 'line' as const, label: TORCH_MARK_LABEL, data: [], yAxisID: 'y', showLine: false,
-      pointStyle: 'line', pointRadius: 8, borderWidth: 4, backgroundColor: '#000000', borderColor: '#000000',
+      type: 'line' as const,
+      label: TORCH_MARK_LABEL,
+      data: [],
+      yAxisID: 'y',
+      showLine: false,
+      pointStyle: 'line',
+      pointRadius: 8,
+      borderWidth: 4,
+      backgroundColor: '#000000',
+      borderColor: '#000000',
     });
   }
   if (hasPaper) {
     datasets.push({
-      type: 'line' as const, label: paperTitle, data: [], yAxisID: 'y', showLine: false,
-      pointStyle: 'rectRot', pointRadius: 7, backgroundColor: '#000000', borderColor: '#000000',
+      type: 'line' as const,
+      label: paperTitle,
+      data: [],
+      yAxisID: 'y',
+      showLine: false,
+      pointStyle: 'rectRot',
+      pointRadius: 7,
+      backgroundColor: '#000000',
+      borderColor: '#000000',
     });
   }
   const o = baseOptions(meta, xTitle, yTitle);

@@ -12,7 +12,16 @@ import { ablationClaims, experimentKind, varyingFields, type Claim, type Experim
 import { optionCellLabel } from '../models/options.js';
 import { paperNetworkName } from '../models/paper.js';
 import { UserError } from '../util/errors.js';
-import { ablationBarsChart, ablationBarsConfig, ablationCellColor, PERCENT_AXIS, trainingCurvesChart, type AblationBarsConfig, type ChartMeta, type CIBarSeries } from './charts.js';
+import {
+  ablationBarsChart,
+  ablationBarsConfig,
+  ablationCellColor,
+  PERCENT_AXIS,
+  trainingCurvesChart,
+  type AblationBarsConfig,
+  type ChartMeta,
+  type CIBarSeries,
+} from './charts.js';
 import { chartLink, f2, mdTable, renderChart, type PendingChart, type Section } from './markdown.js';
 
 export interface AblationExperiment {
@@ -25,7 +34,9 @@ export interface AblationExperiment {
 export function readAblationDir(dir: string, missing: string[]): AblationExperiment[] {
   const d = path.join(dir, 'ablation');
   if (!existsSync(d)) {
-    missing.push(`no ablation results (${d} does not exist): the Table 2 / Table 3 runs (results/ablation/<experiment>-<preset>/runs.jsonl) have not been made`);
+    missing.push(
+      `no ablation results (${d} does not exist): the Table 2 / Table 3 runs (results/ablation/<experiment>-<preset>/runs.jsonl) have not been made`,
+    );
     return [];
   }
   const out: AblationExperiment[] = [];
@@ -79,7 +90,9 @@ function onePresetPerExperiment(list: AblationExperiment[], missing: string[]): 
   for (const e of list) {
     if (shown.has(e)) continue;
     const b = best.get(e.summary.experiment)!;
-    missing.push(`ablation folder '${e.name}' (${e.summary.experiment}, preset ${e.summary.preset}) is not shown: the report uses '${b.name}' (preset ${b.summary.preset}) for ${e.summary.experiment}`);
+    missing.push(
+      `ablation folder '${e.name}' (${e.summary.experiment}, preset ${e.summary.preset}) is not shown: the report uses '${b.name}' (preset ${b.summary.preset}) for ${e.summary.experiment}`,
+    );
   }
   return list.filter((e) => shown.has(e));
 }
@@ -117,8 +130,11 @@ export function ablationSeries(cells: readonly CellSummary[], kind: ExperimentKi
   const series = keys.map((label, si) => {
     const at = (m: string) => cells.find((c) => c.cell.model === m && seriesKey(c, kind) === label);
     return {
-      label, mean: models.map((m) => meanOf(at(m))), halfWidth: models.map((m) => halfOf(at(m))),
-      paper: models.map((m) => at(m)?.paper?.top1 ?? null), colors: models.map((_, mi) => ablationCellColor(si, mi)),
+      label,
+      mean: models.map((m) => meanOf(at(m))),
+      halfWidth: models.map((m) => halfOf(at(m))),
+      paper: models.map((m) => at(m)?.paper?.top1 ?? null),
+      colors: models.map((_, mi) => ablationCellColor(si, mi)),
       torch: models.map((m) => {
         const t = at(m)?.torch;
         return t && t.ok > 0 ? t.top1.mean : null;
@@ -142,17 +158,20 @@ export function cellTable(s: Summary, varying: readonly string[]): string {
   const head = ['cell', 'ok runs', 'diverged', 'failed', `top-1 % (ours, ${split})`, '95% CI ±'];
   if (torch) head.push('PyTorch, same protocol', 'ours − PyTorch (paired, 95% CI)');
   head.push('last-epoch gain', 'converged', 'max train/deploy gap pp', 'top-1 % (paper, ImageNet)');
-  return mdTable(head, s.cells.map((c) => {
-    const row = [cellLabel(c, varying), String(c.ok), String(c.diverged), String(c.failed), f2(meanOf(c)), f2(halfOf(c))];
-    if (torch) {
-      const t = c.torch;
-      const d = c.oursMinusTorch;
-      row.push(t && t.ok > 0 ? `${f2(t.top1.mean)}${Number.isFinite(t.top1.half) ? ` ± ${f2(t.top1.half)}` : ''} (n ${t.ok})` : '–');
-      row.push(d && d.n > 0 ? `${signed(d.diff)}${Number.isFinite(d.half) ? ` [${signed(d.low)}, ${signed(d.high)}]` : ' (no CI)'} (${d.n} pairs)` : '–');
-    }
-    row.push(c.lastEpochGain === null ? '–' : signed(c.lastEpochGain), c.notConverged.length ? 'no' : 'yes', f2(c.deployGap, 3), f2(c.paper?.top1));
-    return row;
-  }));
+  return mdTable(
+    head,
+    s.cells.map((c) => {
+      const row = [cellLabel(c, varying), String(c.ok), String(c.diverged), String(c.failed), f2(meanOf(c)), f2(halfOf(c))];
+      if (torch) {
+        const t = c.torch;
+        const d = c.oursMinusTorch;
+        row.push(t && t.ok > 0 ? `${f2(t.top1.mean)}${Number.isFinite(t.top1.half) ? ` ± ${f2(t.top1.half)}` : ''} (n ${t.ok})` : '–');
+        row.push(d && d.n > 0 ? `${signed(d.diff)}${Number.isFinite(d.half) ? ` [${signed(d.low)}, ${signed(d.high)}]` : ' (no CI)'} (${d.n} pairs)` : '–');
+      }
+      row.push(c.lastEpochGain === null ? '–' : signed(c.lastEpochGain), c.notConverged.length ? 'no' : 'yes', f2(c.deployGap, 3), f2(c.paper?.top1));
+      return row;
+    }),
+  );
 }
 
 async function experimentSection(exp: AblationExperiment, chartsDir: string): Promise<Section & { kind: ExperimentKind; cells: number }> {
@@ -170,24 +189,35 @@ async function experimentSection(exp: AblationExperiment, chartsDir: string): Pr
   md.push(`### ${exp.name} (${kind === 'table2' ? 'Table 2: deep training and series activation' : 'Table 3: shortcuts'})`, '');
   md.push(cellTable(s, varying), '');
   const gated = cells.filter((c) => c.notConverged.length > 0);
-  if (gated.length > 0) md.push(`Not converged at this budget (their comparisons are untestable): ${[...new Set(gated.flatMap((c) => c.notConverged))].join('; ')}.`, '');
+  if (gated.length > 0)
+    md.push(`Not converged at this budget (their comparisons are untestable): ${[...new Set(gated.flatMap((c) => c.notConverged))].join('; ')}.`, '');
   const meta: ChartMeta = { title: '', subtitle };
   if (cells.some((c) => c.values.length > 0)) {
     const cfg: AblationBarsConfig = ablationBarsConfig(ablationSeries(cells, kind));
     const title = kind === 'table2' ? 'Table 2: deep training and series informed activation' : 'Table 3: shortcut placement';
-    const bars = await renderChart(chartsDir, `${exp.name}-${kind}.png`, `${exp.name}: ${kind === 'table2' ? 'Table 2' : 'Table 3'}`, () => ablationBarsChart(
-      cfg, { ...meta, title }, 'network', ourTitle, "paper's ImageNet top-1 (%), diamonds, same axis"));
+    const bars = await renderChart(chartsDir, `${exp.name}-${kind}.png`, `${exp.name}: ${kind === 'table2' ? 'Table 2' : 'Table 3'}`, () =>
+      ablationBarsChart(cfg, { ...meta, title }, 'network', ourTitle, "paper's ImageNet top-1 (%), diamonds, same axis"),
+    );
     charts.push(bars);
     md.push(chartLink(bars), '');
-    md.push(`Bars: cells in the paper's order, one colour per cell (the same in the curves); axis 0-100 %; diamonds: the paper's ImageNet figure on the same axis.${cfg.clippedNotes.length ? ` Whiskers clipped to the axis (arrow heads): ${cfg.clippedNotes.join('; ')}.` : ''}`, '');
+    md.push(
+      `Bars: cells in the paper's order, one colour per cell (the same in the curves); axis 0-100 %; diamonds: the paper's ImageNet figure on the same axis.${cfg.clippedNotes.length ? ` Whiskers clipped to the axis (arrow heads): ${cfg.clippedNotes.join('; ')}.` : ''}`,
+      '',
+    );
   } else md.push('No successful run yet: no chart.', '');
   const models = [...new Set(cells.map((c) => c.cell.model))];
-  const curves = cells.filter((c) => c.curveRuns > 0).map((c) => ({
-    label: `${cellLabel(c, varying)} (n = ${c.curveRuns})`, points: c.curve, color: cellColor(cells, c, kind), dashIndex: models.indexOf(c.cell.model),
-  }));
+  const curves = cells
+    .filter((c) => c.curveRuns > 0)
+    .map((c) => ({
+      label: `${cellLabel(c, varying)} (n = ${c.curveRuns})`,
+      points: c.curve,
+      color: cellColor(cells, c, kind),
+      dashIndex: models.indexOf(c.cell.model),
+    }));
   if (curves.length > 0) {
-    const cc = await renderChart(chartsDir, `${exp.name}-curves.png`, `${exp.name}: training curves`, () => trainingCurvesChart(
-      curves, { ...meta, title: `Training curves: ${exp.name}` }, 'our validation top-1 (%), mean over seeds', PERCENT_AXIS));
+    const cc = await renderChart(chartsDir, `${exp.name}-curves.png`, `${exp.name}: training curves`, () =>
+      trainingCurvesChart(curves, { ...meta, title: `Training curves: ${exp.name}` }, 'our validation top-1 (%), mean over seeds', PERCENT_AXIS),
+    );
     charts.push(cc);
     md.push(chartLink(cc), '');
   } else md.push('No per-epoch records: no training curves.', '');
@@ -195,8 +225,16 @@ async function experimentSection(exp: AblationExperiment, chartsDir: string): Pr
 }
 
 /** The ablation section of REPORT.md: one subsection per experiment, and the claims they test. */
-export async function ablationSection(experiments: readonly AblationExperiment[], chartsDir: string): Promise<Section & { experiments: { experiment: string; kind: ExperimentKind; records: number; cells: number }[] }> {
-  const out = { markdown: [] as string[], charts: [] as PendingChart[], claims: [] as Claim[], experiments: [] as { experiment: string; kind: ExperimentKind; records: number; cells: number }[] };
+export async function ablationSection(
+  experiments: readonly AblationExperiment[],
+  chartsDir: string,
+): Promise<Section & { experiments: { experiment: string; kind: ExperimentKind; records: number; cells: number }[] }> {
+  const out = {
+    markdown: [] as string[],
+    charts: [] as PendingChart[],
+    claims: [] as Claim[],
+    experiments: [] as { experiment: string; kind: ExperimentKind; records: number; cells: number }[],
+  };
   for (const exp of experiments) {
     const sec = await experimentSection(exp, chartsDir);
     out.markdown.push(...sec.markdown);
@@ -205,7 +243,12 @@ export async function ablationSection(experiments: readonly AblationExperiment[]
     out.experiments.push({ experiment: exp.name, kind: sec.kind, records: exp.summary.records, cells: sec.cells });
   }
   if (experiments.length === 0) {
-    out.claims.push({ id: 'table2', claim: 'Table 2: deep training and series informed activation improve shallow networks', verdict: 'not tested', detail: 'no ablation runs stored yet' });
+    out.claims.push({
+      id: 'table2',
+      claim: 'Table 2: deep training and series informed activation improve shallow networks',
+      verdict: 'not tested',
+      detail: 'no ablation runs stored yet',
+    });
     out.claims.push({ id: 'table3', claim: 'Table 3: shortcuts do not help VanillaNet-6', verdict: 'not tested', detail: 'no ablation runs stored yet' });
   }
   return out;

@@ -57,8 +57,11 @@ export function pointLabels(labels: (string | null)[][]): Plugin {
       const placed: { x: number; y: number; w: number; h: number }[] = [];
       const h = 12;
       const free = (r: { x: number; y: number; w: number; h: number }) =>
-        r.x >= 0 && r.y >= 0 && r.x + r.w <= chart.width && r.y + r.h <= chart.height
-        && !placed.some((p) => r.x < p.x + p.w && p.x < r.x + r.w && r.y < p.y + p.h && p.y < r.y + r.h);
+        r.x >= 0 &&
+        r.y >= 0 &&
+        r.x + r.w <= chart.width &&
+        r.y + r.h <= chart.height &&
+        !placed.some((p) => r.x < p.x + p.w && p.x < r.x + r.w && r.y < p.y + p.h && p.y < r.y + r.h);
       ctx.save();
       ctx.font = '11px sans-serif';
       ctx.fillStyle = '#333333';
@@ -117,4 +120,3 @@ export function writeChart(file: string, png: Buffer): string {
   writeFileAtomic(file, [png]);
   return file;
 }
-

@@ -13,7 +13,14 @@ import { baseOptions, color, DASHES, PALETTE, pointLabels, POINT_STYLES, render,
 export { CHART_HEIGHT, CHART_WIDTH, writeChart, type ChartMeta } from './chartRender.js';
 export { ciBarsChart, ciBarsConfig, paddedRange, type CIBarSeries, type CIBarsData } from './ciBars.js';
 export {
-  ablationBarsChart, ablationBarsConfig, ablationCellColor, PERCENT_AXIS, table2Chart, table3Chart, type AblationBar, type AblationBarsConfig,
+  ablationBarsChart,
+  ablationBarsConfig,
+  ablationCellColor,
+  PERCENT_AXIS,
+  table2Chart,
+  table3Chart,
+  type AblationBar,
+  type AblationBarsConfig,
 } from './ablationCharts.js';
 
 // ---- latency charts ---------------------------------------------------------------------------------------------
@@ -29,7 +36,11 @@ export interface LatencyTop1Point {
 }
 
 /** Our latency (x) against the paper's top-1 (y): the VanillaNet family as a line, each baseline its own point. */
-export async function latencyVsTop1Chart(points: readonly LatencyTop1Point[], meta: ChartMeta, xTitle = 'our measured batch-1 latency, deploy form (ms)'): Promise<Buffer> {
+export async function latencyVsTop1Chart(
+  points: readonly LatencyTop1Point[],
+  meta: ChartMeta,
+  xTitle = 'our measured batch-1 latency, deploy form (ms)',
+): Promise<Buffer> {
   const vanilla = points.filter((p) => p.vanilla).sort((a, b) => a.top1 - b.top1);
   const baselines = points.filter((p) => !p.vanilla);
   const datasets: ChartDataset<'scatter', ScatterDataPoint[]>[] = [];
@@ -77,7 +88,11 @@ export interface DepthLatencyPoint {
 }
 
 /** Depth (x) against our latency (y), one series per group, points labelled with the model. */
-export async function depthVsLatencyChart(points: readonly DepthLatencyPoint[], meta: ChartMeta, yTitle = 'our measured batch-1 latency (ms)'): Promise<Buffer> {
+export async function depthVsLatencyChart(
+  points: readonly DepthLatencyPoint[],
+  meta: ChartMeta,
+  yTitle = 'our measured batch-1 latency (ms)',
+): Promise<Buffer> {
   const seriesNames = [...new Set(points.map((p) => p.series))];
   const labels: (string | null)[][] = [];
   const datasets: ChartDataset<'scatter', ScatterDataPoint[]>[] = seriesNames.map((s, i) => {
@@ -97,7 +112,10 @@ export async function depthVsLatencyChart(points: readonly DepthLatencyPoint[], 
   return render({
     type: 'scatter',
     data: { datasets },
-    options: { ...options, scales: { x: { ...o.scales.x, type: 'linear', beginAtZero: true, grace: '8%' }, y: { ...o.scales.y, beginAtZero: true, grace: '8%' } } },
+    options: {
+      ...options,
+      scales: { x: { ...o.scales.x, type: 'linear', beginAtZero: true, grace: '8%' }, y: { ...o.scales.y, beginAtZero: true, grace: '8%' } },
+    },
     plugins: [pointLabels(labels)],
   });
 }
@@ -141,7 +159,12 @@ export interface CurveSeries {
 }
 
 /** Validation top-1 per epoch, one line per series (cell). */
-export async function trainingCurvesChart(series: readonly CurveSeries[], meta: ChartMeta, yTitle = 'validation top-1 (%), mean over seeds', yRange?: { min: number; max: number }): Promise<Buffer> {
+export async function trainingCurvesChart(
+  series: readonly CurveSeries[],
+  meta: ChartMeta,
+  yTitle = 'validation top-1 (%), mean over seeds',
+  yRange?: { min: number; max: number },
+): Promise<Buffer> {
   const datasets: ChartDataset<'line', ScatterDataPoint[]>[] = series.map((s, i) => ({
     label: s.label,
     data: [...s.points].sort((a, b) => a.epoch - b.epoch).map((p) => ({ x: p.epoch, y: p.valTop1 })),
@@ -156,6 +179,9 @@ export async function trainingCurvesChart(series: readonly CurveSeries[], meta: 
   return render({
     type: 'line',
     data: { datasets },
-    options: { ...o, scales: { x: { ...o.scales.x, type: 'linear', ticks: { stepSize: 1 } }, y: yRange ? { ...o.scales.y, min: yRange.min, max: yRange.max } : o.scales.y } },
+    options: {
+      ...o,
+      scales: { x: { ...o.scales.x, type: 'linear', ticks: { stepSize: 1 } }, y: yRange ? { ...o.scales.y, min: yRange.min, max: yRange.max } : o.scales.y },
+    },
   });
 }

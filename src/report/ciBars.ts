@@ -53,14 +53,23 @@ export function paddedRange(values: number[], beginAtZero: boolean): { min: numb
 }
 
 /** A CI whisker at a bar from pixel `top` to `bottom`: caps, or an arrow head pointing off the axis at a clipped end. */
-export function drawWhisker(ctx: CanvasRenderingContext2D, el: { x: number; width?: number }, top: number, bottom: number, clipped = { top: false, bottom: false }): void {
+export function drawWhisker(
+  ctx: CanvasRenderingContext2D,
+  el: { x: number; width?: number },
+  top: number,
+  bottom: number,
+  clipped = { top: false, bottom: false },
+): void {
   const cap = Math.max(4, Math.min(10, (el.width ?? 20) / 4));
   ctx.strokeStyle = '#222222';
   ctx.lineWidth = 1.5;
   ctx.beginPath();
   ctx.moveTo(el.x, top);
   ctx.lineTo(el.x, bottom);
-  for (const [py, arrow, dir] of [[top, clipped.top, -1], [bottom, clipped.bottom, 1]] as [number, boolean, number][]) {
+  for (const [py, arrow, dir] of [
+    [top, clipped.top, -1],
+    [bottom, clipped.bottom, 1],
+  ] as [number, boolean, number][]) {
     ctx.moveTo(el.x - cap, arrow ? py - dir * cap : py);
     ctx.lineTo(arrow ? el.x : el.x + cap, py);
     if (arrow) ctx.lineTo(el.x + cap, py - dir * cap);
@@ -96,7 +105,11 @@ export function drawTorchMark(ctx: CanvasRenderingContext2D, x: number, width: n
 }
 
 /** A plugin that draws over each bar (dataset `si`, category `ci`) of a bar chart after the datasets. */
-export function overBars(id: string, series: number, draw: (ctx: CanvasRenderingContext2D, chart: Chart, si: number, ci: number, el: { x: number; width?: number }) => void): Plugin {
+export function overBars(
+  id: string,
+  series: number,
+  draw: (ctx: CanvasRenderingContext2D, chart: Chart, si: number, ci: number, el: { x: number; width?: number }) => void,
+): Plugin {
   return {
     id,
     afterDatasetsDraw(chart: Chart) {
@@ -118,7 +131,8 @@ function whiskersAndMarkers(data: CIBarsData): Plugin {
     const s = data.series[si];
     const m = s.mean[ci];
     const hw = s.halfWidth[ci];
-    if (m !== null && m !== undefined && hw !== null && hw !== undefined && hw > 0) drawWhisker(ctx, el, chart.scales.y.getPixelForValue(m + hw), chart.scales.y.getPixelForValue(m - hw));
+    if (m !== null && m !== undefined && hw !== null && hw !== undefined && hw > 0)
+      drawWhisker(ctx, el, chart.scales.y.getPixelForValue(m + hw), chart.scales.y.getPixelForValue(m - hw));
     const p = s.paper?.[ci];
     if (p !== null && p !== undefined && chart.scales.y2) drawDiamond(ctx, el.x, chart.scales.y2.getPixelForValue(p));
   });

@@ -14,7 +14,6 @@ export interface GpuInputs {
   torch: { file: string; data: TorchLatencyFile }[];
 }
 
-
 const paperSetting = (r: LatencyRow) => r.inputSize === 224 && r.batch === 1 && r.width === 1 && r.status === 'ok';
 
 /** The GPU latency files: those with an adapter (a GPU named by the backend). */
@@ -32,28 +31,41 @@ export function gpuLatencySection(inputs: GpuInputs, zoo: readonly ZooEntry[]): 
   const withTrain = ours.map((f) => f.data.rows.some((r) => r.form === 'train' && paperSetting(r)));
   const label = (f: LatencyFile) => `${f.backend} on ${f.adapter!.name}${f.adapter!.software ? ' (software adapter, not a GPU)' : ''}`;
   const header = [
-    'model', 'depth', 'A100 ms (paper, PyTorch)',
+    'model',
+    'depth',
+    'A100 ms (paper, PyTorch)',
     ...ours.flatMap((f, i) => [`deploy ms (ours, ${label(f.data)})`, ...(withTrain[i] ? [`train ms (ours, ${label(f.data)})`] : [])]),
     ...torch.map((t) => `ms (PyTorch ${t.data.torch}, ${t.data.gpu.name})`),
   ];
   const lines: string[] = ['## GPU latency', ''];
-  lines.push('Batch 1, 224 px, float32. Ours: mean of the timed calls (each reads the output back) ± relative 95% margin of error, '
-    + 'deploy (merged) form, and the training form where timed. PyTorch: the same models on the same card, timed as the authors do '
-    + '(warm-up, then many calls between two `torch.cuda.synchronize()`, mean per call); VanillaNet deploy forms, ResNets as published '
-    + '(torchvision, BatchNorm not fused). Paper: A100.', '');
+  lines.push(
+    'Batch 1, 224 px, float32. Ours: mean of the timed calls (each reads the output back) ± relative 95% margin of error, ' +
+      'deploy (merged) form, and the training form where timed. PyTorch: the same models on the same card, timed as the authors do ' +
+      '(warm-up, then many calls between two `torch.cuda.synchronize()`, mean per call); VanillaNet deploy forms, ResNets as published ' +
+      '(torchvision, BatchNorm not fused). Paper: A100.',
+    '',
+  );
   const zd = new Map(zoo.map((z) => [z.name, z]));
-  lines.push(mdTable(header, models.map((n) => {
-    const z = zd.get(n);
-    return [
-      n, z ? String(z.depth) : '-', f2(z?.paper?.latencyMs),
-      ...ours.flatMap((f, i) => {
-        const d = row(f.data, n, 'deploy');
-        const t = row(f.data, n, 'train');
-        return [d ? `${f2(d.meanMs)} ± ${f2(d.rmePct, 1)}%` : '-', ...(withTrain[i] ? [t ? `${f2(t.meanMs)} ± ${f2(t.rmePct, 1)}%` : '-'] : [])];
+  lines.push(
+    mdTable(
+      header,
+      models.map((n) => {
+        const z = zd.get(n);
+        return [
+          n,
+          z ? String(z.depth) : '-',
+          f2(z?.paper?.latencyMs),
+          ...ours.flatMap((f, i) => {
+            const d = row(f.data, n, 'deploy');
+            const t = row(f.data, n, 'train');
+            return [d ? `${f2(d.meanMs)} ± ${f2(d.rmePct, 1)}%` : '-', ...(withTrain[i] ? [t ? `${f2(t.meanMs)} ± ${f2(t.rmePct, 1)}%` : '-'] : [])];
+          }),
+          ...torch.map((t) => f2(t.data.rows.find((r) => r.model === n)?.meanMs, 3)),
+        ];
       }),
-      ...torch.map((t) => f2(t.data.rows.find((r) => r.model === n)?.meanMs, 3)),
-    ];
-  })), '');
+    ),
+    '',
+  );
   for (const f of ours) {
     const pairs = models.flatMap((n) => {
       const d = row(f.data, n, 'deploy');
@@ -64,12 +76,16 @@ export function gpuLatencySection(inputs: GpuInputs, zoo: readonly ZooEntry[]): 
   }
   for (const f of ours) {
     const a = f.data.adapter!;
-    lines.push(`- \`${path.basename(f.file)}\`: ${a.name}${a.vendor || a.architecture ? ` (${[a.vendor, a.architecture].filter(Boolean).join(' ')})` : ''}${a.description && a.description !== a.name ? `, driver: ${a.description}` : ''}, tfjs ${f.data.runs[f.data.runs.length - 1]?.tfjsVersion ?? '?'}.`);
+    lines.push(
+      `- \`${path.basename(f.file)}\`: ${a.name}${a.vendor || a.architecture ? ` (${[a.vendor, a.architecture].filter(Boolean).join(' ')})` : ''}${a.description && a.description !== a.name ? `, driver: ${a.description}` : ''}, tfjs ${f.data.runs[f.data.runs.length - 1]?.tfjsVersion ?? '?'}.`,
+    );
   }
   for (const t of torch) {
     const s = t.data.settings;
-    lines.push(`- \`${path.basename(t.file)}\`: \`${t.data.command ?? 'scripts/torch_latency.py'}\` at ${t.data.date}; ${t.data.gpu.name}, PyTorch ${t.data.torch}`
-      + `${t.data.cuda ? `, CUDA ${t.data.cuda}` : ''}${t.data.cudnn ? `, cuDNN ${t.data.cudnn}` : ''}; ${s.warmup ?? '?'} warm-up and ${s.iterations ?? '?'} timed calls${s.tf32Conv === true ? ', TF32 convolutions allowed (PyTorch default)' : ''}.`);
+    lines.push(
+      `- \`${path.basename(t.file)}\`: \`${t.data.command ?? 'scripts/torch_latency.py'}\` at ${t.data.date}; ${t.data.gpu.name}, PyTorch ${t.data.torch}` +
+        `${t.data.cuda ? `, CUDA ${t.data.cuda}` : ''}${t.data.cudnn ? `, cuDNN ${t.data.cudnn}` : ''}; ${s.warmup ?? '?'} warm-up and ${s.iterations ?? '?'} timed calls${s.tf32Conv === true ? ', TF32 convolutions allowed (PyTorch default)' : ''}.`,
+    );
   }
   lines.push('');
   return lines;

@@ -36,8 +36,11 @@ function isTorchFile(file: string): boolean {
 function readTorchPeers(dir: string): ReportInputs['torch'] {
   const d = path.join(dir, 'latency');
   if (!existsSync(d)) return [];
-  return readdirSync(d).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort()
-    .map((f) => path.join(d, f)).filter(isTorchFile)
+  return readdirSync(d)
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .sort()
+    .map((f) => path.join(d, f))
+    .filter(isTorchFile)
     .map((file) => ({ file, data: readTorchLatencyFile(file)! }));
 }
 
@@ -47,7 +50,9 @@ function readLatencyDir(dir: string, missing: string[]): LoadedLatency[] {
     missing.push(`no latency results (${d} does not exist): run \`vanillabench latency\``);
     return [];
   }
-  const files = readdirSync(d).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort();
+  const files = readdirSync(d)
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .sort();
   const out: LoadedLatency[] = [];
   for (const f of files) {
     const file = path.join(d, f);
@@ -123,6 +128,8 @@ export function runtimeLabel(data: LatencyFile): string {
 
 export function latencySubtitle(sel: LatencySelection): string {
   const m = sel.data.machine;
-  return `${m.cpuModel}, ${m.cores} cores, ${m.platform} - ${runtimeLabel(sel.data)}`
-    + ` - input ${sel.inputSize} px, batch ${sel.batch}${sel.width !== 1 ? `, width ${sel.width}` : ''}`;
+  return (
+    `${m.cpuModel}, ${m.cores} cores, ${m.platform} - ${runtimeLabel(sel.data)}` +
+    ` - input ${sel.inputSize} px, batch ${sel.batch}${sel.width !== 1 ? `, width ${sel.width}` : ''}`
+  );
 }

@@ -20,9 +20,13 @@ export function latencyProvenance(sel: LatencyRowsSource): string[] {
     return run?.runId ?? run?.date ?? `run ${i}`;
   };
   const count = (i: number) => sel.rows.filter((r) => r.status === 'ok' && r.run === i).length;
-  const lines = [`Latency rows from \`${path.basename(sel.file)}\`, ${used.length === 1 ? 'run' : 'runs'} ${used.map((i) => `${name(i)} (${count(i)} rows)`).join(', ') || '(none timed)'}.`];
+  const lines = [
+    `Latency rows from \`${path.basename(sel.file)}\`, ${used.length === 1 ? 'run' : 'runs'} ${used.map((i) => `${name(i)} (${count(i)} rows)`).join(', ') || '(none timed)'}.`,
+  ];
   if (used.length > 1) {
-    lines.push(`> Warning: the rows of this table come from ${used.length} different measurement runs; figures of different runs are not measured under the same conditions (re-run \`vanillabench latency\` for one run).`);
+    lines.push(
+      `> Warning: the rows of this table come from ${used.length} different measurement runs; figures of different runs are not measured under the same conditions (re-run \`vanillabench latency\` for one run).`,
+    );
   }
   const cores = sel.data.machine.cores;
   const busy = used.filter((i) => {
@@ -31,10 +35,14 @@ export function latencyProvenance(sel: LatencyRowsSource): string[] {
   });
   const unknown = used.filter((i) => sel.data.runs[i]?.load1 === undefined);
   if (busy.length > 0) {
-    lines.push(`> Warning: measured under load: ${busy.map((i) => {
-      const l = sel.data.runs[i]!.load1;
-      return `${name(i)}${l ? ` (1-minute load average ${l.before} before, ${l.after} after, on ${cores} cores)` : ''}`;
-    }).join(', ')}; a load above ${BUSY_LOAD_PER_CORE} per core slows the timed calls.`);
+    lines.push(
+      `> Warning: measured under load: ${busy
+        .map((i) => {
+          const l = sel.data.runs[i]!.load1;
+          return `${name(i)}${l ? ` (1-minute load average ${l.before} before, ${l.after} after, on ${cores} cores)` : ''}`;
+        })
+        .join(', ')}; a load above ${BUSY_LOAD_PER_CORE} per core slows the timed calls.`,
+    );
   }
   if (unknown.length > 0) lines.push(`Machine load not recorded for ${unknown.map(name).join(', ')} (stored before run ids and load averages were recorded).`);
   return lines;

@@ -23,9 +23,15 @@ import { latencyChartsSection, otherLatencySection, provenanceSection, table4Sec
 import type { Section } from './markdown.js';
 
 const VERDICT_MARK: Record<Verdict, string> = {
-  held: 'HELD', 'did not hold': 'DID NOT HOLD', inconclusive: 'INCONCLUSIVE', 'not tested': 'NOT TESTED',
-  reproduced: 'REPRODUCED', 'opposite at this scale': 'OPPOSITE AT THIS SCALE', 'untestable at this budget': 'UNTESTABLE AT THIS BUDGET',
-  'clear effect': 'CLEAR EFFECT', 'no clear effect': 'NO CLEAR EFFECT',
+  held: 'HELD',
+  'did not hold': 'DID NOT HOLD',
+  inconclusive: 'INCONCLUSIVE',
+  'not tested': 'NOT TESTED',
+  reproduced: 'REPRODUCED',
+  'opposite at this scale': 'OPPOSITE AT THIS SCALE',
+  'untestable at this budget': 'UNTESTABLE AT THIS BUDGET',
+  'clear effect': 'CLEAR EFFECT',
+  'no clear effect': 'NO CLEAR EFFECT',
 };
 
 export interface ReportResult {
@@ -49,15 +55,26 @@ function overviewSection(dir: string, inputs: ReportInputs, primary: LatencySele
   const zoo = inputs.zoo;
   const md = ['# VanillaNet reproduction report', ''];
   md.push(`Generated ${now.toISOString()} by \`vanillabench report\` from \`${dir}\`${gitCommit() ? ` (commit ${gitCommit()!.slice(0, 12)})` : ''}.`);
-  md.push('Paper: VanillaNet: the Power of Minimalism in Deep Learning (Chen et al., 2023). Our counts come from the model zoo (computed now); measurements from the files listed below.', '');
+  md.push(
+    'Paper: VanillaNet: the Power of Minimalism in Deep Learning (Chen et al., 2023). Our counts come from the model zoo (computed now); measurements from the files listed below.',
+    '',
+  );
   md.push('## What is here and what is missing', '');
   md.push(`- Model zoo: ${zoo.length} models counted at the paper's setting (224 px, width 1, 1000 classes).`);
-  md.push(primary
-    ? `- Latency: ${inputs.latency.length} file(s); Table 4 below uses \`${primary.file}\` at ${primary.inputSize} px, batch ${primary.batch}, width ${primary.width}.`
-    : '- Latency: none.');
-  md.push(inputs.ablation.length > 0 ? `- Ablations: ${inputs.ablation.map((e: AblationExperiment) => `${e.name} (${e.summary.records} runs)`).join(', ')}.` : '- Ablations: none.');
+  md.push(
+    primary
+      ? `- Latency: ${inputs.latency.length} file(s); Table 4 below uses \`${primary.file}\` at ${primary.inputSize} px, batch ${primary.batch}, width ${primary.width}.`
+      : '- Latency: none.',
+  );
+  md.push(
+    inputs.ablation.length > 0
+      ? `- Ablations: ${inputs.ablation.map((e: AblationExperiment) => `${e.name} (${e.summary.records} runs)`).join(', ')}.`
+      : '- Ablations: none.',
+  );
   if (primary && (primary.inputSize !== 224 || primary.batch !== 1 || primary.width !== 1)) {
-    missing.push(`no latency at the paper's setting (224 px, batch 1, width 1): the latency columns use ${primary.inputSize} px, batch ${primary.batch}, width ${primary.width}`);
+    missing.push(
+      `no latency at the paper's setting (224 px, batch 1, width 1): the latency columns use ${primary.inputSize} px, batch ${primary.batch}, width ${primary.width}`,
+    );
   }
   if (primary) {
     const untimed = zoo.filter((z: ZooEntry) => !rowOf(primary, z.name, 'deploy'));
@@ -72,10 +89,15 @@ function overviewSection(dir: string, inputs: ReportInputs, primary: LatencySele
 /** Every claim with its verdict and numbers, and the count of each verdict. */
 function claimsSection(claims: readonly Claim[]): Section {
   const md = ['## Claims on this machine', ''];
-  md.push('Each claim of the paper we can test here, with the verdict and the numbers. Ablation verdicts are those of each experiment\'s summary.md (one analysis): our small-scale runs, differences paired by seed with 95% CIs, behind a convergence gate; each names the scale it was measured at, not ImageNet.', '');
+  md.push(
+    "Each claim of the paper we can test here, with the verdict and the numbers. Ablation verdicts are those of each experiment's summary.md (one analysis): our small-scale runs, differences paired by seed with 95% CIs, behind a convergence gate; each names the scale it was measured at, not ImageNet.",
+    '',
+  );
   for (const c of claims) md.push(`- **${VERDICT_MARK[c.verdict]}**: ${c.claim}. ${c.detail}`);
   const count = (v: Verdict) => claims.filter((c) => c.verdict === v).length;
-  const tally = (Object.keys(VERDICT_MARK) as Verdict[]).filter((v) => count(v) > 0 || ['held', 'did not hold', 'inconclusive', 'not tested'].includes(v)).map((v) => `${count(v)} ${v}`);
+  const tally = (Object.keys(VERDICT_MARK) as Verdict[])
+    .filter((v) => count(v) > 0 || ['held', 'did not hold', 'inconclusive', 'not tested'].includes(v))
+    .map((v) => `${count(v)} ${v}`);
   md.push('', `In short: ${tally.join(', ')}.`, '');
   return { markdown: md, charts: [], claims: [] };
 }
@@ -97,7 +119,14 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     await latencyChartsSection(primary, chartsDir),
     { markdown: gpuLatencySection(inputs, inputs.zoo), charts: [], claims: [] },
     claimsSection(claims),
-    { ...ablation, markdown: ['## Ablations', '', ...(ablation.markdown.length > 0 ? ablation.markdown : ['No ablation results yet (expected under `ablation/<experiment>-<preset>/runs.jsonl`).', ''])] },
+    {
+      ...ablation,
+      markdown: [
+        '## Ablations',
+        '',
+        ...(ablation.markdown.length > 0 ? ablation.markdown : ['No ablation results yet (expected under `ablation/<experiment>-<preset>/runs.jsonl`).', '']),
+      ],
+    },
     otherLatencySection(inputs.zoo, primary, others),
     provenanceSection(inputs.latency),
   ];
@@ -111,14 +140,28 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   }
   const report = path.join(dir, 'REPORT.md');
   const md = sections.flatMap((s) => s.markdown);
-  writeFileAtomic(report, `${md.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`);
+  writeFileAtomic(
+    report,
+    `${md
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd()}\n`,
+  );
   log(`report: wrote ${report}`);
   return {
     report,
     charts: charts.map((c) => c.file),
     missing,
     claims,
-    latency: primary ? { file: primary.file, inputSize: primary.inputSize, batch: primary.batch, width: primary.width, timed: primary.rows.filter((r) => r.status === 'ok').length } : null,
+    latency: primary
+      ? {
+          file: primary.file,
+          inputSize: primary.inputSize,
+          batch: primary.batch,
+          width: primary.width,
+          timed: primary.rows.filter((r) => r.status === 'ok').length,
+        }
+      : null,
     ablation: ablation.experiments,
   };
 }

@@ -73,7 +73,11 @@ export async function loadRunData(spec: DataSpec, seed: number, channels: number
   const hit = splitCache.get(k);
   if (hit) return hit;
   const raw = await loadDataset(name, {
-    dir: spec.dir, seed, trainSize: spec.trainSize, testSize: spec.testSize, valSize: spec.valSize || undefined,
+    dir: spec.dir,
+    seed,
+    trainSize: spec.trainSize,
+    testSize: spec.testSize,
+    valSize: spec.valSize || undefined,
     imageSize: spec.inputSize,
   });
   const method = raw.train.height < spec.inputSize ? 'pad' : 'resize';
@@ -97,7 +101,10 @@ export async function prepareRun(spec: RunSpec): Promise<PreparedRun> {
   const splits = await loadRunData(spec.data, spec.seed, 3);
   const evalSet = splits.validation && splits.validation.n > 0 ? splits.validation : splits.test;
   const options = modelOptions(spec.model, {
-    ...spec.modelOptions, inputSize: spec.data.inputSize, numClasses: splits.train.numClasses, inputChannels: splits.train.channels,
+    ...spec.modelOptions,
+    inputSize: spec.data.inputSize,
+    numClasses: splits.train.numClasses,
+    inputChannels: splits.train.channels,
   });
   return { cfg, splits, evalSet, options };
 }
@@ -118,16 +125,23 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: Trai
     metricsFd = openSync(join(out, 'metrics.jsonl'), 'w');
   }
   try {
-    const result = await train(model, splits.train, evalSet, cfg, {
-      onStep: hooks.onStep,
-      onEpoch: (m) => {
-        if (metricsFd !== null) {
-          appendFileSync(metricsFd, `${JSON.stringify(m)}\n`);
-          fsyncSync(metricsFd);
-        }
-        hooks.onEpoch?.(m);
+    const result = await train(
+      model,
+      splits.train,
+      evalSet,
+      cfg,
+      {
+        onStep: hooks.onStep,
+        onEpoch: (m) => {
+          if (metricsFd !== null) {
+            appendFileSync(metricsFd, `${JSON.stringify(m)}\n`);
+            fsyncSync(metricsFd);
+          }
+          hooks.onEpoch?.(m);
+        },
       },
-    }, splits.test);
+      splits.test,
+    );
     const summary: RunSummary = {
       model: spec.model,
       toggles: { deepTraining: options.deepTraining, seriesAct: options.seriesAct, shortcut: options.shortcut, actNum: options.actNum, width: options.width },
@@ -147,7 +161,10 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: Trai
       metrics: result.epochs,
     };
     if (out && result.deploy) {
-      await saveLayersModel(toLayersModel(result.deploy.desc, result.deploy.weights), join(out, 'deploy'), { spec, summary: { ...summary, metrics: undefined } });
+      await saveLayersModel(toLayersModel(result.deploy.desc, result.deploy.weights), join(out, 'deploy'), {
+        spec,
+        summary: { ...summary, metrics: undefined },
+      });
     }
     if (out) {
       writeFileAtomic(join(out, 'summary.json'), JSON.stringify(summary, null, 2));

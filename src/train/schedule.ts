@@ -42,9 +42,7 @@ export function decaySteps(decayEpochs: number, stepsPerEpoch: number): number {
  * - per 'epoch' (the authors' main.py: set at the start of each epoch): t = min(1, floor(step / stepsPerEpoch) / decayEpochs).
  * Linear: lambda = t; cosine: 0.5 (1 - cos(pi t)). decayEpochs <= 0 (or under half a step): 1 throughout.
  */
-export function lambdaAtStep(
-  step: number, stepsPerEpoch: number, o: { decayEpochs: number; lambdaShape: LambdaShape; lambdaPer: 'step' | 'epoch' },
-): number {
+export function lambdaAtStep(step: number, stepsPerEpoch: number, o: { decayEpochs: number; lambdaShape: LambdaShape; lambdaPer: 'step' | 'epoch' }): number {
   if (o.lambdaPer === 'epoch') return deepTrainingLambda(Math.floor(step / stepsPerEpoch), o.decayEpochs, o.lambdaShape);
   const d = decaySteps(o.decayEpochs, stepsPerEpoch);
   if (o.decayEpochs <= 0 || d <= 0) return 1;

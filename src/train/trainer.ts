@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.js';
 import { iterateBatches, numBatches } from '../data/batches.js';
 import { Model } from '../nn/model.js';
-import { isTrainable, type Weights } from '../nn/weights.js';
 import { AdamW } from './adamw.js';
 import { cosineLr, defaultDecayEpochs, lambdaAtStep, type LambdaShape } from './schedule.js';
+import { makeTrainable, trainStepAsync } from './trainStep.js';
 
 export interface TrainConfig {
   epochs: number;
@@ -122,19 +122,6 @@ export interface TrainHooks {
   afterStep?: (r: StepRecord, model: Model, optimizer: AdamW) => boolean | void;
 }
 
-/** Replaces the trainable tensors of a model by variables; returns them by weight key. */
-export function makeTrainable(w: Weights): Map<string, tf.Variable> {
-  const vars = new Map<string, tf.Variable>();
-  for (const [k, t] of w) {
-    if (!isTrainable(k.slice(k.lastIndexOf('/') + 1))) continue;
-    const v = t instanceof tf.Variable ? t : tf.variable(t, true);
-    if (v !== t) t.dispose();
-    w.set(k, v);
-    vars.set(k, v);
-  }
-  return vars;
-}
-
 /** Async: the webgpu backend in Node can only read results back asynchronously (its readSync needs a browser). */
 export async function evaluate(model: Model, ds: Dataset, batchSize: number): Promise<{ top1: number; loss: number }> {
   let correct = 0;
@@ -160,82 +147,158 @@ export async function evaluate(model: Model, ds: Dataset, batchSize: number): Pr
  * `evalSet` is evaluated after every epoch (monitoring: the validation split); `testSet`, when given and cfg.evalTest,
  * scores the final model only (the official test split; may be evalSet itself).
  */
+/** The optimiser of a run (a fresh one for the merged model: its parameters are new). */
+const newOptimizer = (cfg: TrainConfig): AdamW => new AdamW({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
+
+/** The result of a run that ends before its final scores: it diverged, or a hook stopped it. */
+function unscoredResult(status: TrainResult['status'], message: string, epochs: EpochMetrics[], imagesPerSec: number, t0: number): TrainResult {
+  return {
+    status,
+    message,
+    epochs,
+    trainTop1: NaN,
+    valTop1: NaN,
+    deployValTop1: null,
+    testTop1: null,
+    deployTestTop1: null,
+    imagesPerSec,
+    wallSeconds: (performance.now() - t0) / 1000,
+    deploy: null,
+  };
+}
+
+/**
+ * mergeAfterDecay: from the epoch where lambda reaches 1 on, training goes on with the merged model (at lambda 1),
+ * its own variables and a fresh optimiser; the model before is freed unless it is the caller's.
+ */
+function mergedForTraining(model: Model, initial: Model, cfg: TrainConfig): { model: Model; vars: Map<string, tf.Variable>; opt: AdamW } {
+  model.lambda = 1;
+  const next = model.toDeploy();
+  if (model !== initial) model.dispose();
+  return { model: next, vars: makeTrainable(next.weights), opt: newOptimizer(cfg) };
+}
+
+/** What a run's epochs carry on from one to the next. */
+interface RunState {
+  model: Model;
+  vars: Map<string, tf.Variable>;
+  opt: AdamW;
+  /** training the merged (deploy) model: lambda is 1 */
+  merged: boolean;
+  /** steps done */
+  step: number;
+}
+
+/** The schedule of a run, fixed at its start. */
+interface RunSchedule {
+  stepsPerEpoch: number;
+  totalSteps: number;
+  lrOpts: { lr: number; minLr: number; warmupSteps: number };
+  deep: boolean;
+}
+
+/** How one epoch's pass over the training batches went: its sums, or why the run ends there. */
+type EpochPass =
+  { end: null; lossSum: number; correct: number; seen: number; lr: number } | { end: 'diverged' | 'stopped'; message: string; imagesPerSec: number };
+
+/** One epoch's steps over the shuffled training batches (lambda and lr per step, hooks after each). */
+async function trainEpoch(s: RunState, epoch: number, trainSet: Dataset, cfg: TrainConfig, sched: RunSchedule, hooks: TrainHooks): Promise<EpochPass> {
+  const { stepsPerEpoch, deep } = sched;
+  const te = performance.now();
+  let lossSum = 0;
+  let correct = 0;
+  let seen = 0;
+  let lr = cfg.lr;
+  for (const b of iterateBatches(trainSet, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, epoch, dropLast: true, augment: cfg.augment })) {
+    const { model, step } = s;
+    if (deep && !s.merged) model.lambda = lambdaAtStep(step, stepsPerEpoch, cfg);
+    lr = cosineLr(step, sched.totalSteps, sched.lrOpts);
+    const { loss, hits } = await trainStepAsync(model, s.vars, s.opt, b.x, b.y, trainSet.numClasses, lr, cfg, step);
+    b.x.dispose();
+    b.y.dispose();
+    correct += hits;
+    if (!Number.isFinite(loss)) {
+      return {
+        end: 'diverged',
+        message: `loss became ${loss} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toExponential(2)}); stopped`,
+        imagesPerSec: NaN,
+      };
+    }
+    lossSum += loss * b.size;
+    seen += b.size;
+    s.step++;
+    const stop = hooks.afterStep?.({ step, epoch, lr, lambda: deep && !s.merged ? model.lambda : 1, loss, indices: b.indices }, model, s.opt);
+    const secs = (performance.now() - te) / 1000;
+    if (stop) return { end: 'stopped', message: `stopped after step ${s.step}`, imagesPerSec: seen / secs };
+    hooks.onStep?.({ epoch, step: s.step - epoch * stepsPerEpoch, stepsPerEpoch, loss, imagesPerSec: seen / secs });
+  }
+  return { end: null, lossSum, correct, seen, lr };
+}
+
 export async function train(
-  initial: Model, trainSet: Dataset, evalSet: Dataset, cfg: TrainConfig, hooks: TrainHooks = {}, testSet?: Dataset,
+  initial: Model,
+  trainSet: Dataset,
+  evalSet: Dataset,
+  cfg: TrainConfig,
+  hooks: TrainHooks = {},
+  testSet?: Dataset,
 ): Promise<TrainResult> {
   const t0 = performance.now();
-  let model = initial;
-  let vars = makeTrainable(model.weights);
-  let opt = new AdamW({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
+  const s: RunState = { model: initial, vars: makeTrainable(initial.weights), opt: newOptimizer(cfg), merged: initial.form === 'deploy', step: 0 };
   const stepsPerEpoch = numBatches(trainSet.n, cfg.batchSize, true);
-  const totalSteps = stepsPerEpoch * cfg.epochs;
-  const lrOpts = { lr: cfg.lr, minLr: cfg.minLr, warmupSteps: Math.round(cfg.warmupEpochs * stepsPerEpoch) };
-  const deep = model.options.deepTraining;
+  const deep = initial.options.deepTraining;
+  const sched: RunSchedule = {
+    stepsPerEpoch,
+    totalSteps: stepsPerEpoch * cfg.epochs,
+    lrOpts: { lr: cfg.lr, minLr: cfg.minLr, warmupSteps: Math.round(cfg.warmupEpochs * stepsPerEpoch) },
+    deep,
+  };
   const epochs: EpochMetrics[] = [];
-  let step = 0;
-  let merged = model.form === 'deploy';
   let imagesSeen = 0;
   let trainSeconds = 0;
 
   const fail = (message: string): TrainResult => {
-    opt.dispose();
-    return { status: 'diverged', message, epochs, trainTop1: NaN, valTop1: NaN, deployValTop1: null, testTop1: null, deployTestTop1: null, imagesPerSec: imagesSeen / trainSeconds, wallSeconds: (performance.now() - t0) / 1000, deploy: null };
+    s.opt.dispose();
+    return unscoredResult('diverged', message, epochs, imagesSeen / trainSeconds, t0);
   };
 
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     const te = performance.now();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let lr = cfg.lr;
-    for (const b of iterateBatches(trainSet, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, epoch, dropLast: true, augment: cfg.augment })) {
-      if (deep && !merged) model.lambda = lambdaAtStep(step, stepsPerEpoch, cfg);
-      lr = cosineLr(step, totalSteps, lrOpts);
-      const { loss, hits } = await trainStepAsync(model, vars, opt, b.x, b.y, trainSet.numClasses, lr, cfg, step);
-      correct += hits;
-      if (!Number.isFinite(loss)) {
-        b.x.dispose();
-        b.y.dispose();
-        return fail(`loss became ${loss} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toExponential(2)}); stopped`);
-      }
-      lossSum += loss * b.size;
-      seen += b.size;
-      step++;
-      b.x.dispose();
-      b.y.dispose();
-      if (hooks.afterStep?.({ step: step - 1, epoch, lr, lambda: deep && !merged ? model.lambda : 1, loss, indices: b.indices }, model, opt)) {
-        opt.dispose();
-        if (model !== initial) model.dispose();
-        return { status: 'ok', message: `stopped after step ${step}`, epochs, trainTop1: NaN, valTop1: NaN, deployValTop1: null, testTop1: null, deployTestTop1: null, imagesPerSec: seen / ((performance.now() - te) / 1000), wallSeconds: (performance.now() - t0) / 1000, deploy: null };
-      }
-      const secs = (performance.now() - te) / 1000;
-      hooks.onStep?.({ epoch, step: step - epoch * stepsPerEpoch, stepsPerEpoch, loss, imagesPerSec: seen / secs });
+    const pass = await trainEpoch(s, epoch, trainSet, cfg, sched, hooks);
+    if (pass.end === 'diverged') return fail(pass.message);
+    if (pass.end !== null) {
+      // a hook stopped the run
+      s.opt.dispose();
+      if (s.model !== initial) s.model.dispose();
+      return unscoredResult('ok', pass.message, epochs, pass.imagesPerSec, t0);
     }
+    const { lossSum, correct, seen, lr } = pass;
     const trainSecs = (performance.now() - te) / 1000;
     trainSeconds += trainSecs;
     imagesSeen += seen;
-    const ev = await evaluate(model, evalSet, cfg.evalBatchSize);
+    const ev = await evaluate(s.model, evalSet, cfg.evalBatchSize);
     if (!Number.isFinite(ev.loss)) return fail(`validation loss became ${ev.loss} after epoch ${epoch + 1}; stopped`);
     const m: EpochMetrics = {
-      epoch: epoch + 1, lambda: merged ? 1 : model.lambda, lr, trainLoss: lossSum / seen, trainTop1: (100 * correct) / seen,
-      valLoss: ev.loss, valTop1: ev.top1, imagesPerSec: seen / trainSecs, seconds: (performance.now() - te) / 1000, merged,
+      epoch: epoch + 1,
+      lambda: s.merged ? 1 : s.model.lambda,
+      lr,
+      trainLoss: lossSum / seen,
+      trainTop1: (100 * correct) / seen,
+      valLoss: ev.loss,
+      valTop1: ev.top1,
+      imagesPerSec: seen / trainSecs,
+      seconds: (performance.now() - te) / 1000,
+      merged: s.merged,
     };
     epochs.push(m);
     hooks.onEpoch?.(m);
-    // mergeAfterDecay: from the epoch where lambda reaches 1 on, train the merged model
-    if (cfg.mergeAfterDecay && deep && !merged && lambdaAtStep((epoch + 1) * stepsPerEpoch, stepsPerEpoch, cfg) >= 1) {
-      model.lambda = 1;
-      const next = model.toDeploy();
-      if (model !== initial) model.dispose();
-      opt.dispose();
-      model = next;
-      vars = makeTrainable(model.weights);
-      opt = new AdamW({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
-      merged = true;
+    if (cfg.mergeAfterDecay && deep && !s.merged && lambdaAtStep((epoch + 1) * stepsPerEpoch, stepsPerEpoch, cfg) >= 1) {
+      s.opt.dispose();
+      Object.assign(s, mergedForTraining(s.model, initial, cfg), { merged: true });
     }
   }
-  opt.dispose();
-  const scores = await finalScores(model, merged, deep, epochs, evalSet, cfg, testSet);
+  s.opt.dispose();
+  const scores = await finalScores(s.model, s.merged, deep, epochs, evalSet, cfg, testSet);
   return { status: 'ok', epochs, ...scores, imagesPerSec: imagesSeen / trainSeconds, wallSeconds: (performance.now() - t0) / 1000 };
 }
 
@@ -244,7 +307,13 @@ export async function train(
  * the trained and the deploy form on the validation split, and on the test split when asked.
  */
 async function finalScores(
-  model: Model, merged: boolean, deep: boolean, epochs: EpochMetrics[], evalSet: Dataset, cfg: TrainConfig, testSet?: Dataset,
+  model: Model,
+  merged: boolean,
+  deep: boolean,
+  epochs: EpochMetrics[],
+  evalSet: Dataset,
+  cfg: TrainConfig,
+  testSet?: Dataset,
 ): Promise<Pick<TrainResult, 'trainTop1' | 'valTop1' | 'deployValTop1' | 'testTop1' | 'deployTestTop1' | 'deploy'>> {
   const last = epochs[epochs.length - 1];
   let deploy: Model;
@@ -255,7 +324,7 @@ async function finalScores(
     deploy = model.toDeploy();
   }
   const deployEval = await evaluate(deploy, evalSet, cfg.evalBatchSize);
-  const finalVal = merged || !deep || (last?.lambda ?? 1) >= 1 ? last?.valTop1 ?? NaN : (await evaluate(model, evalSet, cfg.evalBatchSize)).top1;
+  const finalVal = merged || !deep || (last?.lambda ?? 1) >= 1 ? (last?.valTop1 ?? NaN) : (await evaluate(model, evalSet, cfg.evalBatchSize)).top1;
   let testTop1: number | null = null;
   let deployTestTop1: number | null = null;
   if (testSet && cfg.evalTest) {
@@ -264,91 +333,4 @@ async function finalScores(
     deployTestTop1 = testSet === evalSet ? deployEval.top1 : merged ? testTop1 : (await evaluate(deploy, testSet, cfg.evalBatchSize)).top1;
   }
   return { trainTop1: last?.trainTop1 ?? NaN, valTop1: finalVal, deployValTop1: deployEval.top1, testTop1, deployTestTop1, deploy };
-}
-
-type StepConfig = Pick<TrainConfig, 'labelSmoothing' | 'seed' | 'bnMomentum'>;
-
-/**
- * One optimisation step: forward in training mode, softmax cross-entropy (with label smoothing), gradients of every
- * trainable variable, AdamW update, BN running statistics. A non-finite loss skips the update (the caller stops).
- * Reads the loss synchronously: not on webgpu (see trainStepAsync).
- */
-export function trainStep(
-  model: Model, vars: Map<string, tf.Variable>, opt: AdamW, x: tf.Tensor4D, y: tf.Tensor1D, numClasses: number, lr: number,
-  cfg: StepConfig, step: number,
-): { loss: number; hits: number } {
-  const s = stepTensors(model, vars, x, y, numClasses, cfg, step);
-  return finishStep(model, vars, opt, s, s.value.dataSync()[0], s.hits.dataSync()[0], lr, cfg);
-}
-
-/** trainStep reading the loss asynchronously, which every backend supports (webgpu in Node only this way). */
-export async function trainStepAsync(
-  model: Model, vars: Map<string, tf.Variable>, opt: AdamW, x: tf.Tensor4D, y: tf.Tensor1D, numClasses: number, lr: number,
-  cfg: StepConfig, step: number,
-): Promise<{ loss: number; hits: number }> {
-  const s = stepTensors(model, vars, x, y, numClasses, cfg, step);
-  const [loss, hits] = await Promise.all([s.value.data(), s.hits.data()]);
-  return finishStep(model, vars, opt, s, loss[0], hits[0], lr, cfg);
-}
-
-interface StepTensors {
-  value: tf.Scalar;
-  grads: tf.NamedTensorMap;
-  hits: tf.Tensor;
-  bnStats: [string, tf.Tensor, tf.Tensor, number][];
-}
-
-function stepTensors(
-  model: Model, vars: Map<string, tf.Variable>, x: tf.Tensor4D, y: tf.Tensor1D, numClasses: number, cfg: StepConfig, step: number,
-): StepTensors {
-  const bnStats: [string, tf.Tensor, tf.Tensor, number][] = [];
-  const { value, grads, hits } = tf.tidy(() => {
-    let logitsKept: tf.Tensor | null = null;
-    const r = tf.variableGrads(() => {
-      const logits = model.apply(x, {
-        training: true,
-        dropoutSeed: cfg.seed * 1_000_003 + step,
-        onBatchStats: (id, mean, variance, count) => bnStats.push([id, tf.keep(mean.clone()), tf.keep(variance.clone()), count]),
-      });
-      logitsKept = tf.keep(logits.clone());
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits, undefined, cfg.labelSmoothing);
-    }, [...vars.values()]);
-    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logitsKept!, 1), y), 'int32'));
-    (logitsKept as tf.Tensor | null)?.dispose();
-    return { value: r.value, grads: r.grads, hits };
-  });
-  return { value, grads, hits, bnStats };
-}
-
-function finishStep(
-  model: Model, vars: Map<string, tf.Variable>, opt: AdamW, s: StepTensors, loss: number, h: number, lr: number, cfg: StepConfig,
-): { loss: number; hits: number } {
-  const { value, grads, hits, bnStats } = s;
-  tf.dispose([value, hits]);
-  if (Number.isFinite(loss)) {
-    opt.apply(vars, grads, lr);
-    updateRunningStats(model.weights, bnStats, cfg.bnMomentum);
-  } else {
-    for (const [, m, v] of bnStats) tf.dispose([m, v]);
-  }
-  tf.dispose(Object.values(grads));
-  return { loss, hits: h };
-}
-
-/** PyTorch's running-statistics update: r = (1 - m) r + m * batch (unbiased variance). */
-function updateRunningStats(w: Weights, stats: [string, tf.Tensor, tf.Tensor, number][], momentum: number): void {
-  for (const [id, mean, variance, n] of stats) {
-    const rm = w.get(`${id}/movingMean`)!;
-    const rv = w.get(`${id}/movingVariance`)!;
-    const [nm, nv] = tf.tidy(() => [
-      tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)),
-      tf.add(tf.mul(rv, 1 - momentum), tf.mul(variance, (momentum * n) / Math.max(1, n - 1))),
-    ]);
-    rm.dispose();
-    rv.dispose();
-    w.set(`${id}/movingMean`, nm);
-    w.set(`${id}/movingVariance`, nv);
-    mean.dispose();
-    variance.dispose();
-  }
 }

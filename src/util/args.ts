@@ -63,11 +63,13 @@ export interface CommandSpec {
   flags: Readonly<Record<string, FlagSpec>>;
 }
 
-type ValueOf<F> =
-  F extends { type: 'boolean' } ? boolean
-  : F extends { type: 'number' } ? WithDefault<F, F extends { choices: readonly (infer C)[] } ? C : number>
-  : F extends { type: 'string' } ? WithDefault<F, F extends { choices: readonly (infer C)[] } ? C : string>
-  : never;
+type ValueOf<F> = F extends { type: 'boolean' }
+  ? boolean
+  : F extends { type: 'number' }
+    ? WithDefault<F, F extends { choices: readonly (infer C)[] } ? C : number>
+    : F extends { type: 'string' }
+      ? WithDefault<F, F extends { choices: readonly (infer C)[] } ? C : string>
+      : never;
 type WithDefault<F, T> = F extends { default: unknown } ? T : F extends { required: true } ? T : T | undefined;
 
 /** The parsed values: one typed property per flag, plus json, help and positionals. */
@@ -90,7 +92,9 @@ function allFlags(spec: CommandSpec): [string, FlagSpec][] {
 }
 
 function validFlagList(spec: CommandSpec): string {
-  return allFlags(spec).map(([key]) => `--${kebab(key)}`).join(', ');
+  return allFlags(spec)
+    .map(([key]) => `--${kebab(key)}`)
+    .join(', ');
 }
 
 /** Parses `argv` (the arguments after the command name) against `spec`; never prints. */
@@ -114,11 +118,13 @@ export function parseFlags<const S extends CommandSpec>(argv: readonly string[],
   const positionals: string[] = [];
   const where = `for '${spec.command}'`;
   for (const token of tokens) {
-    if (token.kind === 'positional') { positionals.push(token.value); continue; }
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
+      continue;
+    }
     if (token.kind !== 'option') continue;
     // No short flags, except -h for --help.
-    const entry = token.rawName === '-h' ? byName.get('help')
-      : token.rawName.startsWith('--') ? byName.get(token.name) : undefined;
+    const entry = token.rawName === '-h' ? byName.get('help') : token.rawName.startsWith('--') ? byName.get(token.name) : undefined;
     if (!entry) {
       throw new UserError(`unknown flag ${token.rawName} ${where}; valid flags: ${validFlagList(spec)}`);
     }
@@ -132,11 +138,11 @@ export function parseFlags<const S extends CommandSpec>(argv: readonly string[],
       continue;
     }
     const value = token.value;
-    const looksLikeFlag = value !== undefined && !token.inlineValue && value.startsWith('-')
-      && !(flag.type === 'number' && isNumeric(value));
+    const looksLikeFlag = value !== undefined && !token.inlineValue && value.startsWith('-') && !(flag.type === 'number' && isNumeric(value));
     if (value === undefined || looksLikeFlag) {
-      throw new UserError(`${rawName} needs a value${describeValues(flag)}`
-        + (looksLikeFlag ? ` (write ${rawName}=${value} for a value that starts with '-')` : ''));
+      throw new UserError(
+        `${rawName} needs a value${describeValues(flag)}` + (looksLikeFlag ? ` (write ${rawName}=${value} for a value that starts with '-')` : ''),
+      );
     }
     out[key] = flag.type === 'number' ? toNumber(rawName, value, flag) : toString(rawName, value, flag);
   }
@@ -151,9 +157,11 @@ export function parseFlags<const S extends CommandSpec>(argv: readonly string[],
     const min = spec.minPositionals ?? 0;
     const max = spec.maxPositionals ?? (spec.positionals ? Infinity : 0);
     if (positionals.length > max) {
-      throw new UserError(max === 0
-        ? `unexpected argument '${positionals[0]}' ${where} (it takes flags only: ${validFlagList(spec)})`
-        : `too many arguments ${where}: expected ${spec.positionals ?? `at most ${max}`}`);
+      throw new UserError(
+        max === 0
+          ? `unexpected argument '${positionals[0]}' ${where} (it takes flags only: ${validFlagList(spec)})`
+          : `too many arguments ${where}: expected ${spec.positionals ?? `at most ${max}`}`,
+      );
     }
     if (positionals.length < min) {
       throw new UserError(`missing argument ${where}: expected ${spec.positionals ?? `at least ${min}`}`);
@@ -205,9 +213,8 @@ function describeValues(flag: FlagSpec): string {
 export function formatHelp(spec: CommandSpec, program = 'vanillabench'): string {
   const rows = allFlags(spec).map(([key, flag]) => {
     const name = `--${kebab(key)}`;
-    const value = flag.type === 'boolean' ? ''
-      : flag.choices ? ` <${flag.choices.join('|')}>`
-      : ` <${flag.valueName ?? (flag.type === 'number' ? 'n' : 'value')}>`;
+    const value =
+      flag.type === 'boolean' ? '' : flag.choices ? ` <${flag.choices.join('|')}>` : ` <${flag.valueName ?? (flag.type === 'number' ? 'n' : 'value')}>`;
     const notes: string[] = [];
     if (flag.type === 'boolean' && flag.default === true) notes.push(`on by default; --no-${kebab(key)} turns it off`);
     else if (flag.type !== 'boolean' && flag.default !== undefined) notes.push(`default ${flag.default}`);
@@ -221,9 +228,7 @@ export function formatHelp(spec: CommandSpec, program = 'vanillabench'): string 
     ...(spec.summary ? ['', spec.summary] : []),
     '',
     'Flags:',
-    ...rows.map(([left, text]) => (left.length + 2 > width
-      ? `  ${left}\n  ${' '.repeat(width)}${text}`
-      : `  ${left.padEnd(width)}${text}`).trimEnd()),
+    ...rows.map(([left, text]) => (left.length + 2 > width ? `  ${left}\n  ${' '.repeat(width)}${text}` : `  ${left.padEnd(width)}${text}`).trimEnd()),
   ];
   return `${lines.join('\n')}\n`;
 }

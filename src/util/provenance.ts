@@ -62,7 +62,12 @@ export interface RunProvenance {
 
 /** Lower-case, [a-z0-9-] only, no leading/trailing dashes. */
 export function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'unknown';
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'unknown'
+  );
 }
 
 export function machineInfo(): MachineInfo {

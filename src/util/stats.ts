@@ -45,7 +45,10 @@ export function percentileSorted(sorted: readonly number[], p: number): number {
 }
 
 export function percentile(samples: readonly number[], p: number): number {
-  return percentileSorted([...samples].sort((a, b) => a - b), p);
+  return percentileSorted(
+    [...samples].sort((a, b) => a - b),
+    p,
+  );
 }
 
 // ---- Student's t critical value -------------------------------------------------------------------------------
@@ -53,8 +56,8 @@ export function percentile(samples: readonly number[], p: number): number {
 /** ln Gamma(x), x > 0 (Lanczos, g = 7, n = 9; ~15 significant digits). */
 export function lnGamma(x: number): number {
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+    9.9843695780195716e-6, 1.5056327351493116e-7,
   ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lnGamma(1 - x);
   const z = x - 1;
@@ -184,7 +187,7 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
 export function ranks(v: readonly number[]): number[] {
   const idx = v.map((value, i) => ({ value, i })).sort((a, b) => a.value - b.value);
   const r = new Array<number>(v.length);
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && idx[j + 1].value === idx[i].value) j++;
     const avg = (i + j) / 2 + 1;

@@ -23,11 +23,12 @@ import { runCli } from '../support/cli.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const tmp = mkdtempSync(path.join(tmpdir(), 'vb-ablate-'));
 
-
-
 const cli = runCli;
 
-const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+const lines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 const okPerRun = (records: RunRecord[]) => {
   const m = new Map<string, number>();
   for (const r of records) if (r.status === 'ok') m.set(r.runId, (m.get(r.runId) ?? 0) + 1);
@@ -39,7 +40,9 @@ let expectedRunIds: string[] = [];
 beforeAll(async () => {
   ensureBuilt(['dist/src/cli.js', 'dist/src/ablation/poolWorker.js', 'dist/experiments/smoke.js']);
   const e = await loadExperiment(path.join(ROOT, 'experiments/smoke.ts'));
-  expectedRunIds = expandExperiment(applyPreset(e, 'test')).runs.map((r) => r.runId).sort();
+  expectedRunIds = expandExperiment(applyPreset(e, 'test'))
+    .runs.map((r) => r.runId)
+    .sort();
 }, 120_000);
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -52,8 +55,21 @@ describe('ablate end to end (experiments/smoke.ts)', () => {
     const r = await cli(['ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', outA, '--workers', '2', '--backend', 'wasm', '--json']);
     expect(r.stderr).toMatch(/overall/);
     expect(r.code).toBe(0);
-    const result = JSON.parse(r.stdout) as { experiment: string; preset: string; out: string; dataset: { name: string }; runs: Record<string, number>; wallSeconds: number };
-    expect(result).toMatchObject({ experiment: 'smoke', preset: 'test', out: outA, dataset: { name: 'synthetic' }, runs: { ok: 4, diverged: 0, failed: 0, skipped: 0 } });
+    const result = JSON.parse(r.stdout) as {
+      experiment: string;
+      preset: string;
+      out: string;
+      dataset: { name: string };
+      runs: Record<string, number>;
+      wallSeconds: number;
+    };
+    expect(result).toMatchObject({
+      experiment: 'smoke',
+      preset: 'test',
+      out: outA,
+      dataset: { name: 'synthetic' },
+      runs: { ok: 4, diverged: 0, failed: 0, skipped: 0 },
+    });
     expect(result.wallSeconds).toBeGreaterThan(0);
     const recs = readRuns(path.join(outA, 'runs.jsonl')).records;
     expect(recs.map((x) => x.runId).sort()).toEqual(expectedRunIds);
@@ -93,7 +109,20 @@ describe('ablate end to end (experiments/smoke.ts)', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/already holds results: add --resume .*or --out DIR/);
 
-    const resumed = await cli(['ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', outB, '--workers', '2', '--backend', 'wasm', '--resume', '--json']);
+    const resumed = await cli([
+      'ablate',
+      'experiments/smoke.ts',
+      '--preset',
+      'test',
+      '--out',
+      outB,
+      '--workers',
+      '2',
+      '--backend',
+      'wasm',
+      '--resume',
+      '--json',
+    ]);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/incomplete last line/);
     const result = JSON.parse(resumed.stdout) as { runs: Record<string, number> };
@@ -130,10 +159,19 @@ describe('ablate end to end (experiments/smoke.ts)', () => {
     expect(preset.code).toBe(1);
     expect(preset.stderr).toMatch(/unknown preset 'medium' for experiment smoke: its presets are test, quick or full/);
     const bad = path.join(tmp, 'bad.mjs');
-    writeFileSync(bad, `export default ${JSON.stringify({
-      name: 'bad', description: '', dataset: { name: 'synthetic', inputSize: 32 }, models: [{ model: 'vanillanet-5', width: 0.03125 }],
-      factors: { seriesAct: ['on'] }, seeds: [1], train: {}, presets: { quick: {}, full: {} },
-    })};\n`);
+    writeFileSync(
+      bad,
+      `export default ${JSON.stringify({
+        name: 'bad',
+        description: '',
+        dataset: { name: 'synthetic', inputSize: 32 },
+        models: [{ model: 'vanillanet-5', width: 0.03125 }],
+        factors: { seriesAct: ['on'] },
+        seeds: [1],
+        train: {},
+        presets: { quick: {}, full: {} },
+      })};\n`,
+    );
     const invalid = await cli(['ablate', bad, '--out', out]);
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/factors\.seriesAct\[0\]: seriesAct must be true or false/);
@@ -147,13 +185,19 @@ describe('local pool', () => {
     const runs = expandExperiment(applyPreset(e, 'test')).runs;
     const victim = runs[1].runId;
     const pool = new LocalPool({
-      workers: 2, backend: 'wasm', runsDir: null,
+      workers: 2,
+      backend: 'wasm',
+      runsDir: null,
       context: { backend: 'wasm', tfjsVersion: '4.22.0', commit: gitCommit(), machine: machineInfo() },
       env: { VANILLABENCH_TEST_CRASH_RUNS: victim },
     });
     const records: RunRecord[] = [];
     const events: ExecutorEvent[] = [];
-    await pool.run(runs, (r) => records.push(r), (ev) => events.push(ev));
+    await pool.run(
+      runs,
+      (r) => records.push(r),
+      (ev) => events.push(ev),
+    );
     expect(records).toHaveLength(4);
     expect(records.map((r) => r.runId).sort()).toEqual(runs.map((r) => r.runId).sort());
     const failed = records.filter((r) => r.status === 'failed');
@@ -168,7 +212,9 @@ describe('local pool', () => {
     const e = await loadExperiment(path.join(ROOT, 'experiments/smoke.ts'));
     const runs = expandExperiment(applyPreset(e, 'test')).runs;
     const pool = new LocalPool({
-      workers: 1, backend: 'wasm', runsDir: null,
+      workers: 1,
+      backend: 'wasm',
+      runsDir: null,
       context: { backend: 'wasm', tfjsVersion: '4.22.0', commit: gitCommit(), machine: machineInfo() },
       env: backendEnv('cpu'),
     });

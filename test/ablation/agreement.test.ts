@@ -14,20 +14,49 @@ import { cell, record } from './helpers.js';
 const dir = mkdtempSync(join(tmpdir(), 'vb-agree-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Row { diff: number; low: number; high: number; verdict: string; baseline: boolean; paper: string; scale: string; cell: string }
+interface Row {
+  diff: number;
+  low: number;
+  high: number;
+  verdict: string;
+  baseline: boolean;
+  paper: string;
+  scale: string;
+  cell: string;
+}
 
 const num = (s: string) => Number(s.trim().replace('–', '-'));
 
 function summaryRows(md: string): Row[] {
   const body = md.split('## Effects')[1].split('\n## ')[0];
-  return body.split('\n').filter((l) => /^\| .* \| [+-]\d/.test(l)).map((l) => {
-    const cols = l.split(' | ');
-    const [low, high] = cols[3].split(' – ').map(num);
-    return { cell: cols[0].slice(2), diff: num(cols[2]), low, high, paper: cols[5], verdict: cols[6], baseline: cols[1].endsWith('(baseline)'), scale: cols[8].replace(/ \|$/, '') };
-  });
+  return body
+    .split('\n')
+    .filter((l) => /^\| .* \| [+-]\d/.test(l))
+    .map((l) => {
+      const cols = l.split(' | ');
+      const [low, high] = cols[3].split(' – ').map(num);
+      return {
+        cell: cols[0].slice(2),
+        diff: num(cols[2]),
+        low,
+        high,
+        paper: cols[5],
+        verdict: cols[6],
+        baseline: cols[1].endsWith('(baseline)'),
+        scale: cols[8].replace(/ \|$/, ''),
+      };
+    });
 }
 
-interface ReportClaim { verdict: string; claim: string; diff: number; low: number; high: number; scale: string; line: string }
+interface ReportClaim {
+  verdict: string;
+  claim: string;
+  diff: number;
+  low: number;
+  high: number;
+  scale: string;
+  line: string;
+}
 
 function reportClaims(md: string): ReportClaim[] {
   return md.split('\n').flatMap((l) => {
@@ -78,7 +107,8 @@ describe('summary.md and REPORT.md agree', () => {
     mkdirSync(join(results, 'ablation', 'table2'), { recursive: true });
     const lines: string[] = [];
     const metrics = (final: number, lastGain: number) => [1, 2].map((epoch) => ({ epoch, valTop1: epoch === 2 ? final : final - lastGain }));
-    const add = (c: ReturnType<typeof cell>, values: number[], lastGain = 0.1) => values.forEach((v, i) => lines.push(JSON.stringify(record(c, i + 1, v, { experiment: 'table2', metrics: metrics(v, lastGain) as never }))));
+    const add = (c: ReturnType<typeof cell>, values: number[], lastGain = 0.1) =>
+      values.forEach((v, i) => lines.push(JSON.stringify(record(c, i + 1, v, { experiment: 'table2', metrics: metrics(v, lastGain) as never }))));
     const v6 = (i: number, d: boolean, s: boolean) => cell(i, { deepTraining: d, seriesAct: s });
     const r50 = (i: number, d: boolean, s: boolean) => {
       const c = cell(4 + i, { deepTraining: d, seriesAct: s }, { model: 'resnet-50', label: 'ResNet-50', entry: 1 });
@@ -103,8 +133,9 @@ describe('summary.md and REPORT.md agree', () => {
       expect(c.line).toMatch(/ResNet-50's baseline \(every toggle off\) 71\.50 % is 13\.90 points below the best baseline \(VanillaNet-6 85\.40 %; > 5\)/);
       expect(c.scale).toBe('(ResNet-50 w1/16 imagenet stem, Fashion-MNIST 32 px, 2000 images x 2 epochs, 3 paired seeds)');
     }
-    expect(claims.find((c) => /deep training \+ series informed activation makes little difference to ResNet-50/.test(c.claim))!.line)
-      .toMatch(/still improving \(last epoch \+0\.80 points.*near chance \(mean 18\.03 %/);
+    expect(claims.find((c) => /deep training \+ series informed activation makes little difference to ResNet-50/.test(c.claim))!.line).toMatch(
+      /still improving \(last epoch \+0\.80 points.*near chance \(mean 18\.03 %/,
+    );
     for (const r of rows.filter((x) => /^resnet-50|^ResNet-50/i.test(x.cell))) expect(r.verdict).toBe('untestable at this budget');
     expect(report).not.toMatch(/OPPOSITE AT THIS SCALE\*\*: [^\n]*ResNet-50/);
     expect(report).not.toMatch(/DID NOT HOLD\*\*: [^\n]*ResNet-50/);

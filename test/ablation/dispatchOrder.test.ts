@@ -27,13 +27,25 @@ describe('run schedule (dispatch order)', () => {
   });
 
   it('each trick adds cost, more images or epochs cost more; equal costs keep the matrix order', () => {
-    const m = expandExperiment(applyPreset(validateExperiment({
-      name: 's', description: 'schedule', dataset: { name: 'synthetic', trainSize: 256, inputSize: 32 },
-      models: [{ model: 'vanillanet-6', width: 1 / 16 }], factors: { deepTraining: [false, true], seriesAct: [false, true], epochs: [2, 4] },
-      seeds: [2, 1], train: {}, presets: { quick: {}, full: {} },
-    }), 'full'));
-    const cost = (dt: boolean, sa: boolean, epochs: number) => estimatedCost(m.runs.find((r) => r.seed === 2
-      && r.cell.factors.deepTraining === dt && r.cell.factors.seriesAct === sa && r.cell.factors.epochs === epochs)!);
+    const m = expandExperiment(
+      applyPreset(
+        validateExperiment({
+          name: 's',
+          description: 'schedule',
+          dataset: { name: 'synthetic', trainSize: 256, inputSize: 32 },
+          models: [{ model: 'vanillanet-6', width: 1 / 16 }],
+          factors: { deepTraining: [false, true], seriesAct: [false, true], epochs: [2, 4] },
+          seeds: [2, 1],
+          train: {},
+          presets: { quick: {}, full: {} },
+        }),
+        'full',
+      ),
+    );
+    const cost = (dt: boolean, sa: boolean, epochs: number) =>
+      estimatedCost(
+        m.runs.find((r) => r.seed === 2 && r.cell.factors.deepTraining === dt && r.cell.factors.seriesAct === sa && r.cell.factors.epochs === epochs)!,
+      );
     expect(cost(true, false, 2)).toBeGreaterThan(cost(false, false, 2));
     expect(cost(false, true, 2)).toBeGreaterThan(cost(false, false, 2));
     expect(cost(false, false, 4)).toBeCloseTo(2 * cost(false, false, 2), 6);

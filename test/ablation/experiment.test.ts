@@ -52,7 +52,13 @@ describe('experiment validation', () => {
   });
 
   it('unknown model: names the entry and the zoo', () => {
-    const m = errorOf({ ...base(), models: [{ model: 'vanillanet-6' , width: 1 }, { model: 'vgg-16', width: 1 }] });
+    const m = errorOf({
+      ...base(),
+      models: [
+        { model: 'vanillanet-6', width: 1 },
+        { model: 'vgg-16', width: 1 },
+      ],
+    });
     expect(m).toContain('models[1].model must be one of the zoo');
     expect(m).toContain('vanillanet-5');
     expect(m).toContain('resnet-50');
@@ -62,7 +68,9 @@ describe('experiment validation', () => {
 
   it('other fields: dataset, seeds, train, presets, unknown top-level keys', () => {
     expect(errorOf({ ...base(), dataset: { name: 'imagenet', inputSize: 32 } })).toMatch(/dataset\.name must be 'default', 'fashion-mnist'.*'synthetic'/);
-    expect(errorOf({ ...base(), dataset: { name: 'synthetic', inputSize: 32, valSize: 300, trainSize: 256 } })).toMatch(/dataset\.valSize .*smaller than dataset\.trainSize/);
+    expect(errorOf({ ...base(), dataset: { name: 'synthetic', inputSize: 32, valSize: 300, trainSize: 256 } })).toMatch(
+      /dataset\.valSize .*smaller than dataset\.trainSize/,
+    );
     expect(errorOf({ ...base(), seeds: [1, 1] })).toMatch(/seeds repeats the seed 1/);
     expect(errorOf({ ...base(), train: { epoch: 3 } })).toMatch(/train\.epoch is not a known field: valid fields are epochs/);
     expect(errorOf({ ...base(), presets: { quick: {} } })).toMatch(/presets\.full is missing/);

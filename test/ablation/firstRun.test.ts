@@ -9,8 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { defaultOut } from '../../src/commands/ablate.js';
 
 describe('first run', () => {
-  it('no committed results in the default output folder of any experiment\'s quick preset', () => {
-    const names = readdirSync('experiments').filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+  it("no committed results in the default output folder of any experiment's quick preset", () => {
+    const names = readdirSync('experiments')
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, ''));
     expect(names).toContain('table2');
     for (const name of names) {
       const dir = defaultOut(name, 'quick');

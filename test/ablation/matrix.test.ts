@@ -6,7 +6,10 @@ const raw = (over: Record<string, unknown> = {}) => ({
   name: 'm',
   description: 'matrix test',
   dataset: { name: 'synthetic', trainSize: 256, valSize: 64, inputSize: 32 },
-  models: [{ model: 'vanillanet-6', width: 1 / 16 }, { model: 'alexnet', width: 1 / 8, stem: 'small', label: 'AlexNet' }],
+  models: [
+    { model: 'vanillanet-6', width: 1 / 16 },
+    { model: 'alexnet', width: 1 / 8, stem: 'small', label: 'AlexNet' },
+  ],
   factors: { deepTraining: [false, true], seriesAct: [true, false] },
   seeds: [1, 2, 3],
   train: { epochs: 4 },
@@ -21,8 +24,14 @@ describe('matrix expansion', () => {
     expect(m.cells).toHaveLength(8);
     expect(m.runs).toHaveLength(24);
     expect(m.cells.map((c) => [c.label, c.factors.deepTraining, c.factors.seriesAct])).toEqual([
-      ['vanillanet-6', false, true], ['vanillanet-6', false, false], ['vanillanet-6', true, true], ['vanillanet-6', true, false],
-      ['AlexNet', false, true], ['AlexNet', false, false], ['AlexNet', true, true], ['AlexNet', true, false],
+      ['vanillanet-6', false, true],
+      ['vanillanet-6', false, false],
+      ['vanillanet-6', true, true],
+      ['vanillanet-6', true, false],
+      ['AlexNet', false, true],
+      ['AlexNet', false, false],
+      ['AlexNet', true, true],
+      ['AlexNet', true, false],
     ]);
     expect(m.cells.map((c) => c.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(m.runs.slice(0, 8).every((r) => r.seed === 1)).toBe(true);
@@ -34,7 +43,10 @@ describe('matrix expansion', () => {
   });
 
   it('maxSeeds: an entry runs only the first n seeds of the experiment or preset, with the same cell ids and run ids', () => {
-    const models = [{ model: 'vanillanet-6', width: 1 / 16 }, { model: 'alexnet', width: 1 / 8, stem: 'small', label: 'AlexNet', maxSeeds: 2 }];
+    const models = [
+      { model: 'vanillanet-6', width: 1 / 16 },
+      { model: 'alexnet', width: 1 / 8, stem: 'small', label: 'AlexNet', maxSeeds: 2 },
+    ];
     const m = expand({ models });
     expect(m.runs).toHaveLength(4 * 3 + 4 * 2);
     expect(m.runs.filter((r) => r.cell.label === 'AlexNet').map((r) => r.seed)).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
@@ -45,8 +57,11 @@ describe('matrix expansion', () => {
     expect(() => validateExperiment(raw({ models: [{ model: 'alexnet', width: 1 / 8, maxSeeds: 0 }] }))).toThrow(/models\[0\]\.maxSeeds/);
   });
 
-  it('an entry\'s train settings override the experiment\'s for its cells only (decayEpochs follows its epochs); factors still win', () => {
-    const models = [{ model: 'vanillanet-6', width: 1 / 16 }, { model: 'alexnet', width: 1 / 8, stem: 'small', label: 'AlexNet', train: { epochs: 2 } }];
+  it("an entry's train settings override the experiment's for its cells only (decayEpochs follows its epochs); factors still win", () => {
+    const models = [
+      { model: 'vanillanet-6', width: 1 / 16 },
+      { model: 'alexnet', width: 1 / 8, stem: 'small', label: 'AlexNet', train: { epochs: 2 } },
+    ];
     const m = expand({ models, factors: { deepTraining: [false, true], lr: [1e-3] } });
     const v = m.runs.find((r) => r.cell.model === 'vanillanet-6')!;
     const a = m.runs.find((r) => r.cell.model === 'alexnet')!;
@@ -73,7 +88,12 @@ describe('matrix expansion', () => {
     const a = expand();
     expect(expand().runs.map((r) => r.runId)).toEqual(a.runs.map((r) => r.runId));
     // a label and an explicitly stated family default change nothing
-    const same = expand({ models: [{ model: 'vanillanet-6', width: 1 / 16, shortcut: 'none', label: 'VN6' }, { model: 'alexnet', width: 1 / 8, stem: 'small' }] });
+    const same = expand({
+      models: [
+        { model: 'vanillanet-6', width: 1 / 16, shortcut: 'none', label: 'VN6' },
+        { model: 'alexnet', width: 1 / 8, stem: 'small' },
+      ],
+    });
     expect(same.runs.map((r) => r.runId)).toEqual(a.runs.map((r) => r.runId));
     expect(expand({ train: { epochs: 5 } }).runs[0].runId).not.toBe(a.runs[0].runId);
     expect(expand({ dataset: { name: 'synthetic', trainSize: 512, valSize: 64, inputSize: 32 } }).runs[0].runId).not.toBe(a.runs[0].runId);
@@ -81,8 +101,14 @@ describe('matrix expansion', () => {
   });
 
   it('a cell repeated (same configuration twice) is an error', () => {
-    expect(() => expand({ models: [{ model: 'vanillanet-6', width: 1 / 16 }, { model: 'vanillanet-6', width: 1 / 16, label: 'again' }] }))
-      .toThrow(/models\[1\].*same configuration as models\[0\]/);
+    expect(() =>
+      expand({
+        models: [
+          { model: 'vanillanet-6', width: 1 / 16 },
+          { model: 'vanillanet-6', width: 1 / 16, label: 'again' },
+        ],
+      }),
+    ).toThrow(/models\[1\].*same configuration as models\[0\]/);
   });
 
   it('baseline values: off, shortcut none, else the first listed', () => {

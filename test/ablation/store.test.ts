@@ -20,7 +20,12 @@ describe('run store', () => {
     s.close();
     const text = readFileSync(path.join(dir, 'runs.jsonl'), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
-    expect(text.split('\n').filter(Boolean).map((l) => JSON.parse(l).seed)).toEqual([1, 2, 1]);
+    expect(
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).seed),
+    ).toEqual([1, 2, 1]);
     const r = readRuns(path.join(dir, 'runs.jsonl'));
     expect(r.records).toHaveLength(3);
     expect(r.latest.size).toBe(2);

@@ -17,13 +17,16 @@ const records = (): RunRecord[] => [
   ...[70, 72, 74].map((v, i) => record(base, i + 1, v)),
   ...[80, 83, 84].map((v, i) => record(sa, i + 1, v)),
   ...[69, 72, 73].map((v, i) => record(dt, i + 1, v)),
-  record(both, 1, 83), record(both, 2, 85), record(both, 3, null, { status: 'diverged', message: 'loss became NaN' }),
+  record(both, 1, 83),
+  record(both, 2, 85),
+  record(both, 3, null, { status: 'diverged', message: 'loss became NaN' }),
 ];
 // t(2, 0.975) and the paired differences' sd of 1/sqrt(3) over 3 pairs
 const T2 = 4.302652729911275;
 
 /** Per-epoch validation top-1 ending with a gain of `last` points. */
-const curve = (final: number, last: number) => [1, 2, 3].map((epoch) => ({ epoch, valTop1: epoch === 3 ? final : epoch === 2 ? final - last : final - last - 5 })) as RunRecord['metrics'];
+const curve = (final: number, last: number) =>
+  [1, 2, 3].map((epoch) => ({ epoch, valTop1: epoch === 3 ? final : epoch === 2 ? final - last : final - last - 5 })) as RunRecord['metrics'];
 
 describe('summary', () => {
   it("per cell: mean, sd, CI, n, in the paper's order (neither, deep training, series act., both); the paper's figure", () => {
@@ -67,7 +70,7 @@ describe('summary', () => {
     expect(saEffect.effect.diff).toBeCloseTo(31 / 3, 12);
     expect(saEffect.effect.n).toBe(3);
     expect(saEffect.effect.df).toBe(2);
-    expect(saEffect.effect.half).toBeCloseTo(T2 * Math.sqrt(1 / 3) / Math.sqrt(3), 9);
+    expect(saEffect.effect.half).toBeCloseTo((T2 * Math.sqrt(1 / 3)) / Math.sqrt(3), 9);
     expect(saEffect.paperEffect).toBe(15.65);
     expect(saEffect.verdict).toBe('reproduced');
     expect(saEffect.scale).toBe('(VanillaNet-6 w1/16 imagenet stem, Fashion-MNIST 32 px, 2000 images x ? epochs, 3 paired seeds)');
@@ -126,7 +129,9 @@ describe('summary', () => {
     // the whole CI above +1: a clear effect here against a negligible one
     expect(verdictOf([70, 71, 72], [73, 74.5, 75])).toMatch(/^opposite at this scale: negligible in the paper; the whole CI lies above \+1 point/);
     // paper +15.65 for series activation: differences +0.5, 0, +0.5 include 0 and rule the paper's size out (a detail)
-    expect(verdictOf([80, 81, 82], [80.5, 81, 82.5], base, sa)).toBe("inconclusive: the CI includes 0 and excludes the paper's effect size (ImageNet sizes and ours are not comparable)");
+    expect(verdictOf([80, 81, 82], [80.5, 81, 82.5], base, sa)).toBe(
+      "inconclusive: the CI includes 0 and excludes the paper's effect size (ImageNet sizes and ours are not comparable)",
+    );
     // the other way with a CI that excludes 0
     expect(verdictOf([80, 81, 82], [78, 79.5, 80], base, sa)).toBe("opposite at this scale: the CI excludes 0 in the direction opposite to the paper's");
     // one pair: no CI, inconclusive
@@ -134,8 +139,9 @@ describe('summary', () => {
     // seeds that are not in both cells are not paired
     expect(verdictOf([80, 81], [85], base, sa)).toBe('inconclusive: no CI: needs 2 or more paired seeds (1)');
     // a cell still improving at the end: untestable, with the cell, the rule and the numbers
-    expect(verdictOf([80, 81, 82], [85, 86, 88], base, sa, { metrics: curve(85, STILL_IMPROVING_POINTS + 0.3) }))
-      .toMatch(/^untestable at this budget: not converged: VanillaNet-6 \(deepTraining off, seriesAct off\) was still improving \(last epoch \+0\.80 points, mean over 3 seeds, > 0\.5\)/);
+    expect(verdictOf([80, 81, 82], [85, 86, 88], base, sa, { metrics: curve(85, STILL_IMPROVING_POINTS + 0.3) })).toMatch(
+      /^untestable at this budget: not converged: VanillaNet-6 \(deepTraining off, seriesAct off\) was still improving \(last epoch \+0\.80 points, mean over 3 seeds, > 0\.5\)/,
+    );
     // a gain of exactly the threshold is not "still improving"
     expect(verdictOf([80, 81, 82], [85, 86, 88], base, sa, { metrics: curve(85, STILL_IMPROVING_POINTS) })).toMatch(/^reproduced/);
   });
@@ -147,17 +153,25 @@ describe('summary', () => {
     };
     const v6 = [...[85, 85.5, 86].map((v, i) => record(base, i + 1, v)), ...[85.5, 86, 86].map((v, i) => record(sa, i + 1, v))];
     // ResNet-50 baseline 71 (14 points below VanillaNet-6's 85.5), both tricks 18 % (below 2x chance)
-    const r = [...v6, ...[70, 71, 72].map((v, i) => record(r50(0, false, false), i + 1, v)), ...[17.9, 18, 18.1].map((v, i) => record(r50(3, true, true), i + 1, v))];
+    const r = [
+      ...v6,
+      ...[70, 71, 72].map((v, i) => record(r50(0, false, false), i + 1, v)),
+      ...[17.9, 18, 18.1].map((v, i) => record(r50(3, true, true), i + 1, v)),
+    ];
     const s = summarize(r);
     const r50both = s.comparisons.find((c) => c.cell.cell.id === 'r50-3')!;
     expect(r50both.verdict).toBe('untestable at this budget');
-    expect(r50both.detail).toContain(`ResNet-50's baseline (every toggle off) 71.00 % is 14.50 points below the best baseline (VanillaNet-6 85.50 %; > ${BASELINE_GAP_POINTS})`);
+    expect(r50both.detail).toContain(
+      `ResNet-50's baseline (every toggle off) 71.00 % is 14.50 points below the best baseline (VanillaNet-6 85.50 %; > ${BASELINE_GAP_POINTS})`,
+    );
     expect(r50both.detail).toContain(`is near chance (mean 18.00 % < ${NEAR_CHANCE_FACTOR * 10} %`);
     expect(s.cells.find((c) => c.cell.id === 'r50-0')!.notConverged).toHaveLength(1);
     // VanillaNet-6 is its own best peer: converged
     expect(s.cells.find((c) => c.cell.id === 'cell0')!.notConverged).toEqual([]);
     const text = summaryMarkdown(s);
-    expect(text).toMatch(/\| ResNet-50, deepTraining on, seriesAct on \| ResNet-50, deepTraining off, seriesAct off \(baseline\) \| -53\.00 \| .* \| untestable at this budget \|/);
+    expect(text).toMatch(
+      /\| ResNet-50, deepTraining on, seriesAct on \| ResNet-50, deepTraining off, seriesAct off \(baseline\) \| -53\.00 \| .* \| untestable at this budget \|/,
+    );
     expect(text).toContain('Not converged at this budget:');
   });
 
@@ -202,7 +216,12 @@ describe('summary', () => {
   it('writes summary.csv and summary.md from runs.jsonl', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vb-sum-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(path.join(dir, 'runs.jsonl'), records().map((x) => `${JSON.stringify(x)}\n`).join(''));
+    writeFileSync(
+      path.join(dir, 'runs.jsonl'),
+      records()
+        .map((x) => `${JSON.stringify(x)}\n`)
+        .join(''),
+    );
     writeSummary(dir);
     const csv = readFileSync(path.join(dir, 'summary.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(5);

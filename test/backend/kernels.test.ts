@@ -6,9 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  registerGradientKernels, registeredGradientKernels, restoreStockKernels,
-} from '../../src/backend/kernels/index.js';
+import { registerGradientKernels, registeredGradientKernels, restoreStockKernels } from '../../src/backend/kernels/index.js';
 import { adamwUpdate, batchNormTraining } from '../../src/backend/kernels/fused.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
@@ -46,7 +44,19 @@ function dim(pad: Pad, inSize: number, k: number, s: number, axis: 0 | 1): { out
   return { out: Math.floor((inSize + b + a - k) / s) + 1, before: b };
 }
 
-interface Geo { n: number; h: number; w: number; c: number; kh: number; kw: number; s: number; oh: number; ow: number; top: number; left: number }
+interface Geo {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  kh: number;
+  kw: number;
+  s: number;
+  oh: number;
+  ow: number;
+  top: number;
+  left: number;
+}
 
 function geo(xShape: Shape4, kh: number, kw: number, s: number, pad: Pad): Geo {
   const [n, h, w, c] = xShape;
@@ -166,8 +176,7 @@ afterAll(() => {
 
 describe('registration', () => {
   it('registers the kernels wasm lacks, idempotently', () => {
-    for (const k of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter',
-      'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum']) {
+    for (const k of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum']) {
       expect(registered).toContain(k);
       expect(tf.getKernel(k, 'wasm')).toBeDefined();
     }
@@ -188,9 +197,25 @@ describe('registration', () => {
 
 // ---------------------------------------------------------------- conv2d
 
-interface ConvCase { x: Shape4; k: [number, number]; s: number; pad: Pad; cout: number }
-const explicitA: Pad = [[0, 0], [2, 0], [1, 3], [0, 0]];
-const explicitB: Pad = [[0, 0], [1, 4], [5, 0], [0, 0]];
+interface ConvCase {
+  x: Shape4;
+  k: [number, number];
+  s: number;
+  pad: Pad;
+  cout: number;
+}
+const explicitA: Pad = [
+  [0, 0],
+  [2, 0],
+  [1, 3],
+  [0, 0],
+];
+const explicitB: Pad = [
+  [0, 0],
+  [1, 4],
+  [5, 0],
+  [0, 0],
+];
 const convCases: ConvCase[] = [
   { x: [3, 7, 9, 4], k: [1, 1], s: 1, pad: 'valid', cout: 5 },
   { x: [2, 6, 5, 3], k: [1, 1], s: 1, pad: 'valid', cout: 8 },
@@ -218,20 +243,25 @@ function checkConv(c: ConvCase, i: number): void {
   const wShape: Shape4 = [kh, kw, g.c, c.cout];
   const wv = randomArray(size(wShape), 300 + i);
 
-  const dW = run('Conv2DBackpropFilter', { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) },
-    { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: wShape });
+  const dW = run(
+    'Conv2DBackpropFilter',
+    { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) },
+    { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: wShape },
+  );
   expect(dW.shape).toEqual(wShape);
   expect(relErr(dW.values, refConvFilter(xv, dyv, g, c.cout))).toBeLessThan(TOL);
 
-  const dX = run('Conv2DBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, wShape) },
-    { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x });
+  const dX = run(
+    'Conv2DBackpropInput',
+    { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, wShape) },
+    { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
+  );
   expect(dX.shape).toEqual(c.x);
   expect(relErr(dX.values, refConvInput(dyv, wv, g, c.cout))).toBeLessThan(TOL);
 }
 
 describe('Conv2DBackpropFilter / Conv2DBackpropInput vs float64 reference', () => {
-  it.each(convCases.map((c, i) => [`${c.k.join('x')} s${c.s} pad ${padName(c.pad)} x[${c.x}]`, c, i] as const))(
-    '%s', (_name, c, i) => checkConv(c, i));
+  it.each(convCases.map((c, i) => [`${c.k.join('x')} s${c.s} pad ${padName(c.pad)} x[${c.x}]`, c, i] as const))('%s', (_name, c, i) => checkConv(c, i));
 
   it('accepts NCHW data', () => {
     const xShape: Shape4 = [2, 7, 9, 3];
@@ -245,8 +275,7 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput vs float64 reference', () =
     const attrs = { strides: 2, pad: 'same', dataFormat: 'NCHW' };
     const dW = run('Conv2DBackpropFilter', { x: nchw(xv, xShape), dy: nchw(dyv, dyShape) }, { ...attrs, filterShape: wShape });
     expect(relErr(dW.values, refConvFilter(xv, dyv, g, 4))).toBeLessThan(TOL);
-    const dX = run('Conv2DBackpropInput', { dy: nchw(dyv, dyShape), filter: tf.tensor(wv, wShape) },
-      { ...attrs, inputShape: [2, 3, 7, 9] });
+    const dX = run('Conv2DBackpropInput', { dy: nchw(dyv, dyShape), filter: tf.tensor(wv, wShape) }, { ...attrs, inputShape: [2, 3, 7, 9] });
     expect(dX.shape).toEqual([2, 3, 7, 9]);
     const refNchw = tf.tidy(() => nchw(Float32Array.from(refConvInput(dyv, wv, g, 4)), xShape).dataSync());
     expect(relErr(dX.values, refNchw)).toBeLessThan(TOL);
@@ -255,7 +284,13 @@ describe('Conv2DBackpropFilter / Conv2DBackpropInput vs float64 reference', () =
 
 // ---------------------------------------------------------------- depthwise
 
-interface DwCase { x: Shape4; k: [number, number]; s: number; pad: Pad; m: number }
+interface DwCase {
+  x: Shape4;
+  k: [number, number];
+  s: number;
+  pad: Pad;
+  m: number;
+}
 const dwCases: DwCase[] = [
   { x: [2, 7, 9, 5], k: [7, 7], s: 1, pad: 'same', m: 1 },
   { x: [3, 8, 8, 4], k: [7, 7], s: 1, pad: 'same', m: 1 },
@@ -286,32 +321,45 @@ function checkDepthwise(c: DwCase, i: number): void {
   const wShape: Shape4 = [kh, kw, g.c, c.m];
   const wv = randomArray(size(wShape), 600 + i);
 
-  const dW = run('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) },
-    { strides: c.s, pad: c.pad, dilations: 1, filterShape: wShape });
+  const dW = run(
+    'DepthwiseConv2dNativeBackpropFilter',
+    { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) },
+    { strides: c.s, pad: c.pad, dilations: 1, filterShape: wShape },
+  );
   expect(dW.shape).toEqual(wShape);
   expect(relErr(dW.values, refDepthwiseFilter(xv, dyv, g, c.m))).toBeLessThan(TOL);
 
-  const dX = run('DepthwiseConv2dNativeBackpropInput', { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, wShape) },
-    { strides: c.s, pad: c.pad, dilations: 1, inputShape: c.x });
+  const dX = run(
+    'DepthwiseConv2dNativeBackpropInput',
+    { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, wShape) },
+    { strides: c.s, pad: c.pad, dilations: 1, inputShape: c.x },
+  );
   expect(dX.shape).toEqual(c.x);
   expect(relErr(dX.values, refDepthwiseInput(dyv, wv, g, c.m))).toBeLessThan(TOL);
 
-  const y = run('DepthwiseConv2dNative', { x: tf.tensor(xv, c.x), filter: tf.tensor(wv, wShape) },
-    { strides: c.s, pad: c.pad, dilations: 1, dataFormat: 'NHWC' });
+  const y = run(
+    'DepthwiseConv2dNative',
+    { x: tf.tensor(xv, c.x), filter: tf.tensor(wv, wShape) },
+    { strides: c.s, pad: c.pad, dilations: 1, dataFormat: 'NHWC' },
+  );
   expect(y.shape).toEqual(dyShape);
   expect(relErr(y.values, refDepthwise(xv, wv, g, c.m))).toBeLessThan(TOL);
 }
 
 describe('depthwise backprop filter / input (and tiled forward) vs float64 reference', () => {
-  it.each(dwCases.map((c, i) => [`${c.k.join('x')} s${c.s} pad ${padName(c.pad)} m${c.m} x[${c.x}]`, c, i] as const))(
-    '%s', (_name, c, i) => checkDepthwise(c, i));
+  it.each(dwCases.map((c, i) => [`${c.k.join('x')} s${c.s} pad ${padName(c.pad)} m${c.m} x[${c.x}]`, c, i] as const))('%s', (_name, c, i) =>
+    checkDepthwise(c, i),
+  );
 });
 
 // ---------------------------------------------------------------- max pool
 
 const maxPoolCases: [Shape4, number, number, Pad][] = [
-  [[2, 8, 8, 5], 2, 2, 'valid'], [[2, 7, 9, 3], 2, 2, 'valid'], [[2, 7, 9, 3], 3, 2, 'same'],
-  [[2, 7, 9, 3], 2, 2, 'same'], [[1, 5, 5, 2], 3, 1, 1],
+  [[2, 8, 8, 5], 2, 2, 'valid'],
+  [[2, 7, 9, 3], 2, 2, 'valid'],
+  [[2, 7, 9, 3], 3, 2, 'same'],
+  [[2, 7, 9, 3], 2, 2, 'same'],
+  [[1, 5, 5, 2], 3, 1, 1],
 ];
 
 function checkMaxPool(xShape: Shape4, k: number, s: number, pad: Pad): void {
@@ -334,7 +382,10 @@ function checkMaxPool(xShape: Shape4, k: number, s: number, pad: Pad): void {
               const ix = ox * s + j - g.left;
               if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
               const p = ((b * g.h + iy) * g.w + ix) * g.c + c;
-              if (xv[p] > best) { best = xv[p]; at = p; }
+              if (xv[p] > best) {
+                best = xv[p];
+                at = p;
+              }
             }
           }
           ref[at] += dyv[((b * g.oh + oy) * g.ow + ox) * g.c + c];
@@ -359,8 +410,15 @@ describe('MaxPoolGrad vs float64 reference (stock wasm is wrong for all-negative
 const reduceShape = [3, 4, 5, 6];
 const reduceData = randomArray(size(reduceShape), 1300);
 const reduceCases: [number[], boolean][] = [
-  [[0, 1, 2], false], [[0, 1, 2], true], [[1, 2], false], [[0], true], [[0, 1], false], [[2], false],
-  [[3], false], [[1, 3], true], [[0, 1, 2, 3], false],
+  [[0, 1, 2], false],
+  [[0, 1, 2], true],
+  [[1, 2], false],
+  [[0], true],
+  [[0, 1], false],
+  [[2], false],
+  [[3], false],
+  [[1, 3], true],
+  [[0, 1, 2, 3], false],
 ];
 
 function refReduce(axes: number[], mean: boolean): Float64Array {
@@ -380,8 +438,7 @@ function refReduce(axes: number[], mean: boolean): Float64Array {
 function checkReduce(axes: number[], keepDims: boolean): void {
   for (const kind of ['Sum', 'Mean'] as const) {
     const r = run(kind, { x: tf.tensor(reduceData, reduceShape) }, { axis: axes, keepDims });
-    const expectShape = keepDims ? reduceShape.map((d, i) => (axes.includes(i) ? 1 : d))
-      : reduceShape.filter((_, i) => !axes.includes(i));
+    const expectShape = keepDims ? reduceShape.map((d, i) => (axes.includes(i) ? 1 : d)) : reduceShape.filter((_, i) => !axes.includes(i));
     expect(r.shape).toEqual(expectShape);
     expect(relErr(r.values, refReduce(axes, kind === 'Mean'))).toBeLessThan(TOL);
   }
@@ -392,8 +449,17 @@ describe('Sum / Mean front-ends vs float64 reference', () => {
 });
 
 describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
-  function refMatMul(a: Float32Array, b: Float32Array, batch: number, bBatched: boolean,
-    m: number, k: number, n: number, ta: boolean, tb: boolean): Float64Array {
+  function refMatMul(
+    a: Float32Array,
+    b: Float32Array,
+    batch: number,
+    bBatched: boolean,
+    m: number,
+    k: number,
+    n: number,
+    ta: boolean,
+    tb: boolean,
+  ): Float64Array {
     const out = new Float64Array(batch * m * n);
     for (let z = 0; z < batch; z++) {
       const ao = z * m * k;
@@ -410,16 +476,21 @@ describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
   }
 
   it.each([
-    [1, false, false, false], [1, true, false, false], [1, false, true, false], [1, true, true, false],
-    [3, false, false, false], [3, false, true, false], [3, true, false, true], [3, false, false, true],
+    [1, false, false, false],
+    [1, true, false, false],
+    [1, false, true, false],
+    [1, true, true, false],
+    [3, false, false, false],
+    [3, false, true, false],
+    [3, true, false, true],
+    [3, false, false, true],
   ] as const)('batch %i transposeA %s transposeB %s b batched %s', (batch, ta, tb, bBatched) => {
     const [m, k, n] = [7, 9, 5];
     const aShape = [batch, ta ? k : m, ta ? m : k];
     const bShape = [bBatched ? batch : 1, tb ? n : k, tb ? k : n];
     const av = randomArray(size(aShape), 700 + batch);
     const bv = randomArray(size(bShape), 800 + batch);
-    const r = run('BatchMatMul', { a: tf.tensor(av, aShape), b: tf.tensor(bv, bShape) },
-      { transposeA: ta, transposeB: tb });
+    const r = run('BatchMatMul', { a: tf.tensor(av, aShape), b: tf.tensor(bv, bShape) }, { transposeA: ta, transposeB: tb });
     expect(r.shape).toEqual([batch, m, n]);
     expect(relErr(r.values, refMatMul(av, bv, batch, bBatched, m, k, n, ta, tb))).toBeLessThan(TOL);
   });
@@ -433,12 +504,13 @@ describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
       return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.gather(x, tf.tensor1d(idx, 'int32')), dy)))(tf.tensor(xv, [6, 4]));
     });
     const ref = new Float64Array(6 * 4);
-    idx.forEach((r, i) => { for (let c = 0; c < 4; c++) ref[r * 4 + c] += dyv[i * 4 + c]; });
+    idx.forEach((r, i) => {
+      for (let c = 0; c < 4; c++) ref[r * 4 + c] += dyv[i * 4 + c];
+    });
     expect(relErr(g.dataSync(), ref)).toBeLessThan(TOL);
     g.dispose();
 
-    const s = run('UnsortedSegmentSum', { x: tf.tensor([1, 2, 3, 4, 5, 6], [3, 2]), segmentIds: tf.tensor1d([1, -1, 7], 'int32') },
-      { numSegments: 2 });
+    const s = run('UnsortedSegmentSum', { x: tf.tensor([1, 2, 3, 4, 5, 6], [3, 2]), segmentIds: tf.tensor1d([1, -1, 7], 'int32') }, { numSegments: 2 });
     expect(Array.from(s.values)).toEqual([0, 0, 1, 2]);
   });
 });
@@ -476,17 +548,25 @@ describe('fused training pieces vs float64 reference', () => {
       db[k] = sw;
       for (let r = 0; r < rows; r++) {
         const h = (xv[r * c + k] - m[k]) * rs;
-        dx[r * c + k] = gv[k] * rs * (wv[r * c + k] - sw / rows - h * swh / rows);
+        dx[r * c + k] = gv[k] * rs * (wv[r * c + k] - sw / rows - (h * swh) / rows);
       }
     }
     const stats: number[][] = [];
     const got = tf.tidy(() => {
       const w = tf.tensor(wv, shape);
-      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(a, g, b, eps, (mm, vv, n) => {
-        stats.push([...mm.dataSync(), ...vv.dataSync(), n]);
-      }), w));
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            batchNormTraining(a, g, b, eps, (mm, vv, n) => {
+              stats.push([...mm.dataSync(), ...vv.dataSync(), n]);
+            }),
+            w,
+          ),
+        );
       const out = batchNormTraining(tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), eps).dataSync();
-      const gr = tf.grads(f)([tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv)]).map((t) => t.dataSync());
+      const gr = tf
+        .grads(f)([tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv)])
+        .map((t) => t.dataSync());
       return [out, ...gr];
     });
     expect(relErr(got[0], y)).toBeLessThan(TOL);
@@ -559,13 +639,21 @@ describe('the same kernels registered on the cpu backend', () => {
 
 describe('end-to-end gradient of a small conv net: wasm (ours) vs cpu (stock)', () => {
   const shapes: Record<string, number[]> = {
-    stem: [4, 4, 3, 8], pw: [1, 1, 8, 6], dw: [7, 7, 6, 1], fc: [6, 4],
+    stem: [4, 4, 3, 8],
+    pw: [1, 1, 8, 6],
+    dw: [7, 7, 6, 1],
+    fc: [6, 4],
   };
   const xShape = [2, 16, 16, 3];
   const labels = [1, 3];
 
   function lossOf(x: tf.Tensor, p: Record<string, tf.Tensor>): tf.Scalar {
-    let h = tf.conv2d(x as tf.Tensor4D, p.stem as tf.Tensor4D, 4, [[0, 0], [0, 0], [0, 0], [0, 0]]);
+    let h = tf.conv2d(x as tf.Tensor4D, p.stem as tf.Tensor4D, 4, [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
     h = tf.leakyRelu(h, 0.1);
     h = tf.conv2d(h, p.pw as tf.Tensor4D, 1, 'valid');
     // Batch-norm from elementary ops, as the models build it.
@@ -583,8 +671,7 @@ describe('end-to-end gradient of a small conv net: wasm (ours) vs cpu (stock)', 
       const params = Object.fromEntries(Object.entries(shapes).map(([k, s], i) => [k, tf.tensor(randomArray(size(s), 1000 + i), s)]));
       const x = tf.tensor(randomArray(size(xShape), 999), xShape);
       const names = Object.keys(params);
-      const grads = tf.grads((...ps: tf.Tensor[]) => lossOf(x, Object.fromEntries(names.map((n, i) => [n, ps[i]]))))(
-        names.map((n) => params[n]));
+      const grads = tf.grads((...ps: tf.Tensor[]) => lossOf(x, Object.fromEntries(names.map((n, i) => [n, ps[i]]))))(names.map((n) => params[n]));
       return Object.fromEntries(names.map((n, i) => [n, grads[i].dataSync() as Float32Array]));
     });
   }
@@ -607,11 +694,13 @@ describe('end-to-end gradient of a small conv net: wasm (ours) vs cpu (stock)', 
     const x = tf.randomNormal([2, 8, 8, 4]);
     const w = tf.randomNormal([7, 7, 4, 1]);
     const w1 = tf.randomNormal([3, 3, 4, 5]);
-    const step = () => tf.tidy(() => {
-      const [gx, gw, gw1] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-        tf.sum(tf.conv2d(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), c as tf.Tensor4D, 2, 'same')))([x, w, w1]);
-      return tf.stack([tf.sum(gx), tf.sum(gw), tf.sum(gw1)]);
-    });
+    const step = () =>
+      tf.tidy(() => {
+        const [gx, gw, gw1] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+          tf.sum(tf.conv2d(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), c as tf.Tensor4D, 2, 'same')),
+        )([x, w, w1]);
+        return tf.stack([tf.sum(gx), tf.sum(gw), tf.sum(gw1)]);
+      });
     step().dispose();
     const before = tf.memory();
     for (let i = 0; i < 10; i++) step().dispose();

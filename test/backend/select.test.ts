@@ -20,26 +20,29 @@ const tfjsNodeInstalled = NODE_PACKAGES.some(installed);
 
 describe('selectBackend', () => {
   // where Vulkan is installed, auto may find a GPU through webgpu
-  it.skipIf(tfjsNodeInstalled || vulkanLoaderFound() === true)('auto falls back past tfjs-node-gpu, webgpu and tfjs-node to wasm, with our kernels', async () => {
-    const lines: string[] = [];
-    const info = await selectBackend('auto', { log: (s) => lines.push(s) });
-    expect(info.name).toBe('wasm');
-    expect(tf.getBackend()).toBe('wasm');
-    expect(info.requested).toBe('auto');
-    expect(info.tfjsVersion).toBe('4.22.0');
-    expect(info.package).toBeUndefined();
-    // tfjs-node-gpu, then webgpu (a GPU beats libtensorflow on the CPU), then tfjs-node
-    expect(info.fallbackReasons).toHaveLength(3);
-    expect(info.fallbackReasons[0]).toMatch(/^@tensorflow\/tfjs-node-gpu: /);
-    expect(info.fallbackReasons[1]).toMatch(/^webgpu: /);
-    expect(info.fallbackReasons[2]).toMatch(/^@tensorflow\/tfjs-node: /);
-    expect(info.kernels).toBe('ours');
-    expect(info.registeredKernels).toContain('Conv2DBackpropFilter');
-    expect(typeof info.simd).toBe('boolean');
-    expect(backendSummary(info)).toMatch(/^backend wasm \((no )?simd, \d+ threads?, our gradient kernels\), tfjs 4\.22\.0$/);
-    expect(lines.some((l) => l.includes('skipped @tensorflow/tfjs-node-gpu'))).toBe(true);
-    expect(tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0])).toBe(3);
-  });
+  it.skipIf(tfjsNodeInstalled || vulkanLoaderFound() === true)(
+    'auto falls back past tfjs-node-gpu, webgpu and tfjs-node to wasm, with our kernels',
+    async () => {
+      const lines: string[] = [];
+      const info = await selectBackend('auto', { log: (s) => lines.push(s) });
+      expect(info.name).toBe('wasm');
+      expect(tf.getBackend()).toBe('wasm');
+      expect(info.requested).toBe('auto');
+      expect(info.tfjsVersion).toBe('4.22.0');
+      expect(info.package).toBeUndefined();
+      // tfjs-node-gpu, then webgpu (a GPU beats libtensorflow on the CPU), then tfjs-node
+      expect(info.fallbackReasons).toHaveLength(3);
+      expect(info.fallbackReasons[0]).toMatch(/^@tensorflow\/tfjs-node-gpu: /);
+      expect(info.fallbackReasons[1]).toMatch(/^webgpu: /);
+      expect(info.fallbackReasons[2]).toMatch(/^@tensorflow\/tfjs-node: /);
+      expect(info.kernels).toBe('ours');
+      expect(info.registeredKernels).toContain('Conv2DBackpropFilter');
+      expect(typeof info.simd).toBe('boolean');
+      expect(backendSummary(info)).toMatch(/^backend wasm \((no )?simd, \d+ threads?, our gradient kernels\), tfjs 4\.22\.0$/);
+      expect(lines.some((l) => l.includes('skipped @tensorflow/tfjs-node-gpu'))).toBe(true);
+      expect(tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0])).toBe(3);
+    },
+  );
 
   it('cpu works, with or without our kernels', async () => {
     const info = await selectBackend('cpu');
@@ -105,8 +108,7 @@ describe('vanillabench CLI', () => {
     }
   });
 
-  const cli = (...args: string[]) =>
-    spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
 
   it('an unknown command exits non-zero with one line listing the commands, no stack', () => {
     const r = cli('nosuchcommand');

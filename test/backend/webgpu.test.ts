@@ -29,7 +29,12 @@ describe('adapter description', () => {
   it('names a hardware GPU by its device name and keeps the driver description', () => {
     const a = describeAdapter({ vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200', description: 'NVIDIA: 580.159.03 580.159.3.0' });
     expect(a).toEqual({
-      name: 'NVIDIA H200', vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200', description: 'NVIDIA: 580.159.03 580.159.3.0', software: false,
+      name: 'NVIDIA H200',
+      vendor: 'nvidia',
+      architecture: 'hopper',
+      device: 'NVIDIA H200',
+      description: 'NVIDIA: 580.159.03 580.159.3.0',
+      software: false,
     });
     expect(adapterSummary(a)).toBe('NVIDIA H200 (nvidia hopper; NVIDIA: 580.159.03 580.159.3.0)');
   });
@@ -49,7 +54,10 @@ describe('adapter description', () => {
 
 describe('Dawn options and the Vulkan loader probe', () => {
   it('splits VANILLABENCH_DAWN_OPTIONS on semicolons', () => {
-    expect(dawnOptions({ VANILLABENCH_DAWN_OPTIONS: ' adapter=NVIDIA H200 ; enable-dawn-features=a,b;' })).toEqual(['adapter=NVIDIA H200', 'enable-dawn-features=a,b']);
+    expect(dawnOptions({ VANILLABENCH_DAWN_OPTIONS: ' adapter=NVIDIA H200 ; enable-dawn-features=a,b;' })).toEqual([
+      'adapter=NVIDIA H200',
+      'enable-dawn-features=a,b',
+    ]);
     expect(dawnOptions({})).toEqual([]);
   });
   it.runIf(process.platform === 'linux')('finds libvulkan.so.1 on LD_LIBRARY_PATH, and does not look when a Dawn backend is forced', () => {
@@ -111,11 +119,21 @@ describe.runIf(process.platform === 'linux' && vulkanLoaderFound() === false)('w
   it('auto falls back quietly; explicit webgpu is a UserError in one line', async () => {
     const err = await selectBackend('webgpu').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toBe('backend webgpu is not available: no WebGPU adapter found (Dawn/Vulkan): no Vulkan loader (libvulkan.so.1)'
-      + " on this machine; install libvulkan1 and the GPU's Vulkan driver");
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), 'latency', '--backend', 'webgpu', '--models', 'vanillanet-5'], { cwd: ROOT, encoding: 'utf8' });
+    expect((err as Error).message).toBe(
+      'backend webgpu is not available: no WebGPU adapter found (Dawn/Vulkan): no Vulkan loader (libvulkan.so.1)' +
+        " on this machine; install libvulkan1 and the GPU's Vulkan driver",
+    );
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), 'latency', '--backend', 'webgpu', '--models', 'vanillanet-5'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('vanillabench:'))).toEqual([
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('vanillabench:')),
+    ).toEqual([
       "vanillabench: backend webgpu is not available: no WebGPU adapter found (Dawn/Vulkan): no Vulkan loader (libvulkan.so.1) on this machine; install libvulkan1 and the GPU's Vulkan driver",
     ]);
     expect(r.stderr).not.toMatch(/\n\s+at /);

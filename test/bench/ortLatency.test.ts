@@ -45,13 +45,38 @@ describe('measureOrtLatency', () => {
 
 const machine = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 8, platform: 'linux-x64', node: 'v20.0.0', hostname: 'test' };
 const run = (backend: string) => ({
-  command: 'vanillabench latency --input 224', commit: null, dirty: null, backend, tfjsVersion: '4.22.0',
-  kernels: 'ours' as const, machine, date: '2025-01-01T00:00:00.000Z', seed: 0,
+  command: 'vanillabench latency --input 224',
+  commit: null,
+  dirty: null,
+  backend,
+  tfjsVersion: '4.22.0',
+  kernels: 'ours' as const,
+  machine,
+  date: '2025-01-01T00:00:00.000Z',
+  seed: 0,
 });
 function row(model: string, form: 'deploy' | 'train', meanMs: number): Omit<LatencyRow, 'run'> {
   return {
-    model, form, status: 'ok', inputSize: 224, batch: 1, width: 1, depth: 5, paramsM: 10, gmacs: 5, paper: null,
-    meanMs, medianMs: meanMs, p90Ms: meanMs, p99Ms: meanMs, minMs: meanMs, maxMs: meanMs, sdMs: 0, rmePct: 1, samples: 20, throughput: 1000 / meanMs,
+    model,
+    form,
+    status: 'ok',
+    inputSize: 224,
+    batch: 1,
+    width: 1,
+    depth: 5,
+    paramsM: 10,
+    gmacs: 5,
+    paper: null,
+    meanMs,
+    medianMs: meanMs,
+    p90Ms: meanMs,
+    p99Ms: meanMs,
+    minMs: meanMs,
+    maxMs: meanMs,
+    sdMs: 0,
+    rmePct: 1,
+    samples: 20,
+    throughput: 1000 / meanMs,
   };
 }
 
@@ -60,14 +85,25 @@ describe('stored ONNX Runtime results', () => {
     const dir = join(tmp, 'results');
     mkdirSync(join(dir, 'latency'), { recursive: true });
     const runtime = { name: 'onnxruntime' as const, version: '1.30.0', threads: 2, executionProvider: 'cpu' as const, opset: 13, irVersion: 7 };
-    const ortFile: LatencyFile = mergeLatency(null, 'onnxruntime', machine, run('onnxruntime'), [
-      { ...row('vanillanet-5', 'deploy', 12), threads: 2 },
-      { ...row('vanillanet-5', 'train', 0), status: 'skipped', reason: 'not available on onnxruntime', meanMs: undefined },
-      { ...row('resnet-18', 'deploy', 9), threads: 2 },
-    ], runtime);
+    const ortFile: LatencyFile = mergeLatency(
+      null,
+      'onnxruntime',
+      machine,
+      run('onnxruntime'),
+      [
+        { ...row('vanillanet-5', 'deploy', 12), threads: 2 },
+        { ...row('vanillanet-5', 'train', 0), status: 'skipped', reason: 'not available on onnxruntime', meanMs: undefined },
+        { ...row('resnet-18', 'deploy', 9), threads: 2 },
+      ],
+      runtime,
+    );
     expect(ortFile.runtime).toEqual(runtime);
     expect(latencyCsv(ortFile).split('\n')[1]).toMatch(/,onnxruntime 1\.30\.0,2$/);
-    const wasmFile = mergeLatency(null, 'wasm', machine, run('wasm'), [row('vanillanet-5', 'deploy', 40), row('vanillanet-5', 'train', 60), row('resnet-18', 'deploy', 30)]);
+    const wasmFile = mergeLatency(null, 'wasm', machine, run('wasm'), [
+      row('vanillanet-5', 'deploy', 40),
+      row('vanillanet-5', 'train', 60),
+      row('resnet-18', 'deploy', 30),
+    ]);
     writeFileSync(join(dir, 'latency', 'onnxruntime-test-cpu-2c.json'), formatLatencyJson(ortFile));
     writeFileSync(join(dir, 'latency', 'wasm-test-cpu-2c.json'), formatLatencyJson(wasmFile));
 

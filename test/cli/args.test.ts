@@ -37,8 +37,15 @@ describe('parseFlags', () => {
   it('parses typed values, applies defaults and maps camelCase keys to kebab-case flags', () => {
     const f = parseFlags(['--model', 'vanillanet-6', '--epochs=3', '--lr', '1e-3', '--batch-size', '64', '--no-augment', '--json'], SPEC);
     expect(f).toEqual({
-      model: 'vanillanet-6', backend: 'auto', epochs: 3, lr: 0.001, batchSize: 64, augment: false,
-      json: true, help: false, positionals: [],
+      model: 'vanillanet-6',
+      backend: 'auto',
+      epochs: 3,
+      lr: 0.001,
+      batchSize: 64,
+      augment: false,
+      json: true,
+      help: false,
+      positionals: [],
     });
     expect(f.out).toBeUndefined();
     expect(f.verbose).toBeUndefined();
@@ -59,7 +66,7 @@ describe('parseFlags', () => {
     expect(parseFlags(['-h'], SPEC).help).toBe(true);
   });
 
-  it('rejects an unknown flag, listing the command\'s valid flags', () => {
+  it("rejects an unknown flag, listing the command's valid flags", () => {
     const msg = errorOf(['--model', 'vanillanet-5', '--epoch', '3']);
     expect(msg).toContain('unknown flag --epoch');
     expect(msg).toContain("'train'");
@@ -72,8 +79,7 @@ describe('parseFlags', () => {
     expect(errorOf(['--model', 'vanillanet-5', '--epochs', '2.5'])).toBe("--epochs must be an integer, got '2.5'");
     expect(errorOf(['--model', 'vanillanet-5', '--epochs', '0'])).toBe("--epochs must be at least 1, got '0'");
     expect(errorOf(['--model', 'vanillanet-5', '--lr', ''])).toContain('--lr must be a number');
-    expect(errorOf(['--model', 'vanillanet-5', '--batch-size', '48'])).toBe(
-      "--batch-size must be one of the allowed values, got '48': 16, 32 or 64");
+    expect(errorOf(['--model', 'vanillanet-5', '--batch-size', '48'])).toBe("--batch-size must be one of the allowed values, got '48': 16, 32 or 64");
   });
 
   it('rejects a value outside the allowed list, naming the valid values', () => {

@@ -20,7 +20,15 @@ describe('zoo', () => {
   it('--json prints one array with the paper beside our counts', () => {
     const r = cli('zoo', '--json');
     expect(r.status).toBe(0);
-    const rows = JSON.parse(r.stdout) as { name: string; depth: number; paramsM: number; gmacs: number; trainParamsM: number; trainGmacs: number; paper: { paramsM: number; gflops: number; depth: number } | null }[];
+    const rows = JSON.parse(r.stdout) as {
+      name: string;
+      depth: number;
+      paramsM: number;
+      gmacs: number;
+      trainParamsM: number;
+      trainGmacs: number;
+      paper: { paramsM: number; gflops: number; depth: number } | null;
+    }[];
     expect(rows).toHaveLength(15);
     const v5 = rows.find((x) => x.name === 'vanillanet-5')!;
     expect([Math.round(v5.paramsM * 10) / 10, Math.round(v5.gmacs * 10) / 10, v5.depth]).toEqual([15.5, 5.2, 5]);
@@ -58,8 +66,30 @@ describe('verify-reparam, export, train', () => {
   });
   it('train --json: a short synthetic run reports both forms, on validation and test, and writes metrics, weights and provenance', () => {
     const out = path.join(tmp, 'run');
-    const r = cli('train', '--model', 'vanillanet-5', '--dataset', 'synthetic', '--train-size', '256', '--val-size', '64', '--test-size', '128',
-      '--epochs', '2', '--batch-size', '32', '--width', '0.03125', '--seed', '1', '--out', out, '--json');
+    const r = cli(
+      'train',
+      '--model',
+      'vanillanet-5',
+      '--dataset',
+      'synthetic',
+      '--train-size',
+      '256',
+      '--val-size',
+      '64',
+      '--test-size',
+      '128',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '32',
+      '--width',
+      '0.03125',
+      '--seed',
+      '1',
+      '--out',
+      out,
+      '--json',
+    );
     expect(r.status, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(s).toMatchObject({ model: 'vanillanet-5', backend: 'wasm', status: 'ok', epochs: 2 });

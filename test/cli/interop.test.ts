@@ -19,7 +19,9 @@ beforeAll(async () => {
     mkdirSync(path.join(tmp, 'val', c), { recursive: true });
     for (const j of [0, 1]) {
       const raw = Buffer.alloc(50 * 40 * 3, (i * 80 + j * 40) % 256);
-      await sharp(raw, { raw: { width: 50, height: 40, channels: 3 } }).png().toFile(path.join(tmp, 'val', c, `${j}.png`));
+      await sharp(raw, { raw: { width: 50, height: 40, channels: 3 } })
+        .png()
+        .toFile(path.join(tmp, 'val', c, `${j}.png`));
     }
   }
 });
@@ -44,7 +46,9 @@ describe('evaluate', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--data .*nope does not exist/);
     mkdirSync(path.join(tmp, 'val', 'd'));
-    await sharp(Buffer.alloc(40 * 40 * 3), { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(path.join(tmp, 'val', 'd', '0.png'));
+    await sharp(Buffer.alloc(40 * 40 * 3), { raw: { width: 40, height: 40, channels: 3 } })
+      .png()
+      .toFile(path.join(tmp, 'val', 'd', '0.png'));
     r = cli('evaluate', dir, '--data', path.join(tmp, 'val'));
     rmSync(path.join(tmp, 'val', 'd'), { recursive: true });
     expect(r.status).toBe(1);
@@ -58,7 +62,13 @@ describe('export-onnx', () => {
     const file = path.join(tmp, 'r18.onnx');
     let r = cli('export-onnx', 'resnet-18', file, ...W16, '--json');
     expect(r.status, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { opset: number; irVersion: number; input: { name: string; shape: unknown[] }; output: { name: string }; verification: { maxRelErr: number; passed: boolean } };
+    const j = JSON.parse(r.stdout) as {
+      opset: number;
+      irVersion: number;
+      input: { name: string; shape: unknown[] };
+      output: { name: string };
+      verification: { maxRelErr: number; passed: boolean };
+    };
     expect(j).toMatchObject({ opset: 13, irVersion: 7, input: { name: 'input', shape: ['batch', 3, 32, 32] }, output: { name: 'logits' } });
     expect(j.verification.passed).toBe(true);
     expect(j.verification.maxRelErr).toBeLessThanOrEqual(1e-4);
@@ -77,16 +87,54 @@ describe('export-onnx', () => {
 describe('latency --runtime onnxruntime', () => {
   it('times the deploy form, skips the train form with the reason, stores onnxruntime-<machine>.json', () => {
     const out = path.join(tmp, 'latency');
-    const r = cli('latency', '--runtime', 'onnxruntime', '--threads', '1', '--models', 'vanillanet-5', '--form', 'both', '--input', '32',
-      '--width', '0.0625', '--min-samples', '3', '--min-time-ms', '0', '--warmup-ms', '0', '--out', out, '--json');
+    const r = cli(
+      'latency',
+      '--runtime',
+      'onnxruntime',
+      '--threads',
+      '1',
+      '--models',
+      'vanillanet-5',
+      '--form',
+      'both',
+      '--input',
+      '32',
+      '--width',
+      '0.0625',
+      '--min-samples',
+      '3',
+      '--min-time-ms',
+      '0',
+      '--warmup-ms',
+      '0',
+      '--out',
+      out,
+      '--json',
+    );
     expect(r.status, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { runtime: { name: string; threads: number }; rows: { form: string; status: string; threads?: number; reason?: string }[] };
+    const j = JSON.parse(r.stdout) as {
+      runtime: { name: string; threads: number };
+      rows: { form: string; status: string; threads?: number; reason?: string }[];
+    };
     expect(j.runtime).toMatchObject({ name: 'onnxruntime', threads: 1 });
     expect(j.rows.find((x) => x.form === 'deploy')).toMatchObject({ status: 'ok', threads: 1 });
     expect(j.rows.find((x) => x.form === 'train')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/only deploy forms are exported/) });
     const files = readdirSync(out);
-    expect(files.filter((f) => f.startsWith('onnxruntime-')).sort().map((f) => path.extname(f))).toEqual(['.csv', '.json']);
-    const stored = JSON.parse(readFileSync(path.join(out, files.find((f) => f.endsWith('.json'))!), 'utf8')) as { backend: string; runtime: { version: string } };
+    expect(
+      files
+        .filter((f) => f.startsWith('onnxruntime-'))
+        .sort()
+        .map((f) => path.extname(f)),
+    ).toEqual(['.csv', '.json']);
+    const stored = JSON.parse(
+      readFileSync(
+        path.join(
+          out,
+          files.find((f) => f.endsWith('.json'))!,
+        ),
+        'utf8',
+      ),
+    ) as { backend: string; runtime: { version: string } };
     expect(stored.backend).toBe('onnxruntime');
     expect(stored.runtime.version).toMatch(/^\d+\.\d+/);
   });

@@ -25,7 +25,9 @@ describe.skipIf(!py)('crosscheck: baselines against PyTorch', () => {
   for (const [label, toggles] of resnet) {
     it(`resnet-50 (width 1/32, ${label})`, async () => {
       const r = await tinyCrosscheck(py!, 'resnet-50', { width: 1 / 32, ...toggles });
-      console.log(`resnet-50 ${label}: free-running max loss rel.err ${r.maxLossRelErr.toExponential(2)} (first over 1e-3: ${r.firstStepOver1e3}), each step on its own ${r.resync!.maxLossRelErr.toExponential(2)}`);
+      console.log(
+        `resnet-50 ${label}: free-running max loss rel.err ${r.maxLossRelErr.toExponential(2)} (first over 1e-3: ${r.firstStepOver1e3}), each step on its own ${r.resync!.maxLossRelErr.toExponential(2)}`,
+      );
       expect(r.resync!.firstStepOver1e3).toBeNull();
       expect(r.resync!.worstTensor.relErr).toBeLessThan(1e-2);
       expect(r.lrMaxAbsErr).toBeLessThan(1e-12);

@@ -11,7 +11,14 @@ import { ROOT, ensureBuilt } from '../support/build.js';
 
 describe('findTorchPython', () => {
   it('names the interpreter given and how to install torch when it has none', () => {
-    const err = (() => { try { findTorchPython('/nonexistent/python3'); } catch (e) { return e; } return null; })();
+    const err = (() => {
+      try {
+        findTorchPython('/nonexistent/python3');
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/--python \(\/nonexistent\/python3\) was not found.*apt-get install python3-torch/);
   });

@@ -20,7 +20,8 @@ import { torchPython } from './support.js';
 const { py } = torchPython();
 
 const spec = (model: string, modelOptions: Record<string, unknown>): RunSpec => ({
-  model, modelOptions: { width: 1 / 32, stem: 'small', ...modelOptions },
+  model,
+  modelOptions: { width: 1 / 32, stem: 'small', ...modelOptions },
   data: { name: 'default', trainSize: 320, valSize: 64, testSize: 96, inputSize: 32 },
   train: { epochs: 3, batchSize: 32, lr: 2e-3, warmupEpochs: 0.5, augment: true },
   seed: 5,
@@ -37,10 +38,15 @@ describe.skipIf(!py)('the PyTorch reference trainer, whole runs', () => {
   it('VanillaNet-6, both tricks, dropout: every epoch scored, the merged deploy form agrees with the trained form', async () => {
     const epochs: number[] = [];
     let steps = 0;
-    const s = await runReferenceTraining(spec('vanillanet-6', { deepTraining: true, seriesAct: true, dropRate: 0.05 }), path.join(out, 'vn6'), {
-      onEpoch: (m) => epochs.push(m.epoch),
-      onStep: () => steps++,
-    }, py!);
+    const s = await runReferenceTraining(
+      spec('vanillanet-6', { deepTraining: true, seriesAct: true, dropRate: 0.05 }),
+      path.join(out, 'vn6'),
+      {
+        onEpoch: (m) => epochs.push(m.epoch),
+        onStep: () => steps++,
+      },
+      py!,
+    );
     expect(s.status).toBe('ok');
     expect(epochs).toEqual([1, 2, 3]);
     expect(steps).toBeGreaterThan(0);
@@ -54,13 +60,19 @@ describe.skipIf(!py)('the PyTorch reference trainer, whole runs', () => {
     expect(s.deployMaxLogitDiff).toBeLessThan(1e-4);
     expect(s.testSet).toMatch(/\(96\)/);
     expect(s.engine).toMatch(/^torch \d/);
-    const lines = readFileSync(path.join(out, 'vn6', 'metrics.jsonl'), 'utf8').trim().split('\n');
+    const lines = readFileSync(path.join(out, 'vn6', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     expect(lines).toHaveLength(3);
   }, 300_000);
 
   it('a pool run with engine torch becomes a record marked torch, in its own folder; AlexNet has no deploy figure in the reference', async () => {
     const run: RunDescription = {
-      runId: 'r1', experiment: 'x', preset: 'p', seed: 5, engine: 'torch',
+      runId: 'r1',
+      experiment: 'x',
+      preset: 'p',
+      seed: 5,
+      engine: 'torch',
       cell: { id: 'c', index: 0, entry: 0, model: 'alexnet', label: 'AlexNet' } as unknown as CellDescription,
       spec: spec('alexnet', { deepTraining: true, seriesAct: true }),
     };
@@ -95,7 +107,21 @@ describe.skipIf(!py)('ablate --engine torch (the CLI, experiments/smoke.ts)', ()
     expect(torchRecords.map((r) => r.engine)).toEqual(['torch', 'torch', 'torch', 'torch']);
     expect(torchRecords.every((r) => /^torch /.test(r.backend) && r.testTop1 !== null && r.deployTestTop1 !== null)).toBe(true);
     // ours, seed 1 only: the PyTorch records do not count as done for our trainer
-    const b = await cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', dir, '--resume', '--models', 'vanillanet-5', '--max-seeds', '1', '--no-run-files', '--json');
+    const b = await cli(
+      'ablate',
+      'experiments/smoke.ts',
+      '--preset',
+      'test',
+      '--out',
+      dir,
+      '--resume',
+      '--models',
+      'vanillanet-5',
+      '--max-seeds',
+      '1',
+      '--no-run-files',
+      '--json',
+    );
     expect(b.code, b.stderr).toBe(0);
     expect(JSON.parse(b.stdout).runs).toMatchObject({ ok: 2, skipped: 0 });
     const all = readRuns(path.join(dir, 'runs.jsonl'));

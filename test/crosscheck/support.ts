@@ -20,15 +20,27 @@ export function torchPython(): { py: TorchPython | null; why: string } {
 }
 
 /** A tiny crosscheck: width 1/16, 32 px, batch 8, 20 steps on synthetic data, lr 5e-5 (see the README). */
-export async function tinyCrosscheck(py: TorchPython, model: string, modelOptions: Record<string, unknown>, over: Partial<CrosscheckSpec> = {}): Promise<CrosscheckResult> {
+export async function tinyCrosscheck(
+  py: TorchPython,
+  model: string,
+  modelOptions: Record<string, unknown>,
+  over: Partial<CrosscheckSpec> = {},
+): Promise<CrosscheckResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vb-crosscheck-test-'));
   try {
-    return await crosscheck({
-      model, modelOptions: { width: 1 / 16, ...modelOptions },
-      data: { name: 'synthetic', trainSize: 32, inputSize: 32 },
-      train: { epochs: 5, batchSize: 8, lr: 5e-5, warmupEpochs: 1, decayEpochs: 2, lambdaPer: 'step', augment: true },
-      seed: 3, steps: 20, dir, ...over,
-    }, py);
+    return await crosscheck(
+      {
+        model,
+        modelOptions: { width: 1 / 16, ...modelOptions },
+        data: { name: 'synthetic', trainSize: 32, inputSize: 32 },
+        train: { epochs: 5, batchSize: 8, lr: 5e-5, warmupEpochs: 1, decayEpochs: 2, lambdaPer: 'step', augment: true },
+        seed: 3,
+        steps: 20,
+        dir,
+        ...over,
+      },
+      py,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -34,9 +34,15 @@ describe.skipIf(!py)('crosscheck: VanillaNet-6 against PyTorch', () => {
   // step, below the float32 noise of the comparison; at decay 200 (lr 5e-4: the 2-D weights shrink 10% a step) it
   // moves them 10% and shows at step 1 (worst tensor 0.10 against 7.9e-4 without the bug)
   it('weight decay on the 2-D weights only (a large decay makes a wrong decay set visible at step 1)', async () => {
-    const r = await tinyCrosscheck(py!, 'vanillanet-6', { deepTraining: true, seriesAct: true }, {
-      steps: 6, train: { epochs: 5, batchSize: 8, lr: 5e-4, weightDecay: 200, warmupEpochs: 0, decayEpochs: 2, lambdaPer: 'step', augment: true },
-    });
+    const r = await tinyCrosscheck(
+      py!,
+      'vanillanet-6',
+      { deepTraining: true, seriesAct: true },
+      {
+        steps: 6,
+        train: { epochs: 5, batchSize: 8, lr: 5e-4, weightDecay: 200, warmupEpochs: 0, decayEpochs: 2, lambdaPer: 'step', augment: true },
+      },
+    );
     expect(r.resync!.firstStepOver1e3).toBeNull();
     expect(r.resync!.worstTensor.relErr).toBeLessThan(1e-2);
   });

@@ -4,13 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/util/errors.js';
-import {
-  FASHION_MNIST_CLASSES,
-  FASHION_MNIST_DIR,
-  fashionMnistAvailable,
-  loadFashionMnist,
-  loadMnist,
-} from '../../src/data/fashionMnist.js';
+import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, fashionMnistAvailable, loadFashionMnist, loadMnist } from '../../src/data/fashionMnist.js';
 import { encodeIdx } from '../../src/data/idx.js';
 import { classCounts } from '../../src/data/dataset.js';
 import { tempDir, userErrorOf } from './helpers.js';
@@ -46,9 +40,18 @@ describe('Fashion-MNIST / MNIST directory loading', () => {
     const d = join(dir, 'mnist');
     mkdirSync(d);
     const n = 6;
-    for (const [prefix, count] of [['train', n], ['t10k', 2]] as const) {
+    for (const [prefix, count] of [
+      ['train', n],
+      ['t10k', 2],
+    ] as const) {
       writeFileSync(join(d, `${prefix}-images-idx3-ubyte`), encodeIdx([count, 28, 28], new Uint8Array(count * 784).fill(255)));
-      writeFileSync(join(d, `${prefix}-labels-idx1-ubyte`), encodeIdx([count], Uint8Array.from({ length: count }, (_, i) => i)));
+      writeFileSync(
+        join(d, `${prefix}-labels-idx1-ubyte`),
+        encodeIdx(
+          [count],
+          Uint8Array.from({ length: count }, (_, i) => i),
+        ),
+      );
     }
     const train = loadMnist({ dir: d, split: 'train' });
     expect(train.n).toBe(n);
@@ -58,9 +61,7 @@ describe('Fashion-MNIST / MNIST directory loading', () => {
   });
 });
 
-const realSkip = fashionMnistAvailable()
-  ? false
-  : `Fashion-MNIST not installed at ${FASHION_MNIST_DIR} (apt-get install dataset-fashion-mnist)`;
+const realSkip = fashionMnistAvailable() ? false : `Fashion-MNIST not installed at ${FASHION_MNIST_DIR} (apt-get install dataset-fashion-mnist)`;
 
 describe.skipIf(realSkip !== false)(`real Fashion-MNIST at ${FASHION_MNIST_DIR}`, () => {
   if (realSkip) console.warn(`skipping: ${realSkip}`);

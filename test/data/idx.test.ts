@@ -80,7 +80,9 @@ describe('IDX reader', () => {
 
   it('rejects a PNG with one clear message naming the file', async () => {
     const sharp = (await import('sharp')).default;
-    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } })
+      .png()
+      .toBuffer();
     const f = write('not-idx.png', png);
     const e = userErrorOf(() => readIdxFile(f, 'images'));
     expect(e).toBeInstanceOf(UserError);
@@ -90,7 +92,7 @@ describe('IDX reader', () => {
   });
 
   it('rejects random bytes and empty files', () => {
-    const rnd = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7919 + 13) % 251 | 1);
+    const rnd = Uint8Array.from({ length: 1000 }, (_, i) => ((i * 7919 + 13) % 251) | 1);
     const f = write('random.bin', rnd);
     const e = userErrorOf(() => readIdxFile(f, 'labels'));
     expect(e).toBeInstanceOf(UserError);

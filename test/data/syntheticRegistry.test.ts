@@ -92,9 +92,18 @@ describe('registry', () => {
   it('loads an MNIST directory with subsets', async () => {
     const d = join(dir, 'mnist');
     mkdirSync(d);
-    for (const [prefix, count] of [['train', 50], ['t10k', 20]] as const) {
+    for (const [prefix, count] of [
+      ['train', 50],
+      ['t10k', 20],
+    ] as const) {
       writeFileSync(join(d, `${prefix}-images-idx3-ubyte`), encodeIdx([count, 28, 28], new Uint8Array(count * 784)));
-      writeFileSync(join(d, `${prefix}-labels-idx1-ubyte`), encodeIdx([count], Uint8Array.from({ length: count }, (_, i) => i % 10)));
+      writeFileSync(
+        join(d, `${prefix}-labels-idx1-ubyte`),
+        encodeIdx(
+          [count],
+          Uint8Array.from({ length: count }, (_, i) => i % 10),
+        ),
+      );
     }
     const s = await loadDataset('mnist', { dir: d, trainSize: 30, testSize: 10, balanced: true, seed: 1 });
     expect(s.train.n).toBe(30);

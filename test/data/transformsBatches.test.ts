@@ -4,16 +4,7 @@ import { epochOrder, iterateBatches, iterateHostBatches, numBatches } from '../.
 import type { Dataset } from '../../src/data/dataset.js';
 import { Rng } from '../../src/data/rng.js';
 import { makeSynthetic } from '../../src/data/synthetic.js';
-import {
-  augmentImage,
-  computeChannelStats,
-  fitToInput,
-  normalize,
-  padTo,
-  prepareSplits,
-  repeatChannels,
-  resizeBilinear,
-} from '../../src/data/transforms.js';
+import { augmentImage, computeChannelStats, fitToInput, normalize, padTo, prepareSplits, repeatChannels, resizeBilinear } from '../../src/data/transforms.js';
 
 function tiny(n: number, h: number, w: number, c: number): Dataset {
   return {

@@ -26,7 +26,9 @@ afterAll(tmp.cleanup);
 const opts = (seed: number, count: number): FuzzOptions => ({ seed, count, budgetMs: 3000, perInputMs: 2000, heapGrowthMiB: 256 });
 
 function check(name: string, rep: FuzzReport): void {
-  process.stderr.write(`FUZZ ${name}: ${rep.tried} inputs in ${rep.seconds.toFixed(1)} s (${rep.accepted} read, ${rep.refused} refused with a UserError; slowest ${rep.slowestMs.toFixed(0)} ms)\n`);
+  process.stderr.write(
+    `FUZZ ${name}: ${rep.tried} inputs in ${rep.seconds.toFixed(1)} s (${rep.accepted} read, ${rep.refused} refused with a UserError; slowest ${rep.slowestMs.toFixed(0)} ms)\n`,
+  );
   expect(rep.findings, rep.findings.join('\n\n')).toEqual([]);
   expect(rep.tried).toBeGreaterThanOrEqual(100);
 }
@@ -36,39 +38,61 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 describe('fuzz: readers of untrusted files', () => {
   it('zip (the fixture checkpoint.pth as an archive, every entry read)', async () => {
     const base = readFileSync(fixture('checkpoint.pth'));
-    check('zip', await fuzz(base, (bytes) => {
-      const z = ZipArchive.fromBytes(bytes, 'fuzz.zip');
-      for (const n of z.names()) {
-        const e = z.entry(n)!;
-        const data = z.read(n);
-        if (data.length !== e.size) throw new Error(`read ${data.length} bytes of '${n}', the directory says ${e.size}`);
-      }
-    }, opts(1, 3000)));
+    check(
+      'zip',
+      await fuzz(
+        base,
+        (bytes) => {
+          const z = ZipArchive.fromBytes(bytes, 'fuzz.zip');
+          for (const n of z.names()) {
+            const e = z.entry(n)!;
+            const data = z.read(n);
+            if (data.length !== e.size) throw new Error(`read ${data.length} bytes of '${n}', the directory says ${e.size}`);
+          }
+        },
+        opts(1, 3000),
+      ),
+    );
   });
 
-  it('pickle (the fixture checkpoint\'s data.pkl, torch globals)', async () => {
+  it("pickle (the fixture checkpoint's data.pkl, torch globals)", async () => {
     const z = ZipArchive.open(fixture('checkpoint.pth'));
     const pkl = z.read(z.names().find((n) => n.endsWith('data.pkl'))!);
     z.close();
-    check('pickle', await fuzz(pkl, (bytes) => unpickle(bytes, {
-      label: 'fuzz.pkl',
-      globals: TORCH_GLOBALS,
-      persistentLoad: (pid) => {
-        const [, , key, , numel] = Array.isArray(pid) ? pid : [];
-        return new TorchStorageRef(String(key), 'FloatStorage', 'float32', typeof numel === 'number' ? numel : 0, 'cpu');
-      },
-    }), opts(2, 4000)));
+    check(
+      'pickle',
+      await fuzz(
+        pkl,
+        (bytes) =>
+          unpickle(bytes, {
+            label: 'fuzz.pkl',
+            globals: TORCH_GLOBALS,
+            persistentLoad: (pid) => {
+              const [, , key, , numel] = Array.isArray(pid) ? pid : [];
+              return new TorchStorageRef(String(key), 'FloatStorage', 'float32', typeof numel === 'number' ? numel : 0, 'cpu');
+            },
+          }),
+        opts(2, 4000),
+      ),
+    );
   });
 
   it('pth (mutated deploy.pth files through loadTorchStateDict: zip + pickle + storages)', async () => {
     const base = readFileSync(fixture('deploy.pth'));
     const file = join(tmp.dir, 'fuzz.pth');
-    check('pth', await fuzz(base, (bytes) => {
-      writeFileSync(file, bytes);
-      for (const [name, t] of loadTorchStateDict(file, 'model')) {
-        if (t.data.length !== size(t.shape)) throw new Error(`${name}: ${t.data.length} values for shape [${t.shape}]`);
-      }
-    }, opts(3, 1000)));
+    check(
+      'pth',
+      await fuzz(
+        base,
+        (bytes) => {
+          writeFileSync(file, bytes);
+          for (const [name, t] of loadTorchStateDict(file, 'model')) {
+            if (t.data.length !== size(t.shape)) throw new Error(`${name}: ${t.data.length} values for shape [${t.shape}]`);
+          }
+        },
+        opts(3, 1000),
+      ),
+    );
   });
 
   it('safetensors (the fixture deploy weights saved as safetensors)', async () => {
@@ -76,19 +100,33 @@ describe('fuzz: readers of untrusted files', () => {
     const base = join(tmp.dir, 'base.safetensors');
     saveSafetensors(base, tensors, { source: 'deploy.pth' });
     const file = join(tmp.dir, 'fuzz.safetensors');
-    check('safetensors', await fuzz(readFileSync(base), (bytes) => {
-      writeFileSync(file, bytes);
-      for (const [name, t] of loadSafetensors(file)) {
-        if (t.data.length !== size(t.shape)) throw new Error(`${name}: ${t.data.length} values for shape [${t.shape}]`);
-      }
-    }, opts(4, 2000)));
+    check(
+      'safetensors',
+      await fuzz(
+        readFileSync(base),
+        (bytes) => {
+          writeFileSync(file, bytes);
+          for (const [name, t] of loadSafetensors(file)) {
+            if (t.data.length !== size(t.shape)) throw new Error(`${name}: ${t.data.length} values for shape [${t.shape}]`);
+          }
+        },
+        opts(4, 2000),
+      ),
+    );
   });
 
   it('npy (the fixture input.npy)', async () => {
-    check('npy', await fuzz(readFileSync(fixture('input.npy')), (bytes) => {
-      const a = parseNpy(bytes, 'fuzz.npy');
-      if (a.data.length !== size(a.shape)) throw new Error(`${a.data.length} values for shape [${a.shape}]`);
-    }, opts(5, 4000)));
+    check(
+      'npy',
+      await fuzz(
+        readFileSync(fixture('input.npy')),
+        (bytes) => {
+          const a = parseNpy(bytes, 'fuzz.npy');
+          if (a.data.length !== size(a.shape)) throw new Error(`${a.data.length} values for shape [${a.shape}]`);
+        },
+        opts(5, 4000),
+      ),
+    );
   });
 
   it('IDX (the fixture input as uint8 images, plain and gzipped)', async () => {
@@ -121,19 +159,33 @@ describe('fuzz: readers of untrusted files', () => {
       const dir = join(tmp.dir, 'mj');
       mkdirSync(dir);
       writeFileSync(join(dir, 'weights.bin'), readFileSync(join(good, 'weights.bin')));
-      check('model folder (model.json)', await fuzz(readFileSync(join(good, 'model.json')), async (bytes) => {
-        writeFileSync(join(dir, 'model.json'), bytes);
-        await load(dir);
-      }, opts(8, 600)));
+      check(
+        'model folder (model.json)',
+        await fuzz(
+          readFileSync(join(good, 'model.json')),
+          async (bytes) => {
+            writeFileSync(join(dir, 'model.json'), bytes);
+            await load(dir);
+          },
+          opts(8, 600),
+        ),
+      );
     });
     it('weights.bin mutated', async () => {
       const dir = join(tmp.dir, 'wb');
       mkdirSync(dir);
       writeFileSync(join(dir, 'model.json'), readFileSync(join(good, 'model.json')));
-      check('model folder (weights.bin)', await fuzz(readFileSync(join(good, 'weights.bin')), async (bytes) => {
-        writeFileSync(join(dir, 'weights.bin'), bytes);
-        await load(dir);
-      }, opts(9, 400)));
+      check(
+        'model folder (weights.bin)',
+        await fuzz(
+          readFileSync(join(good, 'weights.bin')),
+          async (bytes) => {
+            writeFileSync(join(dir, 'weights.bin'), bytes);
+            await load(dir);
+          },
+          opts(9, 400),
+        ),
+      );
     });
   });
 });

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, ROOT } from '../support/build.js';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
 let tmp: string;
 
 beforeAll(() => {
@@ -24,7 +25,8 @@ function clearRefusal(r: ReturnType<typeof cli>, message: RegExp): void {
 }
 
 describe('--out naming something that cannot be an output folder', () => {
-  const train = (out: string) => cli('train', '--model', 'vanillanet-5', '--dataset', 'synthetic', '--train-size', '64', '--epochs', '1', '--backend', 'cpu', '--out', out);
+  const train = (out: string) =>
+    cli('train', '--model', 'vanillanet-5', '--dataset', 'synthetic', '--train-size', '64', '--epochs', '1', '--backend', 'cpu', '--out', out);
   const ablate = (out: string) => cli('ablate', 'experiments/smoke.ts', '--preset', 'test', '--backend', 'cpu', '--out', out);
   it('an existing file', () => {
     clearRefusal(train(path.join(tmp, 'a-file')), /--out .*a-file is a file, not a folder/);

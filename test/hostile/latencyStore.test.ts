@@ -10,9 +10,29 @@ import { latencyProvenance } from '../../src/report/latencyProvenance.js';
 import { selectLatency } from '../../src/report/inputs.js';
 import { ensureBuilt, ROOT } from '../support/build.js';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
 const COMMITTED = path.join(ROOT, 'results/latency/wasm-amd-epyc-2c.json');
-const QUICK = ['--models', 'vanillanet-5', '--form', 'deploy', '--input', '32', '--width', '0.0625', '--min-time-ms', '20', '--min-samples', '3', '--warmup-runs', '1', '--warmup-ms', '0', '--backend', 'wasm'];
+const QUICK = [
+  '--models',
+  'vanillanet-5',
+  '--form',
+  'deploy',
+  '--input',
+  '32',
+  '--width',
+  '0.0625',
+  '--min-time-ms',
+  '20',
+  '--min-samples',
+  '3',
+  '--warmup-runs',
+  '1',
+  '--warmup-ms',
+  '0',
+  '--backend',
+  'wasm',
+];
 let tmp: string;
 
 beforeAll(() => {
@@ -52,7 +72,7 @@ describe('latency on a machine that already holds a file for its name', () => {
     expect(data.runs.length).toBeGreaterThan(1);
     expect(r.stderr).toMatch(/merg/);
   });
-  it('does not print the webgpu probe\'s Vulkan hint on a machine without a GPU', () => {
+  it("does not print the webgpu probe's Vulkan hint on a machine without a GPU", () => {
     const r = cli('latency', ...QUICK.slice(0, -2), '--backend', 'auto', '--out', path.join(tmp, 'c'));
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/libvulkan|install libvulkan1/);

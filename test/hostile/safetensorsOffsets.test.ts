@@ -19,17 +19,25 @@ function file(name: string, header: Record<string, unknown>, data: Buffer): stri
 
 describe('safetensors data offsets', () => {
   it('overlapping tensors are refused', () => {
-    const f = file('overlap.safetensors', {
-      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
-      b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
-    }, f32Bytes([1, 2, 3]));
+    const f = file(
+      'overlap.safetensors',
+      {
+        a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+      },
+      f32Bytes([1, 2, 3]),
+    );
     expectUserError(() => loadSafetensors(f), 'overlap');
   });
   it('a gap between tensors is refused', () => {
-    const f = file('gap.safetensors', {
-      a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
-      b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
-    }, f32Bytes([1, 2, 3]));
+    const f = file(
+      'gap.safetensors',
+      {
+        a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+        b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
+      },
+      f32Bytes([1, 2, 3]),
+    );
     expectUserError(() => loadSafetensors(f), 'gap');
   });
   it('bytes after the last tensor are refused', () => {

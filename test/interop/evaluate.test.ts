@@ -26,7 +26,7 @@ const CLASSES = ['n01_cat', 'n02_dog', 'n03_fox'];
 /** Deterministic pseudo-random RGB pixels. */
 function pixels(w: number, h: number, seed: number): Buffer {
   const b = Buffer.alloc(w * h * 3);
-  let s = seed * 2654435761 >>> 0;
+  let s = (seed * 2654435761) >>> 0;
   for (let i = 0; i < b.length; i++) {
     s = (s * 1664525 + 1013904223) >>> 0;
     b[i] = s >>> 24;
@@ -36,7 +36,9 @@ function pixels(w: number, h: number, seed: number): Buffer {
 
 async function png(file: string, w: number, h: number, seed: number): Promise<Buffer> {
   const raw = pixels(w, h, seed);
-  await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+  await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(file);
   return raw;
 }
 
@@ -151,4 +153,3 @@ describe('evaluateFolder', () => {
     }
   });
 });
-

@@ -217,9 +217,18 @@ export function pushStateDict(p: PickleBuilder, tensors: readonly FakeTensor[]):
     p.str(t.name);
     if (t.parameter) p.global('torch._utils', '_rebuild_parameter').mark();
     p.global('torch._utils', '_rebuild_tensor_v2').mark();
-    p.mark().str('storage').global('torch', t.storageClass ?? 'FloatStorage').str(t.storageKey).str('cpu').int(t.numel).tuple();
+    p.mark()
+      .str('storage')
+      .global('torch', t.storageClass ?? 'FloatStorage')
+      .str(t.storageKey)
+      .str('cpu')
+      .int(t.numel)
+      .tuple();
     p.binpersid();
-    p.int(t.offset ?? 0).ints(t.shape).ints(t.stride ?? contiguousStride(t.shape)).bool(false);
+    p.int(t.offset ?? 0)
+      .ints(t.shape)
+      .ints(t.stride ?? contiguousStride(t.shape))
+      .bool(false);
     p.global('collections', 'OrderedDict').emptyTuple().reduce();
     p.tuple().reduce();
     if (t.parameter) p.bool(true).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();

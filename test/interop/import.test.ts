@@ -18,13 +18,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTorchStateDict, readNpy, saveSafetensors } from '../../src/interop/index.js';
 import type { LoadedTensor } from '../../src/interop/tensor.js';
-import {
-  detectTorchForm,
-  importTorchStateDict,
-  mapTorchStateDict,
-  toTorchStateDict,
-  torchParams,
-} from '../../src/interop/torchMapping.js';
+import { detectTorchForm, importTorchStateDict, mapTorchStateDict, toTorchStateDict, torchParams } from '../../src/interop/torchMapping.js';
 import { importCheckpoint, loadCheckpoint } from '../../src/commands/import.js';
 import { topK } from '../../src/commands/predict.js';
 import { describeModel, modelOptions } from '../../src/models/zoo.js';
@@ -76,8 +70,7 @@ describe('the mapping: names and layouts', () => {
   it('expects exactly the fixture tensors in each form (num_batches_tracked aside)', () => {
     const train = torchParams(describeModel('vanillanet-5', options, 'train'));
     const deploy = torchParams(describeModel('vanillanet-5', options, 'deploy'));
-    const shapes = (rows: [string, number[], string][]) =>
-      new Map(rows.filter(([n]) => !n.endsWith('num_batches_tracked')).map(([n, s]) => [n, s.join(',')]));
+    const shapes = (rows: [string, number[], string][]) => new Map(rows.filter(([n]) => !n.endsWith('num_batches_tracked')).map(([n, s]) => [n, s.join(',')]));
     expect(new Map(train.map((p) => [p.torchName, p.torchShape.join(',')]))).toEqual(shapes(CHECKPOINT_MODEL));
     expect(new Map(deploy.map((p) => [p.torchName, p.torchShape.join(',')]))).toEqual(shapes(DEPLOY_MODEL));
     expect(detectTorchForm(CHECKPOINT_MODEL.map(([n]) => n))).toBe('train');
@@ -178,7 +171,13 @@ describe('the fixture checkpoints against the PyTorch outputs', () => {
 
 // ---- an independent reference: the authors' forward in NCHW / OIHW, float64, straight on the state dict ----
 
-interface T4 { n: number; c: number; h: number; w: number; d: Float64Array }
+interface T4 {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  d: Float64Array;
+}
 
 function conv(x: T4, wt: LoadedTensor, bias: LoadedTensor | undefined, stride: number, pad: number, depthwise = false): T4 {
   const [O, I, kh, kw] = wt.shape;
@@ -213,8 +212,10 @@ function conv(x: T4, wt: LoadedTensor, bias: LoadedTensor | undefined, stride: n
 
 /** BatchNorm (eval) over channel c of an NCHW map (h = w = 1 for the classifier). */
 function bn(x: T4, sd: Map<string, LoadedTensor>, name: string, eps = 1e-6): T4 {
-  const g = sd.get(`${name}.weight`)!.data, b = sd.get(`${name}.bias`)!.data;
-  const m = sd.get(`${name}.running_mean`)!.data, v = sd.get(`${name}.running_var`)!.data;
+  const g = sd.get(`${name}.weight`)!.data,
+    b = sd.get(`${name}.bias`)!.data;
+  const m = sd.get(`${name}.running_mean`)!.data,
+    v = sd.get(`${name}.running_var`)!.data;
   const d = x.d.map((val, idx) => {
     const c = Math.floor(idx / (x.h * x.w)) % x.c;
     return ((val - m[c]) / Math.sqrt(v[c] + eps)) * g[c] + b[c];
@@ -223,7 +224,8 @@ function bn(x: T4, sd: Map<string, LoadedTensor>, name: string, eps = 1e-6): T4 
 }
 const relu = (x: T4): T4 => ({ ...x, d: x.d.map((v) => Math.max(0, v)) });
 function maxpool2(x: T4): T4 {
-  const h = x.h / 2, w = x.w / 2;
+  const h = x.h / 2,
+    w = x.w / 2;
   const d = new Float64Array(x.n * x.c * h * w);
   for (let nc = 0; nc < x.n * x.c; nc++) {
     for (let y = 0; y < h; y++) {
@@ -279,7 +281,10 @@ describe('against an independent NCHW reference forward, in a regime where every
   const xs = input.data.map((v) => v * 1e4);
   const x: T4 = { n: 2, c: 3, h: 64, w: 64, d: Float64Array.from(xs) };
 
-  for (const [file, form] of [['checkpoint.pth', 'train'], ['deploy.pth', 'deploy']] as const) {
+  for (const [file, form] of [
+    ['checkpoint.pth', 'train'],
+    ['deploy.pth', 'deploy'],
+  ] as const) {
     it(`${file} (${form} form)`, () => {
       const sd = amplified(file);
       const ref = referenceForward(sd, form, x);
@@ -361,12 +366,20 @@ async function predictDir(dir: string): Promise<Float32Array> {
 
 describe('import: key selection, files written, other containers', () => {
   it('imports both fixtures to LayersModel directories that reproduce the PyTorch outputs', async () => {
-    for (const [file, expected, form] of [['checkpoint.pth', expectedTrain, 'train'], ['deploy.pth', expectedDeploy, 'deploy']] as const) {
+    for (const [file, expected, form] of [
+      ['checkpoint.pth', expectedTrain, 'train'],
+      ['deploy.pth', expectedDeploy, 'deploy'],
+    ] as const) {
       const out = join(tmp.dir, `imp-${form}`);
       const r = await importCheckpoint({ file: fixture(file), model: 'vanillanet-5', options, out });
       expect(r).toMatchObject({ key: 'model', keyDefaulted: true, form, formDetected: true, mergedAtLambda: form === 'train' ? 1 : null });
       const meta = JSON.parse(readFileSync(join(out, 'vanillabench.json'), 'utf8'));
-      expect(meta).toMatchObject({ model: 'vanillanet-5', form: 'deploy', options: { width: 0.0625, numClasses: 10, inputSize: 64 }, imported: { key: 'model', form } });
+      expect(meta).toMatchObject({
+        model: 'vanillanet-5',
+        form: 'deploy',
+        options: { width: 0.0625, numClasses: 10, inputSize: 64 },
+        imported: { key: 'model', form },
+      });
       measured[`layersModel_${form}`] = relErr(await predictDir(out), expected.data);
       expect(measured[`layersModel_${form}`]).toBeLessThanOrEqual(TOL);
     }
@@ -415,7 +428,15 @@ describe('CLI end to end', () => {
     const out = join(tmp.dir, 'cli');
     const r = cli('import', fixture('checkpoint.pth'), ...FLAGS, '--out', out, '--json');
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ model: 'vanillanet-5', key: 'model', keyDefaulted: true, otherKeys: ['model_ema'], form: 'train', tensors: 89, ignored: 13 });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      model: 'vanillanet-5',
+      key: 'model',
+      keyDefaulted: true,
+      otherKeys: ['model_ema'],
+      form: 'train',
+      tensors: 89,
+      ignored: 13,
+    });
 
     const p = cli('predict', out, '--input-npy', fixture('input.npy'), '--json');
     expect(p.status, p.stderr).toBe(0);
@@ -428,7 +449,9 @@ describe('CLI end to end', () => {
     const png = join(tmp.dir, 'img.png');
     const px = Buffer.alloc(80 * 96 * 3);
     for (let i = 0; i < px.length; i++) px[i] = (i * 37) % 256;
-    await sharp(px, { raw: { width: 96, height: 80, channels: 3 } }).png().toFile(png);
+    await sharp(px, { raw: { width: 96, height: 80, channels: 3 } })
+      .png()
+      .toFile(png);
     const q = cli('predict', out, '--image', png, '--json');
     expect(q.status, q.stderr).toBe(0);
     const top = (JSON.parse(q.stdout) as { top5: { index: number; prob: number }[] }).top5;
@@ -440,9 +463,14 @@ describe('CLI end to end', () => {
   it('a checkpoint that does not fit: exit 1, one line naming the problems', () => {
     const r = cli('import', fixture('deploy.pth'), '--model', 'vanillanet-5', '--width', '0.0625', '--out', join(tmp.dir, 'bad'));
     expect(r.status).toBe(1);
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('backend'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('backend'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^vanillabench: .*deploy\.pth does not fit vanillanet-5 \(width 0\.0625, 1000 classes, deploy form\): wrong shape \(2\): cls\.2\.weight is \[10,256,1,1\], expected \[1000,256,1,1\]/);
+    expect(lines[0]).toMatch(
+      /^vanillabench: .*deploy\.pth does not fit vanillanet-5 \(width 0\.0625, 1000 classes, deploy form\): wrong shape \(2\): cls\.2\.weight is \[10,256,1,1\], expected \[1000,256,1,1\]/,
+    );
     expect(lines[0]).toContain('--classes 10');
     expect(existsSync(join(tmp.dir, 'bad', 'model.json'))).toBe(false);
     const n = cli('predict', join(tmp.dir, 'cli'), '--input-npy', fixture('expected_train.npy'));

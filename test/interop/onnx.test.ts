@@ -47,8 +47,7 @@ function topLevelFields(buf: Uint8Array): [number, number][] {
     else if (wire === 2) {
       const len = varint(); // read before adding: `i += varint()` would add to the old i
       i += len;
-    }
-    else if (wire === 5) i += 4;
+    } else if (wire === 5) i += 4;
     else if (wire === 1) i += 8;
     else throw new Error(`wire type ${wire}`);
   }
@@ -186,10 +185,12 @@ describe('model directories', () => {
 
   it('a directory that does not say which model it holds is one clear error', async () => {
     const bare = join(t.dir, 'bare');
-    const layers = toLayersModel(...(() => {
-      const m = Model.create('vanillanet-5', modelOptions('vanillanet-5', { width: 1 / 16, inputSize: 32, numClasses: 5 }), 'deploy');
-      return [m.desc, m.weights] as const;
-    })());
+    const layers = toLayersModel(
+      ...(() => {
+        const m = Model.create('vanillanet-5', modelOptions('vanillanet-5', { width: 1 / 16, inputSize: 32, numClasses: 5 }), 'deploy');
+        return [m.desc, m.weights] as const;
+      })(),
+    );
     await saveLayersModel(layers, bare, {});
     layers.dispose();
     await expect(loadModelDir(bare)).rejects.toThrow(/does not record which zoo model it holds/);

@@ -14,10 +14,8 @@ const OBJ_P2 =
 const OBJ_P4 =
   '8004958e000000000000007d94288c0161945d94284b014afeffffff47400c00000000000088894e8c05c3a9e282ac9443027879944b014b02869429658c03626967948a090000000000000000408c036e6567944ad4feffff8c026934944aa08601008c026e69944afbffffff8c01669447bfd00000000000008c027433944b014b024b0387948c02743494284b014b024b034b047494752e';
 // pickle.dumps(OrderedDict([('x', 1), ('y', [2, 2])]), protocol=2 / 4)
-const OD_P2 =
-  '800263636f6c6c656374696f6e730a4f726465726564446963740a7100295271012858010000007871024b0158010000007971035d7104284b024b0265752e';
-const OD_P4 =
-  '80049536000000000000008c0b636f6c6c656374696f6e73948c0b4f72646572656444696374949394295294288c0178944b018c0179945d94284b024b0265752e';
+const OD_P2 = '800263636f6c6c656374696f6e730a4f726465726564446963740a7100295271012858010000007871024b0158010000007971035d7104284b024b0265752e';
+const OD_P4 = '80049536000000000000008c0b636f6c6c656374696f6e73948c0b4f72646572656444696374949394295294288c0178944b018c0179945d94284b024b0265752e';
 // l = [1]; pickle.dumps({'p': l, 'q': l}, protocol=2)
 const SHARED_P2 = '80027d71002858010000007071015d71024b016158010000007171036802752e';
 
@@ -73,11 +71,7 @@ describe('unpickle', () => {
   it('refuses a forbidden GLOBAL (os.system) without running anything', () => {
     // cos\nsystem\n(X\x02\x00\x00\x00lstR.  ==  os.system('ls')
     const bytes = new PickleBuilder().proto().global('os', 'system').mark().str('ls').tuple().reduce().stop().bytes();
-    expectUserError(
-      () => unpickle(bytes, { label: 'evil.pkl' }),
-      'evil.pkl',
-      'unsupported pickle construct: GLOBAL os.system',
-    );
+    expectUserError(() => unpickle(bytes, { label: 'evil.pkl' }), 'evil.pkl', 'unsupported pickle construct: GLOBAL os.system');
     // The same through STACK_GLOBAL (protocol 4).
     const sg = Buffer.from([0x80, 0x04, 0x8c, 0x02, ...Buffer.from('os'), 0x8c, 0x06, ...Buffer.from('system'), 0x93, 0x2e]);
     expectUserError(() => unpickle(sg, { label: 'evil4.pkl' }), 'GLOBAL os.system');
@@ -111,7 +105,10 @@ describe('unpickle', () => {
     p.mark().int(3).str('<').raw(0x4e, 0x4e, 0x4e).int(-1).int(-1).int(0).tuple().build();
     const f = Buffer.alloc(8);
     f.writeDoubleLE(81.25);
-    p.raw(0x43, 8, ...f).raw(0x86).reduce().stop();
+    p.raw(0x43, 8, ...f)
+      .raw(0x86)
+      .reduce()
+      .stop();
     expect(unpickle(p.bytes(), { label: 'np', globals: TORCH_GLOBALS })).toBe(81.25);
   });
 
@@ -125,10 +122,7 @@ describe('unpickle', () => {
     expectUserError(() => unpickle(Buffer.from([0x80, 0x02, 0x68, 0x05, 0x2e]), { label: 'm.pkl' }), 'memo entry 5 is missing');
     // A 4 GiB BINUNICODE length in a tiny file must not allocate anything.
     expectUserError(() => unpickle(Buffer.from([0x80, 0x02, 0x58, 0xff, 0xff, 0xff, 0xff]), { label: 'l.pkl' }), 'truncated');
-    expectUserError(
-      () => unpickle(Buffer.from([0x80, 0x02, 0x4b, 0x01, 0x51, 0x2e]), { label: 'pid.pkl' }),
-      'persistent id',
-    );
+    expectUserError(() => unpickle(Buffer.from([0x80, 0x02, 0x4b, 0x01, 0x51, 0x2e]), { label: 'pid.pkl' }), 'persistent id');
     // SETITEM on a list, BUILD on an int.
     expectUserError(() => unpickle(Buffer.from([0x80, 0x02, 0x5d, 0x4b, 0x01, 0x4b, 0x02, 0x73, 0x2e]), { label: 'x' }), 'SETITEM on list');
     expectUserError(() => unpickle(Buffer.from([0x80, 0x02, 0x4b, 0x01, 0x7d, 0x62, 0x2e]), { label: 'x' }), 'BUILD on int');

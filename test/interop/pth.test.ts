@@ -1,25 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  TorchCheckpoint,
-  listTorchCheckpointKeys,
-  listTorchStateDict,
-  loadTorchStateDict,
-} from '../../src/interop/pth.js';
+import { TorchCheckpoint, listTorchCheckpointKeys, listTorchStateDict, loadTorchStateDict } from '../../src/interop/pth.js';
 import { OpaqueObject, PickleDict } from '../../src/interop/pickle.js';
 import { UserError } from '../../src/util/errors.js';
 import { CHECKPOINT_MODEL, DEPLOY_MODEL } from './fixtureTensors.js';
-import {
-  PickleBuilder,
-  buildTorchZip,
-  buildZip,
-  f32Bytes,
-  fixture,
-  pushStateDict,
-  tempDir,
-  type FakeTensor,
-} from './helpers.js';
+import { PickleBuilder, buildTorchZip, buildZip, f32Bytes, fixture, pushStateDict, tempDir, type FakeTensor } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -84,9 +70,7 @@ describe('fixture checkpoint.pth (training form)', () => {
     expect(sd.get('stem1.0.weight')!.shape).toEqual([32, 3, 4, 4]);
     expect(sd.get('cls2.0.weight')!.shape).toEqual([10, 10, 1, 1]);
     // Values checked against the raw storages read with Python's struct module.
-    expect(Array.from(sd.get('stem1.0.weight')!.data.slice(0, 3))).toEqual([
-      -0.013728601858019829, -0.004546200390905142, 0.03663758561015129,
-    ]);
+    expect(Array.from(sd.get('stem1.0.weight')!.data.slice(0, 3))).toEqual([-0.013728601858019829, -0.004546200390905142, 0.03663758561015129]);
     expect(sd.get('cls2.0.bias')!.data[9]).toBe(0.08110028505325317);
     const cls = sd.get('cls2.0.weight')!.data.reduce((a, b) => a + b, 0);
     expect(cls).toBeCloseTo(0.29945584943925496, 5);
@@ -108,13 +92,7 @@ describe('fixture checkpoint.pth (training form)', () => {
   });
 
   it('without a key, explains that a key is needed and lists the available ones', () => {
-    expectUserError(
-      () => loadTorchStateDict(file),
-      file,
-      'not a bare state dict',
-      "'model' (state dict, 89 tensors)",
-      "'model_ema' (state dict, 89 tensors)",
-    );
+    expectUserError(() => loadTorchStateDict(file), file, 'not a bare state dict', "'model' (state dict, 89 tensors)", "'model_ema' (state dict, 89 tensors)");
   });
 
   it('a missing key gives an error listing the available keys', () => {
@@ -225,10 +203,7 @@ describe('synthetic checkpoints', () => {
   });
 
   it('rejects unsupported dtypes naming the dtype and the tensor', () => {
-    const file = fakeCheckpoint(
-      [{ name: 'z', storageKey: '0', storageClass: 'ComplexFloatStorage', numel: 1, shape: [1] }],
-      { '0': Buffer.alloc(8) },
-    );
+    const file = fakeCheckpoint([{ name: 'z', storageKey: '0', storageClass: 'ComplexFloatStorage', numel: 1, shape: [1] }], { '0': Buffer.alloc(8) });
     expectUserError(() => loadTorchStateDict(file), file, "unsupported dtype complex64 in tensor 'z'");
   });
 
@@ -330,10 +305,7 @@ describe('bad files', () => {
   });
 
   it('the legacy (torch < 1.6) format is detected', () => {
-    const legacy = Buffer.concat([
-      Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]),
-      Buffer.alloc(64),
-    ]);
+    const legacy = Buffer.concat([Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]), Buffer.alloc(64)]);
     const file = writeTemp(legacy);
     expectUserError(() => loadTorchStateDict(file), file, 'legacy torch.save format', 're-save with torch>=1.6');
   });
@@ -341,7 +313,12 @@ describe('bad files', () => {
   it('a zip without data.pkl is not a checkpoint', () => {
     const file = writeTemp(buildZip([{ name: 'a/readme.txt', data: Buffer.from('hi') }]));
     expectUserError(() => loadTorchStateDict(file), file, 'no data.pkl');
-    const ts = writeTemp(buildZip([{ name: 'm/code/__torch__.py', data: Buffer.from('') }, { name: 'm/constants.pkl', data: Buffer.from('') }]));
+    const ts = writeTemp(
+      buildZip([
+        { name: 'm/code/__torch__.py', data: Buffer.from('') },
+        { name: 'm/constants.pkl', data: Buffer.from('') },
+      ]),
+    );
     expectUserError(() => loadTorchStateDict(ts), 'TorchScript archive');
   });
 

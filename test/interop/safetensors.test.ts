@@ -117,11 +117,7 @@ describe('saveSafetensors / loadSafetensors', () => {
     const tiny = writeTemp(Buffer.from([1, 2, 3]));
     expectUserError(() => loadSafetensors(tiny), tiny, 'not a valid safetensors file');
 
-    expectUserError(
-      () => saveSafetensors(join(tmp.dir, 'bad.safetensors'), { w: { shape: [2], data: new Float32Array(3) } }),
-      'bad.safetensors',
-      "tensor 'w'",
-    );
+    expectUserError(() => saveSafetensors(join(tmp.dir, 'bad.safetensors'), { w: { shape: [2], data: new Float32Array(3) } }), 'bad.safetensors', "tensor 'w'");
     expectUserError(() => saveSafetensors(join(tmp.dir, 'nodir', 'x.safetensors'), {}), 'cannot write');
   });
 });

@@ -81,7 +81,11 @@ describe('export', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const [name, o] of [['vanillanet-6', { shortcut: 'before-act' }], ['resnet-18', {}], ['vanillanet-13-1.5x-adapool', { inputSize: 224, width: 1 / 32 }]] as const) {
+  for (const [name, o] of [
+    ['vanillanet-6', { shortcut: 'before-act' }],
+    ['resnet-18', {}],
+    ['vanillanet-13-1.5x-adapool', { inputSize: 224, width: 1 / 32 }],
+  ] as const) {
     it(`${name}: the reloaded LayersModel gives the same outputs (<= 1e-5 relative)`, async () => {
       const m = Model.create(name, modelOptions(name, { ...small, ...o }), 'train', 7);
       randomizeForCheck(m.desc, m.weights, 8);

@@ -12,7 +12,11 @@ beforeAll(async () => {
 
 function maxWeightDiff(a: Model, b: Model): number {
   let d = 0;
-  for (const [k, v] of a.weights) d = Math.max(d, tf.tidy(() => tf.max(tf.abs(tf.sub(v, b.weights.get(k)!))).dataSync()[0]));
+  for (const [k, v] of a.weights)
+    d = Math.max(
+      d,
+      tf.tidy(() => tf.max(tf.abs(tf.sub(v, b.weights.get(k)!))).dataSync()[0]),
+    );
   return d;
 }
 
@@ -102,7 +106,11 @@ describe("the authors' initialisation (models/vanillanet.py)", () => {
 
   it("the series activation's BN has eps 1e-6 in every family (the authors' module); other BNs keep their family's", () => {
     for (const name of ['vanillanet-6', 'resnet-50', 'alexnet']) {
-      const desc = describeModel(name, modelOptions(name, { width: 1 / 16, inputSize: 32, numClasses: 10, seriesAct: true, stem: name === 'alexnet' ? 'small' : 'imagenet' }), 'train');
+      const desc = describeModel(
+        name,
+        modelOptions(name, { width: 1 / 16, inputSize: 32, numClasses: 10, seriesAct: true, stem: name === 'alexnet' ? 'small' : 'imagenet' }),
+        'train',
+      );
       const bns = desc.nodes.filter((n) => n.op === 'batchnorm') as { id: string; eps: number }[];
       const act = bns.filter((n) => n.id.endsWith('.bn'));
       expect(act.length).toBeGreaterThan(0);

@@ -8,7 +8,15 @@ describe('Redis URLs', () => {
   it('parses host, port, db, user, password and TLS; the printable form hides the password', () => {
     const t = parseRedisUrl('redis://:s%40cret@10.0.0.5:6380/2', {});
     expect(t).toMatchObject({ host: '10.0.0.5', port: 6380, db: 2, password: 's@cret', tls: false, redacted: 'redis://:***@10.0.0.5:6380/2' });
-    expect(parseRedisUrl('rediss://bench:pw@redis.lan', {})).toMatchObject({ host: 'redis.lan', port: 6379, db: 0, username: 'bench', password: 'pw', tls: true, redacted: 'rediss://bench:***@redis.lan' });
+    expect(parseRedisUrl('rediss://bench:pw@redis.lan', {})).toMatchObject({
+      host: 'redis.lan',
+      port: 6379,
+      db: 0,
+      username: 'bench',
+      password: 'pw',
+      tls: true,
+      redacted: 'rediss://bench:***@redis.lan',
+    });
     expect(parseRedisUrl('redis://[::1]:7000', {})).toMatchObject({ host: '::1', port: 7000 });
     expect(JSON.stringify(parseRedisUrl('redis://:hunter2@h:1', {}).redacted)).not.toContain('hunter2');
   });
@@ -32,12 +40,15 @@ describe('Redis URLs', () => {
 
   it('turns connection errors into one line with a hint, password hidden', () => {
     const t = parseRedisUrl('redis://:topsecret@127.0.0.1:1', {});
-    expect(describeRedisError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), t))
-      .toBe('cannot reach Redis at redis://:***@127.0.0.1:1: connection refused (is redis-server running there, listening on that interface and port?)');
+    expect(describeRedisError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), t)).toBe(
+      'cannot reach Redis at redis://:***@127.0.0.1:1: connection refused (is redis-server running there, listening on that interface and port?)',
+    );
     expect(describeRedisError(new Error('WRONGPASS invalid username-password pair or user is disabled.'), t)).toMatch(/refused the password \(WRONGPASS\)/);
     expect(describeRedisError(new Error('NOAUTH Authentication required.'), t)).toMatch(/requires a password/);
     expect(describeRedisError(new Error('connect ETIMEDOUT'), parseRedisUrl('rediss://h:1', {}))).toMatch(/timed out \(rediss:\/\/ needs a TLS port/);
-    expect(describeRedisError(new Error('odd failure with topsecret inside'), t)).toBe('cannot use Redis at redis://:***@127.0.0.1:1: odd failure with *** inside');
+    expect(describeRedisError(new Error('odd failure with topsecret inside'), t)).toBe(
+      'cannot use Redis at redis://:***@127.0.0.1:1: odd failure with *** inside',
+    );
     expect(redactText('a topsecret b', 'topsecret')).toBe('a *** b');
   });
 
@@ -47,7 +58,9 @@ describe('Redis URLs', () => {
     expect(retry(1)).toBe(400);
     expect(retry(9)).toBe(5000);
     const until = Date.now() + 60;
-    while (Date.now() < until) { /* let the window pass */ }
+    while (Date.now() < until) {
+      /* let the window pass */
+    }
     expect(retry(10)).toBeNull();
   });
 });
@@ -69,7 +82,7 @@ describe('jobs', () => {
     expect(versionMismatch({ hello: 1 })).toMatch(/not a vanillabench run/);
   });
 
-  it('a returned record must be the run\'s', () => {
+  it("a returned record must be the run's", () => {
     const r = { ...record(c, 1, 80), runId: run.runId, experiment: 'smoke' };
     expect(checkReturnedRecord(r, run)).toBeNull();
     expect(checkReturnedRecord(null, run)).toMatch(/returned null/);
@@ -84,6 +97,8 @@ describe('the sandboxed processor', () => {
     const c = cell(0, { deepTraining: true });
     const run = { runId: '0123456789012345', experiment: 'smoke', preset: 'quick', cell: c, seed: 1, spec: {} } as unknown as RunDescription;
     const job = { id: 'smoke.0123456789012345', data: { ...jobData(run, 'wasm'), recordVersion: 99 } } as unknown as Parameters<typeof processRunJob>[0];
-    await expect(processRunJob(job)).rejects.toThrow(/cannot run job smoke\.0123456789012345: record version 99, this code has 1; run the same vanillabench version/);
+    await expect(processRunJob(job)).rejects.toThrow(
+      /cannot run job smoke\.0123456789012345: record version 99, this code has 1; run the same vanillabench version/,
+    );
   });
 });

@@ -21,7 +21,6 @@ export function redisServerPath(): string | null {
   return null;
 }
 
-
 export interface RedisServer {
   port: number;
   /** redis://[:password@]127.0.0.1:port */
@@ -36,18 +35,53 @@ export async function startRedis(opts: { password?: string; tls?: { cert: string
   const dir = mkdtempSync(path.join(tmpdir(), 'vb-redis-'));
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const tls = opts.tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.cert, '--tls-key-file', opts.tls.key, '--tls-ca-cert-file', opts.tls.cert, '--tls-auth-clients', 'no'] : ['--port', String(port)];
-    const args = [...tls, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--logfile', '',
-      ...(opts.password ? ['--requirepass', opts.password] : [])];
+    const tls = opts.tls
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          opts.tls.cert,
+          '--tls-key-file',
+          opts.tls.key,
+          '--tls-ca-cert-file',
+          opts.tls.cert,
+          '--tls-auth-clients',
+          'no',
+        ]
+      : ['--port', String(port)];
+    const args = [
+      ...tls,
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
+      ...(opts.password ? ['--requirepass', opts.password] : []),
+    ];
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const ready = await new Promise<boolean>((resolve) => {
       let out = '';
       const timer = setTimeout(() => resolve(false), 10_000);
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
-        if (/Ready to accept connections/.test(out)) { clearTimeout(timer); resolve(true); }
+        if (/Ready to accept connections/.test(out)) {
+          clearTimeout(timer);
+          resolve(true);
+        }
       });
-      child.once('exit', () => { clearTimeout(timer); resolve(false); });
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
     });
     if (!ready) {
       child.kill('SIGKILL');
@@ -57,29 +91,54 @@ export async function startRedis(opts: { password?: string; tls?: { cert: string
     return {
       port,
       url: `${opts.tls ? 'rediss' : 'redis'}://${opts.password ? `:${encodeURIComponent(opts.password)}@` : ''}${opts.tls ? 'localhost' : '127.0.0.1'}:${port}`,
-      stop: () => new Promise<void>((resolve) => {
-        if (child.exitCode !== null) { rmSync(dir, { recursive: true, force: true }); resolve(); return; }
-        child.once('exit', () => { rmSync(dir, { recursive: true, force: true }); resolve(); });
-        child.kill('SIGKILL');
-      }),
+      stop: () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) {
+            rmSync(dir, { recursive: true, force: true });
+            resolve();
+            return;
+          }
+          child.once('exit', () => {
+            rmSync(dir, { recursive: true, force: true });
+            resolve();
+          });
+          child.kill('SIGKILL');
+        }),
     };
   }
 }
-
 
 /** A self-signed certificate for localhost / 127.0.0.1 made with openssl; null without openssl. */
 export function selfSignedCert(dir: string): { cert: string; key: string } | null {
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     return { cert, key };
   } catch {
     return null;
   }
 }
-
 
 /** A CLI process with its output collected; `waitFor` resolves when stderr (or stdout) matches. */
 export class Cli {
@@ -100,8 +159,14 @@ export class Cli {
         return false;
       });
     };
-    this.child.stdout!.on('data', (d: Buffer) => { this.stdout += d.toString(); check(); });
-    this.child.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString(); check(); });
+    this.child.stdout!.on('data', (d: Buffer) => {
+      this.stdout += d.toString();
+      check();
+    });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+      check();
+    });
     this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
   }
 
@@ -110,9 +175,18 @@ export class Cli {
     const test = typeof re === 'function' ? re : (s: string) => re.test(s);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} in:\n${this.stderr}\n${this.stdout}`)), timeoutMs);
-      this.waiters.push({ test, resolve: () => { clearTimeout(timer); resolve(); } });
+      this.waiters.push({
+        test,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
       this.exited.then(() => setTimeout(() => reject(new Error(`process exited before ${re}:\n${this.stderr}\n${this.stdout}`)), 50));
-      if (test(this.stderr) || test(this.stdout)) { clearTimeout(timer); resolve(); }
+      if (test(this.stderr) || test(this.stdout)) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
   }
 

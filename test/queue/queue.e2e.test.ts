@@ -21,19 +21,30 @@ import { Cli, cli, ensureBuilt, freePort, redisServerPath, ROOT, selfSignedCert,
 /** Linux: the pids whose parent is `pid` (empty elsewhere). */
 function childPids(pid: number): number[] {
   if (!existsSync('/proc')) return [];
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try {
-      return readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1] === String(pid);
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return (
+          readFileSync(`/proc/${d}/stat`, 'utf8')
+            .replace(/^.*\) /, '')
+            .split(' ')[1] === String(pid)
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** Running (a zombie left for a parent that does not reap counts as gone). */
 function alive(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[0] !== 'Z';
+    return (
+      readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ')[0] !== 'Z'
+    );
   } catch {
     return false;
   }
@@ -69,7 +80,9 @@ describe.skipIf(!REDIS)('ablate --queue and worker (real redis-server)', () => {
     tmp = mkdtempSync(path.join(tmpdir(), 'vb-queue-'));
     redis = await startRedis({ password: PASSWORD });
     const e = await loadExperiment(path.join(ROOT, 'experiments/smoke.ts'));
-    expectedRunIds = expandExperiment(applyPreset(e, 'test')).runs.map((r) => r.runId).sort();
+    expectedRunIds = expandExperiment(applyPreset(e, 'test'))
+      .runs.map((r) => r.runId)
+      .sort();
   }, 120_000);
 
   afterAll(async () => {
@@ -127,8 +140,15 @@ describe.skipIf(!REDIS)('ablate --queue and worker (real redis-server)', () => {
     expect(doc.jobs.ok).toBeGreaterThanOrEqual(2);
     expect(doc.queue).toBe(`redis://:***@127.0.0.1:${redis.port}`);
 
-    const everything = [c.stdout, c.stderr, w1.stderr, w1.stdout, r2.stderr, r2.stdout,
-      ...['runs.jsonl', 'summary.md', 'summary.csv', 'experiment.json'].map((f) => readFileSync(path.join(queued, f), 'utf8'))].join('\n');
+    const everything = [
+      c.stdout,
+      c.stderr,
+      w1.stderr,
+      w1.stdout,
+      r2.stderr,
+      r2.stdout,
+      ...['runs.jsonl', 'summary.md', 'summary.csv', 'experiment.json'].map((f) => readFileSync(path.join(queued, f), 'utf8')),
+    ].join('\n');
     expect(everything).not.toContain(PASSWORD);
     expect(everything).toContain(':***@');
   });
@@ -159,16 +179,26 @@ describe.skipIf(!REDIS)('ablate --queue and worker (real redis-server)', () => {
     // a store holding two records, resumed: none of the failures below may touch it
     const out = path.join(tmp, 'kept');
     mkdirSync(out, { recursive: true });
-    const lines = readFileSync(path.join(tmp, 'local', 'runs.jsonl'), 'utf8').split('\n').slice(0, 2).join('\n') + '\n';
+    const lines =
+      readFileSync(path.join(tmp, 'local', 'runs.jsonl'), 'utf8')
+        .split('\n')
+        .slice(0, 2)
+        .join('\n') + '\n';
     writeFileSync(path.join(out, 'runs.jsonl'), lines);
     const base = ['ablate', 'experiments/smoke.ts', '--preset', 'test', '--out', out, '--resume', '--backend', 'wasm'];
-    const oneLine = (s: string) => s.trim().split('\n').filter((l) => l.startsWith('vanillabench:'));
+    const oneLine = (s: string) =>
+      s
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('vanillabench:'));
 
     const closed = await freePort();
     const t0 = Date.now();
     const unreachable = await cli([...base, '--queue', `redis://:${PASSWORD}@127.0.0.1:${closed}`]);
     expect(unreachable.code).toBe(1);
-    expect(oneLine(unreachable.stderr)).toEqual([`vanillabench: cannot reach Redis at redis://:***@127.0.0.1:${closed}: connection refused (is redis-server running there, listening on that interface and port?)`]);
+    expect(oneLine(unreachable.stderr)).toEqual([
+      `vanillabench: cannot reach Redis at redis://:***@127.0.0.1:${closed}: connection refused (is redis-server running there, listening on that interface and port?)`,
+    ]);
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(unreachable.stderr).not.toMatch(/\n\s+at /);
 
@@ -193,7 +223,11 @@ describe.skipIf(!REDIS)('ablate --queue and worker (real redis-server)', () => {
     const foreign = await cli([...base, '--queue', redis.url]);
     expect(foreign.code).toBe(1);
     expect(oneLine(foreign.stderr)).toHaveLength(1);
-    expect(foreign.stderr).toMatch(new RegExp(`queue 'vanillabench' on redis://:\\*\\*\\*@127\\.0\\.0\\.1:\\d+ holds 1 queued or running job of another matrix \\(e\\.g\\. job smoke\\.old-\\w+: matrix version 0, this code has ${MATRIX_VERSION}\\): .*--queue-name NAME.*--queue-clear`));
+    expect(foreign.stderr).toMatch(
+      new RegExp(
+        `queue 'vanillabench' on redis://:\\*\\*\\*@127\\.0\\.0\\.1:\\d+ holds 1 queued or running job of another matrix \\(e\\.g\\. job smoke\\.old-\\w+: matrix version 0, this code has ${MATRIX_VERSION}\\): .*--queue-name NAME.*--queue-clear`,
+      ),
+    );
 
     // --queue-clear removes it; with no worker, --queue-timeout gives up and leaves the runs queued
     const timedOut = await cli([...base, '--queue', redis.url, '--queue-clear', '--queue-timeout', '2']);
@@ -222,7 +256,9 @@ describe.skipIf(!REDIS)('ablate --queue and worker (real redis-server)', () => {
     expect(recs.map((r) => r.runId).sort()).toEqual(expectedRunIds);
     for (const r of recs) {
       expect(r.status).toBe('failed');
-      expect(r.message).toMatch(/the job failed( on worker \S+)?: worker \S+ \(pid \d+\) runs backend cpu, the matrix asks for wasm: start the workers with --backend wasm/);
+      expect(r.message).toMatch(
+        /the job failed( on worker \S+)?: worker \S+ \(pid \d+\) runs backend cpu, the matrix asks for wasm: start the workers with --backend wasm/,
+      );
       expect(r.backend).toBe('wasm');
     }
     await w.waitFor((o) => (o.match(/^job error /gm) ?? []).length >= 4);
@@ -251,7 +287,9 @@ describe.skipIf(!REDIS)('rediss:// (TLS)', () => {
       expect(wr, wr.stderr).toMatchObject({ code: 0, signal: null });
       const untrusted = await cli(['worker', '--queue', server.url]);
       expect(untrusted.code).toBe(1);
-      expect(untrusted.stderr).toMatch(/^vanillabench: cannot use Redis at rediss:\/\/:\*\*\*@localhost:\d+: TLS certificate not accepted \(self-signed certificate\): .*NODE_EXTRA_CA_CERTS/m);
+      expect(untrusted.stderr).toMatch(
+        /^vanillabench: cannot use Redis at rediss:\/\/:\*\*\*@localhost:\d+: TLS certificate not accepted \(self-signed certificate\): .*NODE_EXTRA_CA_CERTS/m,
+      );
       const plain = await cli(['worker', '--queue', server.url.replace('rediss:', 'redis:')]);
       expect(plain.code).toBe(1);
       expect(plain.stderr).toMatch(/^vanillabench: Redis at redis:\/\/:\*\*\*@localhost:\d+ closed the connection \(a TLS-only port needs rediss:\/\/\)/m);

@@ -3,9 +3,19 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ablationBarsConfig, ablationCellColor, CHART_HEIGHT, CHART_WIDTH, ciBarsConfig, deployVsTrainChart, depthVsLatencyChart, latencyVsTop1Chart, paddedRange,
-  table2Chart, table3Chart,
-  trainingCurvesChart, writeChart,
+  ablationBarsConfig,
+  ablationCellColor,
+  CHART_HEIGHT,
+  CHART_WIDTH,
+  ciBarsConfig,
+  deployVsTrainChart,
+  depthVsLatencyChart,
+  latencyVsTop1Chart,
+  paddedRange,
+  table2Chart,
+  table3Chart,
+  trainingCurvesChart,
+  writeChart,
 } from '../../src/report/charts.js';
 
 const meta = { title: 'Test chart', subtitle: 'test machine - backend cpu' };
@@ -22,56 +32,111 @@ function expectPng(buf: Buffer): void {
 
 describe('chart builders give 1000x600 PNGs', () => {
   it('latency vs top-1', async () => {
-    expectPng(await latencyVsTop1Chart([
-      { model: 'vanillanet-5', latencyMs: 40, top1: 72.49, vanilla: true },
-      { model: 'vanillanet-6', latencyMs: 60, top1: 76.36, vanilla: true },
-      { model: 'resnet-18', latencyMs: 30, top1: 70.6, vanilla: false },
-      { model: 'resnet-50', latencyMs: 80, top1: 79.8, vanilla: false },
-    ], meta));
+    expectPng(
+      await latencyVsTop1Chart(
+        [
+          { model: 'vanillanet-5', latencyMs: 40, top1: 72.49, vanilla: true },
+          { model: 'vanillanet-6', latencyMs: 60, top1: 76.36, vanilla: true },
+          { model: 'resnet-18', latencyMs: 30, top1: 70.6, vanilla: false },
+          { model: 'resnet-50', latencyMs: 80, top1: 79.8, vanilla: false },
+        ],
+        meta,
+      ),
+    );
   });
 
   it('depth vs latency', async () => {
-    expectPng(await depthVsLatencyChart([
-      { model: 'vanillanet-5', depth: 5, latencyMs: 40, series: 'VanillaNet' },
-      { model: 'vanillanet-6', depth: 6, latencyMs: 60, series: 'VanillaNet' },
-      { model: 'resnet-50', depth: 50, latencyMs: 80, series: 'baselines' },
-    ], meta));
+    expectPng(
+      await depthVsLatencyChart(
+        [
+          { model: 'vanillanet-5', depth: 5, latencyMs: 40, series: 'VanillaNet' },
+          { model: 'vanillanet-6', depth: 6, latencyMs: 60, series: 'VanillaNet' },
+          { model: 'resnet-50', depth: 50, latencyMs: 80, series: 'baselines' },
+        ],
+        meta,
+      ),
+    );
   });
 
   it('deploy vs train', async () => {
-    expectPng(await deployVsTrainChart([
-      { model: 'vanillanet-5', deployMs: 40, trainMs: 60, deployMoeMs: 1, trainMoeMs: 3 },
-      { model: 'resnet-18', deployMs: 10, trainMs: 11, deployMoeMs: 0.2, trainMoeMs: null },
-    ], meta));
+    expectPng(
+      await deployVsTrainChart(
+        [
+          { model: 'vanillanet-5', deployMs: 40, trainMs: 60, deployMoeMs: 1, trainMoeMs: 3 },
+          { model: 'resnet-18', deployMs: 10, trainMs: 11, deployMoeMs: 0.2, trainMoeMs: null },
+        ],
+        meta,
+      ),
+    );
   });
 
   it('Table 2 and Table 3 with CI whiskers and paper markers', async () => {
-    expectPng(await table2Chart({
-      categories: ['VanillaNet-6', 'AlexNet', 'ResNet-50'],
-      series: [
-        { label: 'baseline', mean: [85, 84, 88], halfWidth: [0.5, 0.4, 0.3], paper: [59.58, 57.52, 76.13] },
-        { label: 'deep training', mean: [86, null, 88.2], halfWidth: [0.6, null, 0.2], paper: [60.53, 59.09, 76.16] },
-        { label: 'series act.', mean: [88, 86, 88.1], halfWidth: [0.2, 0.3, 0.4], paper: [75.23, 61.12, 76.3] },
-        { label: 'both', mean: [88.5, 86.5, 88.3], halfWidth: [0, 0.5, 0.1], paper: [76.36, 63.59, 76.27] },
-      ],
-    }, meta));
-    expectPng(await table3Chart({
-      categories: ['none', 'before-act', 'after-act'],
-      series: [{ label: 'VanillaNet-6', mean: [88, 87.5, null], halfWidth: [0.4, 0.5, null], paper: [76.36, 75.92, 75.72] }],
-    }, meta));
+    expectPng(
+      await table2Chart(
+        {
+          categories: ['VanillaNet-6', 'AlexNet', 'ResNet-50'],
+          series: [
+            { label: 'baseline', mean: [85, 84, 88], halfWidth: [0.5, 0.4, 0.3], paper: [59.58, 57.52, 76.13] },
+            { label: 'deep training', mean: [86, null, 88.2], halfWidth: [0.6, null, 0.2], paper: [60.53, 59.09, 76.16] },
+            { label: 'series act.', mean: [88, 86, 88.1], halfWidth: [0.2, 0.3, 0.4], paper: [75.23, 61.12, 76.3] },
+            { label: 'both', mean: [88.5, 86.5, 88.3], halfWidth: [0, 0.5, 0.1], paper: [76.36, 63.59, 76.27] },
+          ],
+        },
+        meta,
+      ),
+    );
+    expectPng(
+      await table3Chart(
+        {
+          categories: ['none', 'before-act', 'after-act'],
+          series: [{ label: 'VanillaNet-6', mean: [88, 87.5, null], halfWidth: [0.4, 0.5, null], paper: [76.36, 75.92, 75.72] }],
+        },
+        meta,
+      ),
+    );
   });
 
   it('training curves', async () => {
-    expectPng(await trainingCurvesChart([
-      { label: 'a', points: [{ epoch: 1, valTop1: 70 }, { epoch: 2, valTop1: 80 }, { epoch: 3, valTop1: 84 }] },
-      { label: 'b', points: [{ epoch: 1, valTop1: 65 }, { epoch: 2, valTop1: 78 }, { epoch: 3, valTop1: 83 }] },
-    ], meta));
+    expectPng(
+      await trainingCurvesChart(
+        [
+          {
+            label: 'a',
+            points: [
+              { epoch: 1, valTop1: 70 },
+              { epoch: 2, valTop1: 80 },
+              { epoch: 3, valTop1: 84 },
+            ],
+          },
+          {
+            label: 'b',
+            points: [
+              { epoch: 1, valTop1: 65 },
+              { epoch: 2, valTop1: 78 },
+              { epoch: 3, valTop1: 83 },
+            ],
+          },
+        ],
+        meta,
+      ),
+    );
   });
 
   it('writeChart saves atomically', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vb-charts-'));
     try {
-      const png = await trainingCurvesChart([{ label: 'a', points: [{ epoch: 1, valTop1: 50 }, { epoch: 2, valTop1: 60 }] }], meta);
+      const png = await trainingCurvesChart(
+        [
+          {
+            label: 'a',
+            points: [
+              { epoch: 1, valTop1: 50 },
+              { epoch: 2, valTop1: 60 },
+            ],
+          },
+        ],
+        meta,
+      );
       const file = writeChart(join(dir, 'sub', 'c.png'), png);
       expect(readFileSync(file)).toEqual(png);
       expect(readdirSync(join(dir, 'sub'))).toEqual(['c.png']);
@@ -103,15 +168,26 @@ describe('ablation bar chart configuration', () => {
     expect(cfg.bars[0].paper).toEqual([59.58, 76.13]);
     expect(cfg.bars[0].torch).toEqual([null, null]);
     // the PyTorch reference's mean where it ran, clipped to the axis like ours
-    const withTorch = ablationBarsConfig({ categories: ['a', 'b'], series: [{ label: 'x', mean: [50, 60], halfWidth: [1, 1], torch: [49.5, null] }, { label: 'y', mean: [1, 2], halfWidth: [1, 1], torch: [-3, 101] }] });
-    expect(withTorch.bars.map((b) => b.torch)).toEqual([[49.5, null], [0, 100]]);
+    const withTorch = ablationBarsConfig({
+      categories: ['a', 'b'],
+      series: [
+        { label: 'x', mean: [50, 60], halfWidth: [1, 1], torch: [49.5, null] },
+        { label: 'y', mean: [1, 2], halfWidth: [1, 1], torch: [-3, 101] },
+      ],
+    });
+    expect(withTorch.bars.map((b) => b.torch)).toEqual([
+      [49.5, null],
+      [0, 100],
+    ]);
     // a fixed colour per cell: the combination's hue, a lighter shade per network; every cell its own
     expect(cfg.bars[0].colors).toEqual([ablationCellColor(0, 0), ablationCellColor(0, 1)]);
     expect(cfg.bars[1].colors).toEqual([ablationCellColor(1, 0), ablationCellColor(1, 1)]);
     expect(ablationCellColor(0, 0)).toBe('#1f77b4');
     expect(new Set([0, 1, 2, 3].flatMap((si) => [0, 1, 2].map((g) => ablationCellColor(si, g)))).size).toBe(12);
     // given colours win
-    expect(ablationBarsConfig({ categories: ['a'], series: [{ label: 'x', mean: [50], halfWidth: [1], colors: ['#000000'] }] }).bars[0].colors).toEqual(['#000000']);
+    expect(ablationBarsConfig({ categories: ['a'], series: [{ label: 'x', mean: [50], halfWidth: [1], colors: ['#000000'] }] }).bars[0].colors).toEqual([
+      '#000000',
+    ]);
   });
 });
 
@@ -122,7 +198,9 @@ describe('CI bar chart configuration (from the data, nothing drawn)', () => {
       { label: 'neither', mean: [85.2, 82.4], halfWidth: [0.5, null], paper: [59.58, 57.52] },
       { label: 'series act.', mean: [86.3, null], halfWidth: [1.1, null], paper: [75.23, null] },
     ],
-    xTitle: 'network', yTitle: 'our top-1 (%)', paperTitle: "paper's top-1 (%)",
+    xTitle: 'network',
+    yTitle: 'our top-1 (%)',
+    paperTitle: "paper's top-1 (%)",
   };
 
   it('bars per series, a legend entry for the paper markers, whiskers and markers from the same data', () => {

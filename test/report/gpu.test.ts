@@ -34,23 +34,63 @@ const adapter = { name: 'Synthetic GPU', vendor: 'nvidia', architecture: 'hopper
 
 function row(model: string, form: 'deploy' | 'train', meanMs: number): LatencyRow {
   return {
-    model, form, status: 'ok', inputSize: 224, batch: 1, width: 1, depth: 5, paramsM: 15, gmacs: 5, paper: null,
-    meanMs, medianMs: meanMs, p90Ms: meanMs, p99Ms: meanMs, minMs: meanMs, maxMs: meanMs, sdMs: 0.01, rmePct: 0.5, samples: 50, run: 0,
+    model,
+    form,
+    status: 'ok',
+    inputSize: 224,
+    batch: 1,
+    width: 1,
+    depth: 5,
+    paramsM: 15,
+    gmacs: 5,
+    paper: null,
+    meanMs,
+    medianMs: meanMs,
+    p90Ms: meanMs,
+    p99Ms: meanMs,
+    minMs: meanMs,
+    maxMs: meanMs,
+    sdMs: 0.01,
+    rmePct: 0.5,
+    samples: 50,
+    run: 0,
   };
 }
 
 function webgpuFile(): LatencyFile {
   return {
-    schema: LATENCY_SCHEMA, backend: 'webgpu', machine, adapter,
-    runs: [{ command: 'vanillabench latency --backend webgpu', commit: null, dirty: null, backend: 'webgpu', adapter, tfjsVersion: '4.22.0', kernels: 'stock', machine, date: '2026-01-01T00:00:00.000Z', seed: 0 }],
+    schema: LATENCY_SCHEMA,
+    backend: 'webgpu',
+    machine,
+    adapter,
+    runs: [
+      {
+        command: 'vanillabench latency --backend webgpu',
+        commit: null,
+        dirty: null,
+        backend: 'webgpu',
+        adapter,
+        tfjsVersion: '4.22.0',
+        kernels: 'stock',
+        machine,
+        date: '2026-01-01T00:00:00.000Z',
+        seed: 0,
+      },
+    ],
     rows: [row('vanillanet-5', 'deploy', 11.11), row('vanillanet-5', 'train', 22.22), row('resnet-18', 'deploy', 33.33)],
   };
 }
 
 function torchFile(): TorchLatencyFile {
   return {
-    schema: TORCH_LATENCY_SCHEMA, date: '2026-01-01T00:00:00+00:00', command: 'python3 scripts/torch_latency.py --out x.json',
-    gpu: { name: 'Synthetic GPU', capability: '9.0', memoryGiB: 140 }, torch: '9.9.9', torchvision: '0.0.1', cuda: '13.0', cudnn: 91000,
+    schema: TORCH_LATENCY_SCHEMA,
+    date: '2026-01-01T00:00:00+00:00',
+    command: 'python3 scripts/torch_latency.py --out x.json',
+    gpu: { name: 'Synthetic GPU', capability: '9.0', memoryGiB: 140 },
+    torch: '9.9.9',
+    torchvision: '0.0.1',
+    cuda: '13.0',
+    cudnn: 91000,
     settings: { inputSize: 224, batch: 1, dtype: 'float32', warmup: 50, iterations: 300, tf32Conv: true },
     rows: [
       { model: 'vanillanet-5', form: 'deploy', source: 'ours', paramsM: 15.5, meanMs: 0.777, medianMs: 0.7, p90Ms: 0.8, minMs: 0.6, sdMs: 0.01, samples: 300 },
@@ -70,7 +110,9 @@ describe('report: GPU latency', () => {
     await buildReport({ resultsDir: d, now: new Date('2026-01-02T00:00:00Z') });
     const md = readFileSync(path.join(d, 'REPORT.md'), 'utf8');
     const section = md.slice(md.indexOf('## GPU latency'), md.indexOf('\n## ', md.indexOf('## GPU latency') + 1));
-    expect(section).toContain('| model | depth | A100 ms (paper, PyTorch) | deploy ms (ours, webgpu on Synthetic GPU) | train ms (ours, webgpu on Synthetic GPU) | ms (PyTorch 9.9.9, Synthetic GPU) |');
+    expect(section).toContain(
+      '| model | depth | A100 ms (paper, PyTorch) | deploy ms (ours, webgpu on Synthetic GPU) | train ms (ours, webgpu on Synthetic GPU) | ms (PyTorch 9.9.9, Synthetic GPU) |',
+    );
     expect(section).toMatch(/\| vanillanet-5 \| 5 \| 1\.61 \| 11\.11 ± 0\.5% \| 22\.22 ± 0\.5% \| 0\.777 \|/);
     expect(section).toMatch(/\| resnet-18 \| 18 \| 3\.12 \| 33\.33 ± 0\.5% \| - \| 0\.888 \|/);
     expect(section).toContain('webgpu on Synthetic GPU: train/deploy mean latency vanillanet-5 2.00x');
@@ -85,6 +127,8 @@ describe('report: GPU latency', () => {
     const bad = path.join(d, 'latency/torch-broken.json');
     writeFileSync(bad, JSON.stringify({ ...torchFile(), rows: [{ model: 'vanillanet-5' }] }));
     expect(() => readTorchLatencyFile(bad)).toThrow(UserError);
-    await expect(buildReport({ resultsDir: d })).rejects.toThrow(/corrupt PyTorch latency file .*torch-broken\.json: row 0 \(vanillanet-5\) has no numeric meanMs/);
+    await expect(buildReport({ resultsDir: d })).rejects.toThrow(
+      /corrupt PyTorch latency file .*torch-broken\.json: row 0 \(vanillanet-5\) has no numeric meanMs/,
+    );
   });
 });

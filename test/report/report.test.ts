@@ -22,15 +22,42 @@ afterEach(() => {
 
 const machine = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 8, platform: 'linux-x64', node: 'v20.0.0', hostname: 'test' };
 const run = {
-  command: 'vanillabench latency --input 224', commit: null, dirty: null, backend: 'wasm', tfjsVersion: '4.22.0',
-  kernels: 'ours' as const, machine, date: '2025-01-01T00:00:00.000Z', seed: 0,
+  command: 'vanillabench latency --input 224',
+  commit: null,
+  dirty: null,
+  backend: 'wasm',
+  tfjsVersion: '4.22.0',
+  kernels: 'ours' as const,
+  machine,
+  date: '2025-01-01T00:00:00.000Z',
+  seed: 0,
 };
 
 function row(model: string, form: 'deploy' | 'train', depth: number, gmacs: number, meanMs: number, paper: LatencyRow['paper']): LatencyRow {
   return {
-    model, form, status: 'ok', inputSize: 224, batch: 1, width: 1, depth, paramsM: 10, gmacs, paper,
-    meanMs, medianMs: meanMs, p90Ms: meanMs * 1.1, p99Ms: meanMs * 1.2, minMs: meanMs * 0.9, maxMs: meanMs * 1.3, sdMs: meanMs * 0.05,
-    rmePct: 1, samples: 20, throughput: 1000 / meanMs, warmupRuns: 3, probeMs: meanMs, run: 0,
+    model,
+    form,
+    status: 'ok',
+    inputSize: 224,
+    batch: 1,
+    width: 1,
+    depth,
+    paramsM: 10,
+    gmacs,
+    paper,
+    meanMs,
+    medianMs: meanMs,
+    p90Ms: meanMs * 1.1,
+    p99Ms: meanMs * 1.2,
+    minMs: meanMs * 0.9,
+    maxMs: meanMs * 1.3,
+    sdMs: meanMs * 0.05,
+    rmePct: 1,
+    samples: 20,
+    throughput: 1000 / meanMs,
+    warmupRuns: 3,
+    probeMs: meanMs,
+    run: 0,
   };
 }
 
@@ -47,7 +74,12 @@ function latencyFile(): LatencyFile {
       row('vanillanet-6', 'deploy', 6, 6.0, 55, p(2.01, 76.36, 6, 6.0)),
       row('resnet-18', 'deploy', 18, 1.8, 30, p(3.12, 70.6, 18, 1.8)),
       row('resnet-34', 'deploy', 34, 3.7, 62, p(5.57, 75.5, 34, 3.7)),
-      { ...row('vanillanet-13-1.5x', 'deploy', 13, 26.5, 0, p(7.83, 82.53, 13, 26.5)), status: 'skipped', reason: 'one forward pass took 9000 ms > --max-single-ms 5000', meanMs: undefined },
+      {
+        ...row('vanillanet-13-1.5x', 'deploy', 13, 26.5, 0, p(7.83, 82.53, 13, 26.5)),
+        status: 'skipped',
+        reason: 'one forward pass took 9000 ms > --max-single-ms 5000',
+        meanMs: undefined,
+      },
     ],
   };
 }
@@ -55,18 +87,38 @@ function latencyFile(): LatencyFile {
 /** Runner records (src/ablation/store.ts) of a Table 2 matrix on VanillaNet-6 and AlexNet, three seeds a cell. */
 function ablationLines(): string {
   const lines: string[] = [];
-  const acc: [boolean, boolean, number][] = [[false, false, 80], [true, false, 81], [false, true, 85], [true, true, 86]];
+  const acc: [boolean, boolean, number][] = [
+    [false, false, 80],
+    [true, false, 81],
+    [false, true, 85],
+    [true, true, 86],
+  ];
   for (const [m, model] of ['vanillanet-6', 'alexnet'].entries()) {
     for (const [i, [deepTraining, seriesAct, base]] of acc.entries()) {
       const c = cell(m * 4 + i, { deepTraining, seriesAct }, { model, label: model });
       for (const seed of [1, 2, 3]) {
         const final = base + seed * 0.2 - (model === 'alexnet' ? 3 : 0);
-        const metrics = [1, 2, 3].map((epoch) => ({ epoch, lambda: 1, lr: 0, trainLoss: 1 / epoch, trainTop1: 0, valLoss: 1, valTop1: final - (3 - epoch) * (4 - epoch) * 0.2, imagesPerSec: 1, seconds: 1, merged: false }));
+        const metrics = [1, 2, 3].map((epoch) => ({
+          epoch,
+          lambda: 1,
+          lr: 0,
+          trainLoss: 1 / epoch,
+          trainTop1: 0,
+          valLoss: 1,
+          valTop1: final - (3 - epoch) * (4 - epoch) * 0.2,
+          imagesPerSec: 1,
+          seconds: 1,
+          merged: false,
+        }));
         lines.push(JSON.stringify(record(c, seed, final, { experiment: 'table2', dataset: 'fashion-mnist', metrics, deployValTop1: final + 0.01 })));
       }
     }
   }
-  lines.push(JSON.stringify(record(cell(7, { deepTraining: true, seriesAct: true }, { model: 'alexnet', label: 'alexnet' }), 4, null, { experiment: 'table2', status: 'diverged' })));
+  lines.push(
+    JSON.stringify(
+      record(cell(7, { deepTraining: true, seriesAct: true }, { model: 'alexnet', label: 'alexnet' }), 4, null, { experiment: 'table2', status: 'diverged' }),
+    ),
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -102,9 +154,15 @@ describe('report', () => {
 
   it('one preset per experiment: a quick preview beside the full results is named, not shown as a second Table 2', async () => {
     const dir = tempDir();
-    for (const [folder, preset] of [['table2-full', 'full'], ['table2-quick', 'quick']]) {
+    for (const [folder, preset] of [
+      ['table2-full', 'full'],
+      ['table2-quick', 'quick'],
+    ]) {
       mkdirSync(join(dir, 'ablation', folder), { recursive: true });
-      const lines = ablationLines().trim().split('\n').map((l) => JSON.stringify({ ...JSON.parse(l), preset }));
+      const lines = ablationLines()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.stringify({ ...JSON.parse(l), preset }));
       writeFileSync(join(dir, 'ablation', folder, 'runs.jsonl'), `${lines.join('\n')}\n`);
     }
     const r = await buildReport({ resultsDir: dir });
@@ -113,7 +171,9 @@ describe('report', () => {
     expect(md).toContain('table2-full');
     expect(r.charts.some((c) => c.includes('table2-quick'))).toBe(false);
     // a full matrix still running (a cell with fewer than 2 ok seeds) gives way to a complete quick one
-    const lines = readFileSync(join(dir, 'ablation', 'table2-full', 'runs.jsonl'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(dir, 'ablation', 'table2-full', 'runs.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     writeFileSync(join(dir, 'ablation', 'table2-full', 'runs.jsonl'), `${lines.filter((l) => JSON.parse(l).seed === 1).join('\n')}\n`);
     const again = await buildReport({ resultsDir: dir });
     expect(again.missing.some((m) => m.includes("'table2-full'") && m.includes("uses 'table2-quick'"))).toBe(true);
@@ -142,7 +202,11 @@ describe('report', () => {
     const r = await buildReport({ resultsDir: dir, now: new Date('2025-01-02T00:00:00Z') });
     const md = readFileSync(r.report, 'utf8');
     expect(readdirSync(join(dir, 'charts')).sort()).toEqual([
-      'deploy-vs-train.png', 'depth-vs-latency.png', 'latency-vs-top1.png', 'table2-curves.png', 'table2-table2.png',
+      'deploy-vs-train.png',
+      'depth-vs-latency.png',
+      'latency-vs-top1.png',
+      'table2-curves.png',
+      'table2-table2.png',
     ]);
     for (const c of r.charts) {
       const png = readFileSync(c);
@@ -170,7 +234,9 @@ describe('report', () => {
     expect(byId.get('deploy-vs-train')!.detail).toMatch(/vanillanet-5 1\.500x/);
     // ablation: series act. +5 pp on every seed (paired): reproduced; train/deploy gap 0.01 pp: held
     expect(byId.get('table2:vanillanet-6:series-act')!.verdict).toBe('reproduced');
-    expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(/\(VanillaNet-6 w1\/16 imagenet stem, Fashion-MNIST, \? images x 3 epochs, 3 paired seeds\)\.$/);
+    expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(
+      /\(VanillaNet-6 w1\/16 imagenet stem, Fashion-MNIST, \? images x 3 epochs, 3 paired seeds\)\.$/,
+    );
     expect(md).toMatch(/\*\*REPRODUCED\*\*: series informed activation improves VanillaNet-6/);
     expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(/ours: \+5\.00 pp/);
     expect(byId.get('table2:deploy-accuracy')!.verdict).toBe('held');
@@ -182,14 +248,31 @@ describe('report', () => {
   it("reads the ablate runner's own records (src/ablation/store.ts schema: cell.toggles, cell.factors, metrics)", async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'ablation', 'table2'), { recursive: true });
-    const cells = [cell(0, { deepTraining: false, seriesAct: false }), cell(1, { deepTraining: false, seriesAct: true }),
-      cell(2, { deepTraining: true, seriesAct: false }), cell(3, { deepTraining: true, seriesAct: true })];
+    const cells = [
+      cell(0, { deepTraining: false, seriesAct: false }),
+      cell(1, { deepTraining: false, seriesAct: true }),
+      cell(2, { deepTraining: true, seriesAct: false }),
+      cell(3, { deepTraining: true, seriesAct: true }),
+    ];
     const base = [80, 86, 81, 87];
-    const lines = cells.flatMap((c, i) => [1, 2, 3].map((seed) => {
-      const top1 = base[i] + seed * 0.2;
-      const metrics = [1, 2].map((epoch) => ({ epoch, lambda: 1, lr: 0, trainLoss: 1, trainTop1: 0, valLoss: 1, valTop1: top1 - (2 - epoch) * 0.3, imagesPerSec: 1, seconds: 1, merged: false }));
-      return JSON.stringify(record(c, seed, top1, { experiment: 'table2', metrics }));
-    }));
+    const lines = cells.flatMap((c, i) =>
+      [1, 2, 3].map((seed) => {
+        const top1 = base[i] + seed * 0.2;
+        const metrics = [1, 2].map((epoch) => ({
+          epoch,
+          lambda: 1,
+          lr: 0,
+          trainLoss: 1,
+          trainTop1: 0,
+          valLoss: 1,
+          valTop1: top1 - (2 - epoch) * 0.3,
+          imagesPerSec: 1,
+          seconds: 1,
+          merged: false,
+        }));
+        return JSON.stringify(record(c, seed, top1, { experiment: 'table2', metrics }));
+      }),
+    );
     writeFileSync(join(dir, 'ablation', 'table2', 'runs.jsonl'), `${lines.join('\n')}\n`);
     const r = await buildReport({ resultsDir: dir, now: new Date('2025-01-02T00:00:00Z') });
     const md = readFileSync(r.report, 'utf8');
@@ -211,7 +294,11 @@ describe('report', () => {
     const none = cell(0, { shortcut: 'none' });
     // before-act (paper -0.44, negligible): paired differences -5, +0.8, +5.6: reach past +-1 point -> inconclusive
     // after-act (paper -0.64): -0.2 on every seed: the CI excludes 0 in the paper's direction -> reproduced
-    write('table3', [[none, [80, 80.2, 80.4]], [cell(1, { shortcut: 'before-act' }), [75, 81, 86]], [cell(2, { shortcut: 'after-act' }), [79.8, 80, 80.2]]]);
+    write('table3', [
+      [none, [80, 80.2, 80.4]],
+      [cell(1, { shortcut: 'before-act' }), [75, 81, 86]],
+      [cell(2, { shortcut: 'after-act' }), [79.8, 80, 80.2]],
+    ]);
     // ResNet-50 as in the paper's Table 2: with its shortcuts (the paper's figure is for that configuration only)
     const r50 = (i: number, d: boolean, s: boolean) => {
       const c = cell(i, { deepTraining: d, seriesAct: s }, { model: 'resnet-50', label: 'ResNet-50' });
@@ -219,8 +306,12 @@ describe('report', () => {
     };
     // ResNet-50 alone (no peers), converged (paper: +0.17 series act., +0.03 deep training, +0.14 both, all negligible):
     // +0.1 on every seed (within +-1) / -6, -0.2, +5.6 (wide) / -10 on every seed (wholly beyond -1)
-    write('table2', [[r50(0, false, false), [70, 70.2, 70.4]], [r50(1, false, true), [70.1, 70.3, 70.5]],
-      [r50(2, true, false), [64, 70, 76]], [r50(3, true, true), [60, 60.2, 60.4]]]);
+    write('table2', [
+      [r50(0, false, false), [70, 70.2, 70.4]],
+      [r50(1, false, true), [70.1, 70.3, 70.5]],
+      [r50(2, true, false), [64, 70, 76]],
+      [r50(3, true, true), [60, 60.2, 60.4]],
+    ]);
     const r = await buildReport({ resultsDir: dir, now: new Date('2025-01-02T00:00:00Z') });
     const byId = new Map(r.claims.map((c) => [c.id, c.verdict]));
     expect(byId.get('table3:vanillanet-6:shortcut-before-act')).toBe('inconclusive');
@@ -231,11 +322,24 @@ describe('report', () => {
   });
 
   it("the ablation chart's data: the paper's order whatever the record order, one colour per cell shared with the curves; the PyTorch column", () => {
-    const combos: [boolean, boolean][] = [[true, true], [false, true], [true, false], [false, false]];
-    const recs = ['resnet-50', 'vanillanet-6'].flatMap((model, m) => combos.map(([d, sAct], i) => {
-      const c = cell(m * 4 + i, { deepTraining: d, seriesAct: sAct }, { model, label: model, entry: model === 'vanillanet-6' ? 0 : 1, id: `${model}-${i}` });
-      return [1, 2].map((seed) => record(c, seed, 80 + seed + i));
-    }).flat());
+    const combos: [boolean, boolean][] = [
+      [true, true],
+      [false, true],
+      [true, false],
+      [false, false],
+    ];
+    const recs = ['resnet-50', 'vanillanet-6'].flatMap((model, m) =>
+      combos
+        .map(([d, sAct], i) => {
+          const c = cell(
+            m * 4 + i,
+            { deepTraining: d, seriesAct: sAct },
+            { model, label: model, entry: model === 'vanillanet-6' ? 0 : 1, id: `${model}-${i}` },
+          );
+          return [1, 2].map((seed) => record(c, seed, 80 + seed + i));
+        })
+        .flat(),
+    );
     // stored in reverse order (ResNet-50 first, "both" first): the chart follows the experiment and the paper
     const s = summarize(recs);
     const data = ablationSeries(s.cells, 'table2');
@@ -243,13 +347,27 @@ describe('report', () => {
     expect(data.series.map((x) => x.label)).toEqual(['neither', 'deep training', 'series act.', 'deep training + series act.']);
     const cfg = ablationBarsConfig(data);
     for (const c of s.cells) {
-      const si = data.series.findIndex((x) => x.label === (c.cell.toggles.deepTraining ? (c.cell.toggles.seriesAct ? 'deep training + series act.' : 'deep training') : c.cell.toggles.seriesAct ? 'series act.' : 'neither'));
+      const si = data.series.findIndex(
+        (x) =>
+          x.label ===
+          (c.cell.toggles.deepTraining
+            ? c.cell.toggles.seriesAct
+              ? 'deep training + series act.'
+              : 'deep training'
+            : c.cell.toggles.seriesAct
+              ? 'series act.'
+              : 'neither'),
+      );
       const gi = c.cell.model === 'vanillanet-6' ? 0 : 1;
       expect(cfg.bars[si].colors[gi]).toBe(cellColor(s.cells, c, 'table2'));
     }
     expect(new Set(s.cells.map((c) => cellColor(s.cells, c, 'table2'))).size).toBe(8);
     expect(cellTable(s, ['model'])).not.toContain('PyTorch');
-    const torch = summarize([...recs, record(s.cells[0].cell, 1, 79, { engine: 'torch', runId: 't1' }), record(s.cells[0].cell, 2, 80, { engine: 'torch', runId: 't2' })]);
+    const torch = summarize([
+      ...recs,
+      record(s.cells[0].cell, 1, 79, { engine: 'torch', runId: 't1' }),
+      record(s.cells[0].cell, 2, 80, { engine: 'torch', runId: 't2' }),
+    ]);
     const table = cellTable(torch, ['model']);
     expect(table).toContain('PyTorch, same protocol');
     expect(table).toContain('| 79.50 ± 6.35 (n 2) | +5.00 [+5.00, +5.00] (2 pairs) |');

@@ -8,7 +8,8 @@ import { modelOptions } from '../../src/models/zoo.js';
 import { Model } from '../../src/nn/model.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { cosineLr, decaySteps, deepTrainingLambda, lambdaAtStep } from '../../src/train/schedule.js';
-import { DEFAULT_TRAIN_CONFIG, evaluate, makeTrainable, resolveTrainConfig, train, trainStep, trainStepAsync } from '../../src/train/trainer.js';
+import { DEFAULT_TRAIN_CONFIG, evaluate, resolveTrainConfig, train } from '../../src/train/trainer.js';
+import { makeTrainable, trainStep, trainStepAsync } from '../../src/train/trainStep.js';
 
 let splits: { train: Dataset; test: Dataset };
 beforeAll(async () => {
@@ -41,7 +42,12 @@ describe('schedules', () => {
 
 describe("the authors' lambda schedule and defaults", () => {
   it('per step, lambda reaches exactly 1 at decayEpochs and is below 1 one step before', () => {
-    for (const [decayEpochs, stepsPerEpoch] of [[2, 12], [8 / 3, 3], [4 / 3, 7], [100, 1251]] as const) {
+    for (const [decayEpochs, stepsPerEpoch] of [
+      [2, 12],
+      [8 / 3, 3],
+      [4 / 3, 7],
+      [100, 1251],
+    ] as const) {
       const o = { decayEpochs, lambdaShape: 'linear', lambdaPer: 'step' } as const;
       const d = decaySteps(decayEpochs, stepsPerEpoch);
       expect(d).toBe(Math.round(decayEpochs * stepsPerEpoch));
@@ -75,7 +81,14 @@ describe('AdamW', () => {
     const w = tf.variable(tf.tensor2d([[1, -2]]));
     const b = tf.variable(tf.tensor1d([0.5]));
     const opt = new AdamW({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 });
-    opt.apply(new Map([['w', w], ['b', b]]), { [w.name]: tf.tensor2d([[0.2, 0.4]]), [b.name]: tf.tensor1d([-1]) }, 0.01);
+    opt.apply(
+      new Map([
+        ['w', w],
+        ['b', b],
+      ]),
+      { [w.name]: tf.tensor2d([[0.2, 0.4]]), [b.name]: tf.tensor1d([-1]) },
+      0.01,
+    );
     // first step: m/(1-b1) = g, v/(1-b2) = g^2, so the update is sign(g) (+ decay * w for matrices)
     expect(Array.from(w.dataSync())).toEqual([expect.closeTo(1 - 0.01 * (1 + 0.1), 6), expect.closeTo(-2 - 0.01 * (1 - 0.2), 6)]);
     expect(b.dataSync()[0]).toBeCloseTo(0.5 + 0.01, 6);
@@ -129,7 +142,10 @@ describe('trainer', () => {
     const vars = makeTrainable(m.weights);
     const opt = new AdamW();
     const x = tf.randomNormal([16, 32, 32, 3]) as tf.Tensor4D;
-    const y = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 4), 'int32');
+    const y = tf.tensor1d(
+      Array.from({ length: 16 }, (_, i) => i % 4),
+      'int32',
+    );
     trainStep(m, vars, opt, x, y, 4, 1e-3, cfg, 0); // the first step creates the optimizer's moments
     const after1 = tf.memory().numTensors;
     for (let i = 1; i < 5; i++) trainStep(m, vars, opt, x, y, 4, 1e-3, cfg, i);
@@ -145,7 +161,10 @@ describe('trainer', () => {
     const vars = makeTrainable(m.weights);
     const opt = new AdamW();
     const x = tf.randomNormal([8, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const y = tf.tensor1d(Array.from({ length: 8 }, (_, i) => i % 4), 'int32');
+    const y = tf.tensor1d(
+      Array.from({ length: 8 }, (_, i) => i % 4),
+      'int32',
+    );
     const first = await trainStepAsync(m, vars, opt, x, y, 4, 1e-3, cfg, 0);
     const after1 = tf.memory().numTensors;
     const rest = [];
@@ -236,8 +255,10 @@ describe("the authors' recipe in the trainer", () => {
   });
 
   it('the final model is scored on the test split (both forms) while validation monitors the epochs', async () => {
-    const [val, test] = [{ ...splits.test, n: 64, images: splits.test.images.subarray(0, 64 * 3072), labels: splits.test.labels.subarray(0, 64) },
-      { ...splits.test, n: 64, images: splits.test.images.subarray(64 * 3072), labels: splits.test.labels.subarray(64) }];
+    const [val, test] = [
+      { ...splits.test, n: 64, images: splits.test.images.subarray(0, 64 * 3072), labels: splits.test.labels.subarray(0, 64) },
+      { ...splits.test, n: 64, images: splits.test.images.subarray(64 * 3072), labels: splits.test.labels.subarray(64) },
+    ];
     const m = Model.create('vanillanet-5', opts(), 'train', 4);
     const r = await train(m, splits.train, val, { ...small(), epochs: 2, decayEpochs: 1 }, {}, test);
     expect(r.testTop1).not.toBeNull();

@@ -70,7 +70,6 @@ describe('computeStats', () => {
     expect(() => computeStats([])).toThrow(RangeError);
     expect(() => computeStats([1, Number.NaN])).toThrow(RangeError);
   });
-
 });
 
 describe('spearman', () => {
@@ -131,8 +130,19 @@ describe('confidence intervals (ablation summary)', () => {
   it('paired CI by seed (Student t on the differences, n - 1 df; only the seeds in both)', () => {
     // by hand: seeds 1-4 in both (seed 5 only in b): differences 1, 2, 0, 4; mean 1.75; squared deviations
     // 0.5625 + 0.0625 + 3.0625 + 5.0625 = 8.75, var 8.75 / 3, se sqrt(8.75 / 3) / 2 = 0.853913; t(3, 0.975) = 3.182446
-    const a = new Map([[1, 80], [2, 82], [3, 85], [4, 79]]);
-    const b = new Map([[5, 99], [3, 85], [1, 81], [2, 84], [4, 83]]);
+    const a = new Map([
+      [1, 80],
+      [2, 82],
+      [3, 85],
+      [4, 79],
+    ]);
+    const b = new Map([
+      [5, 99],
+      [3, 85],
+      [1, 81],
+      [2, 84],
+      [4, 83],
+    ]);
     const p = pairedCI(a, b);
     expect(p.n).toBe(4);
     expect(p.keys).toEqual([1, 2, 3, 4]);
@@ -142,11 +152,27 @@ describe('confidence intervals (ablation summary)', () => {
     expect(p.half).toBeCloseTo(2.717531, 5);
     expect(p.low).toBeCloseTo(1.75 - p.half, 12);
     // a constant shift has a zero-width CI; one pair has none
-    expect(pairedCI(new Map([[1, 1], [2, 5]]), new Map([[1, 3], [2, 7]])).half).toBe(0);
-    const one = pairedCI(new Map([[1, 1]]), new Map([[1, 3], [2, 7]]));
+    expect(
+      pairedCI(
+        new Map([
+          [1, 1],
+          [2, 5],
+        ]),
+        new Map([
+          [1, 3],
+          [2, 7],
+        ]),
+      ).half,
+    ).toBe(0);
+    const one = pairedCI(
+      new Map([[1, 1]]),
+      new Map([
+        [1, 3],
+        [2, 7],
+      ]),
+    );
     expect(one.n).toBe(1);
     expect(one.diff).toBe(2);
     expect(Number.isNaN(one.half)).toBe(true);
   });
 });
-

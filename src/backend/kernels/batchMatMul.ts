@@ -37,8 +37,7 @@ export function batchMatMulConfig(stock: tf.KernelConfig): tf.KernelConfig {
       const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
       const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
       const simple = batchA === 1 && batchB === 1 && !transposeA && !transposeB;
-      const foldable = batchB === 1 && (batchA === 1 || !transposeA) &&
-        a.dtype === 'float32' && b.dtype === 'float32';
+      const foldable = batchB === 1 && (batchA === 1 || !transposeA) && a.dtype === 'float32' && b.dtype === 'float32';
       return simple || !foldable ? stock.kernelFunc(args) : folded(args);
     },
   };

@@ -4,11 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /** Kernel inputs as Tensors; attrs untyped (each kernel casts to its Attrs type). */
-export type TensorKernelImpl = (
-  inputs: Record<string, tf.Tensor>,
-  attrs: tf.NamedAttrMap,
-  backend: tf.KernelBackend,
-) => tf.Tensor;
+export type TensorKernelImpl = (inputs: Record<string, tf.Tensor>, attrs: tf.NamedAttrMap, backend: tf.KernelBackend) => tf.Tensor;
 
 /**
  * Inputs reach a kernel as Tensors when called through ops (the normal case);

@@ -11,19 +11,16 @@ import { tensorKernel, toNHWC, transpose2d } from './common.js';
 import { geom, im2colT } from './storage.js';
 
 export const conv2DBackpropFilterImpl = tensorKernel(({ x, dy }, attrs, backend) => {
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const x4 = toNHWC(x as tf.Tensor4D, dataFormat);
   const dy4 = toNHWC(dy as tf.Tensor4D, dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    x4.shape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(x4.shape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const g = geom(info);
   const cout = info.outChannels;
   const p = g.n * g.oh * g.ow;
 
   const k = g.kh * g.kw * g.cin;
-  const trivial = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 &&
-    g.top === 0 && g.left === 0 && g.oh === g.h && g.ow === g.w;
+  const trivial = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 && g.oh === g.h && g.ow === g.w;
   const dy2d = tf.reshape(dy4, [p, cout]) as tf.Tensor2D;
   // Channel-major x: each patchesT row is then a (strided) window of one plane.
   const channelMajor = () => tf.transpose(x4, [3, 0, 1, 2]);

@@ -12,20 +12,17 @@ import { fromNHWC, nhwcShape, tensorKernel, toNHWC, transpose2d } from './common
 import { col2im, flipSpatial, geom, window4d } from './storage.js';
 
 export const conv2DBackpropInputImpl = tensorKernel(({ dy, filter }, attrs, backend) => {
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
-    attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const dy4 = toNHWC(dy as tf.Tensor4D, dataFormat);
   const w4 = filter as tf.Tensor4D;
   const xShape = nhwcShape(inputShape, dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    xShape, w4.shape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(xShape, w4.shape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const g = geom(info);
   const cout = info.outChannels;
   const p = g.n * g.oh * g.ow;
   let dx: tf.Tensor4D;
 
-  if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 &&
-      g.top === 0 && g.left === 0 && g.oh === g.h && g.ow === g.w) {
+  if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 && g.oh === g.h && g.ow === g.w) {
     const wT = transpose2d(tf.reshape(w4, [g.cin, cout]));
     dx = tf.reshape(tf.matMul(tf.reshape(dy4, [p, cout]), wT), xShape);
   } else if (g.sh === 1 && g.sw === 1) {
@@ -35,7 +32,12 @@ export const conv2DBackpropInputImpl = tensorKernel(({ dy, filter }, attrs, back
     const pb = g.h + g.kh - 1 - g.oh - pt;
     const pr = g.w + g.kw - 1 - g.ow - pl;
     if (pt >= 0 && pl >= 0 && pb >= 0 && pr >= 0) {
-      dx = tf.conv2d(dy4, wFlip, 1, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
+      dx = tf.conv2d(dy4, wFlip, 1, [
+        [0, 0],
+        [pt, pb],
+        [pl, pr],
+        [0, 0],
+      ]);
     } else {
       // Forward padding beyond kh-1 (or unused trailing rows): crop dy instead.
       const dyWin = window4d(backend, dy4, -pt, -pl, g.h + g.kh - 1, g.w + g.kw - 1);

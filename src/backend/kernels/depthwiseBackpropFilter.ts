@@ -14,12 +14,10 @@ import { depthwiseStride1 } from './depthwiseConv2d.js';
 import { alloc, geom, isWasmBackend, view } from './storage.js';
 
 export const depthwiseBackpropFilterImpl = tensorKernel(({ x, dy }, attrs, backend) => {
-  const { strides, dilations, pad, dimRoundingMode, filterShape } =
-    attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
   assertDilationsOne('DepthwiseConv2dNativeBackpropFilter', dilations);
   const x4 = x as tf.Tensor4D;
-  const info = tf.backend_util.computeConv2DInfo(
-    x4.shape, filterShape, strides, 1, pad, dimRoundingMode, true, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(x4.shape, filterShape, strides, 1, pad, dimRoundingMode, true, 'channelsLast');
   const g = geom(info);
   if (filterShape[3] === 1 && g.sh === 1 && g.sw === 1 && isWasmBackend(backend)) {
     return viaDepthwiseConv(backend, x4, dy as tf.Tensor4D, info);
@@ -27,9 +25,7 @@ export const depthwiseBackpropFilterImpl = tensorKernel(({ x, dy }, attrs, backe
   return directLoop(backend, x4, dy as tf.Tensor4D, info, filterShape);
 });
 
-function viaDepthwiseConv(
-  backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo,
-): tf.Tensor4D {
+function viaDepthwiseConv(backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const g = geom(info);
   // Only taps whose window meets the input can be non-zero (on small maps a
   // 7x7 'same' filter mostly sees padding): i in [top - oh + 1, top + h - 1].
@@ -45,24 +41,28 @@ function viaDepthwiseConv(
   const top = g.top - i0;
   const left = g.left - j0;
   const out = depthwiseStride1(backend, xs, f, {
-    top, bottom: g.oh + (i1 - i0) - 1 - g.h - top,
-    left, right: g.ow + (j1 - j0) - 1 - g.w - left,
+    top,
+    bottom: g.oh + (i1 - i0) - 1 - g.h - top,
+    left,
+    right: g.ow + (j1 - j0) - 1 - g.w - left,
   });
   const perTap = tf.reshape(out, [(i1 - i0) * (j1 - j0), g.n, g.cin]);
   const dW = tf.reshape(tf.sum(perTap, 1), [i1 - i0, j1 - j0, g.cin, 1]);
   return i1 - i0 === g.kh && j1 - j0 === g.kw
     ? (dW as tf.Tensor4D)
-    : tf.pad(dW as tf.Tensor4D, [[i0, g.kh - i1], [j0, g.kw - j1], [0, 0], [0, 0]]);
+    : tf.pad(dW as tf.Tensor4D, [
+        [i0, g.kh - i1],
+        [j0, g.kw - j1],
+        [0, 0],
+        [0, 0],
+      ]);
 }
 
 /**
  * Direct accumulation, innermost loop over contiguous channels; taps whose
  * window lies in the padding are never visited.
  */
-function directLoop(
-  backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tensor4D,
-  info: tf.backend_util.Conv2DInfo, filterShape: number[],
-): tf.Tensor4D {
+function directLoop(backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo, filterShape: number[]): tf.Tensor4D {
   const g = geom(info);
   const c = g.cin;
   const m = filterShape[3];

@@ -11,13 +11,11 @@ import { depthwiseStride1 } from './depthwiseConv2d.js';
 import { alloc, flipSpatial, geom, scatter4d, view } from './storage.js';
 
 export const depthwiseBackpropInputImpl = tensorKernel(({ dy, filter }, attrs, backend) => {
-  const { strides, dilations, pad, dimRoundingMode, inputShape } =
-    attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+  const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
   assertDilationsOne('DepthwiseConv2dNativeBackpropInput', dilations);
   const dy4 = dy as tf.Tensor4D;
   const w4 = filter as tf.Tensor4D;
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape, w4.shape, strides, 1, pad, dimRoundingMode, true, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(inputShape, w4.shape, strides, 1, pad, dimRoundingMode, true, 'channelsLast');
   const g = geom(info);
   const mult = w4.shape[3];
   if (mult !== 1) return directLoop(backend, dy4, w4, info);
@@ -27,7 +25,10 @@ export const depthwiseBackpropInputImpl = tensorKernel(({ dy, filter }, attrs, b
   const pl = g.kw - 1 - g.left;
   if (g.sh === 1 && g.sw === 1) {
     return depthwiseStride1(backend, dy4, wFlip, {
-      top: pt, bottom: g.h + g.kh - 1 - g.oh - pt, left: pl, right: g.w + g.kw - 1 - g.ow - pl,
+      top: pt,
+      bottom: g.h + g.kh - 1 - g.oh - pt,
+      left: pl,
+      right: g.w + g.kw - 1 - g.ow - pl,
     });
   }
   const dyDilated = scatter4d(backend, dy4, pt, pl, g.h + g.kh - 1, g.w + g.kw - 1, g.sh, g.sw);

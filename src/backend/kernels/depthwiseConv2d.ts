@@ -15,7 +15,12 @@ import * as tf from '@tensorflow/tfjs';
 import { tensorKernel } from './common.js';
 import { alloc, isWasmBackend, view, window4d } from './storage.js';
 
-export interface Pads { top: number; bottom: number; left: number; right: number }
+export interface Pads {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
 
 /** Filter shapes XNNPACK's depthwise micro-kernels take directly (measured). */
 const FAST_SHAPES = new Set(['1x1', '2x2', '3x3', '5x5', '1x3', '3x1', '1x4', '4x1']);
@@ -34,7 +39,11 @@ function tileFor(kh: number, kw: number): [number, number] {
   return kw >= kh ? [1, 4] : [4, 1];
 }
 
-interface Span { start: number; own0: number; own1: number }
+interface Span {
+  start: number;
+  own0: number;
+  own1: number;
+}
 
 /**
  * Covers filter rows [0, k) with windows of t rows; each window owns
@@ -58,9 +67,7 @@ function spans(k: number, t: number, lo: number, hi: number): Span[] {
  * out[n, oy, ox, c] = sum_{i,j} x[n, oy + i - top, ox + j - left, c] * f[i, j, c, 0]
  * with output size [oh, ow] = [h + top + bottom - kh + 1, ...]; f is [kh, kw, c, 1].
  */
-export function depthwiseStride1(
-  backend: tf.KernelBackend, x: tf.Tensor4D, f: tf.Tensor4D, pads: Pads, tile?: [number, number],
-): tf.Tensor4D {
+export function depthwiseStride1(backend: tf.KernelBackend, x: tf.Tensor4D, f: tf.Tensor4D, pads: Pads, tile?: [number, number]): tf.Tensor4D {
   const [, h, w, c] = x.shape;
   const [kh, kw] = f.shape;
   const oh = h + pads.top + pads.bottom - kh + 1;
@@ -98,10 +105,7 @@ export function depthwiseStride1(
  * starts past the input's padding) become a crop of x, per dimension, shared
  * between tiles through `crops`.
  */
-function conv(
-  x: tf.Tensor4D, f: tf.Tensor4D, p: Pads, oh: number, ow: number,
-  backend: tf.KernelBackend, crops: Map<string, tf.Tensor4D>,
-): tf.Tensor4D {
+function conv(x: tf.Tensor4D, f: tf.Tensor4D, p: Pads, oh: number, ow: number, backend: tf.KernelBackend, crops: Map<string, tf.Tensor4D>): tf.Tensor4D {
   const [, h, w] = x.shape;
   const [kh, kw] = f.shape;
   const cropRows = p.top < 0 || p.bottom < 0;
@@ -124,13 +128,16 @@ function conv(
   const pb = cropRows ? 0 : p.bottom;
   const pl = cropCols ? 0 : p.left;
   const pr = cropCols ? 0 : p.right;
-  return tf.depthwiseConv2d(input, f, 1, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
+  return tf.depthwiseConv2d(input, f, 1, [
+    [0, 0],
+    [pt, pb],
+    [pl, pr],
+    [0, 0],
+  ]);
 }
 
 /** The th x tw window of f starting at (r.start, q.start), zero outside the tile's own rows/cols. */
-function subFilter(
-  backend: tf.KernelBackend, f: tf.Tensor4D, c: number, r: Span, q: Span, th: number, tw: number,
-): tf.Tensor4D {
+function subFilter(backend: tf.KernelBackend, f: tf.Tensor4D, c: number, r: Span, q: Span, th: number, tw: number): tf.Tensor4D {
   const kw = f.shape[1];
   const { tensor, values } = alloc(backend, [th, tw, c, 1]);
   const src = view(backend, f);
@@ -154,8 +161,7 @@ export function depthwiseConv2dNativeConfig(stock: tf.KernelConfig): tf.KernelCo
   const fast = tensorKernel(({ x, filter }, attrs, backend) => {
     const { strides, pad, dimRoundingMode } = attrs as unknown as tf.DepthwiseConv2dNativeAttrs;
     const f = filter as tf.Tensor4D;
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], f.shape, strides, 1, pad, dimRoundingMode, true);
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], f.shape, strides, 1, pad, dimRoundingMode, true);
     const p = info.padInfo;
     return depthwiseStride1(backend, x as tf.Tensor4D, f, { top: p.top, bottom: p.bottom, left: p.left, right: p.right });
   });
@@ -168,10 +174,16 @@ export function depthwiseConv2dNativeConfig(stock: tf.KernelConfig): tf.KernelCo
       const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
       const { strides, dilations, dataFormat } = args.attrs as unknown as tf.DepthwiseConv2dNativeAttrs;
       const [kh, kw, , mult] = filter.shape;
-      const ones = (v: number | [number, number] | undefined) =>
-        v == null || (typeof v === 'number' ? v === 1 : v[0] === 1 && v[1] === 1);
-      const handled = mult === 1 && ones(strides) && ones(dilations) && !isFastShape(kh, kw) &&
-        x.dtype === 'float32' && filter.dtype === 'float32' && x.shape.length === 4 && dataFormat !== 'NCHW';
+      const ones = (v: number | [number, number] | undefined) => v == null || (typeof v === 'number' ? v === 1 : v[0] === 1 && v[1] === 1);
+      const handled =
+        mult === 1 &&
+        ones(strides) &&
+        ones(dilations) &&
+        !isFastShape(kh, kw) &&
+        x.dtype === 'float32' &&
+        filter.dtype === 'float32' &&
+        x.shape.length === 4 &&
+        dataFormat !== 'NCHW';
       return handled ? fast(args) : stock.kernelFunc(args);
     },
   };

@@ -20,7 +20,6 @@ function backend(): tf.KernelBackend {
   return tf.backend();
 }
 
-
 /**
  * Training-mode batch norm over every axis but the last: (x - mean) / sqrt(var + eps) * gamma + beta, with the
  * batch's mean and biased variance, which go to `onStats` (tensors of shape [C], disposed with the caller's tidy).
@@ -30,7 +29,10 @@ function backend(): tf.KernelBackend {
  *   dx = dy * s - xc * (s * rstd^2 * sum(dy * xc) / n) - s * sum(dy) / n,  s = gamma * rstd, xc = x - mean.
  */
 export function batchNormTraining(
-  x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number,
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
   onStats?: (mean: tf.Tensor, variance: tf.Tensor, count: number) => void,
 ): tf.Tensor {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
@@ -66,7 +68,10 @@ export function batchNormTraining(
  * weights by tensor, so storage is never written in place).
  */
 export function adamwUpdate(
-  p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor,
+  p: tf.Variable,
+  m: tf.Variable,
+  v: tf.Variable,
+  g: tf.Tensor,
   o: { beta1: number; beta2: number; eps: number; decay: number; lr: number; bc1: number; bc2: number },
 ): void {
   const n = p.size;

@@ -33,8 +33,10 @@ export type GradientBackend = 'wasm' | 'cpu';
 /** Builds our config for a kernel; `stock` is the backend's own one, if any. */
 type Maker = (backendName: string, stock: tf.KernelConfig | undefined) => tf.KernelConfig | undefined;
 
-const wrapStock = (wrap: (stock: tf.KernelConfig) => tf.KernelConfig): Maker =>
-  (_name, stock) => (stock ? wrap(stock) : undefined);
+const wrapStock =
+  (wrap: (stock: tf.KernelConfig) => tf.KernelConfig): Maker =>
+  (_name, stock) =>
+    stock ? wrap(stock) : undefined;
 
 /** Every kernel we implement, by name. */
 const MAKERS: Record<string, Maker> = {
@@ -64,10 +66,7 @@ const MAKERS: Record<string, Maker> = {
  */
 const PLAN: Record<GradientBackend, string[]> = {
   wasm: Object.keys(MAKERS),
-  cpu: [
-    tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.DepthwiseConv2dNativeBackpropInput,
-    tf.MaxPoolGrad, tf.Sum, tf.Mean,
-  ],
+  cpu: [tf.Conv2DBackpropFilter, tf.DepthwiseConv2dNativeBackpropFilter, tf.DepthwiseConv2dNativeBackpropInput, tf.MaxPoolGrad, tf.Sum, tf.Mean],
 };
 
 /** Per backend: kernel name -> the stock config we displaced (undefined if there was none). */

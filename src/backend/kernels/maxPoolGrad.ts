@@ -13,8 +13,7 @@ import { alloc, view, type NumArray } from './storage.js';
 
 export const maxPoolGradImpl = tensorKernel(({ dy, input }, attrs, backend) => {
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
   const { top, left } = info.padInfo;
@@ -61,9 +60,7 @@ export const maxPoolGradImpl = tensorKernel(({ dy, input }, attrs, backend) => {
 });
 
 /** The common non-overlapping 2x2 / stride 2 case in one pass (first maximum wins, as above). */
-function pool2x2(
-  xv: NumArray, dyv: NumArray, dx: NumArray, n: number, h: number, w: number, c: number, oh: number, ow: number,
-): void {
+function pool2x2(xv: NumArray, dyv: NumArray, dx: NumArray, n: number, h: number, w: number, c: number, oh: number, ow: number): void {
   const row = w * c;
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
@@ -77,11 +74,20 @@ function pool2x2(
           let at = -1;
           let best = -Infinity;
           let v = xv[p00 + k];
-          if (v > best) { best = v; at = p00 + k; }
+          if (v > best) {
+            best = v;
+            at = p00 + k;
+          }
           v = xv[p01 + k];
-          if (v > best) { best = v; at = p01 + k; }
+          if (v > best) {
+            best = v;
+            at = p01 + k;
+          }
           v = xv[p10 + k];
-          if (v > best) { best = v; at = p10 + k; }
+          if (v > best) {
+            best = v;
+            at = p10 + k;
+          }
           v = xv[p11 + k];
           if (v > best) at = p11 + k;
           if (at >= 0) dx[at] = dyv[d + k];

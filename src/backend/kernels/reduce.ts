@@ -27,9 +27,7 @@ function viaAvgPool(kind: 'sum' | 'mean') {
     const t = tf.util.sizeFromShape(x.shape.slice(b + 1));
     const pooled = tf.avgPool(tf.reshape(x, [outer, r, 1, t]) as tf.Tensor4D, [r, 1], 1, 'valid');
     const value = kind === 'sum' ? tf.mul(pooled, r) : pooled;
-    const outShape = keepDims
-      ? x.shape.map((d, i) => (i >= a && i <= b ? 1 : d))
-      : [...x.shape.slice(0, a), ...x.shape.slice(b + 1)];
+    const outShape = keepDims ? x.shape.map((d, i) => (i >= a && i <= b ? 1 : d)) : [...x.shape.slice(0, a), ...x.shape.slice(b + 1)];
     return tf.reshape(value, outShape);
   });
 }
@@ -44,8 +42,7 @@ function reduceConfig(kind: 'sum' | 'mean', stock: tf.KernelConfig): tf.KernelCo
     kernelFunc: (args) => {
       const { x } = args.inputs as { x: tf.TensorInfo };
       const { axis } = args.attrs as unknown as tf.SumAttrs;
-      const handled = x.dtype === 'float32' && tf.util.sizeFromShape(x.shape) > 0 &&
-        leadingBlock(x.shape, axis) != null;
+      const handled = x.dtype === 'float32' && tf.util.sizeFromShape(x.shape) > 0 && leadingBlock(x.shape, axis) != null;
       return handled ? fast(args) : stock.kernelFunc(args);
     },
   };

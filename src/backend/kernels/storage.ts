@@ -24,8 +24,7 @@ function isWasm(backend: tf.KernelBackend): backend is tf.KernelBackend & WasmLi
   return typeof (backend as unknown as WasmLike).typedArrayFromHeap === 'function';
 }
 function isCpu(backend: tf.KernelBackend): backend is tf.KernelBackend & CpuLike {
-  return typeof (backend as unknown as CpuLike).makeTensorInfo === 'function' &&
-    (backend as unknown as CpuLike).data != null;
+  return typeof (backend as unknown as CpuLike).makeTensorInfo === 'function' && (backend as unknown as CpuLike).data != null;
 }
 
 /** True for the wasm backend, whose XNNPACK-specific fast paths some kernels target. */
@@ -40,7 +39,11 @@ export type NumArray = Float32Array | Int32Array;
  * The storage is NOT zeroed on wasm. On wasm an allocation can grow the heap,
  * which detaches earlier views: allocate first, then take views with `view()`.
  */
-export function alloc(backend: tf.KernelBackend, shape: number[], dtype: 'float32' | 'int32' = 'float32'): {
+export function alloc(
+  backend: tf.KernelBackend,
+  shape: number[],
+  dtype: 'float32' | 'int32' = 'float32',
+): {
   tensor: tf.Tensor;
   values: NumArray;
 } {
@@ -72,10 +75,7 @@ export function view(backend: tf.KernelBackend, t: tf.TensorInfo): NumArray {
  * out[n, oy, ox, c] = x[n, top + oy*sh, left + ox*sw, c], zero outside x.
  * One helper for pad (negative top/left), crop and strided subsampling.
  */
-export function window4d(
-  backend: tf.KernelBackend, x: tf.Tensor4D,
-  top: number, left: number, outH: number, outW: number, sh = 1, sw = 1,
-): tf.Tensor4D {
+export function window4d(backend: tf.KernelBackend, x: tf.Tensor4D, top: number, left: number, outH: number, outW: number, sh = 1, sw = 1): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const { tensor, values: out } = alloc(backend, [n, outH, outW, c]);
   const src = view(backend, x);
@@ -119,10 +119,7 @@ export function window4d(
  * for every position that lands inside [outH, outW]; zero elsewhere. With
  * strides > 1 this is the zero-interleaving ("dilation") of a transposed conv.
  */
-export function scatter4d(
-  backend: tf.KernelBackend, x: tf.Tensor4D,
-  top: number, left: number, outH: number, outW: number, sh = 1, sw = 1,
-): tf.Tensor4D {
+export function scatter4d(backend: tf.KernelBackend, x: tf.Tensor4D, top: number, left: number, outH: number, outW: number, sh = 1, sw = 1): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const { tensor, values: out } = alloc(backend, [n, outH, outW, c]);
   const src = view(backend, x);
@@ -160,20 +157,34 @@ export function flipSpatial(backend: tf.KernelBackend, f: tf.Tensor4D): tf.Tenso
 
 /** Geometry of a 2-D convolution, decoded once by backend_util.computeConv2DInfo. */
 export interface ConvGeom {
-  n: number; h: number; w: number; cin: number;
-  oh: number; ow: number;
-  kh: number; kw: number;
-  sh: number; sw: number;
-  top: number; left: number;
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  top: number;
+  left: number;
 }
 
 export function geom(info: tf.backend_util.Conv2DInfo): ConvGeom {
   return {
-    n: info.batchSize, h: info.inHeight, w: info.inWidth, cin: info.inChannels,
-    oh: info.outHeight, ow: info.outWidth,
-    kh: info.filterHeight, kw: info.filterWidth,
-    sh: info.strideHeight, sw: info.strideWidth,
-    top: info.padInfo.top, left: info.padInfo.left,
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    cin: info.inChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
   };
 }
 

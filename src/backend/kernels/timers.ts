@@ -21,9 +21,7 @@ function keyOf(name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrM
 }
 
 /** Runs `f` with every kernel of `backendName` timed; restores the kernels afterwards. */
-export async function withKernelTimers<T>(
-  backendName: string, f: (reset: () => void) => Promise<T>,
-): Promise<{ result: T; times: KernelTimes }> {
+export async function withKernelTimers<T>(backendName: string, f: (reset: () => void) => Promise<T>): Promise<{ result: T; times: KernelTimes }> {
   const times: KernelTimes = { self: new Map(), kernelMs: 0 };
   /** `f` calls this to discard what was timed so far (set-up, warm-up) */
   const reset = () => {

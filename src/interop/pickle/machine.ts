@@ -178,9 +178,7 @@ export class PickleMachine implements PickleContext {
     const key = `${module}.${name}`;
     const handler = this.globals.get(key) ?? BUILTIN_GLOBALS.get(key);
     if (!handler) {
-      throw this.error(
-        `unsupported pickle construct: GLOBAL ${key} (only plain data and PyTorch tensors are accepted; nothing in the file is executed)`,
-      );
+      throw this.error(`unsupported pickle construct: GLOBAL ${key} (only plain data and PyTorch tensors are accepted; nothing in the file is executed)`);
     }
     return new PickleGlobal(key, handler);
   }

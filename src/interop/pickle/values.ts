@@ -30,16 +30,7 @@ export class PickleDict extends Map<PickleValue, PickleValue> {
   }
 }
 
-export type PickleValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | PickleValue[]
-  | PickleDict
-  | PickleObject;
+export type PickleValue = null | boolean | number | bigint | string | Uint8Array | PickleValue[] | PickleDict | PickleObject;
 
 /** An object whose type is whitelisted as harmless but not interpreted (e.g. argparse.Namespace). */
 export class OpaqueObject extends PickleObject {

@@ -174,9 +174,7 @@ export class TorchCheckpoint {
     const want = s.numel * elementBytes(type);
     const bytes = this.zip.read(entry, { maxBytes: want });
     if (bytes.length < want) {
-      throw new UserError(
-        `${this.file}: storage '${entry}' for tensor '${tensorName}' holds ${bytes.length} bytes, expected ${want} (${s.numel} × ${type})`,
-      );
+      throw new UserError(`${this.file}: storage '${entry}' for tensor '${tensorName}' holds ${bytes.length} bytes, expected ${want} (${s.numel} × ${type})`);
     }
     const data = decodeToFloat32(bytes, type, s.numel, () => `${this.file}: tensor '${tensorName}'`);
     this.decoded.set(s.key, data);

@@ -39,8 +39,6 @@ export function rejectLegacy(file: string): void {
     throw new UserError(`${file}: ${legacy} (this is the tar-based format)`);
   }
   if (head.length >= 2 && head[0] === 0x80 && head[1]! <= 5) {
-    throw new UserError(
-      `${file} is a plain pickle, not a torch.save zip archive (legacy torch.save format not supported; re-save with torch>=1.6)`,
-    );
+    throw new UserError(`${file} is a plain pickle, not a torch.save zip archive (legacy torch.save format not supported; re-save with torch>=1.6)`);
   }
 }

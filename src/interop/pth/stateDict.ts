@@ -32,13 +32,9 @@ export function selectStateDict(file: string, root: PickleValue, key: string | u
     }
     if (!root.has(key)) {
       if (isStateDict(root) && root.size > 0) {
-        throw new UserError(
-          `${file}: has no key '${key}': the file is a bare state dict of ${root.size} tensors (load it without a key)`,
-        );
+        throw new UserError(`${file}: has no key '${key}': the file is a bare state dict of ${root.size} tensors (load it without a key)`);
       }
-      throw new UserError(
-        `${file}: has no key '${key}'; available keys: ${root.size > 0 ? listKeys(root) : '(none: the dict is empty)'}`,
-      );
+      throw new UserError(`${file}: has no key '${key}'; available keys: ${root.size > 0 ? listKeys(root) : '(none: the dict is empty)'}`);
     }
     sd = root.get(key)!;
     where = `'${key}'`;
