@@ -132,5 +132,9 @@ describe('unpickle', () => {
     // Hand-written protocol-0 text for [1, 12345678901234567890, -1.5, True].
     const text = Buffer.from('(lp0\nI1\naL12345678901234567890L\naF-1.5\naI01\na.', 'latin1');
     expect(unpickle(text, { label: 't' })).toEqual([1, 12345678901234567890n, -1.5, true]);
+    // FLOAT's words (inf, nan) are looked up as own keys: an object's inherited names are refused, not pushed
+    expect(unpickle(Buffer.from('Finf\n.', 'latin1'), { label: 't' })).toBe(Infinity);
+    for (const word of ['toString', 'constructor', '__proto__'])
+      expectUserError(() => unpickle(Buffer.from(`F${word}\n.`, 'latin1'), { label: 't' }), 'bad FLOAT literal');
   });
 });

@@ -61,7 +61,8 @@ export const SCALAR_OPS: Record<number, OpHandler> = {
   // floats
   [OP.FLOAT]: (m) => {
     const s = m.line().trim();
-    const v = s in FLOAT_WORDS ? FLOAT_WORDS[s]! : s === '' ? NaN : Number(s);
+    // own keys only: 'toString' or 'constructor' must not reach Object.prototype
+    const v = Object.hasOwn(FLOAT_WORDS, s) ? FLOAT_WORDS[s]! : s === '' ? NaN : Number(s);
     if (Number.isNaN(v) && s !== 'nan') throw m.corrupt(`bad FLOAT literal '${s}'`);
     m.push(v);
   },
