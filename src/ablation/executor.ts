@@ -58,9 +58,9 @@ export async function executeRun(run: RunDescription, out: string | null, ctx: R
     // the reference trainer's records name torch where ours name the tfjs backend (data and init are still ours)
     try {
       const s = await runReferenceTraining(run.spec, out, trainHooks);
-      return { ...recordFromSummary(run, s, { ...ctx, backend: s.engine }), engine: 'torch' };
+      return recordFromSummary(run, s, { ...ctx, backend: s.engine });
     } catch (err) {
-      return { ...failedRecord(run, errorMessage(err), (performance.now() - t0) / 1000, { ...ctx, backend: 'torch' }, metrics), engine: 'torch' };
+      return failedRecord(run, errorMessage(err), (performance.now() - t0) / 1000, { ...ctx, backend: 'torch' }, metrics);
     }
   }
   try {

@@ -61,8 +61,8 @@ export interface RecordContext {
 
 const finite = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
-/** The record of a run that finished (ok or diverged). */
-export function recordFromSummary(run: RunDescription, s: RunSummary, ctx: RecordContext): RunRecord {
+/** What every record of a run says of the run itself (and of the trainer, for a PyTorch run). */
+function runFields(run: RunDescription): Pick<RunRecord, 'v' | 'runId' | 'experiment' | 'preset' | 'cell' | 'seed' | 'engine'> {
   return {
     v: RECORD_VERSION,
     runId: run.runId,
@@ -70,6 +70,14 @@ export function recordFromSummary(run: RunDescription, s: RunSummary, ctx: Recor
     preset: run.preset,
     cell: run.cell,
     seed: run.seed,
+    ...(run.engine ? { engine: run.engine } : {}),
+  };
+}
+
+/** The record of a run that finished (ok or diverged). */
+export function recordFromSummary(run: RunDescription, s: RunSummary, ctx: RecordContext): RunRecord {
+  return {
+    ...runFields(run),
     status: s.status,
     ...(s.message ? { message: s.message } : {}),
     metrics: s.metrics,
@@ -97,12 +105,7 @@ export function failedRecord(run: RunDescription, message: string, wallSeconds: 
     .filter(Boolean)
     .join(' / ');
   return {
-    v: RECORD_VERSION,
-    runId: run.runId,
-    experiment: run.experiment,
-    preset: run.preset,
-    cell: run.cell,
-    seed: run.seed,
+    ...runFields(run),
     status: 'failed',
     message,
     metrics,
