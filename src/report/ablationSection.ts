@@ -201,7 +201,7 @@ async function experimentSection(exp: AblationExperiment, chartsDir: string): Pr
     charts.push(bars);
     md.push(chartLink(bars), '');
     md.push(
-      `Bars: cells in the paper's order, one colour per cell (the same in the curves); axis 0-100 %; diamonds: the paper's ImageNet figure on the same axis.${cfg.clippedNotes.length ? ` Whiskers clipped to the axis (arrow heads): ${cfg.clippedNotes.join('; ')}.` : ''}`,
+      `Bars: cells in the paper's order, one colour per cell (the same in the curves); axis 0-100 %; diamonds: the paper's ImageNet figure on the same axis.${cfg.bars.some((b) => b.torch.some((v) => v !== null)) ? ' Black bars across ours: the PyTorch reference trainer under the same protocol (mean over its seeds).' : ''}${cfg.clippedNotes.length ? ` Whiskers clipped to the axis (arrow heads): ${cfg.clippedNotes.join('; ')}.` : ''}`,
       '',
     );
   } else md.push('No successful run yet: no chart.', '');
