@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelDescription, Node, Pad4 } from '../models/graph.js';
 import { key, type Weights } from './weights.js';
 import { tfSeed } from '../util/seed.js';
-import { batchNormTraining } from '../backend/kernels/fused.js';
+import { batchNormTraining, canFuse, lambdaActivation } from '../backend/kernels/fused.js';
 
 export interface ForwardContext {
   training: boolean;
@@ -88,7 +88,8 @@ function runNode(node: Node, inputs: tf.Tensor[], w: Weights, ctx: ForwardContex
       return tf.relu(x);
     case 'lambdaAct':
       // leaky ReLU with slope lambda: identity at lambda = 1, which is what lets the conv pair merge
-      return ctx.lambda >= 1 ? x : tf.leakyRelu(x, ctx.lambda);
+      if (ctx.lambda >= 1) return x;
+      return canFuse(x) ? lambdaActivation(x, ctx.lambda) : tf.leakyRelu(x, ctx.lambda);
     case 'maxpool':
       return tf.maxPool(x as tf.Tensor4D, node.size, node.stride, node.padMode);
     case 'avgpool':

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   registerGradientKernels, registeredGradientKernels, restoreStockKernels,
 } from '../../src/backend/kernels/index.js';
-import { adamwUpdate, batchNormTraining } from '../../src/backend/kernels/fused.js';
+import { adamwUpdate, batchNormTraining, lambdaActivation } from '../../src/backend/kernels/fused.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -494,6 +494,29 @@ describe('fused training pieces vs float64 reference', () => {
     expect(relErr(got[2], dg)).toBeLessThan(TOL);
     expect(relErr(got[3], db)).toBeLessThan(TOL);
     expect(relErr(stats[0], [...m, ...v, rows])).toBeLessThan(TOL);
+  });
+
+  it('lambdaActivation: output and gradient vs float64 reference, and the same values as tf.leakyRelu', () => {
+    for (const [shape, lambda] of [[[3, 4, 5, 6], 0.3], [[7, 10], 0], [[2, 3, 3, 4], 0.999]] as [number[], number][]) {
+      const xv = randomArray(size(shape), 1200 + shape.length);
+      xv[0] = 0;
+      const wv = randomArray(size(shape), 1300 + shape.length);
+      const a = Math.fround(lambda);
+      const y = Float64Array.from(xv, (v) => (v > 0 ? v : a * v));
+      const dx = Float64Array.from(xv, (v, i) => (v > 0 ? wv[i] : a * wv[i]));
+      const [got, stock] = [(t: tf.Tensor) => lambdaActivation(t, lambda), (t: tf.Tensor) => tf.leakyRelu(t, lambda)].map((act) =>
+        tf.tidy(() => {
+          const x = tf.tensor(xv, shape);
+          const w = tf.tensor(wv, shape);
+          return [act(x).dataSync(), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(act(t), w)))(x).dataSync()];
+        }));
+      expect(relErr(got[0], y)).toBeLessThan(TOL);
+      expect(relErr(got[1], dx)).toBeLessThan(TOL);
+      // equal values (Prelu writes +0 where LeakyRelu gives -0 at lambda 0: + 0 folds the zero's sign)
+      const same = (p: Float32Array | Int32Array | Uint8Array) => Array.from(p, (v) => v + 0);
+      expect(same(got[0])).toEqual(same(stock[0]));
+      expect(same(got[1])).toEqual(same(stock[1]));
+    }
   });
 
   it('adamwUpdate: two steps of moments and parameters, with and without decay', () => {
