@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   registerGradientKernels, registeredGradientKernels, restoreStockKernels,
 } from '../../src/backend/kernels/index.js';
-import { adamwUpdate, batchNormTraining, lambdaActivation } from '../../src/backend/kernels/fused.js';
+import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation } from '../../src/backend/kernels/fused.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -444,9 +444,12 @@ describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
 });
 
 describe('fused training pieces vs float64 reference', () => {
-  it('batchNormTraining: output, batch statistics and the gradients of x, gamma, beta', () => {
-    const shape: Shape4 = [3, 4, 5, 6];
-    const c = 6;
+  it.each([
+    ['batchNormTraining', [3, 4, 5, 6]], ['batchNormTraining', [40, 10]], ['batchNormTrainingOps', [3, 4, 5, 6]],
+  ] as const)('%s %j: output, batch statistics and the gradients of x, gamma, beta', (impl, shapeIn) => {
+    const batchNorm = impl === 'batchNormTraining' ? batchNormTraining : batchNormTrainingOps;
+    const shape = [...shapeIn];
+    const c = shape[shape.length - 1];
     const rows = size(shape) / c;
     const xv = randomArray(size(shape), 1000).map((v, i) => v * 3 + (i % c));
     const gv = randomArray(c, 1001);
@@ -482,10 +485,10 @@ describe('fused training pieces vs float64 reference', () => {
     const stats: number[][] = [];
     const got = tf.tidy(() => {
       const w = tf.tensor(wv, shape);
-      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(a, g, b, eps, (mm, vv, n) => {
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNorm(a, g, b, eps, (mm, vv, n) => {
         stats.push([...mm.dataSync(), ...vv.dataSync(), n]);
       }), w));
-      const out = batchNormTraining(tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), eps).dataSync();
+      const out = batchNorm(tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), eps).dataSync();
       const gr = tf.grads(f)([tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv)]).map((t) => t.dataSync());
       return [out, ...gr];
     });
