@@ -10,6 +10,7 @@ import {
   registerGradientKernels, registeredGradientKernels, restoreStockKernels,
 } from '../../src/backend/kernels/index.js';
 import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation } from '../../src/backend/kernels/fused.js';
+import { window4d } from '../../src/backend/kernels/storage.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -194,6 +195,8 @@ const explicitB: Pad = [[0, 0], [1, 4], [5, 0], [0, 0]];
 const convCases: ConvCase[] = [
   { x: [3, 7, 9, 4], k: [1, 1], s: 1, pad: 'valid', cout: 5 },
   { x: [2, 6, 5, 3], k: [1, 1], s: 1, pad: 'valid', cout: 8 },
+  { x: [3, 6, 5, 4], k: [1, 1], s: 1, pad: 'valid', cout: 4 },
+  { x: [2, 5, 6, 6], k: [1, 1], s: 1, pad: 'valid', cout: 3 },
   { x: [2, 7, 9, 4], k: [1, 1], s: 2, pad: 'same', cout: 3 },
   { x: [2, 7, 9, 3], k: [1, 1], s: 1, pad: 1, cout: 2 },
   ...(['same', 'valid', 1, 2, explicitA] as Pad[]).flatMap((pad) => [
@@ -305,6 +308,28 @@ function checkDepthwise(c: DwCase, i: number): void {
 describe('depthwise backprop filter / input (and tiled forward) vs float64 reference', () => {
   it.each(dwCases.map((c, i) => [`${c.k.join('x')} s${c.s} pad ${padName(c.pad)} m${c.m} x[${c.x}]`, c, i] as const))(
     '%s', (_name, c, i) => checkDepthwise(c, i));
+});
+
+describe('window4d (crops and pads of the tiled depthwise conv)', () => {
+  it.each([
+    [-2, 0, 9, 5, 1, 1], [3, 0, 4, 5, 1, 1], [2, 0, 7, 5, 1, 1], [-1, -1, 8, 8, 1, 1], [1, 2, 3, 2, 1, 1], [0, 0, 3, 3, 2, 2],
+  ] as const)('top %i left %i out %ix%i strides %i,%i', (top, left, outH, outW, sh, sw) => {
+    const shape: Shape4 = [2, 6, 5, 3];
+    const xv = randomArray(size(shape), 1400);
+    const ref: number[] = [];
+    for (let b = 0; b < 2; b++) {
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          const [iy, ix] = [top + oy * sh, left + ox * sw];
+          for (let k = 0; k < 3; k++) {
+            ref.push(iy >= 0 && iy < 6 && ix >= 0 && ix < 5 ? xv[((b * 6 + iy) * 5 + ix) * 3 + k] : 0);
+          }
+        }
+      }
+    }
+    const got = tf.tidy(() => window4d(tf.backend(), tf.tensor(xv, shape) as tf.Tensor4D, top, left, outH, outW, sh, sw).dataSync());
+    expect(Array.from(got)).toEqual(ref.map((v) => Math.fround(v)));
+  });
 });
 
 // ---------------------------------------------------------------- max pool
