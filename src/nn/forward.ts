@@ -71,6 +71,13 @@ function runNode(node: Node, inputs: tf.Tensor[], w: Weights, ctx: ForwardContex
     case 'input':
       throw new Error('internal: input node has no computation');
     case 'conv': {
+      // On wasm/cpu the bias goes inside the conv (one kernel, no broadcast Add pass), except where the input is
+      // the model's own: the fused op's gradient always computes the input gradient, which nothing needs there.
+      if (node.bias && canFuse(x) && !(ctx.training && node.inputs[0] === 'input')) {
+        return tf.fused.conv2d({
+          x: x as tf.Tensor4D, filter: param('kernel') as tf.Tensor4D, strides: node.stride, pad: convPad(node.pad), bias: param('bias'),
+        });
+      }
       const y = tf.conv2d(x as tf.Tensor4D, param('kernel') as tf.Tensor4D, node.stride, convPad(node.pad));
       return node.bias ? tf.add(y, param('bias')) : y;
     }

@@ -9,6 +9,7 @@ import { iterateBatches, numBatches } from '../data/batches.js';
 import { Model } from '../nn/model.js';
 import { isTrainable, type Weights } from '../nn/weights.js';
 import { AdamW } from './adamw.js';
+import { canFuse, runningStatsUpdate } from '../backend/kernels/fused.js';
 import { cosineLr, defaultDecayEpochs, lambdaAtStep, type LambdaShape } from './schedule.js';
 
 export interface TrainConfig {
@@ -340,7 +341,7 @@ function updateRunningStats(w: Weights, stats: [string, tf.Tensor, tf.Tensor, nu
   for (const [id, mean, variance, n] of stats) {
     const rm = w.get(`${id}/movingMean`)!;
     const rv = w.get(`${id}/movingVariance`)!;
-    const [nm, nv] = tf.tidy(() => [
+    const [nm, nv] = canFuse(rm, rv, mean, variance) ? runningStatsUpdate(rm, rv, mean, variance, momentum, n) : tf.tidy(() => [
       tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)),
       tf.add(tf.mul(rv, 1 - momentum), tf.mul(variance, (momentum * n) / Math.max(1, n - 1))),
     ]);

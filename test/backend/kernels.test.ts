@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   registerGradientKernels, registeredGradientKernels, restoreStockKernels,
 } from '../../src/backend/kernels/index.js';
-import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation } from '../../src/backend/kernels/fused.js';
+import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation, runningStatsUpdate } from '../../src/backend/kernels/fused.js';
 import { window4d } from '../../src/backend/kernels/storage.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
@@ -545,6 +545,16 @@ describe('fused training pieces vs float64 reference', () => {
       expect(same(got[0])).toEqual(same(stock[0]));
       expect(same(got[1])).toEqual(same(stock[1]));
     }
+  });
+
+  it('runningStatsUpdate: the op-by-op running mean / unbiased variance update, value for value', () => {
+    const [rm, rv, bm, bv] = [1500, 1501, 1502, 1503].map((seed) => tf.tensor1d(randomArray(7, seed).map((v) => v + 1)));
+    const [nm, nv] = runningStatsUpdate(rm, rv, bm, bv, 0.1, 50);
+    const refM = tf.add(tf.mul(rm, 0.9), tf.mul(bm, 0.1));
+    const refV = tf.add(tf.mul(rv, 0.9), tf.mul(bv, (0.1 * 50) / 49));
+    expect(Array.from(nm.dataSync())).toEqual(Array.from(refM.dataSync()));
+    expect(Array.from(nv.dataSync())).toEqual(Array.from(refV.dataSync()));
+    tf.dispose([rm, rv, bm, bv, nm, nv, refM, refV]);
   });
 
   it('adamwUpdate: two steps of moments and parameters, with and without decay', () => {

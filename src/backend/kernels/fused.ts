@@ -152,6 +152,27 @@ export function lambdaActivation(x: tf.Tensor, lambda: number): tf.Tensor {
 }
 
 /**
+ * PyTorch's running-statistics update of one batch norm, in one JS pass instead of six kernels:
+ * mean' = (1 - m) mean + m batchMean, var' = (1 - m) var + m n / (n - 1) batchVar (float32 products and sums, as
+ * the op-by-op form computes them). Returns the new tensors; the inputs are left alone.
+ */
+export function runningStatsUpdate(
+  runMean: tf.Tensor, runVar: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, momentum: number, n: number,
+): [tf.Tensor, tf.Tensor] {
+  const keep = Math.fround(1 - momentum);
+  const m = Math.fround(momentum);
+  const mv = Math.fround((momentum * n) / Math.max(1, n - 1));
+  const nm = alloc(backend(), runMean.shape).tensor;
+  const nv = alloc(backend(), runVar.shape).tensor;
+  const [rmv, rvv, bm, bv, nmv, nvv] = [runMean, runVar, mean, variance, nm, nv].map((t) => view(backend(), t));
+  for (let i = 0; i < nmv.length; i++) {
+    nmv[i] = Math.fround(rmv[i] * keep) + Math.fround(bm[i] * m);
+    nvv[i] = Math.fround(rvv[i] * keep) + Math.fround(bv[i] * mv);
+  }
+  return [nm, nv];
+}
+
+/**
  * One AdamW step for one variable: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
  * p -= lr ((m / bc1) / (sqrt(v / bc2) + eps) + decay p). New tensors are assigned (the wasm backend caches packed
  * weights by tensor, so storage is never written in place).
