@@ -339,10 +339,11 @@ const maxPoolCases: [Shape4, number, number, Pad][] = [
   [[2, 7, 9, 3], 2, 2, 'same'], [[1, 5, 5, 2], 3, 1, 1],
 ];
 
-function checkMaxPool(xShape: Shape4, k: number, s: number, pad: Pad): void {
+function checkMaxPool(xShape: Shape4, k: number, s: number, pad: Pad, ties = false): void {
   const shape = xShape;
-  // Mostly negative values, so that many windows hold no positive element.
-  const xv = randomArray(size(shape), 1100 + k * 10 + s).map((v) => v - 0.6);
+  // Mostly negative values, so that many windows hold no positive element; with ties, few distinct values, so
+  // that windows hold several equal maxima (the first one gets the gradient).
+  const xv = randomArray(size(shape), 1100 + k * 10 + s).map((v) => (ties ? Math.round(v * 2) / 2 : v) - 0.6);
   const g = geo(shape, k, k, s, pad);
   const yShape: Shape4 = [g.n, g.oh, g.ow, g.c];
   const dyv = randomArray(size(yShape), 1200 + k);
@@ -376,7 +377,15 @@ function checkMaxPool(xShape: Shape4, k: number, s: number, pad: Pad): void {
 }
 
 describe('MaxPoolGrad vs float64 reference (stock wasm is wrong for all-negative windows)', () => {
-  it.each(maxPoolCases)('x[%s] size %i stride %i pad %s', checkMaxPool);
+  it.each(maxPoolCases)('x[%s] size %i stride %i pad %s', (x, k, st, pad) => checkMaxPool(x, k, st, pad));
+  it.each(maxPoolCases.slice(0, 3))('x[%s] size %i stride %i pad %s, tied maxima', (x, k, st, pad) => checkMaxPool(x, k, st, pad, true));
+  it('2x2: a window whose recorded maximum matches no element (NaN) falls back to the running maximum', () => {
+    const r = run('MaxPoolGrad', {
+      dy: tf.tensor([5, 7], [1, 1, 1, 2]), input: tf.tensor([1, NaN, 3, NaN, 2, NaN, -1, NaN], [1, 2, 2, 2]),
+      output: tf.tensor([3, NaN], [1, 1, 1, 2]),
+    }, { filterSize: 2, strides: 2, pad: 'valid' });
+    expect(Array.from(r.values, (v) => v + 0)).toEqual([0, 0, 5, 0, 0, 0, 0, 0]);
+  });
 });
 
 // ---------------------------------------------------------------- others
