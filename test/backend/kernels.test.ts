@@ -265,6 +265,8 @@ const dwCases: DwCase[] = [
   { x: [2, 4, 4, 6], k: [7, 7], s: 1, pad: 'same', m: 1 },
   { x: [2, 2, 2, 3], k: [7, 7], s: 1, pad: 'same', m: 1 },
   { x: [2, 1, 1, 3], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 2, 3, 4], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 3, 2, 3], k: [7, 7], s: 1, pad: explicitB, m: 1 },
   { x: [2, 9, 7, 3], k: [7, 7], s: 1, pad: 'valid', m: 1 },
   { x: [2, 7, 9, 3], k: [7, 7], s: 1, pad: 2, m: 1 },
   { x: [2, 7, 9, 3], k: [7, 7], s: 1, pad: explicitB, m: 1 },
