@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelDescription, Node, Pad4 } from '../models/graph.js';
 import { key, type Weights } from './weights.js';
 import { tfSeed } from '../util/seed.js';
-import { batchNormTraining } from '../backend/kernels/fused.js';
+import { batchNormTraining, canFuse, lambdaActivation } from '../backend/kernels/fused.js';
 
 export interface ForwardContext {
   training: boolean;
@@ -81,6 +81,17 @@ function runNode(node: Node, inputs: tf.Tensor[], w: Weights, ctx: ForwardContex
     case 'input':
       throw new Error('internal: input node has no computation');
     case 'conv': {
+      // On wasm/cpu the bias goes inside the conv (one kernel, no broadcast Add pass), except where the input is
+      // the model's own: the fused op's gradient always computes the input gradient, which nothing needs there.
+      if (node.bias && canFuse(x) && !(ctx.training && node.inputs[0] === 'input')) {
+        return tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: param('kernel') as tf.Tensor4D,
+          strides: node.stride,
+          pad: convPad(node.pad),
+          bias: param('bias'),
+        });
+      }
       const y = tf.conv2d(x as tf.Tensor4D, param('kernel') as tf.Tensor4D, node.stride, convPad(node.pad));
       return node.bias ? tf.add(y, param('bias')) : y;
     }
@@ -98,7 +109,8 @@ function runNode(node: Node, inputs: tf.Tensor[], w: Weights, ctx: ForwardContex
       return tf.relu(x);
     case 'lambdaAct':
       // leaky ReLU with slope lambda: identity at lambda = 1, which is what lets the conv pair merge
-      return ctx.lambda >= 1 ? x : tf.leakyRelu(x, ctx.lambda);
+      if (ctx.lambda >= 1) return x;
+      return canFuse(x) ? lambdaActivation(x, ctx.lambda) : tf.leakyRelu(x, ctx.lambda);
     case 'maxpool':
       return tf.maxPool(x as tf.Tensor4D, node.size, node.stride, node.padMode);
     case 'avgpool':

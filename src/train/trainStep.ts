@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../nn/model.js';
 import { isTrainable, type Weights } from '../nn/weights.js';
 import type { AdamW } from './adamw.js';
+import { canFuse, runningStatsUpdate } from '../backend/kernels/fused.js';
 import type { TrainConfig } from './trainer.js';
 
 /** Replaces the trainable tensors of a model by variables; returns them by weight key. */
@@ -122,10 +123,12 @@ function updateRunningStats(w: Weights, stats: [string, tf.Tensor, tf.Tensor, nu
   for (const [id, mean, variance, n] of stats) {
     const rm = w.get(`${id}/movingMean`)!;
     const rv = w.get(`${id}/movingVariance`)!;
-    const [nm, nv] = tf.tidy(() => [
-      tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)),
-      tf.add(tf.mul(rv, 1 - momentum), tf.mul(variance, (momentum * n) / Math.max(1, n - 1))),
-    ]);
+    const [nm, nv] = canFuse(rm, rv, mean, variance)
+      ? runningStatsUpdate(rm, rv, mean, variance, momentum, n)
+      : tf.tidy(() => [
+          tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)),
+          tf.add(tf.mul(rv, 1 - momentum), tf.mul(variance, (momentum * n) / Math.max(1, n - 1))),
+        ]);
     rm.dispose();
     rv.dispose();
     w.set(`${id}/movingMean`, nm);

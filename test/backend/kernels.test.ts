@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerGradientKernels, registeredGradientKernels, restoreStockKernels } from '../../src/backend/kernels/index.js';
-import { adamwUpdate, batchNormTraining } from '../../src/backend/kernels/fused.js';
+import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation, runningStatsUpdate } from '../../src/backend/kernels/fused.js';
+import { window4d } from '../../src/backend/kernels/storage.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -219,6 +220,8 @@ const explicitB: Pad = [
 const convCases: ConvCase[] = [
   { x: [3, 7, 9, 4], k: [1, 1], s: 1, pad: 'valid', cout: 5 },
   { x: [2, 6, 5, 3], k: [1, 1], s: 1, pad: 'valid', cout: 8 },
+  { x: [3, 6, 5, 4], k: [1, 1], s: 1, pad: 'valid', cout: 4 },
+  { x: [2, 5, 6, 6], k: [1, 1], s: 1, pad: 'valid', cout: 3 },
   { x: [2, 7, 9, 4], k: [1, 1], s: 2, pad: 'same', cout: 3 },
   { x: [2, 7, 9, 3], k: [1, 1], s: 1, pad: 1, cout: 2 },
   ...(['same', 'valid', 1, 2, explicitA] as Pad[]).flatMap((pad) => [
@@ -297,6 +300,8 @@ const dwCases: DwCase[] = [
   { x: [2, 4, 4, 6], k: [7, 7], s: 1, pad: 'same', m: 1 },
   { x: [2, 2, 2, 3], k: [7, 7], s: 1, pad: 'same', m: 1 },
   { x: [2, 1, 1, 3], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 2, 3, 4], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 3, 2, 3], k: [7, 7], s: 1, pad: explicitB, m: 1 },
   { x: [2, 9, 7, 3], k: [7, 7], s: 1, pad: 'valid', m: 1 },
   { x: [2, 7, 9, 3], k: [7, 7], s: 1, pad: 2, m: 1 },
   { x: [2, 7, 9, 3], k: [7, 7], s: 1, pad: explicitB, m: 1 },
@@ -352,6 +357,33 @@ describe('depthwise backprop filter / input (and tiled forward) vs float64 refer
   );
 });
 
+describe('window4d (crops and pads of the tiled depthwise conv)', () => {
+  it.each([
+    [-2, 0, 9, 5, 1, 1],
+    [3, 0, 4, 5, 1, 1],
+    [2, 0, 7, 5, 1, 1],
+    [-1, -1, 8, 8, 1, 1],
+    [1, 2, 3, 2, 1, 1],
+    [0, 0, 3, 3, 2, 2],
+  ] as const)('top %i left %i out %ix%i strides %i,%i', (top, left, outH, outW, sh, sw) => {
+    const shape: Shape4 = [2, 6, 5, 3];
+    const xv = randomArray(size(shape), 1400);
+    const ref: number[] = [];
+    for (let b = 0; b < 2; b++) {
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          const [iy, ix] = [top + oy * sh, left + ox * sw];
+          for (let k = 0; k < 3; k++) {
+            ref.push(iy >= 0 && iy < 6 && ix >= 0 && ix < 5 ? xv[((b * 6 + iy) * 5 + ix) * 3 + k] : 0);
+          }
+        }
+      }
+    }
+    const got = tf.tidy(() => window4d(tf.backend(), tf.tensor(xv, shape) as tf.Tensor4D, top, left, outH, outW, sh, sw).dataSync());
+    expect(Array.from(got)).toEqual(ref.map((v) => Math.fround(v)));
+  });
+});
+
 // ---------------------------------------------------------------- max pool
 
 const maxPoolCases: [Shape4, number, number, Pad][] = [
@@ -362,10 +394,11 @@ const maxPoolCases: [Shape4, number, number, Pad][] = [
   [[1, 5, 5, 2], 3, 1, 1],
 ];
 
-function checkMaxPool(xShape: Shape4, k: number, s: number, pad: Pad): void {
+function checkMaxPool(xShape: Shape4, k: number, s: number, pad: Pad, ties = false): void {
   const shape = xShape;
-  // Mostly negative values, so that many windows hold no positive element.
-  const xv = randomArray(size(shape), 1100 + k * 10 + s).map((v) => v - 0.6);
+  // Mostly negative values, so that many windows hold no positive element; with ties, few distinct values, so
+  // that windows hold several equal maxima (the first one gets the gradient).
+  const xv = randomArray(size(shape), 1100 + k * 10 + s).map((v) => (ties ? Math.round(v * 2) / 2 : v) - 0.6);
   const g = geo(shape, k, k, s, pad);
   const yShape: Shape4 = [g.n, g.oh, g.ow, g.c];
   const dyv = randomArray(size(yShape), 1200 + k);
@@ -402,7 +435,20 @@ function checkMaxPool(xShape: Shape4, k: number, s: number, pad: Pad): void {
 }
 
 describe('MaxPoolGrad vs float64 reference (stock wasm is wrong for all-negative windows)', () => {
-  it.each(maxPoolCases)('x[%s] size %i stride %i pad %s', checkMaxPool);
+  it.each(maxPoolCases)('x[%s] size %i stride %i pad %s', (x, k, st, pad) => checkMaxPool(x, k, st, pad));
+  it.each(maxPoolCases.slice(0, 3))('x[%s] size %i stride %i pad %s, tied maxima', (x, k, st, pad) => checkMaxPool(x, k, st, pad, true));
+  it('2x2: a window whose recorded maximum matches no element (NaN) falls back to the running maximum', () => {
+    const r = run(
+      'MaxPoolGrad',
+      {
+        dy: tf.tensor([5, 7], [1, 1, 1, 2]),
+        input: tf.tensor([1, NaN, 3, NaN, 2, NaN, -1, NaN], [1, 2, 2, 2]),
+        output: tf.tensor([3, NaN], [1, 1, 1, 2]),
+      },
+      { filterSize: 2, strides: 2, pad: 'valid' },
+    );
+    expect(Array.from(r.values, (v) => v + 0)).toEqual([0, 0, 5, 0, 0, 0, 0, 0]);
+  });
 });
 
 // ---------------------------------------------------------------- others
@@ -516,9 +562,14 @@ describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
 });
 
 describe('fused training pieces vs float64 reference', () => {
-  it('batchNormTraining: output, batch statistics and the gradients of x, gamma, beta', () => {
-    const shape: Shape4 = [3, 4, 5, 6];
-    const c = 6;
+  it.each([
+    ['batchNormTraining', [3, 4, 5, 6]],
+    ['batchNormTraining', [40, 10]],
+    ['batchNormTrainingOps', [3, 4, 5, 6]],
+  ] as const)('%s %j: output, batch statistics and the gradients of x, gamma, beta', (impl, shapeIn) => {
+    const batchNorm = impl === 'batchNormTraining' ? batchNormTraining : batchNormTrainingOps;
+    const shape = [...shapeIn];
+    const c = shape[shape.length - 1];
     const rows = size(shape) / c;
     const xv = randomArray(size(shape), 1000).map((v, i) => v * 3 + (i % c));
     const gv = randomArray(c, 1001);
@@ -557,13 +608,13 @@ describe('fused training pieces vs float64 reference', () => {
       const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
         tf.sum(
           tf.mul(
-            batchNormTraining(a, g, b, eps, (mm, vv, n) => {
+            batchNorm(a, g, b, eps, (mm, vv, n) => {
               stats.push([...mm.dataSync(), ...vv.dataSync(), n]);
             }),
             w,
           ),
         );
-      const out = batchNormTraining(tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), eps).dataSync();
+      const out = batchNorm(tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), eps).dataSync();
       const gr = tf
         .grads(f)([tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv)])
         .map((t) => t.dataSync());
@@ -574,6 +625,49 @@ describe('fused training pieces vs float64 reference', () => {
     expect(relErr(got[2], dg)).toBeLessThan(TOL);
     expect(relErr(got[3], db)).toBeLessThan(TOL);
     expect(relErr(stats[0], [...m, ...v, rows])).toBeLessThan(TOL);
+  });
+
+  it('lambdaActivation: output and gradient vs float64 reference, and the same values as tf.leakyRelu', () => {
+    for (const [shape, lambda] of [
+      [[3, 4, 5, 6], 0.3],
+      [[7, 10], 0],
+      [[2, 3, 3, 4], 0.999],
+    ] as [number[], number][]) {
+      const xv = randomArray(size(shape), 1200 + shape.length);
+      xv[0] = 0;
+      const wv = randomArray(size(shape), 1300 + shape.length);
+      const a = Math.fround(lambda);
+      const y = Float64Array.from(xv, (v) => (v > 0 ? v : a * v));
+      const dx = Float64Array.from(xv, (v, i) => (v > 0 ? wv[i] : a * wv[i]));
+      const [got, stock] = [(t: tf.Tensor) => lambdaActivation(t, lambda), (t: tf.Tensor) => tf.leakyRelu(t, lambda)].map((act) =>
+        tf.tidy(() => {
+          const x = tf.tensor(xv, shape);
+          const w = tf.tensor(wv, shape);
+          return [
+            act(x).dataSync(),
+            tf
+              .grad((t: tf.Tensor) => tf.sum(tf.mul(act(t), w)))(x)
+              .dataSync(),
+          ];
+        }),
+      );
+      expect(relErr(got[0], y)).toBeLessThan(TOL);
+      expect(relErr(got[1], dx)).toBeLessThan(TOL);
+      // equal values (Prelu writes +0 where LeakyRelu gives -0 at lambda 0: + 0 folds the zero's sign)
+      const same = (p: Float32Array | Int32Array | Uint8Array) => Array.from(p, (v) => v + 0);
+      expect(same(got[0])).toEqual(same(stock[0]));
+      expect(same(got[1])).toEqual(same(stock[1]));
+    }
+  });
+
+  it('runningStatsUpdate: the op-by-op running mean / unbiased variance update, value for value', () => {
+    const [rm, rv, bm, bv] = [1500, 1501, 1502, 1503].map((seed) => tf.tensor1d(randomArray(7, seed).map((v) => v + 1)));
+    const [nm, nv] = runningStatsUpdate(rm, rv, bm, bv, 0.1, 50);
+    const refM = tf.add(tf.mul(rm, 0.9), tf.mul(bm, 0.1));
+    const refV = tf.add(tf.mul(rv, 0.9), tf.mul(bv, (0.1 * 50) / 49));
+    expect(Array.from(nm.dataSync())).toEqual(Array.from(refM.dataSync()));
+    expect(Array.from(nv.dataSync())).toEqual(Array.from(refV.dataSync()));
+    tf.dispose([rm, rv, bm, bv, nm, nv, refM, refV]);
   });
 
   it('adamwUpdate: two steps of moments and parameters, with and without decay', () => {

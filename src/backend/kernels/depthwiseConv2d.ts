@@ -72,6 +72,30 @@ export function depthwiseStride1(backend: tf.KernelBackend, x: tf.Tensor4D, f: t
   const [kh, kw] = f.shape;
   const oh = h + pads.top + pads.bottom - kh + 1;
   const ow = w + pads.left + pads.right - kw + 1;
+  // Only taps that meet the input for some output pixel matter: on maps smaller than the filter (a 7x7 'same'
+  // conv on 2x2 maps sees its central 3x3 only) the filter is cropped to them, often a fast shape (one call).
+  const i0 = Math.max(0, pads.top - oh + 1);
+  const i1 = Math.min(kh, pads.top + h);
+  const j0 = Math.max(0, pads.left - ow + 1);
+  const j1 = Math.min(kw, pads.left + w);
+  if (i0 >= i1 || j0 >= j1) return tf.zeros([x.shape[0], oh, ow, c]);
+  if (i1 - i0 < kh || j1 - j0 < kw) {
+    const sub = subFilter(backend, f, c, { start: i0, own0: i0, own1: i1 }, { start: j0, own0: j0, own1: j1 }, i1 - i0, j1 - j0);
+    const top = pads.top - i0;
+    const left = pads.left - j0;
+    return depthwiseStride1(
+      backend,
+      x,
+      sub,
+      {
+        top,
+        bottom: oh + (i1 - i0) - 1 - h - top,
+        left,
+        right: ow + (j1 - j0) - 1 - w - left,
+      },
+      tile,
+    );
+  }
   const crops = new Map<string, tf.Tensor4D>();
   if (isFastShape(kh, kw) || !isWasmBackend(backend)) {
     return conv(x, f, pads, oh, ow, backend, crops);

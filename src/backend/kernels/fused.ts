@@ -2,9 +2,14 @@
  * Fused training-step pieces for the backends whose storage we can read (wasm, cpu): one typed-array loop where
  * the op-by-op form runs 10-20 small kernels, each with its own allocation, engine bookkeeping and tape record.
  *  - batchNormTraining: batch-norm with batch statistics as one tape node (tf.customGrad) whose gradient is the
- *    closed form, in backend ops (a JS loop over 10^6 elements is slower than the wasm SIMD ops);
+ *    closed form, full-size work in the fastest wasm kernels, per-channel work in JS (a JS loop over 10^6
+ *    elements is slower than the wasm SIMD ops, a tiny kernel costs more than its JS loop);
  *  - adamwUpdate: AdamW's moment and parameter update for one variable in one JS pass (parameters are few, so
- *    there the ~13 kernel calls per variable are what costs).
+ *    there the ~13 kernel calls per variable are what costs);
+ *  - lambdaActivation: the deep-training leaky ReLU as one tape node on the two element-wise kernels wasm runs
+ *    fastest (XNNPACK's Prelu forward, Step then Multiply backward), where the stock LeakyRelu forward and its
+ *    Greater/Select/Multiply gradient are scalar loops (1M elements, CPU ms: LeakyRelu 6.0 vs Prelu 0.35; Greater
+ *    5.8 + Select 3.1 vs Step 0.26). The same float32 values as tf.leakyRelu and its gradient (+0 for -0 at lambda 0).
  * Results can differ from the op-by-op form in the last float32 bits (summation order, float64 temporaries).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -23,12 +28,81 @@ function backend(): tf.KernelBackend {
 /**
  * Training-mode batch norm over every axis but the last: (x - mean) / sqrt(var + eps) * gamma + beta, with the
  * batch's mean and biased variance, which go to `onStats` (tensors of shape [C], disposed with the caller's tidy).
- * One tape node whose gradient is the closed form (about 10 full-size ops forward and backward together, where the
- * op-by-op form records some 40 ops, 20 of them full-size):
+ * One tape node whose gradient is the closed form:
  *   dbeta = sum(dy), dgamma = sum(dy * xc) * rstd,
  *   dx = dy * s - xc * (s * rstd^2 * sum(dy * xc) / n) - s * sum(dy) / n,  s = gamma * rstd, xc = x - mean.
+ * Full-size work is done by the kernels wasm runs fastest: per-channel means by an average pooling over all rows
+ * (XNNPACK), per-channel affine maps (x * a + b) by a 1x1 depthwise convolution with bias (XNNPACK; a broadcast
+ * Mul + Add is 3-5x slower), same-shape Square/Mul/Add; the per-channel quantities ([C] vectors: rstd, the scale,
+ * k2, k3, dgamma, dbeta) are computed in JS in float64 on views of the storage, not by some 30 tiny kernels.
+ * Forward 5 full-size passes, backward 6 (the op-by-op closed form took 6 + 7 and ~40 kernel calls per node).
  */
 export function batchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+  onStats?: (mean: tf.Tensor, variance: tf.Tensor, count: number) => void,
+): tf.Tensor {
+  if (!canFuse(x, gamma, beta)) return batchNormTrainingOps(x, gamma, beta, eps, onStats);
+  const c = x.shape[x.shape.length - 1];
+  const n = x.size / c;
+  const rows: [number, number, number, number] = [1, n, 1, c];
+  /** per-channel mean of a [.., c] tensor as a [c] tensor, by an average pooling over the n rows */
+  const channelMean = (t: tf.Tensor) => tf.reshape(tf.avgPool(tf.reshape(t, rows) as tf.Tensor4D, [n, 1], 1, 'valid'), [c]);
+  /** t * a + b per channel (a, b: float64 arrays rounded to float32), as a 1x1 depthwise conv with bias */
+  const affine = (t: tf.Tensor, a: ArrayLike<number>, b?: ArrayLike<number>) =>
+    tf.fused.depthwiseConv2d({
+      x: tf.reshape(t, rows) as tf.Tensor4D,
+      filter: fromArray([1, 1, c, 1], a) as tf.Tensor4D,
+      strides: 1,
+      pad: 'valid',
+      bias: b ? fromArray([c], b) : undefined,
+    });
+  const bn = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, g, b] = args as tf.Tensor[];
+    const mean = channelMean(xi);
+    const xc = affine(
+      xi,
+      new Float64Array(c).fill(1),
+      read(mean).map((m) => -m),
+    );
+    const variance = channelMean(tf.square(xc));
+    onStats?.(mean, variance, n);
+    const gV = read(g);
+    const rstd = read(variance).map((v) => 1 / Math.sqrt(v + eps));
+    const scale = rstd.map((r, k) => Math.fround(gV[k] * r));
+    (args[3] as tf.GradSaveFunc)([xc]);
+    return {
+      value: tf.reshape(affine(xc, scale, read(b)), xi.shape),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const xcs = tf.reshape(saved[0], xi.shape);
+        const mdy = read(channelMean(dy));
+        const mdyxc = read(channelMean(tf.mul(dy, xcs)));
+        const negK2 = Float64Array.from(scale, (s, k) => -s * rstd[k] * rstd[k] * mdyxc[k]);
+        const negK3 = Float64Array.from(scale, (s, k) => -s * mdy[k]);
+        const dx = tf.add(affine(dy, scale), affine(xcs, negK2, negK3));
+        return [
+          tf.reshape(dx, xi.shape),
+          fromArray(
+            g.shape,
+            Float64Array.from(mdyxc, (v, k) => v * n * rstd[k]),
+          ),
+          fromArray(
+            b.shape,
+            Float64Array.from(mdy, (v) => v * n),
+          ),
+        ];
+      },
+    };
+  }) as Parameters<typeof tf.customGrad>[0]);
+  return bn(x, gamma, beta);
+}
+
+/**
+ * batchNormTraining in backend ops only (any backend): the same closed form, some 40 kernel calls.
+ */
+export function batchNormTrainingOps(
   x: tf.Tensor,
   gamma: tf.Tensor,
   beta: tf.Tensor,
@@ -60,6 +134,66 @@ export function batchNormTraining(
     };
   }) as Parameters<typeof tf.customGrad>[0]);
   return bn(x, gamma, beta);
+}
+
+/**
+ * A tensor's values copied out of its storage (a view of the wasm heap is detached when a later allocation grows
+ * the heap, so nothing may hold one across an allocation).
+ */
+function read(t: tf.Tensor): Float64Array {
+  return Float64Array.from(view(backend(), t));
+}
+
+/** A float32 tensor of `shape` holding `values` (rounded to float32). */
+function fromArray(shape: number[], values: ArrayLike<number>): tf.Tensor {
+  const { tensor, values: out } = alloc(backend(), shape);
+  out.set(values);
+  return tensor;
+}
+
+/**
+ * leakyRelu(x, lambda) = x > 0 ? x : lambda * x (0 <= lambda < 1), the deep-training activation, with its gradient
+ * dy * (x > 0 ? 1 : lambda): Prelu with a per-channel slope (the last axis; XNNPACK's kernel) forward, and
+ * dy * step(x, lambda) backward (step gives exactly 1 or float32(lambda), so the product is the stock gradient's
+ * where(x > 0, dy, dy * lambda) value for value).
+ */
+export function lambdaActivation(x: tf.Tensor, lambda: number): tf.Tensor {
+  const channels = x.rank > 0 ? x.shape[x.rank - 1] : 1;
+  const act = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xi = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([xi]);
+    return {
+      value: tf.prelu(xi, tf.fill([channels], lambda)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.step(saved[0], lambda)),
+    };
+  }) as Parameters<typeof tf.customGrad>[0]);
+  return act(x);
+}
+
+/**
+ * PyTorch's running-statistics update of one batch norm, in one JS pass instead of six kernels:
+ * mean' = (1 - m) mean + m batchMean, var' = (1 - m) var + m n / (n - 1) batchVar (float32 products and sums, as
+ * the op-by-op form computes them). Returns the new tensors; the inputs are left alone.
+ */
+export function runningStatsUpdate(
+  runMean: tf.Tensor,
+  runVar: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  momentum: number,
+  n: number,
+): [tf.Tensor, tf.Tensor] {
+  const keep = Math.fround(1 - momentum);
+  const m = Math.fround(momentum);
+  const mv = Math.fround((momentum * n) / Math.max(1, n - 1));
+  const nm = alloc(backend(), runMean.shape).tensor;
+  const nv = alloc(backend(), runVar.shape).tensor;
+  const [rmv, rvv, bm, bv, nmv, nvv] = [runMean, runVar, mean, variance, nm, nv].map((t) => view(backend(), t));
+  for (let i = 0; i < nmv.length; i++) {
+    nmv[i] = Math.fround(rmv[i] * keep) + Math.fround(bm[i] * m);
+    nvv[i] = Math.fround(rvv[i] * keep) + Math.fround(bv[i] * mv);
+  }
+  return [nm, nv];
 }
 
 /**

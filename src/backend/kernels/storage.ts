@@ -80,6 +80,19 @@ export function window4d(backend: tf.KernelBackend, x: tf.Tensor4D, top: number,
   const { tensor, values: out } = alloc(backend, [n, outH, outW, c]);
   const src = view(backend, x);
   const rowLen = outW * c;
+  if (left === 0 && outW === w && sh === 1 && sw === 1) {
+    // Whole rows (a crop or pad in height only): one block per image, not one per row.
+    const y0 = Math.min(outH, Math.max(0, -top));
+    const y1 = Math.max(y0, Math.min(outH, h - top));
+    for (let b = 0; b < n; b++) {
+      const o = b * outH * rowLen;
+      out.fill(0, o, o + y0 * rowLen);
+      const s = (b * h + top + y0) * rowLen;
+      out.set(src.subarray(s, s + (y1 - y0) * rowLen), o + y0 * rowLen);
+      out.fill(0, o + y1 * rowLen, o + outH * rowLen);
+    }
+    return tensor as tf.Tensor4D;
+  }
   // Valid ox range: 0 <= left + ox*sw < w.
   const ox0 = Math.min(outW, Math.max(0, Math.ceil(-left / sw)));
   const ox1 = Math.max(ox0, Math.min(outW, Math.ceil((w - left) / sw)));

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Interleaved before/after timing of `bench-train` on the small-image cells (the README's throughput table).
+
+Usage: interleave_bench_train.py ROUNDS LABEL=DIR [LABEL=DIR ...]
+Each DIR is a built checkout (`npx tsc -p tsconfig.json`); every round runs each cell once per checkout, the
+checkout order flipped each round, so that both see the same load. Prints each run (img/s, img per CPU second,
+1-minute load average) and the median per cell and checkout, with ratios to the first checkout.
+Environment: CELLS (comma-separated, default on,off): on|off = deep training on, series activation on|off;
+doff-on|doff-off = deep training off; alexnet = the AlexNet-like net at width 1/8.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+rounds = int(sys.argv[1])
+variants = [a.split('=', 1) for a in sys.argv[2:]]
+cells = os.environ.get('CELLS', 'on,off').split(',')
+
+
+def cell_args(cell):
+    if cell == 'alexnet':
+        return ['--model', 'alexnet', '--width', '0.125', '--stem', 'small', '--input', '32', '--batch-size', '64']
+    deep, series = ('off', cell[5:]) if cell.startswith('doff-') else ('on', cell)
+    return ['--model', 'vanillanet-6', '--width', '0.0625', '--stem', 'small', '--input', '32', '--batch-size', '64',
+            '--deep-training', deep, '--series-act', series]
+
+
+runs = {}
+for r in range(rounds):
+    for cell in cells:
+        for label, d in (variants if r % 2 == 0 else variants[::-1]):
+            cmd = ['nice', '-n', '10', 'node', 'bin/vanillabench.js', 'bench-train', '--backend', 'wasm', *cell_args(cell),
+                   '--min-time-ms', '5000', '--min-steps', '5', '--json']
+            load0 = os.getloadavg()[0]
+            out = subprocess.run(cmd, cwd=d, capture_output=True, text=True, check=True).stdout
+            row = json.loads(out[out.index('{'):out.rindex('}') + 1])['results'][0]
+            load = (load0 + os.getloadavg()[0]) / 2
+            runs.setdefault((cell, label), []).append((row['imagesPerSec'], row['imagesPerCpuSec'], load))
+            print(f"round {r} {cell} {label}: {row['imagesPerSec']:.1f} img/s, {row['imagesPerCpuSec']:.1f} per CPU s, load {load:.2f}",
+                  flush=True)
+
+print('medians')
+for cell in cells:
+    base = None
+    for label, _ in variants:
+        v = runs[(cell, label)]
+        wall = statistics.median(x[0] for x in v)
+        cpu = statistics.median(x[1] for x in v)
+        base = base or (wall, cpu)
+        print(f"{cell} {label}: {wall:.1f} img/s ({wall / base[0]:.2f}x), {cpu:.1f} per CPU s ({cpu / base[1]:.2f}x), "
+              f"load {statistics.mean(x[2] for x in v):.1f}")
