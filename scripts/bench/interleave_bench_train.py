@@ -7,6 +7,8 @@ checkout order flipped each round, so that both see the same load. Prints each r
 1-minute load average) and the median per cell and checkout, with ratios to the first checkout.
 Environment: CELLS (comma-separated, default on,off): on|off = deep training on, series activation on|off;
 doff-on|doff-off = deep training off; alexnet = the AlexNet-like net at width 1/8.
+TORCH=/usr/bin/python3 adds PyTorch (scripts/torch_bench_train.py of the first checkout, one thread) as one more
+variant of every VanillaNet-6 cell in every round, so that its figure comes from the same pass.
 """
 import json
 import os
@@ -17,6 +19,15 @@ import sys
 rounds = int(sys.argv[1])
 variants = [a.split('=', 1) for a in sys.argv[2:]]
 cells = os.environ.get('CELLS', 'on,off').split(',')
+
+
+torch_python = os.environ.get('TORCH')
+
+
+def torch_cmd(cell):
+    deep, series = ('off', cell[5:]) if cell.startswith('doff-') else ('on', cell)
+    return [torch_python, 'scripts/torch_bench_train.py', '--stem', 'small', '--input', '32', '--batch-size', '64',
+            '--deep-training', deep, '--series-act', series, '--min-time-ms', '5000', '--min-steps', '5']
 
 
 def cell_args(cell):
@@ -30,12 +41,15 @@ def cell_args(cell):
 runs = {}
 for r in range(rounds):
     for cell in cells:
-        for label, d in (variants if r % 2 == 0 else variants[::-1]):
-            cmd = ['nice', '-n', '10', 'node', 'bin/vanillabench.js', 'bench-train', '--backend', 'wasm', *cell_args(cell),
-                   '--min-time-ms', '5000', '--min-steps', '5', '--json']
+        order = variants + ([('pytorch', variants[0][1])] if torch_python and cell != 'alexnet' else [])
+        for label, d in (order if r % 2 == 0 else order[::-1]):
+            cmd = ['nice', '-n', '10', *(torch_cmd(cell) if label == 'pytorch' else [
+                'node', 'bin/vanillabench.js', 'bench-train', '--backend', 'wasm', *cell_args(cell),
+                '--min-time-ms', '5000', '--min-steps', '5', '--json'])]
             load0 = os.getloadavg()[0]
             out = subprocess.run(cmd, cwd=d, capture_output=True, text=True, check=True).stdout
-            row = json.loads(out[out.index('{'):out.rindex('}') + 1])['results'][0]
+            doc = json.loads(out[out.index('{'):out.rindex('}') + 1])
+            row = doc if label == 'pytorch' else doc['results'][0]
             load = (load0 + os.getloadavg()[0]) / 2
             runs.setdefault((cell, label), []).append((row['imagesPerSec'], row['imagesPerCpuSec'], load))
             print(f"round {r} {cell} {label}: {row['imagesPerSec']:.1f} img/s, {row['imagesPerCpuSec']:.1f} per CPU s, load {load:.2f}",
@@ -44,7 +58,9 @@ for r in range(rounds):
 print('medians')
 for cell in cells:
     base = None
-    for label, _ in variants:
+    for label, _ in variants + [('pytorch', None)]:
+        if (cell, label) not in runs:
+            continue
         v = runs[(cell, label)]
         wall = statistics.median(x[0] for x in v)
         cpu = statistics.median(x[1] for x in v)

@@ -5,10 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerGradientKernels, registeredGradientKernels, restoreStockKernels } from '../../src/backend/kernels/index.js';
 import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation, runningStatsUpdate } from '../../src/backend/kernels/fused.js';
 import { window4d } from '../../src/backend/kernels/storage.js';
+import { setSimdEnabled, simdKernels } from '../../src/backend/simd/simd.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -222,6 +224,10 @@ const convCases: ConvCase[] = [
   { x: [2, 6, 5, 3], k: [1, 1], s: 1, pad: 'valid', cout: 8 },
   { x: [3, 6, 5, 4], k: [1, 1], s: 1, pad: 'valid', cout: 4 },
   { x: [2, 5, 6, 6], k: [1, 1], s: 1, pad: 'valid', cout: 3 },
+  // SIMD weight gradient (cin % 4, cout % 8): one 64-row chunk and a partial one, several 4 x 8 blocks
+  { x: [3, 7, 9, 8], k: [1, 1], s: 1, pad: 'valid', cout: 16 },
+  { x: [1, 5, 6, 4], k: [1, 1], s: 1, pad: 'valid', cout: 8 },
+  { x: [2, 1, 1, 12], k: [1, 1], s: 1, pad: 'valid', cout: 24 },
   { x: [2, 7, 9, 4], k: [1, 1], s: 2, pad: 'same', cout: 3 },
   { x: [2, 7, 9, 3], k: [1, 1], s: 1, pad: 1, cout: 2 },
   ...(['same', 'valid', 1, 2, explicitA] as Pad[]).flatMap((pad) => [
@@ -263,27 +269,62 @@ function checkConv(c: ConvCase, i: number): void {
   expect(relErr(dX.values, refConvInput(dyv, wv, g, c.cout))).toBeLessThan(TOL);
 }
 
-describe('Conv2DBackpropFilter / Conv2DBackpropInput vs float64 reference', () => {
-  it.each(convCases.map((c, i) => [`${c.k.join('x')} s${c.s} pad ${padName(c.pad)} x[${c.x}]`, c, i] as const))('%s', (_name, c, i) => checkConv(c, i));
+/** Runs a block of kernel checks with our SIMD kernels on, then with the tf-op paths they replace. */
+const bothPaths = (body: () => void) =>
+  describe.each([
+    ['SIMD kernels', true],
+    ['tf-op path', false],
+  ] as const)('%s', (_name, on) => {
+    let was = true;
+    beforeAll(() => {
+      was = setSimdEnabled(on);
+    });
+    afterAll(() => {
+      setSimdEnabled(was);
+    });
+    body();
+  });
 
-  it('accepts NCHW data', () => {
-    const xShape: Shape4 = [2, 7, 9, 3];
-    const g = geo(xShape, 3, 3, 2, 'same');
-    const dyShape: Shape4 = [g.n, g.oh, g.ow, 4];
-    const wShape: Shape4 = [3, 3, 3, 4];
-    const xv = randomArray(size(xShape), 50);
-    const dyv = randomArray(size(dyShape), 51);
-    const wv = randomArray(size(wShape), 52);
-    const nchw = (v: Float32Array, s: Shape4) => tf.transpose(tf.tensor(v, s), [0, 3, 1, 2]);
-    const attrs = { strides: 2, pad: 'same', dataFormat: 'NCHW' };
-    const dW = run('Conv2DBackpropFilter', { x: nchw(xv, xShape), dy: nchw(dyv, dyShape) }, { ...attrs, filterShape: wShape });
-    expect(relErr(dW.values, refConvFilter(xv, dyv, g, 4))).toBeLessThan(TOL);
-    const dX = run('Conv2DBackpropInput', { dy: nchw(dyv, dyShape), filter: tf.tensor(wv, wShape) }, { ...attrs, inputShape: [2, 3, 7, 9] });
-    expect(dX.shape).toEqual([2, 3, 7, 9]);
-    const refNchw = tf.tidy(() => nchw(Float32Array.from(refConvInput(dyv, wv, g, 4)), xShape).dataSync());
-    expect(relErr(dX.values, refNchw)).toBeLessThan(TOL);
+describe('SIMD kernels (src/backend/simd)', () => {
+  it('kernelsWasm.ts is kernels.wat assembled (scripts/build-simd.mjs --check)', () => {
+    const out = execFileSync(process.execPath, ['scripts/build-simd.mjs', '--check'], { encoding: 'utf8' });
+    expect(out).toContain('matches');
+  });
+
+  it('run on the wasm backend in place (so the checks below test them), not on cpu nor when turned off', () => {
+    expect(simdKernels(tf.backend())).toBeDefined();
+    expect(simdKernels(tf.findBackend('cpu')!)).toBeUndefined();
+    const was = setSimdEnabled(false);
+    try {
+      expect(simdKernels(tf.backend())).toBeUndefined();
+    } finally {
+      setSimdEnabled(was);
+    }
   });
 });
+
+describe('Conv2DBackpropFilter / Conv2DBackpropInput vs float64 reference', () =>
+  bothPaths(() => {
+    it.each(convCases.map((c, i) => [`${c.k.join('x')} s${c.s} pad ${padName(c.pad)} x[${c.x}]`, c, i] as const))('%s', (_name, c, i) => checkConv(c, i));
+
+    it('accepts NCHW data', () => {
+      const xShape: Shape4 = [2, 7, 9, 3];
+      const g = geo(xShape, 3, 3, 2, 'same');
+      const dyShape: Shape4 = [g.n, g.oh, g.ow, 4];
+      const wShape: Shape4 = [3, 3, 3, 4];
+      const xv = randomArray(size(xShape), 50);
+      const dyv = randomArray(size(dyShape), 51);
+      const wv = randomArray(size(wShape), 52);
+      const nchw = (v: Float32Array, s: Shape4) => tf.transpose(tf.tensor(v, s), [0, 3, 1, 2]);
+      const attrs = { strides: 2, pad: 'same', dataFormat: 'NCHW' };
+      const dW = run('Conv2DBackpropFilter', { x: nchw(xv, xShape), dy: nchw(dyv, dyShape) }, { ...attrs, filterShape: wShape });
+      expect(relErr(dW.values, refConvFilter(xv, dyv, g, 4))).toBeLessThan(TOL);
+      const dX = run('Conv2DBackpropInput', { dy: nchw(dyv, dyShape), filter: tf.tensor(wv, wShape) }, { ...attrs, inputShape: [2, 3, 7, 9] });
+      expect(dX.shape).toEqual([2, 3, 7, 9]);
+      const refNchw = tf.tidy(() => nchw(Float32Array.from(refConvInput(dyv, wv, g, 4)), xShape).dataSync());
+      expect(relErr(dX.values, refNchw)).toBeLessThan(TOL);
+    });
+  }));
 
 // ---------------------------------------------------------------- depthwise
 
@@ -315,6 +356,16 @@ const dwCases: DwCase[] = [
   { x: [2, 7, 9, 3], k: [1, 7], s: 1, pad: 'same', m: 1 },
   { x: [2, 7, 9, 3], k: [3, 3], s: 1, pad: 'same', m: 2 },
   { x: [2, 7, 9, 2], k: [4, 4], s: 2, pad: 'valid', m: 3 },
+  // SIMD kernels (channels % 4): rows of 1-3, 5 and 9 outputs (blocks of 4 and the rest), cropped filters,
+  // negative pads (crops), filters of 1-3 and 5 taps in a row
+  { x: [2, 7, 9, 8], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 3, 5, 4], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 2, 2, 12], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [1, 6, 3, 4], k: [7, 7], s: 1, pad: explicitB, m: 1 },
+  { x: [2, 9, 7, 4], k: [7, 7], s: 1, pad: 'valid', m: 1 },
+  { x: [2, 7, 9, 8], k: [3, 3], s: 1, pad: explicitA, m: 1 },
+  { x: [2, 7, 9, 4], k: [1, 5], s: 1, pad: 'same', m: 1 },
+  { x: [2, 7, 9, 4], k: [2, 1], s: 1, pad: 'valid', m: 1 },
 ];
 
 function checkDepthwise(c: DwCase, i: number): void {
@@ -351,11 +402,12 @@ function checkDepthwise(c: DwCase, i: number): void {
   expect(relErr(y.values, refDepthwise(xv, wv, g, c.m))).toBeLessThan(TOL);
 }
 
-describe('depthwise backprop filter / input (and tiled forward) vs float64 reference', () => {
-  it.each(dwCases.map((c, i) => [`${c.k.join('x')} s${c.s} pad ${padName(c.pad)} m${c.m} x[${c.x}]`, c, i] as const))('%s', (_name, c, i) =>
-    checkDepthwise(c, i),
-  );
-});
+describe('depthwise backprop filter / input (and forward) vs float64 reference', () =>
+  bothPaths(() => {
+    it.each(dwCases.map((c, i) => [`${c.k.join('x')} s${c.s} pad ${padName(c.pad)} m${c.m} x[${c.x}]`, c, i] as const))('%s', (_name, c, i) =>
+      checkDepthwise(c, i),
+    );
+  }));
 
 describe('window4d (crops and pads of the tiled depthwise conv)', () => {
   it.each([

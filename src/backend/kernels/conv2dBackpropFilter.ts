@@ -1,5 +1,6 @@
 /**
  * Conv2DBackpropFilter as one matrix product: dW[kh*kw*cin, cout] = patchesT · dy2d,
+ * for a plain 1x1 conv on wasm by our SIMD kernel (src/backend/simd), otherwise
  * where patchesT [kh*kw*cin, n*oh*ow] is the transposed im2col of x.
  * The product runs on the backend's untransposed 2-D matMul, the only matMul
  * path the wasm backend sends to XNNPACK (transposed or batched ones use a
@@ -9,8 +10,9 @@
  * (1x1 32->32 on [64,16,16,32], with the operand packing: 5.6 -> 4.7 ms CPU).
  */
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels } from '../simd/simd.js';
 import { tensorKernel, toNHWC, transpose2d } from './common.js';
-import { geom, im2colT } from './storage.js';
+import { alloc, geom, im2colT } from './storage.js';
 
 export const conv2DBackpropFilterImpl = tensorKernel(({ x, dy }, attrs, backend) => {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
@@ -23,6 +25,13 @@ export const conv2DBackpropFilterImpl = tensorKernel(({ x, dy }, attrs, backend)
 
   const k = g.kh * g.kw * g.cin;
   const trivial = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 && g.oh === g.h && g.ow === g.w;
+  const simd = trivial && k % 4 === 0 && cout % 8 === 0 && p > 0 ? simdKernels(backend) : undefined;
+  if (simd) {
+    // Our SIMD kernel reads x [p, cin] and dy [p, cout] where they lie: no transposes, no packing.
+    const { tensor } = alloc(backend, filterShape);
+    simd.gemmAtB(simd.ptr(x4), simd.ptr(dy4), simd.ptr(tensor), p, k, cout);
+    return tensor;
+  }
   const dy2d = tf.reshape(dy4, [p, cout]) as tf.Tensor2D;
   // Channel-major x: each patchesT row is then a (strided) window of one plane.
   const channelMajor = () => tf.transpose(x4, [3, 0, 1, 2]);

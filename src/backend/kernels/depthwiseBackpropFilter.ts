@@ -2,16 +2,18 @@
  * DepthwiseConv2dNativeBackpropFilter (missing from tfjs-backend-wasm 4.22):
  * dW[i, j, c, q] = sum_{b, oy, ox} x[b, oy*sh+i-top, ox*sw+j-left, c] * dy[b, oy, ox, c*m+q].
  *
- * On wasm, stride 1 and multiplier 1, this correlation is itself run as a
- * depthwise convolution, so that XNNPACK does the multiply-adds: batch is
+ * On wasm, stride 1 and multiplier 1: by our SIMD kernel (src/backend/simd)
+ * when the channels are a multiple of 4; otherwise the correlation is itself
+ * run as a depthwise convolution, so that XNNPACK does the multiply-adds: batch is
  * moved into the channels (x -> [1, h, w, n*c]), dy becomes the filter
  * ([oh, ow, n*c, 1]), the kh x kw output is summed over the batch. Otherwise
  * a direct loop.
  */
 import * as tf from '@tensorflow/tfjs';
 import { assertDilationsOne, tensorKernel } from './common.js';
+import { simdKernels } from '../simd/simd.js';
 import { depthwiseStride1 } from './depthwiseConv2d.js';
-import { alloc, geom, isWasmBackend, view } from './storage.js';
+import { alloc, geom, isWasmBackend, view, window4d } from './storage.js';
 
 export const depthwiseBackpropFilterImpl = tensorKernel(({ x, dy }, attrs, backend) => {
   const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
@@ -34,6 +36,33 @@ function viaDepthwiseConv(backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tens
   const j0 = Math.max(0, g.left - g.ow + 1);
   const j1 = Math.min(g.kw, g.left + g.w);
   if (i0 >= i1 || j0 >= j1) return tf.zeros([g.kh, g.kw, g.cin, 1]);
+  const simd = g.cin % 4 === 0 && g.n > 0 ? simdKernels(backend) : undefined;
+  const dW = simd ? simdFilterGrad(backend, x, dy, g, i0, i1, j0, j1) : tiledFilterGrad(backend, x, dy, g, i0, i1, j0, j1);
+  return i1 - i0 === g.kh && j1 - j0 === g.kw
+    ? dW
+    : tf.pad(dW, [
+        [i0, g.kh - i1],
+        [j0, g.kw - j1],
+        [0, 0],
+        [0, 0],
+      ]);
+}
+
+type Geom = ReturnType<typeof geom>;
+
+/** Taps [i0, i1) x [j0, j1) of dW by our SIMD kernel, on x padded (or cropped) to the window they read. */
+function simdFilterGrad(backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tensor4D, g: Geom, i0: number, i1: number, j0: number, j1: number): tf.Tensor4D {
+  const simd = simdKernels(backend)!;
+  const hp = g.oh + i1 - i0 - 1;
+  const wp = g.ow + j1 - j0 - 1;
+  const xp = window4d(backend, x, i0 - g.top, j0 - g.left, hp, wp);
+  const { tensor } = alloc(backend, [i1 - i0, j1 - j0, g.cin, 1]);
+  simd.dwFilterGrad(simd.ptr(xp), simd.ptr(dy), simd.ptr(tensor), g.n, hp, wp, g.cin, g.oh, g.ow, i1 - i0, j1 - j0);
+  return tensor as tf.Tensor4D;
+}
+
+/** Taps [i0, i1) x [j0, j1) of dW as XNNPACK depthwise convs of x with dy as the filter (see the file comment). */
+function tiledFilterGrad(backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tensor4D, g: Geom, i0: number, i1: number, j0: number, j1: number): tf.Tensor4D {
   const nc = g.n * g.cin;
   const xs = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [1, g.h, g.w, nc]) as tf.Tensor4D;
   const f = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [g.oh, g.ow, nc, 1]) as tf.Tensor4D;
@@ -47,15 +76,7 @@ function viaDepthwiseConv(backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tens
     right: g.ow + (j1 - j0) - 1 - g.w - left,
   });
   const perTap = tf.reshape(out, [(i1 - i0) * (j1 - j0), g.n, g.cin]);
-  const dW = tf.reshape(tf.sum(perTap, 1), [i1 - i0, j1 - j0, g.cin, 1]);
-  return i1 - i0 === g.kh && j1 - j0 === g.kw
-    ? (dW as tf.Tensor4D)
-    : tf.pad(dW as tf.Tensor4D, [
-        [i0, g.kh - i1],
-        [j0, g.kw - j1],
-        [0, 0],
-        [0, 0],
-      ]);
+  return tf.reshape(tf.sum(perTap, 1), [i1 - i0, j1 - j0, g.cin, 1]) as tf.Tensor4D;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * Stride-1 depthwise convolution assembled from filter tiles that the wasm
- * backend's XNNPACK runs on its fast path.
+ * Stride-1 depthwise convolution: on wasm with channels a multiple of 4, one
+ * call of our SIMD kernel (src/backend/simd); otherwise assembled from filter
+ * tiles that the wasm backend's XNNPACK runs on its fast path.
  *
  * Why: XNNPACK (as built into tfjs-backend-wasm 4.22) has depthwise
  * micro-kernels for 3, 4, 9 and 25 taps; any other filter size (7x7 included)
@@ -12,6 +13,7 @@
  * stride-1 7x7-like filters.
  */
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels, type SimdKernels } from '../simd/simd.js';
 import { tensorKernel } from './common.js';
 import { alloc, isWasmBackend, view, window4d } from './storage.js';
 
@@ -96,6 +98,8 @@ export function depthwiseStride1(backend: tf.KernelBackend, x: tf.Tensor4D, f: t
       tile,
     );
   }
+  const simd = c % 4 === 0 ? simdKernels(backend) : undefined;
+  if (simd) return simdDepthwise(backend, simd, x, f, pads, oh, ow);
   const crops = new Map<string, tf.Tensor4D>();
   if (isFastShape(kh, kw) || !isWasmBackend(backend)) {
     return conv(x, f, pads, oh, ow, backend, crops);
@@ -122,6 +126,20 @@ export function depthwiseStride1(backend: tf.KernelBackend, x: tf.Tensor4D, f: t
   }
   if (parts.length === 0) return tf.zeros([x.shape[0], oh, ow, c]);
   return parts.length === 1 ? parts[0] : tf.addN(parts);
+}
+
+/** The whole filter in one call of our SIMD kernel, on x padded (or cropped) to the window the output needs. */
+function simdDepthwise(backend: tf.KernelBackend, simd: SimdKernels, x: tf.Tensor4D, f: tf.Tensor4D, pads: Pads, oh: number, ow: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const [kh, kw] = f.shape;
+  const hp = oh + kh - 1;
+  const wp = ow + kw - 1;
+  const { tensor } = alloc(backend, [n, oh, ow, c]);
+  if (n === 0 || oh <= 0 || ow <= 0) return tensor as tf.Tensor4D;
+  const same = pads.top === 0 && pads.left === 0 && hp === h && wp === w;
+  const xp = same ? x : window4d(backend, x, -pads.top, -pads.left, hp, wp);
+  simd.dwForward(simd.ptr(xp), simd.ptr(f), simd.ptr(tensor), n, hp, wp, c, oh, ow, kh, kw);
+  return tensor as tf.Tensor4D;
 }
 
 /**
