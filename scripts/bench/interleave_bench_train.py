@@ -7,7 +7,7 @@ checkout order flipped each round, so that both see the same load. Prints each r
 1-minute load average) and the median per cell and checkout, with ratios to the first checkout.
 Environment: CELLS (comma-separated, default on,off): on|off = deep training on, series activation on|off;
 doff-on|doff-off = deep training off; alexnet = the AlexNet-like net at width 1/8.
-TORCH=/usr/bin/python3 adds PyTorch (scripts/torch_bench_train.py of the first checkout, one thread) as one more
+TORCH=/usr/bin/python3 adds PyTorch (scripts/torch_bench_train.py of this script's checkout, one thread) as one more
 variant of every VanillaNet-6 cell in every round, so that its figure comes from the same pass.
 """
 import json
@@ -22,6 +22,7 @@ cells = os.environ.get('CELLS', 'on,off').split(',')
 
 
 torch_python = os.environ.get('TORCH')
+here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def torch_cmd(cell):
@@ -41,7 +42,7 @@ def cell_args(cell):
 runs = {}
 for r in range(rounds):
     for cell in cells:
-        order = variants + ([('pytorch', variants[0][1])] if torch_python and cell != 'alexnet' else [])
+        order = variants + ([('pytorch', here)] if torch_python and cell != 'alexnet' else [])
         for label, d in (order if r % 2 == 0 else order[::-1]):
             cmd = ['nice', '-n', '10', *(torch_cmd(cell) if label == 'pytorch' else [
                 'node', 'bin/vanillabench.js', 'bench-train', '--backend', 'wasm', *cell_args(cell),
