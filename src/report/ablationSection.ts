@@ -3,7 +3,7 @@
  * the one analysis (src/ablation/analysis.ts) and its claims (src/ablation/verdicts.ts), and formats them: a table
  * per experiment, the Table 2 / Table 3 bar chart and the training curves.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { summarize, type CellSummary, type Summary } from '../ablation/analysis.js';
 import { cellFields } from '../ablation/matrix.js';
@@ -28,6 +28,8 @@ export interface AblationExperiment {
   name: string;
   file: string;
   summary: Summary;
+  /** cells in the whole matrix (the folder's experiment.json, written by ablate), when known */
+  matrixCells?: number;
 }
 
 /** Reads every experiment's runs.jsonl; a line that is not a run record is a UserError (before anything is written). */
@@ -58,7 +60,7 @@ export function readAblationDir(dir: string, missing: string[]): AblationExperim
       missing.push(`ablation experiment '${name}' has no usable records yet`);
       continue;
     }
-    out.push({ name, file, summary: summarize(records) });
+    out.push({ name, file, summary: summarize(records), matrixCells: matrixCellsOf(sub) });
   }
   if (out.length === 0 && !missing.some((m) => m.startsWith('ablation experiment'))) missing.push(`no ablation experiments in ${d}`);
   return onePresetPerExperiment(out, missing);
@@ -67,8 +69,23 @@ export function readAblationDir(dir: string, missing: string[]): AblationExperim
 /** Presets by how much they measure: the report shows an experiment's most complete one. */
 const PRESET_ORDER = ['long', 'full', 'quick'];
 
-/** Every cell has 2 or more ok seeds: enough for a CI, so the folder can carry verdicts. */
-const analysable = (e: AblationExperiment) => e.summary.cells.length > 0 && e.summary.cells.every((c) => c.ok >= 2);
+/** The number of cells of the folder's whole matrix (experiment.json), or undefined (older folders, unreadable file). */
+function matrixCellsOf(folder: string): number | undefined {
+  try {
+    const cells = (JSON.parse(readFileSync(path.join(folder, 'experiment.json'), 'utf8')) as { cells?: unknown }).cells;
+    return typeof cells === 'number' ? cells : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every cell of the matrix has 2 or more ok seeds: enough for a CI, so the folder can carry verdicts. A folder that
+ * ran part of its matrix (`--models`, or stopped before some cells started) is not: a long preset run for one
+ * network only must not hide the full results of the others.
+ */
+const analysable = (e: AblationExperiment) =>
+  e.summary.cells.length > 0 && e.summary.cells.length >= (e.matrixCells ?? 0) && e.summary.cells.every((c) => c.ok >= 2);
 
 /**
  * One folder per experiment: a user's quick preview (results/ablation/table2-quick) beside the committed full results
@@ -90,8 +107,9 @@ function onePresetPerExperiment(list: AblationExperiment[], missing: string[]): 
   for (const e of list) {
     if (shown.has(e)) continue;
     const b = best.get(e.summary.experiment)!;
+    const part = e.matrixCells !== undefined && e.summary.cells.length < e.matrixCells ? `, ${e.summary.cells.length} of its ${e.matrixCells} cells run` : '';
     missing.push(
-      `ablation folder '${e.name}' (${e.summary.experiment}, preset ${e.summary.preset}) is not shown: the report uses '${b.name}' (preset ${b.summary.preset}) for ${e.summary.experiment}`,
+      `ablation folder '${e.name}' (${e.summary.experiment}, preset ${e.summary.preset}${part}) is not shown: the report uses '${b.name}' (preset ${b.summary.preset}) for ${e.summary.experiment}`,
     );
   }
   return list.filter((e) => shown.has(e));

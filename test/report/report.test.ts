@@ -179,6 +179,37 @@ describe('report', () => {
     expect(again.missing.some((m) => m.includes("'table2-full'") && m.includes("uses 'table2-quick'"))).toBe(true);
   });
 
+  it('a larger preset run for part of its matrix (e.g. --models) does not hide a complete smaller one', async () => {
+    const dir = tempDir();
+    const all = ablationLines()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { cell: { id: string }; preset: string });
+    const cellIds = [...new Set(all.map((r) => r.cell.id))];
+    expect(cellIds.length).toBeGreaterThan(1);
+    const write = (folder: string, preset: string, records: typeof all, matrixCells?: number) => {
+      mkdirSync(join(dir, 'ablation', folder), { recursive: true });
+      writeFileSync(join(dir, 'ablation', folder, 'runs.jsonl'), `${records.map((r) => JSON.stringify({ ...r, preset })).join('\n')}\n`);
+      if (matrixCells !== undefined) writeFileSync(join(dir, 'ablation', folder, 'experiment.json'), JSON.stringify({ cells: matrixCells }));
+    };
+    write('table2-full', 'full', all, cellIds.length);
+    // the long preset: every seed of one cell only, in a matrix of as many cells as the full one
+    write(
+      'table2-long',
+      'long',
+      all.filter((r) => r.cell.id === cellIds[0]),
+      cellIds.length,
+    );
+    const r = await buildReport({ resultsDir: dir });
+    const note = r.missing.find((m) => m.includes("'table2-long'"));
+    expect(note).toContain(`1 of its ${cellIds.length} cells run`);
+    expect(note).toContain("uses 'table2-full'");
+    // once the long matrix has every cell, it is the one shown
+    write('table2-long', 'long', all, cellIds.length);
+    const again = await buildReport({ resultsDir: dir });
+    expect(again.missing.some((m) => m.includes("'table2-full'") && m.includes("uses 'table2-long'"))).toBe(true);
+  });
+
   it('a corrupt runs.jsonl line is a UserError naming the file and line', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'ablation', 'table2'), { recursive: true });
