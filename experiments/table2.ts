@@ -17,11 +17,12 @@
  * (+0.03 to +0.17) and which costs 5-7x more per image here, gets 3 seeds of 3 epochs at width 1/32: if it does not
  * converge, the convergence gate reports it "untestable at this budget".
  *
- *   quick: VanillaNet-6 and AlexNet only, 3 seeds, 4000 + 1000 images, 3 epochs, 2000 test images: 24 runs, 21.7 min
- *          on 2 workers in a fresh clone (2026-12-01, while another 2-worker matrix shared the 2 cores: ~11 min idle,
- *          estimated); a preview: at 186 steps every cell is still improving, so every verdict is "untestable"
- *   full:  52 runs (40 + 12), estimated ~2.7 h on 2 workers (ablate prints the ETA; the committed results)
- *   long:  40000 + 2000 images, 10 epochs (ResNet-50: width 1/16, 4 epochs): about 8x full
+ *   quick: VanillaNet-6 and AlexNet only, 3 seeds, 4000 + 1000 images, 3 epochs, 2000 test images: 24 runs, 6 min 02 s
+ *          on 2 workers in a fresh clone (2026-12-02, SIMD kernels, idle machine); a preview: at 186 steps every cell
+ *          is still improving, so every verdict is "untestable"
+ *   full:  52 runs (40 + 12), ~1.7 h on 2 workers, estimated from the measured quick and table3 full runs (README;
+ *          ablate prints the ETA; the committed results were made with slower kernels: 10.8 worker-hours)
+ *   long:  40000 + 2000 images, 10 epochs (ResNet-50: width 1/16, 4 epochs): about 9x full, estimated
  */
 import { defineExperiment } from '../src/ablation/experiment.js';
 

@@ -35,7 +35,7 @@ const SPEC = {
       type: 'string',
       default: 'quick',
       description:
-        "the experiment's preset: quick (a preview; table2: 24 runs in 21.7 min on 2 workers beside another matrix, ~11 min idle) or full (table2 ~2.7 h, table3 ~1.5 h on 2 workers, estimated from per-cell speeds: README)",
+        "the experiment's preset: quick (a preview; table2: 24 runs in 6 min, table3: 9 in 3 min, measured on 2 workers of the 2-core machine) or full (table3: 24 runs in 42 min measured; table2: 52 runs, ~1.7 h estimated: README), long (several hours)",
       valueName: 'name',
     },
     workers: { type: 'number', integer: true, min: 1, max: 256, description: `worker processes (default: one per core, here ${defaultWorkers()})` },
