@@ -1,6 +1,6 @@
 /**
- * Conv2DBackpropFilter as one matrix product: dW[kh*kw*cin, cout] = patchesT · dy2d,
- * for a plain 1x1 conv on wasm by our SIMD kernel (src/backend/simd), otherwise
+ * Conv2DBackpropFilter. A plain 1x1 conv on wasm: dW = x^T · dy by our SIMD kernel (src/backend/simd), on x and dy
+ * as they lie. Otherwise one matrix product: dW[kh*kw*cin, cout] = patchesT · dy2d,
  * where patchesT [kh*kw*cin, n*oh*ow] is the transposed im2col of x.
  * The product runs on the backend's untransposed 2-D matMul, the only matMul
  * path the wasm backend sends to XNNPACK (transposed or batched ones use a

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { assertDilationsOne, tensorKernel } from './common.js';
-import { simdKernels } from '../simd/simd.js';
+import { simdKernels, type SimdKernels } from '../simd/simd.js';
 import { depthwiseStride1 } from './depthwiseConv2d.js';
 import { alloc, geom, isWasmBackend, view, window4d } from './storage.js';
 
@@ -37,7 +37,7 @@ function viaDepthwiseConv(backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tens
   const j1 = Math.min(g.kw, g.left + g.w);
   if (i0 >= i1 || j0 >= j1) return tf.zeros([g.kh, g.kw, g.cin, 1]);
   const simd = g.cin % 4 === 0 && g.n > 0 ? simdKernels(backend) : undefined;
-  const dW = simd ? simdFilterGrad(backend, x, dy, g, i0, i1, j0, j1) : tiledFilterGrad(backend, x, dy, g, i0, i1, j0, j1);
+  const dW = simd ? simdFilterGrad(backend, simd, x, dy, g, i0, i1, j0, j1) : tiledFilterGrad(backend, x, dy, g, i0, i1, j0, j1);
   return i1 - i0 === g.kh && j1 - j0 === g.kw
     ? dW
     : tf.pad(dW, [
@@ -51,8 +51,17 @@ function viaDepthwiseConv(backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tens
 type Geom = ReturnType<typeof geom>;
 
 /** Taps [i0, i1) x [j0, j1) of dW by our SIMD kernel, on x padded (or cropped) to the window they read. */
-function simdFilterGrad(backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tensor4D, g: Geom, i0: number, i1: number, j0: number, j1: number): tf.Tensor4D {
-  const simd = simdKernels(backend)!;
+function simdFilterGrad(
+  backend: tf.KernelBackend,
+  simd: SimdKernels,
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  g: Geom,
+  i0: number,
+  i1: number,
+  j0: number,
+  j1: number,
+): tf.Tensor4D {
   const hp = g.oh + i1 - i0 - 1;
   const wp = g.ow + j1 - j0 - 1;
   const xp = window4d(backend, x, i0 - g.top, j0 - g.left, hp, wp);
