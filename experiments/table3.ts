@@ -1,14 +1,14 @@
 /**
  * Table 3 of the paper at small scale: where a residual shortcut goes in VanillaNet-6 (none, before the activation,
  * after it), with deep training and series informed activation on (the paper's setting). The paper finds shortcuts
- * slightly harmful (76.36 none, 75.92 before-act, 75.72 after-act on ImageNet): negligible effects, so a verdict
- * needs the paired CI within the +-1-point margin. Same protocol as table2.ts (small-image stem, 10000 images x 7
- * epochs, official test split, the authors' recipe): its "none" cell is Table 2's VanillaNet-6 cell with both tricks.
+ * slightly harmful on ImageNet, effects under half a point: each is tested for equivalence (rules in
+ * src/ablation/rules.ts). Same protocol as table2.ts (small-image stem, official test split, the authors' recipe):
+ * its "none" cell is Table 2's VanillaNet-6 cell with both tricks.
  *
- *   quick: 3 seeds, 4000 + 1000 images, 3 epochs, 2000 test images: 9 runs, 2 min 51 s on 2 workers (measured
- *          2026-12-02 in a fresh clone, SIMD kernels, the 2-core AMD EPYC VM)
- *   full:  8 seeds: 24 runs, 42 min 04 s on 2 workers (measured 2026-12-02, the committed results)
- *   long:  40000 + 2000 images, 10 epochs: about 6x full, estimated
+ *   quick:   a preview (3 seeds, few images and epochs)
+ *   ladder:  full (10000 images x 7 epochs), full-2x (20000 x 7), full-4x (40000 x 7), 8 seeds each: the verdicts
+ *   long:    40000 + 2000 images, 10 epochs (not a rung: shown only on request)
+ * Measured times per preset: docs/protocol-and-results.md.
  */
 import { defineExperiment } from '../src/ablation/experiment.js';
 
@@ -24,6 +24,9 @@ export default defineExperiment({
   presets: {
     quick: { dataset: { trainSize: 5000, valSize: 1000, testSize: 2000 }, seeds: [1, 2, 3], train: { epochs: 3 } },
     full: {},
+    'full-2x': { dataset: { trainSize: 22000 } },
+    'full-4x': { dataset: { trainSize: 42000 } },
     long: { dataset: { trainSize: 42000 }, train: { epochs: 10, warmupEpochs: 1 } },
   },
+  ladder: ['full', 'full-2x', 'full-4x'],
 });

@@ -7,11 +7,12 @@
  *
  * The figure of a run: its test-split top-1 (`testTop1`) when the record has one, else its final validation top-1
  * (older records). Per cell: mean figure over the seeds that finished ok, sample sd, 95% CI (Student t, n - 1 df),
- * n, and the convergence gate of ./verdicts.ts. Per comparison: a cell against its baseline (every toggle off /
- * shortcut none; the first value of other factors) and against each cell that differs from it in one factor, as a
- * difference PAIRED BY SEED (the same seed gives the same data subset and order in every cell) with its 95% CI
- * (Student t on the differences, n - 1 df). Beside each, the paper's ImageNet figure for the same configuration
- * (Table 2 / Table 3) and its difference, and one verdict (./verdicts.ts).
+ * n, the seeds its experiment declared (experiment.json) and the per-run gate (runs near chance). Per comparison: a
+ * cell against its baseline (every toggle off / shortcut none; the first value of other factors) and against each
+ * cell that differs from it in one factor, as a difference PAIRED BY SEED (the same seed gives the same data subset
+ * and order in every cell) over the declared seeds. Beside each, the paper's ImageNet figure for the same
+ * configuration (Table 2 / Table 3) and its difference, and the verdict of ./rules.ts for this folder alone (a
+ * one-rung ladder); ./ladder.ts puts the rungs of a budget ladder together.
  *
  * Records may carry `engine` ('tfjs', the default, or 'torch': the authors' PyTorch trainer under the same protocol).
  * Cells are keyed without the engine; effects and verdicts use the tfjs records only; the torch records give each
@@ -23,7 +24,18 @@ import type { CellDescription } from './matrix.js';
 import { meanCI, mean, pairedCI, type DiffCI, type MeanCI } from '../util/stats.js';
 import type { RunRecord } from './store.js';
 import type { FactorName, FactorValue } from './experiment.js';
-import { cellGate, effectVerdict, type EffectVerdict } from './verdicts.js';
+import {
+  BASELINE_GAP_POINTS,
+  bootstrapStability,
+  ciOf,
+  ladderVerdict,
+  nearChanceThreshold,
+  type EffectVerdict,
+  type LadderVerdict,
+  type RungEffect,
+} from './rules.js';
+import type { Declaration } from './declaration.js';
+import { showValue } from './format.js';
 
 export type Engine = 'tfjs' | 'torch';
 
@@ -70,12 +82,14 @@ export interface CellSummary {
   /** mean validation top-1 per epoch over the ok runs with per-epoch metrics (curveRuns of them) */
   curve: { epoch: number; valTop1: number }[];
   curveRuns: number;
-  /** mean over the ok runs with 2 epochs or more of (last epoch's validation top-1 - the previous epoch's), points */
-  lastEpochGain: number | null;
   /** the scale the cell was measured at, without the seeds: "VanillaNet-6 w1/16 small stem, Fashion-MNIST 32 px, 5000 images x 6 epochs" */
   scale: string;
-  /** the convergence gate (./verdicts.ts cellGate): why this cell is not converged (empty: converged) */
-  notConverged: string[];
+  /** the seeds its experiment declared for this cell (experiment.json; empty: not known) */
+  declared: number[];
+  /** seeds of ok runs whose figure is near chance (the per-run gate of ./rules.ts) */
+  nearChance: number[];
+  /** the network gate: why this cell's network is untestable in this folder (its baseline far below the best), or null */
+  baselineGap: string | null;
   /** the authors' PyTorch trainer on the same cell (records with engine 'torch'), and ours - PyTorch paired by seed */
   torch: EngineFigures | null;
   oursMinusTorch: PairedDiff | null;
@@ -98,9 +112,13 @@ export interface Comparison {
   /** cell - against, paired by seed */
   effect: PairedDiff;
   paperEffect: number | null;
+  /** this folder as one rung: the per-seed differences over the declared seeds, and its gate */
+  rung: RungEffect;
+  /** the verdict of this folder alone (a one-rung ladder, ./rules.ts), and its bootstrap stability */
   verdict: EffectVerdict;
-  /** why (the gate's reason, what the CI excludes) */
   detail: string;
+  ladder: LadderVerdict;
+  stability: number | null;
   /** "(VanillaNet-6 w1/16 small stem, Fashion-MNIST 32 px, 5000 images x 6 epochs, 5 paired seeds)" */
   scale: string;
 }
@@ -108,6 +126,8 @@ export interface Comparison {
 export interface Summary {
   experiment: string;
   preset: string;
+  /** what the folder's experiment.json declared (null: none) */
+  declared: Declaration | null;
   datasets: string[];
   backends: string[];
   /** backend names alone, and the CPU models of the runs (sorted, unique) */
@@ -148,9 +168,7 @@ export function paperFigure(model: string, t: CellDescription['toggles']): Paper
 /** Only these factors have a paper counterpart; a comparison over any other has no paper effect. */
 const PAPER_FACTORS: readonly string[] = ['deepTraining', 'seriesAct', 'shortcut'];
 
-export function showValue(v: FactorValue | undefined): string {
-  return v === true ? 'on' : v === false ? 'off' : String(v);
-}
+export { showValue };
 
 /** Mean validation top-1 per epoch over these runs (epochs any of them reached, ascending). */
 function meanCurve(runs: readonly RunRecord[]): { epoch: number; valTop1: number }[] {
@@ -161,15 +179,6 @@ function meanCurve(runs: readonly RunRecord[]): { epoch: number; valTop1: number
   );
   const epochs = [...new Set(perRun.flatMap((es) => es.map((e) => e.epoch)))].sort((a, b) => a - b);
   return epochs.map((epoch) => ({ epoch, valTop1: mean(perRun.flatMap((es) => es.filter((e) => e.epoch === epoch).map((e) => e.valTop1))) }));
-}
-
-/** Mean over the runs with 2 epochs or more of (last epoch's validation top-1 - the previous epoch's). */
-function lastEpochGain(runs: readonly RunRecord[]): number | null {
-  const gains = runs.flatMap((r) => {
-    const v = r.metrics.filter((e) => typeof e.valTop1 === 'number' && Number.isFinite(e.valTop1)).map((e) => e.valTop1 as number);
-    return v.length >= 2 ? [v[v.length - 1] - v[v.length - 2]] : [];
-  });
-  return gains.length > 0 ? mean(gains) : null;
 }
 
 const DATASET_NAMES: Record<string, string> = { 'fashion-mnist': 'Fashion-MNIST', mnist: 'MNIST', cifar10: 'CIFAR-10', synthetic: 'synthetic' };
@@ -204,7 +213,7 @@ function engineFigures(list: readonly RunRecord[]): EngineFigures {
   };
 }
 
-function summarizeCell(list: RunRecord[], torchList: RunRecord[], firstSeen: number): CellSummary {
+function summarizeCell(list: RunRecord[], torchList: RunRecord[], firstSeen: number, declared: Declaration | null, chance: number): CellSummary {
   list.sort((a, b) => a.seed - b.seed || (a.runId < b.runId ? -1 : 1));
   const ok = list.filter((r) => r.status === 'ok' && figureOf(r) !== null);
   const cell = (list[0] ?? torchList[0]).cell;
@@ -231,9 +240,10 @@ function summarizeCell(list: RunRecord[], torchList: RunRecord[], firstSeen: num
     deployGap: gaps.length > 0 ? Math.max(...gaps) : null,
     curve: meanCurve(withCurve),
     curveRuns: withCurve.length,
-    lastEpochGain: lastEpochGain(ok),
     scale: cellScale(cell, list.length > 0 ? list : torchList),
-    notConverged: [],
+    declared: declared ? declared.seedsOf(cell.entry) : [],
+    nearChance: ok.filter((r) => (figureOf(r) as number) < chance).map((r) => r.seed),
+    baselineGap: null,
     torch,
     oursMinusTorch: torch ? pairedCI(torch.bySeed, bySeed) : null,
     firstSeen,
@@ -245,16 +255,70 @@ export function comparisonScale(cell: CellSummary, pairs: number): string {
   return `(${cell.scale}, ${pairs} paired seed${pairs === 1 ? '' : 's'})`;
 }
 
-function compareCells(cells: readonly CellSummary[], factors: FactorName[]): Comparison[] {
+/** A cell as the gates name it: "ResNet-50 (deepTraining on, seriesAct off)". */
+export function cellName(c: CellSummary): string {
+  const parts = Object.entries(c.cell.factors).map(([k, v]) => `${k} ${showValue(v)}`);
+  return `${paperNetworkName(c.cell.model)}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
+/** A network's baseline cell: every toggle off and its family's default shortcut. */
+export function isBaselineCell(c: CellSummary): boolean {
+  const t = c.cell.toggles;
+  return !t.deepTraining && !t.seriesAct && t.shortcut === (familyDefaults(c.cell.model).shortcut ?? 'none');
+}
+
+/** The network gate: a network whose baseline cell is more than BASELINE_GAP_POINTS below the best baseline here. */
+function markBaselineGaps(cells: readonly CellSummary[]): void {
+  const network = (c: CellSummary) => `${c.cell.entry}|${c.cell.model}`;
+  const baselines = new Map<string, CellSummary>();
+  for (const c of cells) if (c.ok > 0 && isBaselineCell(c) && !baselines.has(network(c))) baselines.set(network(c), c);
+  const best = [...baselines.values()].reduce<CellSummary | null>((m, c) => (m === null || c.top1.mean > m.top1.mean ? c : m), null);
+  for (const c of cells) {
+    const base = baselines.get(network(c));
+    if (base && best && best !== base && best.top1.mean - base.top1.mean > BASELINE_GAP_POINTS) {
+      c.baselineGap =
+        `${paperNetworkName(c.cell.model)}'s baseline (every toggle off) ${base.top1.mean.toFixed(2)} % is ${(best.top1.mean - base.top1.mean).toFixed(2)} points below` +
+        ` the best baseline (${paperNetworkName(best.cell.model)} ${best.top1.mean.toFixed(2)} %; more than ${BASELINE_GAP_POINTS})`;
+    }
+  }
+}
+
+/** The gate reasons of a comparison of two cells: runs near chance in either, its network's baseline gap. */
+function gateOf(a: CellSummary, b: CellSummary, chance: number): string[] {
+  const why: string[] = [];
+  for (const c of [a, b])
+    if (c.nearChance.length > 0)
+      why.push(
+        `${cellName(c)} has run${c.nearChance.length > 1 ? 's' : ''} near chance (seed${c.nearChance.length > 1 ? 's' : ''} ${c.nearChance.join(', ')} below ${chance} %)`,
+      );
+  const gap = b.baselineGap ?? a.baselineGap;
+  if (gap) why.push(gap);
+  return why;
+}
+
+/** One folder's comparison as a rung: the per-seed differences over the seeds declared for both cells. */
+export function rungOf(cell: CellSummary, against: CellSummary, label: string, budget: number, chance: number): RungEffect {
+  const declared = cell.declared.filter((s) => against.declared.includes(s));
+  const diffs = new Map<number, number>();
+  for (const s of declared) if (cell.bySeed.has(s) && against.bySeed.has(s)) diffs.set(s, (cell.bySeed.get(s) as number) - (against.bySeed.get(s) as number));
+  return { label, budget, diffs, declared, gate: gateOf(against, cell, chance) };
+}
+
+/** A comparison's stable key across the rungs of a ladder: the two cells without their data (their ids include it). */
+export const comparisonKey = (c: { cell: CellSummary; against: CellSummary }): string => `${cellKey(c.cell.cell)} vs ${cellKey(c.against.cell)}`;
+
+function compareCells(cells: readonly CellSummary[], factors: FactorName[], chance: number, rungLabel: string): Comparison[] {
   const key = (c: CellSummary, f: Partial<Record<string, FactorValue>>) =>
     `${c.cell.entry}|${c.cell.model}|${factors.map((k) => JSON.stringify(f[k] ?? null)).join('|')}`;
   const byKey = new Map(cells.map((c) => [key(c, c.cell.factors), c]));
   const comparisons: Comparison[] = [];
   const compare = (cell: CellSummary, against: CellSummary, differing: FactorName[], vsBaseline: boolean) => {
-    const effect = pairedCI(against.bySeed, cell.bySeed);
+    const rung = rungOf(cell, against, rungLabel, 1, chance);
+    const effect = ciOf([...rung.diffs.entries()].sort(([x], [y]) => x - y).map(([, d]) => d));
     const paperEffect =
       cell.paper && against.paper && differing.every((k) => PAPER_FACTORS.includes(k)) ? Math.round((cell.paper.top1 - against.paper.top1) * 100) / 100 : null;
-    const v = effectVerdict(effect, paperEffect, { a: against, b: cell });
+    const ladder = ladderVerdict([rung], paperEffect);
+    const partial = { cell, against };
     comparisons.push({
       cell,
       against,
@@ -262,8 +326,11 @@ function compareCells(cells: readonly CellSummary[], factors: FactorName[]): Com
       vsBaseline,
       effect,
       paperEffect,
-      verdict: v.verdict,
-      detail: v.detail,
+      rung,
+      verdict: ladder.verdict,
+      detail: ladder.detail,
+      ladder,
+      stability: bootstrapStability([rung], paperEffect, ladder, comparisonKey(partial)),
       scale: comparisonScale(cell, effect.n),
     });
   };
@@ -306,8 +373,19 @@ export function paperOrder(a: CellDescription, b: CellDescription): number {
 /** Cells are keyed without the engine (a torch run of a cell is the same cell). */
 const cellKey = (c: CellDescription) => `${c.entry}|${c.model}|${JSON.stringify(Object.entries(c.factors).sort(([x], [y]) => (x < y ? -1 : 1)))}`;
 
+export interface SummarizeOptions {
+  /** the folder's experiment.json (declared seeds, ladder); without it every comparison is interim */
+  declared?: Declaration | null;
+  /** the rung's label in its ladder ('1x' when alone) */
+  rungLabel?: string;
+  /** classes of the dataset (chance = 100 / classes %) */
+  classes?: number;
+}
+
 /** Summary of records (any order; the last record of each run wins). */
-export function summarize(records: readonly RunRecord[]): Summary {
+export function summarize(records: readonly RunRecord[], opts: SummarizeOptions = {}): Summary {
+  const chance = nearChanceThreshold(opts.classes ?? 10);
+  const declared = opts.declared ?? null;
   const latest = new Map<string, RunRecord>();
   for (const r of records) latest.set(`${engineOf(r)}|${r.runId}`, r);
   const byCell = new Map<string, { ours: RunRecord[]; torch: RunRecord[] }>();
@@ -321,12 +399,9 @@ export function summarize(records: readonly RunRecord[]): Summary {
     (engineOf(r) === 'torch' ? lists.torch : lists.ours).push(r);
     byCell.set(k, lists);
   }
-  const cells = [...byCell.entries()].map(([k, l]) => summarizeCell(l.ours, l.torch, firstSeen.get(k) ?? 0));
+  const cells = [...byCell.entries()].map(([k, l]) => summarizeCell(l.ours, l.torch, firstSeen.get(k) ?? 0, declared, chance));
   cells.sort((a, b) => paperOrder(a.cell, b.cell));
-  const gate = cellGate(cells);
-  cells.forEach((c, i) => {
-    c.notConverged = gate[i];
-  });
+  markBaselineGaps(cells);
 
   const factors: FactorName[] = [];
   for (const c of cells) for (const k of Object.keys(c.cell.factors) as FactorName[]) if (!factors.includes(k)) factors.push(k);
@@ -340,6 +415,7 @@ export function summarize(records: readonly RunRecord[]): Summary {
   return {
     experiment: uniq(all.map((r) => r.experiment)).join(', '),
     preset: uniq(all.map((r) => r.preset)).join(', '),
+    declared,
     datasets: uniq(ours.filter((r) => r.status !== 'failed').map((r) => r.dataset)),
     backends: uniq(ours.map((r) => `${r.backend} (tfjs ${r.tfjsVersion})`)),
     backendNames: uniq(ours.map((r) => r.backend)),
@@ -365,6 +441,6 @@ export function summarize(records: readonly RunRecord[]): Summary {
           },
     factors,
     cells,
-    comparisons: compareCells(cells, factors),
+    comparisons: compareCells(cells, factors, chance, opts.rungLabel ?? '1x'),
   };
 }

@@ -100,6 +100,17 @@ export interface Experiment {
   seeds: readonly number[];
   train: TrainSettings;
   presets: { quick: ExperimentOverrides; full: ExperimentOverrides } & Record<string, ExperimentOverrides>;
+  /**
+   * A budget ladder: presets that train the same cells and seeds with more training images or epochs, smallest
+   * first. The verdicts are read at the largest rung, with the effect's trajectory across the rungs.
+   */
+  ladder?: readonly string[];
+}
+
+/** The rungs of a ladder as declared: preset names and budgets relative to the first ("1x", "2x", ...). */
+export interface LadderDeclaration {
+  presets: string[];
+  labels: string[];
 }
 
 /** An experiment with one preset applied. */
@@ -112,6 +123,8 @@ export interface ResolvedExperiment {
   factors: Partial<Record<FactorName, FactorValue[]>>;
   seeds: number[];
   train: TrainSettings;
+  /** the experiment's budget ladder, when this preset is one of its rungs */
+  ladder?: LadderDeclaration;
 }
 
 /** Identity: gives an experiment file its types. */
@@ -174,7 +187,7 @@ class Checker {
   }
 }
 
-const EXPERIMENT_KEYS = ['name', 'description', 'dataset', 'models', 'factors', 'seeds', 'train', 'presets'] as const;
+const EXPERIMENT_KEYS = ['name', 'description', 'dataset', 'models', 'factors', 'seeds', 'train', 'presets', 'ladder'] as const;
 const OVERRIDE_KEYS = ['description', 'dataset', 'models', 'factors', 'seeds', 'train'] as const;
 const DATASET_KEYS = ['name', 'dir', 'trainSize', 'valSize', 'testSize', 'inputSize'] as const;
 const MODEL_ENTRY_KEYS = ['model', 'label', 'maxSeeds', 'train', ...MODEL_FACTORS] as const;
@@ -322,11 +335,61 @@ export function validateExperiment(raw: unknown, where = 'experiment'): Experime
     (e.presets as Record<string, ExperimentOverrides>)[name] = checkOverrides(c, value, `presets.${name}`);
   }
   for (const name of Object.keys(e.presets)) checkCombined(c, applyPreset(e, name), `presets.${name} -> `);
+  if (o.ladder !== undefined) {
+    if (!Array.isArray(o.ladder) || !o.ladder.every((p) => typeof p === 'string')) c.fail('ladder', `must be a list of preset names, got ${show(o.ladder)}`);
+    (e as Experiment).ladder = o.ladder as string[];
+    c.wrap('ladder', () => ladderOf(e as Experiment));
+  }
   return e;
 }
 
-/** The experiment with one preset's overrides applied; unknown preset -> UserError naming the presets. */
+/** Training images x epochs of each model entry of a resolved preset (null where the training set size is not set). */
+export function entryBudgets(r: ResolvedExperiment): (number | null)[] {
+  const d = r.dataset;
+  const images = d.trainSize !== undefined ? d.trainSize - (d.valSize ?? 0) : null;
+  return r.models.map((m) => {
+    const epochs = m.train?.epochs ?? r.train.epochs;
+    return images !== null && epochs !== undefined ? images * epochs : null;
+  });
+}
+
+const ratioLabel = (x: number): string => `${Number(x.toFixed(2))}x`;
+
+/**
+ * The experiment's ladder (null when it declares none), checked: two or more distinct presets, each training the
+ * same models, factors and seeds, every entry's budget (images x epochs) growing by the same ratio at each rung.
+ */
+export function ladderOf(e: Experiment): LadderDeclaration | null {
+  if (!e.ladder) return null;
+  const presets = [...e.ladder];
+  if (presets.length < 2) throw new UserError(`a ladder needs 2 or more presets, got ${show(presets)}`);
+  if (new Set(presets).size !== presets.length) throw new UserError(`repeats a preset: ${show(presets)}`);
+  const rungs = presets.map((p) => resolvePreset(e, p));
+  const shape = (r: ResolvedExperiment) => JSON.stringify({ models: r.models.map(({ train: _t, ...m }) => m), factors: r.factors, seeds: r.seeds });
+  const budgets = rungs.map(entryBudgets);
+  const labels = rungs.map((r, i) => {
+    if (shape(r) !== shape(rungs[0]))
+      throw new UserError(`preset '${r.preset}' trains other models, factors or seeds than '${rungs[0].preset}': a ladder's rungs differ only in budget`);
+    if (budgets[i].some((b) => b === null))
+      throw new UserError(`preset '${r.preset}' does not set dataset.trainSize and epochs: a rung's budget must be declared`);
+    const ratios = budgets[i].map((b, k) => (b as number) / (budgets[0][k] as number));
+    if (ratios.some((x) => Math.abs(x - ratios[0]) > 1e-9))
+      throw new UserError(`preset '${r.preset}' scales its model entries' budgets by different ratios (${ratios.map(ratioLabel).join(', ')})`);
+    if (i > 0 && !(ratios[0] > (budgets[i - 1][0] as number) / (budgets[0][0] as number)))
+      throw new UserError(`preset '${r.preset}' does not train more than '${presets[i - 1]}': rungs go from the smallest budget to the largest`);
+    return ratioLabel(ratios[0]);
+  });
+  return { presets, labels };
+}
+
+/** The experiment with one preset's overrides applied, and the ladder it is a rung of; unknown preset -> UserError naming the presets. */
 export function applyPreset(e: Experiment, preset: string): ResolvedExperiment {
+  const r = resolvePreset(e, preset);
+  const ladder = e.ladder?.includes(preset) ? ladderOf(e) : null;
+  return ladder ? { ...r, ladder } : r;
+}
+
+function resolvePreset(e: Experiment, preset: string): ResolvedExperiment {
   const presets = e.presets as Record<string, ExperimentOverrides>;
   if (!Object.prototype.hasOwnProperty.call(presets, preset)) {
     throw new UserError(`unknown preset '${preset}' for experiment ${e.name}: its presets are ${oneOf(Object.keys(presets))}`);

@@ -1,7 +1,8 @@
 /**
  * `vanillabench ablate <experiment.ts>`: runs an experiment's matrix (models x factors x seeds) on a pool of
  * worker processes, one record per run in <out>/runs.jsonl, then summary.csv and summary.md (means, 95% CIs,
- * effects against the baseline with Welch CIs, the paper's figures beside them).
+ * effects paired by seed, the paper's figures beside them, verdicts by src/ablation/rules.ts) and, for a rung of
+ * the experiment's budget ladder, the ladder's summary beside the folder.
  */
 import path from 'node:path';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';

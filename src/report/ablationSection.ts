@@ -5,9 +5,13 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { summarize, type CellSummary, type Summary } from '../ablation/analysis.js';
+import type { CellSummary, Summary } from '../ablation/analysis.js';
+import { analyseLadder, ladderFolders, readLadder, summarizeFolder, type LadderSummary } from '../ablation/ladder.js';
 import { cellFields } from '../ablation/matrix.js';
-import { readRuns, RUNS_FILE } from '../ablation/store.js';
+import type { FactorName } from '../ablation/experiment.js';
+import { verdictText } from '../ablation/format.js';
+import { cellLabel as summaryCellLabel, trajectoryCells, trendText } from '../ablation/summary.js';
+import { readRuns, RUNS_FILE, type RunRecord } from '../ablation/store.js';
 import { ablationClaims, experimentKind, varyingFields, type Claim, type ExperimentKind } from '../ablation/verdicts.js';
 import { optionCellLabel } from '../models/options.js';
 import { paperNetworkName } from '../models/paper.js';
@@ -25,48 +29,79 @@ import {
 import { chartLink, f2, mdTable, renderChart, type PendingChart, type Section } from './markdown.js';
 
 export interface AblationExperiment {
+  /** the folder shown (the largest rung of a ladder, or the one folder) */
   name: string;
   file: string;
+  /** the shown folder's own summary (its cells: the tables and level charts) */
   summary: Summary;
+  /** the comparisons followed across the experiment's ladder (one rung when it has none): the verdicts */
+  ladder: LadderSummary;
   /** cells in the whole matrix (the folder's experiment.json, written by ablate), when known */
   matrixCells?: number;
 }
 
-/** Reads every experiment's runs.jsonl; a line that is not a run record is a UserError (before anything is written). */
-export function readAblationDir(dir: string, missing: string[]): AblationExperiment[] {
+/** A folder's records; a line that is not a run record is a UserError (before anything is written). */
+function readFolder(sub: string): RunRecord[] {
+  const problems: string[] = [];
+  const { records } = readRuns(path.join(sub, RUNS_FILE), (line) => problems.push(line));
+  if (problems.length > 0) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    throw new UserError(`corrupt ablation results file ${problems[0]}${more}; fix or delete it (nothing was written)`);
+  }
+  return records;
+}
+
+/**
+ * Reads every experiment's folders under <dir>/ablation. An experiment whose folders declare a budget ladder is shown
+ * as that ladder (its rung folders; the others are named as not shown); one without is shown by its most complete
+ * folder. `only` (report --ablation) shows exactly these folders, each as its own ladder or alone.
+ */
+export function readAblationDir(dir: string, missing: string[], only?: readonly string[]): AblationExperiment[] {
   const d = path.join(dir, 'ablation');
-  if (!existsSync(d)) {
+  const folders = only
+    ? only.map((f) => path.resolve(f))
+    : existsSync(d)
+      ? readdirSync(d)
+          .sort()
+          .map((n) => path.join(d, n))
+      : null;
+  if (folders === null) {
     missing.push(
       `no ablation results (${d} does not exist): the Table 2 / Table 3 runs (results/ablation/<experiment>-<preset>/runs.jsonl) have not been made`,
     );
     return [];
   }
   const out: AblationExperiment[] = [];
-  for (const name of readdirSync(d).sort()) {
-    const sub = path.join(d, name);
-    if (!statSync(sub).isDirectory()) continue;
+  for (const sub of folders) {
+    const name = path.basename(sub);
+    if (!existsSync(sub) || !statSync(sub).isDirectory()) {
+      if (only) throw new UserError(`--ablation ${sub}: not a folder`);
+      continue;
+    }
     const file = path.join(sub, RUNS_FILE);
     if (!existsSync(file)) {
-      missing.push(`ablation experiment '${name}' has no runs.jsonl yet`);
+      if (only) throw new UserError(`--ablation ${sub}: no ${RUNS_FILE} in it (an ablate output folder has one)`);
+      if (!name.endsWith('-ladder')) missing.push(`ablation folder '${name}' is not shown (no runs.jsonl yet)`);
       continue;
     }
-    const problems: string[] = [];
-    const { records } = readRuns(file, (line) => problems.push(line));
-    if (problems.length > 0) {
-      const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-      throw new UserError(`corrupt ablation results file ${problems[0]}${more}; fix or delete it (nothing was written)`);
-    }
+    const records = readFolder(sub);
     if (records.length === 0) {
-      missing.push(`ablation experiment '${name}' has no usable records yet`);
+      missing.push(`ablation folder '${name}' is not shown (no usable records yet)`);
       continue;
     }
-    out.push({ name, file, summary: summarize(records), matrixCells: matrixCellsOf(sub) });
+    const summary = summarizeFolder(sub);
+    const rungs = ladderFolders(sub);
+    const ladder =
+      rungs && summary.declared
+        ? readLadder(summary.declared.experiment, rungs)
+        : analyseLadder(summary.experiment, [{ preset: summary.preset, label: '1x', folder: sub, summary }]);
+    out.push({ name, file, summary, ladder, matrixCells: matrixCellsOf(sub) });
   }
-  if (out.length === 0 && !missing.some((m) => m.startsWith('ablation experiment'))) missing.push(`no ablation experiments in ${d}`);
-  return onePresetPerExperiment(out, missing);
+  if (out.length === 0 && !only && !missing.some((m) => m.startsWith('ablation folder'))) missing.push(`no ablation experiments in ${d}`);
+  return only ? out : onePerExperiment(out, missing);
 }
 
-/** Presets by how much they measure: the report shows an experiment's most complete one. */
+/** Presets by how much they measure: without a ladder, the report shows an experiment's most complete one. */
 const PRESET_ORDER = ['long', 'full', 'quick'];
 
 /** The number of cells of the folder's whole matrix (experiment.json), or undefined (older folders, unreadable file). */
@@ -79,24 +114,22 @@ function matrixCellsOf(folder: string): number | undefined {
   }
 }
 
-/**
- * Every cell of the matrix has 2 or more ok seeds: enough for a CI, so the folder can carry verdicts. A folder that
- * ran part of its matrix (`--models`, or stopped before some cells started) is not: a long preset run for one
- * network only must not hide the full results of the others.
- */
+/** Every cell of the matrix has 2 or more ok seeds: enough for a CI. */
 const analysable = (e: AblationExperiment) =>
   e.summary.cells.length > 0 && e.summary.cells.length >= (e.matrixCells ?? 0) && e.summary.cells.every((c) => c.ok >= 2);
 
+const isRung = (e: AblationExperiment) => e.ladder.rungs.length > 1;
+
 /**
- * One folder per experiment: a user's quick preview (results/ablation/table2-quick) beside the committed full results
- * (table2-full) would otherwise give two Table 2 sections with different verdicts. The report takes the largest
- * preset (long, full, quick) among the folders whose every cell has 2 ok seeds (a matrix still running may not), else
- * the folder with the most runs; the others are named as not shown.
+ * One entry per experiment: its ladder when its folders declare one (shown once, as its largest rung that has runs),
+ * else its most complete preset (long, full, quick among the analysable folders). The others are named as not shown,
+ * with the reason.
  */
-function onePresetPerExperiment(list: AblationExperiment[], missing: string[]): AblationExperiment[] {
+function onePerExperiment(list: AblationExperiment[], missing: string[]): AblationExperiment[] {
   const rank = (e: AblationExperiment) => {
     const i = PRESET_ORDER.indexOf(e.summary.preset);
-    return (analysable(e) ? 0 : 10) + (i < 0 ? PRESET_ORDER.length : i);
+    const rung = isRung(e) ? e.ladder.rungs.findIndex((r) => r.preset === e.summary.preset) : -1;
+    return isRung(e) ? -rung - 100 : (analysable(e) ? 0 : 10) + (i < 0 ? PRESET_ORDER.length : i);
   };
   const best = new Map<string, AblationExperiment>();
   for (const e of list) {
@@ -107,9 +140,14 @@ function onePresetPerExperiment(list: AblationExperiment[], missing: string[]): 
   for (const e of list) {
     if (shown.has(e)) continue;
     const b = best.get(e.summary.experiment)!;
+    const inLadder = isRung(b) && b.ladder.rungs.some((r) => r.folder && path.resolve(r.folder) === path.resolve(path.dirname(e.file)));
+    if (inLadder) continue;
     const part = e.matrixCells !== undefined && e.summary.cells.length < e.matrixCells ? `, ${e.summary.cells.length} of its ${e.matrixCells} cells run` : '';
+    const why = isRung(b)
+      ? `it is not a rung of ${e.summary.experiment}'s budget ladder (${b.ladder.rungs.map((r) => r.preset).join(' → ')})`
+      : `the report uses '${b.name}' (preset ${b.summary.preset}) for ${e.summary.experiment}`;
     missing.push(
-      `ablation folder '${e.name}' (${e.summary.experiment}, preset ${e.summary.preset}${part}) is not shown: the report uses '${b.name}' (preset ${b.summary.preset}) for ${e.summary.experiment}`,
+      `ablation folder '${e.name}' (${e.summary.experiment}, preset ${e.summary.preset}${part}) is not shown: ${why}; \`report --ablation results/ablation/${e.name}\` shows it`,
     );
   }
   return list.filter((e) => shown.has(e));
@@ -173,21 +211,39 @@ export function cellColor(cells: readonly CellSummary[], c: CellSummary, kind: E
 export function cellTable(s: Summary, varying: readonly string[]): string {
   const torch = s.cells.some((c) => c.torch !== null);
   const split = s.figureSplit === 'test' ? 'test split' : s.figureSplit === 'validation' ? 'validation split' : 'test split, else validation';
-  const head = ['cell', 'ok runs', 'diverged', 'failed', `top-1 % (ours, ${split})`, '95% CI ±'];
+  const head = ['cell', 'ok / declared seeds', 'diverged', 'failed', `top-1 % (ours, ${split})`, '95% CI ±'];
   if (torch) head.push('PyTorch, same protocol', 'ours − PyTorch (paired, 95% CI)');
-  head.push('last-epoch gain', 'converged', 'max train/deploy gap pp', 'top-1 % (paper, ImageNet)');
+  head.push('max train/deploy gap pp', 'top-1 % (paper, ImageNet)');
   return mdTable(
     head,
     s.cells.map((c) => {
-      const row = [cellLabel(c, varying), String(c.ok), String(c.diverged), String(c.failed), f2(meanOf(c)), f2(halfOf(c))];
+      const row = [cellLabel(c, varying), `${c.ok} / ${c.declared.length || '?'}`, String(c.diverged), String(c.failed), f2(meanOf(c)), f2(halfOf(c))];
       if (torch) {
         const t = c.torch;
         const d = c.oursMinusTorch;
         row.push(t && t.ok > 0 ? `${f2(t.top1.mean)}${Number.isFinite(t.top1.half) ? ` ± ${f2(t.top1.half)}` : ''} (n ${t.ok})` : '–');
         row.push(d && d.n > 0 ? `${signed(d.diff)}${Number.isFinite(d.half) ? ` [${signed(d.low)}, ${signed(d.high)}]` : ' (no CI)'} (${d.n} pairs)` : '–');
       }
-      row.push(c.lastEpochGain === null ? '–' : signed(c.lastEpochGain), c.notConverged.length ? 'no' : 'yes', f2(c.deployGap, 3), f2(c.paper?.top1));
+      row.push(f2(c.deployGap, 3), f2(c.paper?.top1));
       return row;
+    }),
+  );
+}
+
+/** The ladder's effects: a column per rung, the trend, the paper's effect, the verdict with its stability. */
+export function ladderTable(l: LadderSummary): string {
+  const head = ['comparison', ...l.rungs.map((r) => `${r.label} (${r.preset})`), 'trend', 'paper', 'verdict'];
+  return mdTable(
+    head,
+    l.effects.map((e) => {
+      const factors = Object.keys(e.cell.cell.factors) as FactorName[];
+      return [
+        `${summaryCellLabel(e.cell, factors)} vs ${summaryCellLabel(e.against, factors)}`,
+        ...trajectoryCells(e),
+        trendText(e),
+        signed(e.paperEffect ?? Number.NaN),
+        `${verdictText(e)}: ${e.detail}`,
+      ];
     }),
   );
 }
@@ -205,10 +261,8 @@ async function experimentSection(exp: AblationExperiment, chartsDir: string): Pr
   // the dataset is in the subtitle: a rotated axis title longer than the plot is clipped at both ends
   const ourTitle = `our ${split} top-1 (%), mean over seeds, whiskers: 95% CI`;
   md.push(`### ${exp.name} (${kind === 'table2' ? 'Table 2: deep training and series activation' : 'Table 3: shortcuts'})`, '');
-  md.push(cellTable(s, varying), '');
-  const gated = cells.filter((c) => c.notConverged.length > 0);
-  if (gated.length > 0)
-    md.push(`Not converged at this budget (their comparisons are untestable): ${[...new Set(gated.flatMap((c) => c.notConverged))].join('; ')}.`, '');
+  md.push(ladderTable(exp.ladder), '');
+  md.push(`Cells at ${exp.ladder.rungs.find((r) => r.summary === s)?.label ?? 'this budget'} (\`${exp.name}\`):`, '', cellTable(s, varying), '');
   const meta: ChartMeta = { title: '', subtitle };
   if (cells.some((c) => c.values.length > 0)) {
     const cfg: AblationBarsConfig = ablationBarsConfig(ablationSeries(cells, kind));
@@ -239,7 +293,7 @@ async function experimentSection(exp: AblationExperiment, chartsDir: string): Pr
     charts.push(cc);
     md.push(chartLink(cc), '');
   } else md.push('No per-epoch records: no training curves.', '');
-  return { markdown: md, charts, claims: ablationClaims(exp.name, s), kind, cells: cells.length };
+  return { markdown: md, charts, claims: ablationClaims(exp.ladder.experiment, exp.ladder), kind, cells: cells.length };
 }
 
 /** The ablation section of REPORT.md: one subsection per experiment, and the claims they test. */

@@ -10,6 +10,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { ruleLines } from '../ablation/rules.js';
 import type { Claim, ExperimentKind, Verdict } from '../ablation/verdicts.js';
 import type { ZooEntry } from '../models/zoo.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -27,9 +28,12 @@ const VERDICT_MARK: Record<Verdict, string> = {
   'did not hold': 'DID NOT HOLD',
   inconclusive: 'INCONCLUSIVE',
   'not tested': 'NOT TESTED',
-  reproduced: 'REPRODUCED',
-  'opposite at this scale': 'OPPOSITE AT THIS SCALE',
-  'untestable at this budget': 'UNTESTABLE AT THIS BUDGET',
+  'direction reproduced': 'DIRECTION REPRODUCED',
+  'opposite direction': 'OPPOSITE DIRECTION',
+  'negligible, as in the paper': 'NEGLIGIBLE, AS IN THE PAPER',
+  'not negligible': 'NOT NEGLIGIBLE',
+  untestable: 'UNTESTABLE',
+  interim: 'INTERIM (NO VERDICT)',
   'clear effect': 'CLEAR EFFECT',
   'no clear effect': 'NO CLEAR EFFECT',
 };
@@ -90,7 +94,7 @@ function overviewSection(dir: string, inputs: ReportInputs, primary: LatencySele
 function claimsSection(claims: readonly Claim[]): Section {
   const md = ['## Claims on this machine', ''];
   md.push(
-    "Each claim of the paper we can test here, with the verdict and the numbers. Ablation verdicts are those of each experiment's summary.md (one analysis): our small-scale runs, differences paired by seed with 95% CIs, behind a convergence gate; each names the scale it was measured at, not ImageNet.",
+    "Each claim of the paper we can test here, with the verdict and the numbers. Ablation verdicts are those of each experiment's ladder summary (one analysis): our small-scale runs, differences paired by seed with 95% CIs, read at the largest budget of the ladder with the trajectory across budgets and the verdict's bootstrap stability; each names the scale it was measured at, not ImageNet. The rules are listed in the Ablations section.",
     '',
   );
   for (const c of claims) md.push(`- **${VERDICT_MARK[c.verdict]}**: ${c.claim}. ${c.detail}`);
@@ -125,6 +129,10 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
         '## Ablations',
         '',
         ...(ablation.markdown.length > 0 ? ablation.markdown : ['No ablation results yet (expected under `ablation/<experiment>-<preset>/runs.jsonl`).', '']),
+        '### Verdict rules',
+        '',
+        ...ruleLines().map((l, i) => `${i + 1}. ${l}`),
+        '',
       ],
     },
     otherLatencySection(inputs.zoo, primary, others),

@@ -15,6 +15,7 @@ import { backendEnv } from '../../src/ablation/runBackend.js';
 import type { ExecutorEvent } from '../../src/ablation/executor.js';
 import { readRuns, type RunRecord } from '../../src/ablation/store.js';
 import { summarize } from '../../src/ablation/analysis.js';
+import { readDeclaration } from '../../src/ablation/declaration.js';
 import { summaryCsv, summaryMarkdown } from '../../src/ablation/summary.js';
 import { gitCommit, machineInfo } from '../../src/util/provenance.js';
 import { ensureBuilt } from '../support/build.js';
@@ -140,7 +141,7 @@ describe('ablate end to end (experiments/smoke.ts)', () => {
     // the summary is a function of the records: the same as from those records alone, in any order...
     const md = readFileSync(path.join(outB, 'summary.md'), 'utf8');
     const csv = readFileSync(path.join(outB, 'summary.csv'), 'utf8');
-    const reordered = summarize([...recs].reverse());
+    const reordered = summarize([...recs].reverse(), { declared: readDeclaration(outB) });
     expect(summaryMarkdown(reordered)).toBe(md);
     expect(summaryCsv(reordered)).toBe(csv);
     // ...and training is deterministic per seed, so it equals the uninterrupted matrix's summary

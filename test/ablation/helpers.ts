@@ -1,3 +1,4 @@
+import { declarationOf, type Declaration } from '../../src/ablation/declaration.js';
 import type { CellDescription } from '../../src/ablation/matrix.js';
 import type { RunRecord } from '../../src/ablation/store.js';
 
@@ -39,4 +40,9 @@ export function record(c: CellDescription, seed: number, valTop1: number | null,
     date: '2026-01-01T00:00:00.000Z',
     ...over,
   };
+}
+
+/** A folder's declaration (experiment.json) declaring these seeds for every model entry. */
+export function declared(seeds: number[], preset = 'quick'): Declaration {
+  return declarationOf({ name: 'exp', preset, seeds, models: [{ model: 'vanillanet-6' }, { model: 'resnet-50' }] }, 'test');
 }

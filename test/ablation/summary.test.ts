@@ -5,8 +5,10 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { figureOf, paperFigure, summarize } from '../../src/ablation/analysis.js';
 import { summaryCsv, summaryMarkdown, writeSummary } from '../../src/ablation/summary.js';
 import type { RunRecord } from '../../src/ablation/store.js';
-import { BASELINE_GAP_POINTS, NEAR_CHANCE_FACTOR, STILL_IMPROVING_POINTS } from '../../src/ablation/verdicts.js';
-import { cell, record } from './helpers.js';
+import { BASELINE_GAP_POINTS, NEAR_CHANCE_FACTOR } from '../../src/ablation/rules.js';
+import { cell, declared, record } from './helpers.js';
+
+const D3 = { declared: declared([1, 2, 3]) };
 
 // a Table 2 cell set for VanillaNet-6 in the matrix order: baseline (both off), sa only, dt only, both
 const base = cell(0, { deepTraining: false, seriesAct: false });
@@ -23,10 +25,6 @@ const records = (): RunRecord[] => [
 ];
 // t(2, 0.975) and the paired differences' sd of 1/sqrt(3) over 3 pairs
 const T2 = 4.302652729911275;
-
-/** Per-epoch validation top-1 ending with a gain of `last` points. */
-const curve = (final: number, last: number) =>
-  [1, 2, 3].map((epoch) => ({ epoch, valTop1: epoch === 3 ? final : epoch === 2 ? final - last : final - last - 5 })) as RunRecord['metrics'];
 
 describe('summary', () => {
   it("per cell: mean, sd, CI, n, in the paper's order (neither, deep training, series act., both); the paper's figure", () => {
@@ -60,7 +58,7 @@ describe('summary', () => {
   });
 
   it('effects are paired by seed (Student t on the differences, n - 1 df) beside the paper effect, with the scale', () => {
-    const s = summarize(records());
+    const s = summarize(records(), D3);
     const find = (id: string, against: string) => s.comparisons.find((c) => c.cell.cell.id === id && c.against.cell.id === against)!;
     expect(s.comparisons).toHaveLength(5);
     const saEffect = find('cell1', 'cell0');
@@ -72,81 +70,76 @@ describe('summary', () => {
     expect(saEffect.effect.df).toBe(2);
     expect(saEffect.effect.half).toBeCloseTo((T2 * Math.sqrt(1 / 3)) / Math.sqrt(3), 9);
     expect(saEffect.paperEffect).toBe(15.65);
-    expect(saEffect.verdict).toBe('reproduced');
+    expect(saEffect.verdict).toBe('direction reproduced');
     expect(saEffect.scale).toBe('(VanillaNet-6 w1/16 imagenet stem, Fashion-MNIST 32 px, 2000 images x ? epochs, 3 paired seeds)');
     const dtEffect = find('cell2', 'cell0');
     // differences -1, 0, -1: CI [-2.1, +0.8] includes 0, not the paper's +0.95 (a detail, not a verdict)
     expect(dtEffect.effect.diff).toBeCloseTo(-2 / 3, 12);
     expect(dtEffect.paperEffect).toBe(0.95);
     expect(dtEffect.verdict).toBe('inconclusive');
-    expect(dtEffect.detail).toMatch(/includes 0 and excludes the paper's effect size/);
+    expect(dtEffect.detail).toBe('the 95% CI includes 0');
     // both: seed 3 diverged, so 2 pairs (13, 13)
     const combined = find('cell3', 'cell0');
     expect(combined.differing).toEqual(['deepTraining', 'seriesAct']);
     expect(combined.paperEffect).toBe(16.78);
     expect(combined.effect.n).toBe(2);
     expect(combined.effect.diff).toBe(13);
+    // seed 3 of 'both' diverged: fewer ok seeds than declared, no verdict
+    expect(combined.verdict).toBe('interim');
     expect(find('cell3', 'cell1').differing).toEqual(['deepTraining']);
     expect(find('cell3', 'cell2').differing).toEqual(['seriesAct']);
 
     const text = summaryMarkdown(s);
-    expect(text).toContain('Series activation helps vanillanet-6 (deepTraining off): +10.33 ± 1.43 points paired; paper +15.65 → **reproduced**');
-    expect(text).toContain('(VanillaNet-6 w1/16 imagenet stem, Fashion-MNIST 32 px, 2000 images x ? epochs, 3 paired seeds).');
+    expect(text).toContain(
+      '| vanillanet-6, deepTraining off, seriesAct on | vanillanet-6, deepTraining off, seriesAct off (baseline) | +10.33 [+8.90, +11.77] | 3 | +15.65 | direction reproduced (ours/paper 0.66; stability 1.00) |',
+    );
+    expect(text).toContain('Scale: VanillaNet-6 w1/16 imagenet stem, Fashion-MNIST 32 px, 2000 images x ? epochs.');
     expect(text).toContain('Dataset: fashion-mnist/train (2000 train / 500 validation, 32x32)');
-    expect(text).toContain('Differences: cell B - cell A paired by seed');
+    expect(text).toContain('Effects: cell B − cell A paired by seed');
+    // each rule once
+    expect(text.split('Pre-registered seeds:').length).toBe(2);
     expect(text).not.toMatch(/2026-01-01|wall|img\/s|Welch/);
   });
 
   it('the shortcut effects of Table 3 against none', () => {
     const none = cell(0, { shortcut: 'none' });
     const before = cell(1, { shortcut: 'before-act' });
-    const s = summarize([...[76, 77, 78].map((v, i) => record(none, i + 1, v)), ...[70, 71.5, 72].map((v, i) => record(before, i + 1, v))]);
+    const s = summarize([...[76, 77, 78].map((v, i) => record(none, i + 1, v)), ...[70, 71.5, 72].map((v, i) => record(before, i + 1, v))], D3);
     expect(s.cells[1].paper).toEqual({ top1: 75.92, table: 'Table 3' });
     expect(s.comparisons[0].paperEffect).toBe(-0.44);
     expect(s.comparisons[0].effect.diff).toBeCloseTo(-35 / 6, 9);
     // negligible in the paper, the whole CI below -1 point here
-    expect(s.comparisons[0].verdict).toBe('opposite at this scale');
-    expect(summaryMarkdown(s)).toContain('Shortcut before-act (vs none) hurts vanillanet-6: -5.83');
-    // a CI that includes 0 says 'changes', never 'helps' or 'hurts'
-    const unclear = summarize([...[76, 77, 78].map((v, i) => record(none, i + 1, v)), ...[75, 78.5, 77.5].map((v, i) => record(before, i + 1, v))]);
-    expect(summaryMarkdown(unclear)).toContain('Shortcut before-act (vs none) changes vanillanet-6: ');
+    expect(s.comparisons[0].verdict).toBe('not negligible');
+    expect(s.comparisons[0].detail).toBe('the whole 95% CI lies below -1 point');
     expect(paperFigure('resnet-50', { deepTraining: false, seriesAct: true, shortcut: 'before-act', actNum: 3, width: 1, stem: 'imagenet' })?.top1).toBe(76.3);
     expect(paperFigure('resnet-50', { deepTraining: false, seriesAct: true, shortcut: 'none', actNum: 3, width: 1, stem: 'imagenet' })).toBeNull();
     expect(paperFigure('vanillanet-5', { deepTraining: true, seriesAct: true, shortcut: 'none', actNum: 3, width: 1, stem: 'imagenet' })).toBeNull();
   });
 
-  it('four verdicts for a paper comparison: reproduced, opposite at this scale, inconclusive, untestable at this budget', () => {
+  it('the verdict of a folder alone: the rules of ./rules.ts on its declared seeds', () => {
     const none = cell(0, { shortcut: 'none' });
     const before = cell(1, { shortcut: 'before-act' });
-    const verdictOf = (a: number[], b: number[], c0 = none, c1 = before, over: Partial<RunRecord> = {}) => {
-      const cmp = summarize([...a.map((v, i) => record(c0, i + 1, v, over)), ...b.map((v, i) => record(c1, i + 1, v, over))]).comparisons[0];
+    const verdictOf = (a: number[], b: number[], c0 = none, c1 = before) => {
+      const n = Math.max(a.length, b.length);
+      const cmp = summarize([...a.map((v, i) => record(c0, i + 1, v)), ...b.map((v, i) => record(c1, i + 1, v))], {
+        declared: declared([...Array(n).keys()].map((i) => i + 1)),
+      }).comparisons[0];
       return `${cmp.verdict}: ${cmp.detail}`;
     };
     // paper -0.44 (negligible): paired +0.1 +- 0 lies within the +-1 point margin, even though it excludes 0
-    expect(verdictOf([76, 76.2, 76.4], [76.1, 76.3, 76.5])).toBe('reproduced: negligible in the paper; the whole CI lies within ±1 point');
+    expect(verdictOf([76, 76.2, 76.4], [76.1, 76.3, 76.5])).toMatch(/^negligible, as in the paper: equivalence within ±1 point/);
     // differences -6, +4, -2: includes 0 and large effects either way
-    expect(verdictOf([70, 76, 82], [64, 80, 80])).toMatch(/^inconclusive: negligible in the paper; the CI reaches past ±1 point/);
-    // the whole CI above +1: a clear effect here against a negligible one
-    expect(verdictOf([70, 71, 72], [73, 74.5, 75])).toMatch(/^opposite at this scale: negligible in the paper; the whole CI lies above \+1 point/);
-    // paper +15.65 for series activation: differences +0.5, 0, +0.5 include 0 and rule the paper's size out (a detail)
-    expect(verdictOf([80, 81, 82], [80.5, 81, 82.5], base, sa)).toBe(
-      "inconclusive: the CI includes 0 and excludes the paper's effect size (ImageNet sizes and ours are not comparable)",
+    expect(verdictOf([70, 76, 82], [64, 80, 80])).toMatch(/^inconclusive: neither equivalence within ±1 point/);
+    expect(verdictOf([80, 81, 82], [78, 79.5, 80], base, sa)).toBe("opposite direction: the 95% CI excludes 0 in the direction opposite to the paper's");
+    // one declared seed: no CI
+    expect(verdictOf([80], [85], base, sa)).toBe('inconclusive: no CI at 1x: it needs 2 or more paired seeds (1)');
+    // a seed missing in one cell: interim
+    expect(verdictOf([80, 81], [85], base, sa)).toMatch(
+      /^interim: no verdict until every declared seed is in: 1x: 1 of 2 declared seeds ok in both cells \(missing 2\)/,
     );
-    // the other way with a CI that excludes 0
-    expect(verdictOf([80, 81, 82], [78, 79.5, 80], base, sa)).toBe("opposite at this scale: the CI excludes 0 in the direction opposite to the paper's");
-    // one pair: no CI, inconclusive
-    expect(verdictOf([80], [85], base, sa)).toBe('inconclusive: no CI: needs 2 or more paired seeds (1)');
-    // seeds that are not in both cells are not paired
-    expect(verdictOf([80, 81], [85], base, sa)).toBe('inconclusive: no CI: needs 2 or more paired seeds (1)');
-    // a cell still improving at the end: untestable, with the cell, the rule and the numbers
-    expect(verdictOf([80, 81, 82], [85, 86, 88], base, sa, { metrics: curve(85, STILL_IMPROVING_POINTS + 0.3) })).toMatch(
-      /^untestable at this budget: not converged: VanillaNet-6 \(deepTraining off, seriesAct off\) was still improving \(last epoch \+0\.80 points, mean over 3 seeds, > 0\.5\)/,
-    );
-    // a gain of exactly the threshold is not "still improving"
-    expect(verdictOf([80, 81, 82], [85, 86, 88], base, sa, { metrics: curve(85, STILL_IMPROVING_POINTS) })).toMatch(/^reproduced/);
   });
 
-  it('the convergence gate: near chance, baseline far below its peers; never "opposite" for such a cell', () => {
+  it('the gates: runs near chance, a baseline far below its peers; never "opposite" for such a cell', () => {
     const r50 = (i: number, d: boolean, sAct: boolean) => {
       const c = cell(10 + i, { deepTraining: d, seriesAct: sAct }, { model: 'resnet-50', label: 'ResNet-50', entry: 1, id: `r50-${i}` });
       return { ...c, toggles: { ...c.toggles, shortcut: 'before-act' as const } }; // ResNet's own shortcut is its default
@@ -158,26 +151,25 @@ describe('summary', () => {
       ...[70, 71, 72].map((v, i) => record(r50(0, false, false), i + 1, v)),
       ...[17.9, 18, 18.1].map((v, i) => record(r50(3, true, true), i + 1, v)),
     ];
-    const s = summarize(r);
+    const s = summarize(r, D3);
     const r50both = s.comparisons.find((c) => c.cell.cell.id === 'r50-3')!;
-    expect(r50both.verdict).toBe('untestable at this budget');
+    expect(r50both.verdict).toBe('untestable');
     expect(r50both.detail).toContain(
-      `ResNet-50's baseline (every toggle off) 71.00 % is 14.50 points below the best baseline (VanillaNet-6 85.50 %; > ${BASELINE_GAP_POINTS})`,
+      `ResNet-50's baseline (every toggle off) 71.00 % is 14.50 points below the best baseline (VanillaNet-6 85.50 %; more than ${BASELINE_GAP_POINTS})`,
     );
-    expect(r50both.detail).toContain(`is near chance (mean 18.00 % < ${NEAR_CHANCE_FACTOR * 10} %`);
-    expect(s.cells.find((c) => c.cell.id === 'r50-0')!.notConverged).toHaveLength(1);
-    // VanillaNet-6 is its own best peer: converged
-    expect(s.cells.find((c) => c.cell.id === 'cell0')!.notConverged).toEqual([]);
+    expect(r50both.detail).toContain(`has runs near chance (seeds 1, 2, 3 below ${NEAR_CHANCE_FACTOR * 10} %)`);
+    expect(s.cells.find((c) => c.cell.id === 'r50-0')!.baselineGap).not.toBeNull();
+    // VanillaNet-6 is its own best peer
+    expect(s.cells.find((c) => c.cell.id === 'cell0')!.baselineGap).toBeNull();
     const text = summaryMarkdown(s);
     expect(text).toMatch(
-      /\| ResNet-50, deepTraining on, seriesAct on \| ResNet-50, deepTraining off, seriesAct off \(baseline\) \| -53\.00 \| .* \| untestable at this budget \|/,
+      /\| ResNet-50, deepTraining on, seriesAct on \| ResNet-50, deepTraining off, seriesAct off \(baseline\) \| -53\.00 \[.*\] \| 3 \| \+0\.14 \| untestable \|/,
     );
-    expect(text).toContain('Not converged at this budget:');
   });
 
   it("PyTorch records (engine 'torch'): same cells, a column beside ours and ours - PyTorch paired by seed; effects on ours only", () => {
     const torch = (c: typeof base, seed: number, v: number) => record(c, seed, v, { engine: 'torch', runId: `${c.id}-torch-s${seed}` });
-    const s = summarize([...records(), torch(base, 1, 71), torch(base, 2, 72), torch(base, 3, 72), torch(sa, 1, 90)]);
+    const s = summarize([...records(), torch(base, 1, 71), torch(base, 2, 72), torch(base, 3, 72), torch(sa, 1, 90)], D3);
     expect(s.cells).toHaveLength(4);
     expect(s.records).toBe(12);
     const c0 = s.cells[0];
@@ -189,11 +181,11 @@ describe('summary', () => {
     expect(s.cells[2].oursMinusTorch?.n).toBe(1);
     expect(s.cells[1].torch).toBeNull();
     // the effects are those without the torch records
-    const plain = summarize(records());
+    const plain = summarize(records(), D3);
     expect(s.comparisons.map((c) => [c.effect.diff, c.verdict])).toEqual(plain.comparisons.map((c) => [c.effect.diff, c.verdict]));
     const text = summaryMarkdown(s);
-    expect(text).toContain('| PyTorch, same protocol | ours − PyTorch (paired, 95% CI) |');
-    expect(text).toContain('| 71.67 ± 1.43 (n 3) | +0.33 (-3.46 – +4.13), 3 pairs |');
+    expect(text).toContain('| PyTorch, same protocol | ours − PyTorch (paired) |');
+    expect(text).toContain('| 71.67 (n 3) | +0.33 [-3.46, +4.13] (3 pairs) |');
     expect(summaryMarkdown(plain)).not.toContain('PyTorch');
     expect(summaryCsv(s).split('\n')[0]).toContain('torch_mean_top1');
   });
@@ -224,12 +216,20 @@ describe('summary', () => {
     );
     writeSummary(dir);
     const csv = readFileSync(path.join(dir, 'summary.csv'), 'utf8').trim().split('\n');
-    expect(csv).toHaveLength(5);
-    expect(csv[0]).toMatch(/^experiment,preset,cell_id,model,label,deepTraining,seriesAct,runs,ok,diverged,failed,n,mean_top1,sd_top1,ci95_low,ci95_high/);
-    expect(csv[1]).toContain('exp,quick,cell0,vanillanet-6,vanillanet-6,off,off,3,3,0,0,3,72.0000,2.0000,');
-    expect(csv[3]).toContain(',75.23,Table 2,');
-    expect(csv[3]).toContain('"vanillanet-6, deepTraining off, seriesAct off",10.3333,');
-    expect(csv[3]).toContain(',3,reproduced,');
-    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('# Ablation exp (preset quick)');
+    writeFileSync(path.join(dir, 'experiment.json'), JSON.stringify({ name: 'exp', preset: 'quick', seeds: [1, 2, 3], models: [{ model: 'vanillanet-6' }] }));
+    writeSummary(dir);
+    const csv2 = readFileSync(path.join(dir, 'summary.csv'), 'utf8').trim().split('\n');
+    expect(csv2).toHaveLength(1 + 4 + 5);
+    expect(csv2[0]).toMatch(
+      /^kind,experiment,preset,cell_id,model,label,deepTraining,seriesAct,runs,ok,diverged,failed,declared_seeds,n,mean_top1,sd_top1,ci95_low,ci95_high/,
+    );
+    expect(csv2[1]).toContain('cell,exp,quick,cell0,vanillanet-6,vanillanet-6,off,off,3,3,0,0,1 2 3,3,72.0000,2.0000,');
+    expect(csv2[3]).toContain(',75.23,Table 2,');
+    const saRow = csv2.find((l) => l.startsWith('effect,exp,quick,cell1,'))!;
+    expect(saRow).toContain('1x,"vanillanet-6, deepTraining off, seriesAct off",10.3333,');
+    expect(saRow).toContain(',3,15.65,direction reproduced,1.000,');
+    // without experiment.json every verdict was interim
+    expect(csv[5]).toContain('interim');
+    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('# Ablation exp, preset quick');
   });
 });

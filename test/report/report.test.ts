@@ -85,6 +85,15 @@ function latencyFile(): LatencyFile {
 }
 
 /** Runner records (src/ablation/store.ts) of a Table 2 matrix on VanillaNet-6 and AlexNet, three seeds a cell. */
+/** The folder's experiment.json: three seeds for every model entry (what ablate declares before running). */
+function declare(folder: string, name: string, preset: string, extra: Record<string, unknown> = {}): void {
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(
+    join(folder, 'experiment.json'),
+    JSON.stringify({ name, preset, seeds: [1, 2, 3], models: [{ model: 'vanillanet-6' }, { model: 'alexnet' }], ...extra }),
+  );
+}
+
 function ablationLines(): string {
   const lines: string[] = [];
   const acc: [boolean, boolean, number][] = [
@@ -190,7 +199,7 @@ describe('report', () => {
     const write = (folder: string, preset: string, records: typeof all, matrixCells?: number) => {
       mkdirSync(join(dir, 'ablation', folder), { recursive: true });
       writeFileSync(join(dir, 'ablation', folder, 'runs.jsonl'), `${records.map((r) => JSON.stringify({ ...r, preset })).join('\n')}\n`);
-      if (matrixCells !== undefined) writeFileSync(join(dir, 'ablation', folder, 'experiment.json'), JSON.stringify({ cells: matrixCells }));
+      if (matrixCells !== undefined) declare(join(dir, 'ablation', folder), 'table2', preset, { cells: matrixCells });
     };
     write('table2-full', 'full', all, cellIds.length);
     // the long preset: every seed of one cell only, in a matrix of as many cells as the full one
@@ -228,6 +237,7 @@ describe('report', () => {
     writeFileSync(join(dir, 'latency', 'wasm-test-cpu-2c.json'), formatLatencyJson(latencyFile()));
     mkdirSync(join(dir, 'ablation', 'table2'), { recursive: true });
     writeFileSync(join(dir, 'ablation', 'table2', 'runs.jsonl'), ablationLines());
+    declare(join(dir, 'ablation', 'table2'), 'table2', 'quick');
     mkdirSync(join(dir, 'ablation', 'table3'), { recursive: true }); // started, nothing yet
 
     const r = await buildReport({ resultsDir: dir, now: new Date('2025-01-02T00:00:00Z') });
@@ -248,7 +258,7 @@ describe('report', () => {
     expect(md).toMatch(/\| vanillanet-5 \|.*\| 1\.61 \| 40\.00 ± 1\.0% \| 60\.00 ± 1\.0% \| 1\.500 \| 72\.49 \|/);
     expect(md).toMatch(/\| vanillanet-13-1\.5x \|.*\| skipped \|/);
     expect(r.missing.join('\n')).toMatch(/latency skipped for vanillanet-13-1\.5x \(deploy\): one forward pass took 9000 ms/);
-    expect(r.missing.join('\n')).toMatch(/'table3' has no runs.jsonl yet/);
+    expect(r.missing.join('\n')).toMatch(/'table3' is not shown \(no runs.jsonl yet\)/);
 
     const byId = new Map(r.claims.map((c) => [c.id, c]));
     // ranks of latency 40, 55, 30, 62: 2, 3, 1, 4; of depth 5, 6, 18, 34: 1, 2, 3, 4 (sum d^2 = 6, rho = 1 - 36/60 = 0.4);
@@ -263,16 +273,16 @@ describe('report', () => {
     expect(vr.detail).toMatch(/1 of 2 pairs/);
     expect(byId.get('deploy-vs-train')!.verdict).toBe('held');
     expect(byId.get('deploy-vs-train')!.detail).toMatch(/vanillanet-5 1\.500x/);
-    // ablation: series act. +5 pp on every seed (paired): reproduced; train/deploy gap 0.01 pp: held
-    expect(byId.get('table2:vanillanet-6:series-act')!.verdict).toBe('reproduced');
+    // ablation: series act. +5 pp on every seed (paired): direction reproduced; train/deploy gap 0.01 pp: held
+    expect(byId.get('table2:vanillanet-6:series-act')!.verdict).toBe('direction reproduced');
     expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(
       /\(VanillaNet-6 w1\/16 imagenet stem, Fashion-MNIST, \? images x 3 epochs, 3 paired seeds\)\.$/,
     );
-    expect(md).toMatch(/\*\*REPRODUCED\*\*: series informed activation improves VanillaNet-6/);
-    expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(/ours: \+5\.00 pp/);
+    expect(md).toMatch(/\*\*DIRECTION REPRODUCED\*\*: series informed activation improves VanillaNet-6/);
+    expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(/Ours at 1x: \+5\.00 \[\+5\.00, \+5\.00\] points/);
     expect(byId.get('table2:deploy-accuracy')!.verdict).toBe('held');
-    expect(md).toMatch(/\| 3 \| 0 \| 0 \| 85\.40 \|/); // vanillanet-6 series act.: mean of 85.2, 85.4, 85.6
-    expect(md).toMatch(/\| 3 \| 1 \| 0 \|/); // alexnet both: 3 ok, 1 diverged
+    expect(md).toMatch(/\| 3 \/ 3 \| 0 \| 0 \| 85\.40 \|/); // vanillanet-6 series act.: mean of 85.2, 85.4, 85.6
+    expect(md).toMatch(/\| 3 \/ 3 \| 1 \| 0 \|/); // alexnet both: 3 ok, 1 diverged
     expect(md).toMatch(/## Claims on this machine/);
   });
 
@@ -305,26 +315,28 @@ describe('report', () => {
       }),
     );
     writeFileSync(join(dir, 'ablation', 'table2', 'runs.jsonl'), `${lines.join('\n')}\n`);
+    declare(join(dir, 'ablation', 'table2'), 'table2', 'quick');
     const r = await buildReport({ resultsDir: dir, now: new Date('2025-01-02T00:00:00Z') });
     const md = readFileSync(r.report, 'utf8');
     const byId = new Map(r.claims.map((c) => [c.id, c]));
-    expect(byId.get('table2:vanillanet-6:series-act')!.verdict).toBe('reproduced');
-    expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(/ours: \+6\.00 pp/);
-    expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(/paper \(ImageNet\): \+15\.65 pp/);
+    expect(byId.get('table2:vanillanet-6:series-act')!.verdict).toBe('direction reproduced');
+    expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(/Ours at 1x: \+6\.00 \[\+6\.00, \+6\.00\] points/);
+    expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(/Paper \(ImageNet\): \+15\.65/);
     expect(md).not.toMatch(/top-1 values are stored as fractions/);
     expect(r.charts.map((c) => c.split('/').pop())).toContain('table2-curves.png');
   });
 
-  it('claims on effects the paper finds negligible need the whole paired CI within the margin', async () => {
+  it('claims on effects the paper finds negligible: equivalence within the margin (TOST), else inconclusive or not negligible', async () => {
     const dir = tempDir();
     const write = (name: string, cells: [ReturnType<typeof cell>, number[]][]) => {
       mkdirSync(join(dir, 'ablation', name), { recursive: true });
       const lines = cells.flatMap(([c, values]) => values.map((v, i) => JSON.stringify(record(c, i + 1, v, { experiment: name }))));
       writeFileSync(join(dir, 'ablation', name, 'runs.jsonl'), `${lines.join('\n')}\n`);
+      declare(join(dir, 'ablation', name), name, 'quick');
     };
     const none = cell(0, { shortcut: 'none' });
     // before-act (paper -0.44, negligible): paired differences -5, +0.8, +5.6: reach past +-1 point -> inconclusive
-    // after-act (paper -0.64): -0.2 on every seed: the CI excludes 0 in the paper's direction -> reproduced
+    // after-act (paper -0.64): -0.2 on every seed: the CI excludes 0 in the paper's direction -> direction reproduced
     write('table3', [
       [none, [80, 80.2, 80.4]],
       [cell(1, { shortcut: 'before-act' }), [75, 81, 86]],
@@ -346,10 +358,10 @@ describe('report', () => {
     const r = await buildReport({ resultsDir: dir, now: new Date('2025-01-02T00:00:00Z') });
     const byId = new Map(r.claims.map((c) => [c.id, c.verdict]));
     expect(byId.get('table3:vanillanet-6:shortcut-before-act')).toBe('inconclusive');
-    expect(byId.get('table3:vanillanet-6:shortcut-after-act')).toBe('reproduced');
-    expect(byId.get('table2:resnet-50:series-act')).toBe('reproduced');
+    expect(byId.get('table3:vanillanet-6:shortcut-after-act')).toBe('direction reproduced');
+    expect(byId.get('table2:resnet-50:series-act')).toBe('negligible, as in the paper');
     expect(byId.get('table2:resnet-50:deep-training')).toBe('inconclusive');
-    expect(byId.get('table2:resnet-50:both')).toBe('opposite at this scale');
+    expect(byId.get('table2:resnet-50:both')).toBe('not negligible');
   });
 
   it("the ablation chart's data: the paper's order whatever the record order, one colour per cell shared with the curves; the PyTorch column", () => {
