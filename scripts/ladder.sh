@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 out=${1:-results}/ablation
 step() {
   echo "== $(date -u +%FT%TZ) ablate $*" >&2
-  node dist/src/cli.js ablate "$@" --workers 2 --backend wasm --no-run-files --resume || echo "== step failed ($?): $*" >&2
+  node bin/vanillabench.js ablate "$@" --workers 2 --backend wasm --no-run-files --resume || echo "== step failed ($?): $*" >&2
 }
 step experiments/table2.ts --preset full-2x --models vanillanet-6 --out "$out/table2-full-2x"
 step experiments/table2.ts --preset full-4x --models vanillanet-6 --out "$out/table2-full-4x"
