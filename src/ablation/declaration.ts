@@ -21,13 +21,18 @@ export interface Declaration {
   /** per model entry: training images x epochs (null where the training set size is not declared) */
   budgets: (number | null)[];
   /** the budget ladder this preset is a rung of: presets smallest budget first, and their labels ('1x', '2x'); null: none */
-  ladder: { presets: string[]; labels: string[] } | null;
+  ladder: { presets: string[]; labels: string[]; budgets: number[] } | null;
   /** the seeds declared for one model entry */
   seedsOf(entry: number): number[];
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** A ladder's relative budgets (older experiment.json files have none: the rungs' positions, 1, 2, 3, ...). */
+function budgetsOf(v: unknown, n: number): number[] {
+  return Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && x > 0) ? (v as number[]) : Array.from({ length: n }, (_, i) => i + 1);
+}
 
 /** The declaration in an experiment.json's content; `where` names it in errors. */
 export function declarationOf(raw: unknown, where: string): Declaration {
@@ -49,7 +54,7 @@ export function declarationOf(raw: unknown, where: string): Declaration {
     l === undefined
       ? null
       : isObj(l) && strings(l.presets) && strings(l.labels) && l.presets.length === l.labels.length && l.presets.includes(o.preset as string)
-        ? { presets: l.presets, labels: l.labels }
+        ? { presets: l.presets, labels: l.labels, budgets: budgetsOf(l.budgets, l.presets.length) }
         : bad('has a ladder that is not { presets, labels } naming its own preset');
   const seeds = o.seeds as number[];
   const maxSeeds = models.map((m) => num(m.maxSeeds));

@@ -111,6 +111,8 @@ export interface Experiment {
 export interface LadderDeclaration {
   presets: string[];
   labels: string[];
+  /** training images x epochs of each rung relative to the first */
+  budgets: number[];
 }
 
 /** An experiment with one preset applied. */
@@ -367,7 +369,7 @@ export function ladderOf(e: Experiment): LadderDeclaration | null {
   const rungs = presets.map((p) => resolvePreset(e, p));
   const shape = (r: ResolvedExperiment) => JSON.stringify({ models: r.models.map(({ train: _t, ...m }) => m), factors: r.factors, seeds: r.seeds });
   const budgets = rungs.map(entryBudgets);
-  const labels = rungs.map((r, i) => {
+  const ratiosOf = rungs.map((r, i) => {
     if (shape(r) !== shape(rungs[0]))
       throw new UserError(`preset '${r.preset}' trains other models, factors or seeds than '${rungs[0].preset}': a ladder's rungs differ only in budget`);
     if (budgets[i].some((b) => b === null))
@@ -377,9 +379,9 @@ export function ladderOf(e: Experiment): LadderDeclaration | null {
       throw new UserError(`preset '${r.preset}' scales its model entries' budgets by different ratios (${ratios.map(ratioLabel).join(', ')})`);
     if (i > 0 && !(ratios[0] > (budgets[i - 1][0] as number) / (budgets[0][0] as number)))
       throw new UserError(`preset '${r.preset}' does not train more than '${presets[i - 1]}': rungs go from the smallest budget to the largest`);
-    return ratioLabel(ratios[0]);
+    return ratios[0];
   });
-  return { presets, labels };
+  return { presets, labels: ratiosOf.map(ratioLabel), budgets: ratiosOf };
 }
 
 /** The experiment with one preset's overrides applied, and the ladder it is a rung of; unknown preset -> UserError naming the presets. */

@@ -16,6 +16,8 @@ export interface LadderRung {
   preset: string;
   /** '1x', '2x', ... */
   label: string;
+  /** training images x epochs relative to the first rung */
+  budget: number;
   /** the rung's folder (null: not made yet) */
   folder: string | null;
   summary: Summary | null;
@@ -63,7 +65,7 @@ function labelIn(d: Declaration | null): string {
 }
 
 /** The folders of the ladder a folder's experiment.json declares (siblings named <experiment>-<preset>). */
-export function ladderFolders(dir: string): { presets: string[]; labels: string[]; folders: string[] } | null {
+export function ladderFolders(dir: string): { presets: string[]; labels: string[]; budgets: number[]; folders: string[] } | null {
   const d = readDeclaration(dir);
   if (!d?.ladder) return null;
   const parent = path.dirname(path.resolve(dir));
@@ -73,14 +75,21 @@ export function ladderFolders(dir: string): { presets: string[]; labels: string[
 /** Reads every rung folder of a ladder (a missing one is a rung not made yet). */
 export function readLadder(
   experiment: string,
-  ladder: { presets: string[]; labels: string[]; folders: string[] },
+  ladder: { presets: string[]; labels: string[]; budgets: number[]; folders: string[] },
   warn?: (line: string) => void,
 ): LadderSummary {
   const rungs = ladder.presets.map((preset, i) => {
     const folder = ladder.folders[i];
     const made = existsSync(path.join(folder, RUNS_FILE));
-    return { preset, label: ladder.labels[i], folder: made ? folder : null, summary: made ? summarizeFolder(folder, ladder.labels[i], warn) : null };
+    const summary = made ? summarizeFolder(folder, ladder.labels[i], warn) : null;
+    return { preset, label: ladder.labels[i], budget: ladder.budgets[i], folder: made ? folder : null, summary };
   });
+  // where the first rung and this one are both made, the budget ratio of their own declarations (images x epochs)
+  const first = rungs[0].summary?.declared?.budgets[0];
+  for (const r of rungs) {
+    const own = r.summary?.declared?.budgets[0];
+    if (typeof first === 'number' && typeof own === 'number' && first > 0) r.budget = own / first;
+  }
   return analyseLadder(experiment, rungs);
 }
 
@@ -99,9 +108,9 @@ export function analyseLadder(experiment: string, rungs: LadderRung[]): LadderSu
   for (const [key, list] of byKey) {
     const last = [...list].reverse().find((c): c is Comparison => c !== null) as Comparison;
     const rungEffects = list.map((c, i): RungEffect => {
-      if (c) return { ...c.rung, label: rungs[i].label };
+      if (c) return { ...c.rung, label: rungs[i].label, budget: rungs[i].budget };
       const declared = rungs[i].summary?.declared?.seedsOf(last.cell.cell.entry) ?? [];
-      return { label: rungs[i].label, budget: i + 1, diffs: new Map(), declared, gate: [], notRun: true };
+      return { label: rungs[i].label, budget: rungs[i].budget, diffs: new Map(), declared, gate: [], notRun: true };
     });
     const ladder = ladderVerdict(rungEffects, last.paperEffect);
     const stability = bootstrapStability(rungEffects, last.paperEffect, ladder, key);

@@ -16,13 +16,20 @@ const SPEC = {
     "of the paper's claims held on this machine. Missing results are listed; a corrupt file is an error and nothing is written.",
   flags: {
     out: { type: 'string', default: 'results', description: 'results folder (read, and written: REPORT.md, charts/)', valueName: 'dir' },
+    ablation: {
+      type: 'string',
+      repeatable: true,
+      description:
+        'show exactly this ablation folder (an ablate --out, e.g. results/ablation/table2-quick) instead of choosing among <out>/ablation/*; repeat for several; a rung of a ladder shows its ladder',
+      valueName: 'dir',
+    },
   },
 } as const satisfies CommandSpec;
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
-  const r = await buildReport({ resultsDir: f.out, log: (l) => log(l) });
+  const r = await buildReport({ resultsDir: f.out, log: (l) => log(l), ablation: f.ablation.length > 0 ? f.ablation : undefined });
   if (f.json) {
     printJson(r);
     return;

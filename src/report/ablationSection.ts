@@ -8,6 +8,9 @@ import path from 'node:path';
 import type { CellSummary, Summary } from '../ablation/analysis.js';
 import { analyseLadder, ladderFolders, readLadder, summarizeFolder, type LadderSummary } from '../ablation/ladder.js';
 import { cellFields } from '../ablation/matrix.js';
+import type { LadderEffect } from '../ablation/ladder.js';
+import { EQUIVALENCE_MARGIN, PAPER_NEGLIGIBLE } from '../ablation/rules.js';
+import { budgetChart, forestChart, forestConfig, type BudgetLine, type ForestRow } from './effectCharts.js';
 import type { FactorName } from '../ablation/experiment.js';
 import { verdictText } from '../ablation/format.js';
 import { cellLabel as summaryCellLabel, trajectoryCells, trendText } from '../ablation/summary.js';
@@ -23,7 +26,6 @@ import {
   PERCENT_AXIS,
   trainingCurvesChart,
   type AblationBarsConfig,
-  type ChartMeta,
   type CIBarSeries,
 } from './charts.js';
 import { chartLink, f2, mdTable, renderChart, type PendingChart, type Section } from './markdown.js';
@@ -94,11 +96,13 @@ export function readAblationDir(dir: string, missing: string[], only?: readonly 
     const ladder =
       rungs && summary.declared
         ? readLadder(summary.declared.experiment, rungs)
-        : analyseLadder(summary.experiment, [{ preset: summary.preset, label: '1x', folder: sub, summary }]);
+        : analyseLadder(summary.experiment, [{ preset: summary.preset, label: '1x', budget: 1, folder: sub, summary }]);
     out.push({ name, file, summary, ladder, matrixCells: matrixCellsOf(sub) });
   }
   if (out.length === 0 && !only && !missing.some((m) => m.startsWith('ablation folder'))) missing.push(`no ablation experiments in ${d}`);
-  return only ? out : onePerExperiment(out, missing);
+  if (!only) return onePerExperiment(out, missing);
+  // several rungs of one ladder asked for: the ladder once
+  return out.filter((e, i) => !isRung(e) || out.findIndex((x) => isRung(x) && x.ladder.experiment === e.ladder.experiment) === i);
 }
 
 /** Presets by how much they measure: without a ladder, the report shows an experiment's most complete one. */
@@ -170,41 +174,57 @@ const meanOf = (c: CellSummary | undefined): number | null => (c && c.values.len
 const halfOf = (c: CellSummary | undefined): number | null => (c && c.values.length > 0 && Number.isFinite(c.top1.half) ? c.top1.half : null);
 const signed = (x: number): string => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(2)}`;
 
-/** The bar (and colour) a cell belongs to in its group: its toggle combination (Table 2) or shortcut (Table 3). */
+/** The bar a cell belongs to in its group: its toggle combination (Table 2) or shortcut (Table 3). */
 function seriesKey(c: CellSummary, kind: ExperimentKind): string {
   return kind === 'table2' ? comboLabel(c) : c.cell.toggles.shortcut;
 }
 
+/** Networks in a fixed order for colour shades: a network has the same shade in every chart of the report. */
+const NETWORK_ORDER = ['vanillanet-6', 'alexnet', 'resnet-50'];
+const SHORTCUT_HUES = ['before-act', 'after-act'];
+
 /**
- * The ablation chart's data, cells in the paper's order (summarize's): a group per network in the experiment's
- * order, a bar per factor combination (Table 2: neither, deep training, series act., both; Table 3: the shortcut
- * placements), each cell's fixed colour (ablationCellColor(bar, group): the same in the curves), the paper's figure.
+ * A cell's colour, the same in every chart and table of the report: the hue of its configuration (neither, deep
+ * training, series act., both; a non-default shortcut its own hue, so Table 3's "none" cell, which is Table 2's
+ * VanillaNet-6 with both tricks, has that cell's colour), the shade of its network.
+ */
+export function cellColor(c: CellSummary): string {
+  const t = c.cell.toggles;
+  const sc = SHORTCUT_HUES.indexOf(t.shortcut);
+  const hue = sc >= 0 && !isBaselineShortcut(c) ? 4 + sc : (t.deepTraining ? 1 : 0) + (t.seriesAct ? 2 : 0);
+  const net = NETWORK_ORDER.indexOf(c.cell.model);
+  return ablationCellColor(hue, net < 0 ? NETWORK_ORDER.length : net);
+}
+
+/** Whether a cell's shortcut is its family's default (ResNet's own shortcuts are not a Table 3 placement). */
+function isBaselineShortcut(c: CellSummary): boolean {
+  return c.cell.toggles.shortcut === (c.cell.model === 'resnet-50' ? 'before-act' : 'none');
+}
+
+/**
+ * The level chart's data, cells in the paper's order (summarize's): a group per network in the experiment's order, a
+ * bar per factor combination (Table 2: neither, deep training, series act., both; Table 3: the shortcut placements),
+ * each cell's colour (cellColor). Only our figures: the paper's ImageNet levels and the PyTorch means stay in the
+ * tables (a second axis of ImageNet levels invited comparing levels; marks across the bars hid the whiskers).
  */
 export function ablationSeries(cells: readonly CellSummary[], kind: ExperimentKind): { categories: string[]; series: CIBarSeries[] } {
   const models = [...new Set(cells.map((c) => c.cell.model))];
   const keys = [...new Set(cells.map((c) => seriesKey(c, kind)))];
-  const series = keys.map((label, si) => {
+  const series = keys.map((label) => {
     const at = (m: string) => cells.find((c) => c.cell.model === m && seriesKey(c, kind) === label);
     return {
       label,
       mean: models.map((m) => meanOf(at(m))),
       halfWidth: models.map((m) => halfOf(at(m))),
-      paper: models.map((m) => at(m)?.paper?.top1 ?? null),
-      colors: models.map((_, mi) => ablationCellColor(si, mi)),
-      torch: models.map((m) => {
-        const t = at(m)?.torch;
-        return t && t.ok > 0 ? t.top1.mean : null;
+      paper: models.map(() => null),
+      colors: models.map((m) => {
+        const c = at(m);
+        return c ? cellColor(c) : '#cccccc';
       }),
+      torch: models.map(() => null),
     };
   });
   return { categories: models.map(paperNetworkName), series };
-}
-
-/** A cell's fixed colour (as in ablationSeries). */
-export function cellColor(cells: readonly CellSummary[], c: CellSummary, kind: ExperimentKind): string {
-  const models = [...new Set(cells.map((x) => x.cell.model))];
-  const keys = [...new Set(cells.map((x) => seriesKey(x, kind)))];
-  return ablationCellColor(keys.indexOf(seriesKey(c, kind)), models.indexOf(c.cell.model));
 }
 
 /** The cell table of an experiment: ours, PyTorch under the same protocol (when run), the gate, the paper. */
@@ -248,6 +268,84 @@ export function ladderTable(l: LadderSummary): string {
   );
 }
 
+/** "deep training (with series act.)": what a comparison changes, and the other factors where they are on. */
+function comparisonLabel(e: LadderEffect): string {
+  const names: Record<string, string> = { deepTraining: 'deep training', seriesAct: 'series act.', shortcut: 'shortcut' };
+  const f = e.cell.cell.factors;
+  const what = e.differing.map((k) => (k === 'shortcut' ? `shortcut ${String(f.shortcut)}` : (names[k] ?? k))).join(' + ');
+  const others = (Object.keys(f) as FactorName[]).filter((k) => !e.differing.includes(k) && f[k] === true).map((k) => names[k] ?? k);
+  return `${paperNetworkName(e.cell.cell.model)}: ${what}${others.length ? ` (with ${others.join(', ')})` : ''}`;
+}
+
+/** The hue of a comparison's line: the hue of the cell it reaches (deep training 1, series act. 2, both 3, shortcuts 4-5). */
+function comparisonHue(e: LadderEffect): number {
+  const t = e.cell.cell.toggles;
+  const sc = SHORTCUT_HUES.indexOf(t.shortcut);
+  return sc >= 0 && !isBaselineShortcut(e.cell) ? 4 + sc : (t.deepTraining ? 1 : 0) + (t.seriesAct ? 2 : 0);
+}
+
+/** The forest plot of an experiment and its effect-vs-budget chart per network (with their captions in `md`). */
+async function effectCharts(exp: AblationExperiment, chartsDir: string, subtitle: string, md: string[]): Promise<PendingChart[]> {
+  const l = exp.ladder;
+  const withPaper = l.effects.filter((e) => e.paperEffect !== null);
+  if (withPaper.length === 0 || !withPaper.some((e) => e.ladder.effects.some((x) => x.n > 0))) return [];
+  const out: PendingChart[] = [];
+  const rows: ForestRow[] = withPaper.map((e) => ({
+    label: comparisonLabel(e),
+    verdict: e.verdict,
+    rungs: e.ladder.effects.map((x) => ({ label: x.label, diff: x.n > 0 ? x.diff : Number.NaN, low: x.low, high: x.high })),
+    paper: e.paperEffect,
+    margin: Math.abs(e.paperEffect as number) < PAPER_NEGLIGIBLE ? EQUIVALENCE_MARGIN : null,
+  }));
+  const cfg = forestConfig(
+    rows,
+    l.rungs.map((r) => r.label),
+  );
+  const prefix = l.rungs.length > 1 ? l.experiment : exp.name;
+  const forest = await renderChart(chartsDir, `${prefix}-forest.png`, `${l.experiment}: effects (forest plot)`, () =>
+    forestChart(
+      cfg,
+      { title: `${l.experiment}: paired effects beside the paper's`, subtitle },
+      "paired difference in our test top-1 (points), 95% CI; diamond: the paper's ImageNet effect",
+    ),
+  );
+  out.push(forest);
+  md.push(
+    chartLink(forest),
+    '',
+    `Forest plot: each comparison's paired difference (dot) with its 95% CI at every rung (${l.rungs.map((r) => r.label).join(', ')}: top to bottom, paler to darker), coloured by its verdict; the paper's ImageNet effect as a black diamond; the vertical line is 0; shaded: the ±${EQUIVALENCE_MARGIN} point equivalence band on the comparisons judged by equivalence (negligible in the paper).`,
+    '',
+  );
+  const budgets = l.rungs.map((r) => ({ value: r.budget, label: `${r.label} (${r.preset})` }));
+  if (budgets.length < 2) return out;
+  for (const model of [...new Set(withPaper.map((e) => e.cell.cell.model))]) {
+    const lines: BudgetLine[] = withPaper
+      .filter((e) => e.cell.cell.model === model && e.vsBaseline)
+      .map((e) => ({
+        label: comparisonLabel(e).split(': ')[1],
+        points: e.ladder.effects.map((x, i) => ({ budget: l.rungs[i].budget, diff: x.n > 0 ? x.diff : Number.NaN, low: x.low, high: x.high })),
+        paper: e.paperEffect,
+        colorIndex: comparisonHue(e),
+      }));
+    const net = paperNetworkName(model);
+    const chart = await renderChart(chartsDir, `${prefix}-${model}-budget.png`, `${l.experiment}: ${net}, effect vs budget`, () =>
+      budgetChart(
+        lines,
+        budgets,
+        { title: `${l.experiment}, ${net}: effect against the baseline vs training budget`, subtitle },
+        'paired difference in our test top-1 (points)',
+      ),
+    );
+    out.push(chart);
+    md.push(chartLink(chart), '');
+  }
+  md.push(
+    "Effect vs budget: each trick's paired effect against the network's baseline at every rung (a rung not run yet has no point), its 95% CI as a band, the zero line, and the paper's ImageNet effect as a dashed line of the same colour.",
+    '',
+  );
+  return out;
+}
+
 async function experimentSection(exp: AblationExperiment, chartsDir: string): Promise<Section & { kind: ExperimentKind; cells: number }> {
   const s = exp.summary;
   const cells = s.cells;
@@ -262,18 +360,18 @@ async function experimentSection(exp: AblationExperiment, chartsDir: string): Pr
   const ourTitle = `our ${split} top-1 (%), mean over seeds, whiskers: 95% CI`;
   md.push(`### ${exp.name} (${kind === 'table2' ? 'Table 2: deep training and series activation' : 'Table 3: shortcuts'})`, '');
   md.push(ladderTable(exp.ladder), '');
+  charts.push(...(await effectCharts(exp, chartsDir, subtitle, md)));
   md.push(`Cells at ${exp.ladder.rungs.find((r) => r.summary === s)?.label ?? 'this budget'} (\`${exp.name}\`):`, '', cellTable(s, varying), '');
-  const meta: ChartMeta = { title: '', subtitle };
   if (cells.some((c) => c.values.length > 0)) {
     const cfg: AblationBarsConfig = ablationBarsConfig(ablationSeries(cells, kind));
     const title = kind === 'table2' ? 'Table 2: deep training and series informed activation' : 'Table 3: shortcut placement';
     const bars = await renderChart(chartsDir, `${exp.name}-${kind}.png`, `${exp.name}: ${kind === 'table2' ? 'Table 2' : 'Table 3'}`, () =>
-      ablationBarsChart(cfg, { ...meta, title }, 'network', ourTitle, "paper's ImageNet top-1 (%), diamonds, same axis"),
+      ablationBarsChart(cfg, { title, subtitle: `${subtitle} - bars: ${split} split` }, 'network', ourTitle, ''),
     );
     charts.push(bars);
     md.push(chartLink(bars), '');
     md.push(
-      `Bars: cells in the paper's order, one colour per cell (the same in the curves); axis 0-100 %; diamonds: the paper's ImageNet figure on the same axis.${cfg.bars.some((b) => b.torch.some((v) => v !== null)) ? ' Black bars across ours: the PyTorch reference trainer under the same protocol (mean over its seeds).' : ''}${cfg.clippedNotes.length ? ` Whiskers clipped to the axis (arrow heads): ${cfg.clippedNotes.join('; ')}.` : ''}`,
+      `Levels (our ${split} top-1, not the paper's ImageNet levels, which are in the table above): cells in the paper's order, one colour per cell (the same in every chart of this report); axis 0-100 %.${cfg.clippedNotes.length ? ` Whiskers clipped to the axis (arrow heads): ${cfg.clippedNotes.join('; ')}.` : ''}`,
       '',
     );
   } else md.push('No successful run yet: no chart.', '');
@@ -283,12 +381,17 @@ async function experimentSection(exp: AblationExperiment, chartsDir: string): Pr
     .map((c) => ({
       label: `${cellLabel(c, varying)} (n = ${c.curveRuns})`,
       points: c.curve,
-      color: cellColor(cells, c, kind),
+      color: cellColor(c),
       dashIndex: models.indexOf(c.cell.model),
     }));
   if (curves.length > 0) {
     const cc = await renderChart(chartsDir, `${exp.name}-curves.png`, `${exp.name}: training curves`, () =>
-      trainingCurvesChart(curves, { ...meta, title: `Training curves: ${exp.name}` }, 'our validation top-1 (%), mean over seeds', PERCENT_AXIS),
+      trainingCurvesChart(
+        curves,
+        { title: `Training curves: ${exp.name}`, subtitle: `${subtitle} - curves: validation split` },
+        'our validation top-1 (%), mean over seeds',
+        PERCENT_AXIS,
+      ),
     );
     charts.push(cc);
     md.push(chartLink(cc), '');

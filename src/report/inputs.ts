@@ -70,12 +70,12 @@ export function zooAtPaperSetting(): ZooEntry[] {
 }
 
 /** Reads and checks everything the report uses; throws a UserError on a corrupt file (before anything is written). */
-export function loadReportInputs(resultsDir: string): ReportInputs {
+export function loadReportInputs(resultsDir: string, ablationFolders?: readonly string[]): ReportInputs {
   const missing: string[] = [];
   if (!existsSync(resultsDir)) missing.push(`the results folder ${resultsDir} does not exist yet`);
   const latency = readLatencyDir(resultsDir, missing);
   const torch = readTorchPeers(resultsDir);
-  const ablation = readAblationDir(resultsDir, missing);
+  const ablation = readAblationDir(resultsDir, missing, ablationFolders);
   return { zoo: zooAtPaperSetting(), latency, torch, ablation, missing };
 }
 

@@ -52,6 +52,8 @@ export interface ReportOptions {
   log?: (line: string) => void;
   /** for tests: a fixed date */
   now?: Date;
+  /** show exactly these ablation folders (report --ablation) instead of choosing among <resultsDir>/ablation/* */
+  ablation?: readonly string[];
 }
 
 /** The title, what the report is made of and what is missing (`missing` grows with what the latency selection lacks). */
@@ -110,7 +112,7 @@ function claimsSection(claims: readonly Claim[]): Section {
 export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const log = opts.log ?? (() => {});
   const dir = opts.resultsDir;
-  const inputs = loadReportInputs(dir); // throws before anything is written
+  const inputs = loadReportInputs(dir, opts.ablation); // throws before anything is written
   const missing = [...inputs.missing];
   const chartsDir = path.join(dir, 'charts');
   const { primary, others } = selectLatency(inputs.latency);

@@ -103,7 +103,7 @@ describe('the per-run gate', () => {
 });
 
 describe('the budget ladder', () => {
-  const ladder = { presets: ['full', 'full-2x', 'full-4x'], labels: ['1x', '2x', '4x'] };
+  const ladder = { presets: ['full', 'full-2x', 'full-4x'], labels: ['1x', '2x', '4x'], budgets: [1, 2, 4] };
   const rungSummary = (preset: string, gain: (s: number) => number, seeds = [1, 2, 3, 4, 5]) =>
     summarize(records(seeds, gain, preset), {
       declared: declaration([1, 2, 3, 4, 5], preset, ladder),
@@ -112,9 +112,9 @@ describe('the budget ladder', () => {
 
   it('follows each comparison across the rungs; the verdict at the largest rung with the trajectory; interim until every rung is complete', () => {
     const rungs = [
-      { preset: 'full', label: '1x', folder: 'a', summary: rungSummary('full', (s) => -2.7 + s / 50) },
-      { preset: 'full-2x', label: '2x', folder: 'b', summary: rungSummary('full-2x', (s) => -1.9 + s / 40) },
-      { preset: 'full-4x', label: '4x', folder: 'c', summary: rungSummary('full-4x', (s) => -1.2 + s / 30) },
+      { preset: 'full', label: '1x', budget: 1, folder: 'a', summary: rungSummary('full', (s) => -2.7 + s / 50) },
+      { preset: 'full-2x', label: '2x', budget: 2, folder: 'b', summary: rungSummary('full-2x', (s) => -1.9 + s / 40) },
+      { preset: 'full-4x', label: '4x', budget: 4, folder: 'c', summary: rungSummary('full-4x', (s) => -1.2 + s / 30) },
     ];
     const l = analyseLadder('exp', rungs);
     expect(l.effects).toHaveLength(1);
@@ -123,7 +123,7 @@ describe('the budget ladder', () => {
     expect(e.verdict).toBe('opposite direction');
     expect(e.ladder.trend?.word).toBe('shrinking');
     expect(e.stability).toBe(1);
-    const partial = analyseLadder('exp', [rungs[0], rungs[1], { preset: 'full-4x', label: '4x', folder: null, summary: null }]);
+    const partial = analyseLadder('exp', [rungs[0], rungs[1], { preset: 'full-4x', label: '4x', budget: 4, folder: null, summary: null }]);
     expect(partial.effects[0].verdict).toBe('interim');
     expect(partial.effects[0].detail).toContain('4x: not run');
   });
@@ -187,7 +187,7 @@ describe('the budget ladder', () => {
       ladder: ['full', 'big'],
     };
     const ok = validateExperiment(e);
-    expect(applyPreset(ok, 'big').ladder).toEqual({ presets: ['full', 'big'], labels: ['1x', '2x'] });
+    expect(applyPreset(ok, 'big').ladder).toEqual({ presets: ['full', 'big'], labels: ['1x', '2x'], budgets: [1, 2] });
     expect(applyPreset(ok, 'quick').ladder).toBeUndefined(); // not a rung
     expect(() => validateExperiment({ ...e, ladder: ['full', 'more'] })).toThrow(/trains other models, factors or seeds/);
     expect(() => validateExperiment({ ...e, ladder: ['full', 'small'] })).toThrow(/does not train more than 'full'/);

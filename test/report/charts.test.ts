@@ -1,3 +1,13 @@
+import {
+  budgetChart,
+  budgetChartConfig,
+  forestChart,
+  forestChartConfig,
+  forestConfig,
+  VERDICT_COLORS,
+  type BudgetLine,
+  type ForestRow,
+} from '../../src/report/effectCharts.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -226,5 +236,74 @@ describe('CI bar chart configuration (from the data, nothing drawn)', () => {
     const config = ciBarsConfig({ ...data, series: data.series.map(({ paper: _p, ...s }) => s) }, meta);
     expect((config.options?.scales as Record<string, unknown>).y2).toBeUndefined();
     expect(config.data.datasets).toHaveLength(2);
+  });
+});
+
+describe('effect charts', () => {
+  it('forest plot: an x range holding every CI, paper marker and band; a row per comparison; colours by verdict', async () => {
+    const rows: ForestRow[] = [
+      {
+        label: 'VanillaNet-6: deep training',
+        verdict: 'opposite direction',
+        rungs: [
+          { label: '1x', diff: -2.67, low: -3.37, high: -1.97 },
+          { label: '2x', diff: Number.NaN, low: Number.NaN, high: Number.NaN },
+        ],
+        paper: 0.95,
+        margin: null,
+      },
+      {
+        label: 'VanillaNet-6: shortcut before-act',
+        verdict: 'negligible, as in the paper',
+        rungs: [
+          { label: '1x', diff: 0.47, low: -0.01, high: 0.95 },
+          { label: '2x', diff: 0.3, low: 0, high: 0.6 },
+        ],
+        paper: -0.44,
+        margin: 1,
+      },
+    ];
+    const cfg = forestConfig(rows, ['1x', '2x']);
+    expect(cfg.x.min).toBeLessThanOrEqual(-3.37);
+    expect(cfg.x.max).toBeGreaterThanOrEqual(1);
+    const config = forestChartConfig(cfg, { title: 't', subtitle: 's' }, 'x');
+    const labels = (config.data.datasets as { label: string; backgroundColor: string }[]).map((d) => d.label);
+    expect(labels).toEqual(['opposite direction', 'negligible, as in the paper', "paper's effect (ImageNet)", 'equivalence band (±margin)']);
+    expect((config.data.datasets[0] as { backgroundColor: string }).backgroundColor).toBe(VERDICT_COLORS['opposite direction']);
+    const png = await forestChart(cfg, { title: 't', subtitle: 's' }, 'x');
+    expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
+  });
+
+  it('effect vs budget: a line per trick at the rungs run, its CI band, the paper as a dashed line; a y range holding them and 0', async () => {
+    const lines: BudgetLine[] = [
+      {
+        label: 'deep training',
+        points: [
+          { budget: 1, diff: -2.7, low: -3.4, high: -2 },
+          { budget: 2, diff: -1.9, low: -2.5, high: -1.3 },
+          { budget: 4, diff: Number.NaN, low: Number.NaN, high: Number.NaN },
+        ],
+        paper: 0.95,
+        colorIndex: 1,
+      },
+    ];
+    const budgets = [
+      { value: 1, label: '1x' },
+      { value: 2, label: '2x' },
+      { value: 4, label: '4x' },
+    ];
+    const config = budgetChartConfig(lines, budgets, { title: 't', subtitle: 's' }, 'y');
+    const ds = config.data.datasets as { label: string; data: { x: number; y: number }[]; borderDash?: number[] }[];
+    expect(ds.map((d) => d.label)).toEqual(['deep training: 95% CI', '__band deep training', 'deep training', 'deep training: paper (ImageNet)']);
+    expect(ds[2].data).toEqual([
+      { x: 1, y: -2.7 },
+      { x: 2, y: -1.9 },
+    ]);
+    expect(ds[3].borderDash).toEqual([6, 4]);
+    const y = (config.options as { scales: { y: { min: number; max: number } } }).scales.y;
+    expect(y.min).toBeLessThanOrEqual(-3.4);
+    expect(y.max).toBeGreaterThanOrEqual(0.95);
+    const png = await budgetChart(lines, budgets, { title: 't', subtitle: 's' }, 'y');
+    expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
   });
 });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -247,6 +247,7 @@ describe('report', () => {
       'depth-vs-latency.png',
       'latency-vs-top1.png',
       'table2-curves.png',
+      'table2-forest.png',
       'table2-table2.png',
     ]);
     for (const c of r.charts) {
@@ -402,9 +403,15 @@ describe('report', () => {
               : 'neither'),
       );
       const gi = c.cell.model === 'vanillanet-6' ? 0 : 1;
-      expect(cfg.bars[si].colors[gi]).toBe(cellColor(s.cells, c, 'table2'));
+      expect(cfg.bars[si].colors[gi]).toBe(cellColor(c));
     }
-    expect(new Set(s.cells.map((c) => cellColor(s.cells, c, 'table2'))).size).toBe(8);
+    expect(new Set(s.cells.map((c) => cellColor(c))).size).toBe(8);
+    // one colour per cell across tables: Table 3's "none" cell is Table 2's VanillaNet-6 with both tricks
+    const t3none = cell(0, { shortcut: 'none' });
+    const v6both = s.cells.find((c) => c.cell.model === 'vanillanet-6' && c.cell.toggles.deepTraining && c.cell.toggles.seriesAct)!;
+    const none = summarize([record(t3none, 1, 80), record(cell(1, { shortcut: 'before-act' }), 1, 80)]);
+    expect(cellColor(none.cells[0])).toBe(cellColor(v6both));
+    expect(cellColor(none.cells[1])).not.toBe(cellColor(none.cells[0]));
     expect(cellTable(s, ['model'])).not.toContain('PyTorch');
     const torch = summarize([
       ...recs,
@@ -414,5 +421,30 @@ describe('report', () => {
     const table = cellTable(torch, ['model']);
     expect(table).toContain('PyTorch, same protocol');
     expect(table).toContain('| 79.50 ± 6.35 (n 2) | +5.00 [+5.00, +5.00] (2 pairs) |');
+  });
+});
+
+describe('report --ablation', () => {
+  it('shows exactly the folders asked for (a user quick run beside committed results), and refuses what is not an ablate folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vb-report-only-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    for (const [folder, preset] of [
+      ['table2-full', 'full'],
+      ['table2-quick', 'quick'],
+    ]) {
+      mkdirSync(join(dir, 'ablation', folder), { recursive: true });
+      const lines = ablationLines()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.stringify({ ...JSON.parse(l), preset }));
+      writeFileSync(join(dir, 'ablation', folder, 'runs.jsonl'), `${lines.join('\n')}\n`);
+    }
+    const quick = join(dir, 'ablation', 'table2-quick');
+    const r = await buildReport({ resultsDir: dir, ablation: [quick] });
+    expect(r.ablation.map((a) => a.experiment)).toEqual(['table2-quick']);
+    expect(readFileSync(r.report, 'utf8')).toContain('### table2-quick');
+    const err = await buildReport({ resultsDir: dir, ablation: [join(dir, 'nope')] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/--ablation .*nope: not a folder/);
   });
 });
