@@ -132,3 +132,10 @@ export function analyseLadder(experiment: string, rungs: LadderRung[]): LadderSu
   }
   return { experiment, rungs, effects };
 }
+
+/** The ladder a folder belongs to (its declared rungs, read from the sibling folders), or the folder alone as a one-rung ladder. */
+export function ladderOfFolder(dir: string, summary: Summary, warn?: (line: string) => void): LadderSummary {
+  const rungs = ladderFolders(dir);
+  if (rungs && summary.declared) return readLadder(summary.declared.experiment, rungs, warn);
+  return analyseLadder(summary.experiment, [{ preset: summary.preset, label: '1x', budget: 1, folder: dir, summary }]);
+}

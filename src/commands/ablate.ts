@@ -17,6 +17,8 @@ import type { ExecutorEvent } from '../ablation/executor.js';
 import { scheduleRuns } from '../ablation/dispatchOrder.js';
 import { RunStore, RUNS_FILE, type RecordContext, type RunRecord } from '../ablation/store.js';
 import { writeSummary } from '../ablation/summary.js';
+import { answerJson, answerText, type AnswerJson } from '../ablation/answer.js';
+import { ladderOfFolder } from '../ablation/ladder.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -97,6 +99,8 @@ export interface AblateResult {
   dataset: { name: string; trainSize?: number; valSize?: number; testSize?: number; inputSize: number; used: string[] };
   runs: { ok: number; diverged: number; failed: number; skipped: number };
   wallSeconds: number;
+  /** the cells of this folder and the paper effects of its ladder (or of the folder alone), with their verdicts */
+  answer: AnswerJson;
 }
 
 function runName(run: RunDescription): string {
@@ -234,12 +238,13 @@ function onceWarner(): (line: string) => void {
  */
 export const defaultOut = (experiment: string, preset: string): string => path.join('results', 'ablation', `${experiment}-${preset}`);
 
-function printResult(result: AblateResult, json: boolean): void {
+function printResult(result: AblateResult, table: string[], json: boolean): void {
   if (json) {
     printJson(result);
     return;
   }
   const { runs } = result;
+  console.log(table.join('\n'));
   console.log(
     `${result.experiment} (${result.preset}): ${runs.ok} ok, ${runs.diverged} diverged, ${runs.failed} failed, ${runs.skipped} skipped in ${formatDuration(result.wallSeconds)}`,
   );
@@ -375,15 +380,11 @@ export async function run(argv: string[]): Promise<void> {
       progress.finish();
     }
     const s = writeSummary(out, warn);
-    const result: AblateResult = {
-      experiment: experiment.name,
-      preset: f.preset,
-      out,
-      dataset: { ...resolved.dataset, name: matrix.datasetName, used: s.datasets },
-      runs: { ...counts, skipped },
-      wallSeconds: (performance.now() - t0) / 1000,
-    };
-    printResult(result, f.json);
+    const ladder = ladderOfFolder(out, s, warn);
+    const dataset = { ...resolved.dataset, name: matrix.datasetName, used: s.datasets };
+    const wallSeconds = (performance.now() - t0) / 1000;
+    const result = { experiment: experiment.name, preset: f.preset, out, dataset, runs: { ...counts, skipped }, wallSeconds, answer: answerJson(s, ladder) };
+    printResult(result, answerText(ladder), f.json);
     if (counts.failed > 0) {
       throw new UserError(
         `${counts.failed} run${counts.failed > 1 ? 's' : ''} failed (their errors are in ${store.file}); rerun them with --resume${f.out ? ` --out ${f.out}` : ''}`,

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { CellSummary, Summary } from '../ablation/analysis.js';
-import { analyseLadder, ladderFolders, readLadder, summarizeFolder, type LadderSummary } from '../ablation/ladder.js';
+import { ladderOfFolder, summarizeFolder, type LadderSummary } from '../ablation/ladder.js';
 import { cellFields } from '../ablation/matrix.js';
 import type { LadderEffect } from '../ablation/ladder.js';
 import { EQUIVALENCE_MARGIN, PAPER_NEGLIGIBLE } from '../ablation/rules.js';
@@ -92,11 +92,7 @@ export function readAblationDir(dir: string, missing: string[], only?: readonly 
       continue;
     }
     const summary = summarizeFolder(sub);
-    const rungs = ladderFolders(sub);
-    const ladder =
-      rungs && summary.declared
-        ? readLadder(summary.declared.experiment, rungs)
-        : analyseLadder(summary.experiment, [{ preset: summary.preset, label: '1x', budget: 1, folder: sub, summary }]);
+    const ladder = ladderOfFolder(sub, summary);
     out.push({ name, file, summary, ladder, matrixCells: matrixCellsOf(sub) });
   }
   if (out.length === 0 && !only && !missing.some((m) => m.startsWith('ablation folder'))) missing.push(`no ablation experiments in ${d}`);

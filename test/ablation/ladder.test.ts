@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { answerJson, answerText } from '../../src/ablation/answer.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -193,5 +194,29 @@ describe('the budget ladder', () => {
     expect(() => validateExperiment({ ...e, ladder: ['full', 'small'] })).toThrow(/does not train more than 'full'/);
     expect(() => validateExperiment({ ...e, ladder: ['full'] })).toThrow(/2 or more presets/);
     expect(() => validateExperiment({ ...e, ladder: ['full', 'nope'] })).toThrow(/unknown preset 'nope'/);
+  });
+});
+
+describe("ablate's answer", () => {
+  it('a compact table of the paper effects at the largest rung with one footnote per rule used, and the same as JSON', () => {
+    const s = summarize(
+      records([1, 2, 3], (x) => 5 + x / 10),
+      { declared: declaration([1, 2, 3]) },
+    );
+    const l = analyseLadder('exp', [{ preset: 'full', label: '1x', budget: 1, folder: 'f', summary: s }]);
+    const text = answerText(l);
+    expect(text[0]).toBe('exp: 1 of 1 paper effects have a verdict');
+    expect(text[2]).toMatch(
+      /^vanillanet-6, deepTraining off, seriesAct on vs vanillanet-6, deepTraining off, seriesAct off +\+5\.20 \[\+4\.95, \+5\.45\] +\+15\.65 +direction reproduced \(ours\/paper 0\.33; stability 1\.00\) \[5\]$/,
+    );
+    expect(text[3]).toMatch(/^\[5\] Directional paper effects/);
+    expect(text).toHaveLength(4);
+    const json = answerJson(s, l);
+    expect(json.effects[0]).toMatchObject({ verdict: 'direction reproduced', paperEffect: 15.65, stability: 1, budgets: [{ budget: '1x', pairs: 3 }] });
+    expect(json.cells.map((c) => c.declaredSeeds)).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
+    expect(json.rules).toHaveLength(7);
   });
 });
