@@ -18,6 +18,8 @@ export interface Claim {
   claim: string;
   verdict: Verdict;
   detail: string;
+  /** the measured numbers in a few words, for the findings table (e.g. "-2.67 → -1.90 → -1.19 (1x → 2x → 4x); paper +0.95") */
+  short?: string;
 }
 
 export type ExperimentKind = 'table2' | 'table3';
@@ -67,6 +69,7 @@ export function ablationClaims(name: string, l: LadderSummary): Claim[] {
       id: `${name}:${e.cell.cell.model}:${id}`,
       claim: `${what} ${says}`,
       verdict: e.verdict,
+      short: `${trajectoryText(e.ladder.effects)}; paper ${signed(p)}${e.stability !== null ? `; stability ${e.stability.toFixed(2)}` : ''}`,
       detail:
         `${verdictText(e)}: ${e.detail}. Ours at ${top.label}: ${topText} points (${top.n} paired seeds); ` +
         `across the ladder ${trajectoryText(e.ladder.effects)}${trend}. Paper (ImageNet): ${signed(p)} (${e.against.paper?.top1} → ${e.cell.paper?.top1}). ${e.scale}.`,

@@ -108,6 +108,20 @@ function claimsSection(claims: readonly Claim[]): Section {
   return { markdown: md, charts: [], claims: [] };
 }
 
+/** The findings table (results/findings.md, copied into the README by scripts/sync-readme-findings.mjs): one row per claim. */
+export function findingsMarkdown(claims: readonly Claim[]): string {
+  const firstSentence = (t: string) => t.split('. ')[0].replace(/\.$/, '');
+  const rows = claims.map((c) => `| ${c.claim} | ${c.verdict} | ${(c.short ?? firstSentence(c.detail)).replace(/\|/g, '\\|')} |`);
+  return [
+    '| claim of the paper | verdict here | what we measured |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    "Ablation effects: paired differences in top-1 points at each budget of the experiment's ladder (relative to its first rung), the verdict read at the largest; scales, CIs and the rules in results/REPORT.md.",
+    '',
+  ].join('\n');
+}
+
 /** Reads the results folder, renders the charts, writes them and REPORT.md (all atomically, after all reading). */
 export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const log = opts.log ?? (() => {});
@@ -158,6 +172,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
       .trimEnd()}\n`,
   );
   log(`report: wrote ${report}`);
+  writeFileAtomic(path.join(dir, 'findings.md'), findingsMarkdown(claims));
   return {
     report,
     charts: charts.map((c) => c.file),
