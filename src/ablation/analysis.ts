@@ -189,17 +189,22 @@ export function widthLabel(w: number): string {
   return w < 1 && Math.abs(inv - Math.round(inv)) < 1e-9 ? `w1/${Math.round(inv)}` : `w${w}`;
 }
 
-/** The scale a cell was measured at (network, width, stem; dataset, input size, training images x epochs). */
-function cellScale(cell: CellDescription, runs: readonly RunRecord[]): string {
+/**
+ * The scale a cell was measured at: network, width, stem (the cell's resolved toggles); dataset, input size and
+ * training images x epochs (the experiment's declaration, when the folder has one; else the epochs its records
+ * reached).
+ */
+function cellScale(cell: CellDescription, runs: readonly RunRecord[], declared: Declaration | null): string {
   const t = cell.toggles;
   const net = `${paperNetworkName(cell.model)} ${widthLabel(t.width)} ${t.stem} stem`;
-  const ds = runs.find((r) => r.status !== 'failed')?.dataset ?? runs[0]?.dataset ?? '';
-  const name = ds.split(/[/ ]/)[0];
-  const size = /(\d+)x\d+/.exec(ds)?.[1];
-  const images = /(\d+) train/.exec(ds)?.[1];
-  const epochs = Math.max(0, ...runs.flatMap((r) => r.metrics.map((e, i) => (Number.isFinite(e.epoch) ? e.epoch : i + 1))));
+  const name = declared?.datasetName ?? 'dataset not declared';
+  const images = declared?.images ?? null;
+  const recorded = Math.max(0, ...runs.flatMap((r) => r.metrics.map((e, i) => (Number.isFinite(e.epoch) ? e.epoch : i + 1))));
+  const epochs = declared?.epochs[cell.entry] ?? (recorded > 0 ? recorded : null);
+  const size = declared?.inputSize ?? null;
   const data = [`${DATASET_NAMES[name] ?? name}${size ? ` ${size} px` : ''}`];
-  if (images || epochs > 0) data.push(`${images ? `${images} images` : '? images'} x ${epochs > 0 ? `${epochs} epochs` : '? epochs'}`);
+  if (images !== null || epochs !== null)
+    data.push(`${images !== null ? `${images} images` : '? images'} x ${epochs !== null ? `${epochs} epochs` : '? epochs'}`);
   return `${net}, ${data.join(', ')}`;
 }
 
@@ -240,7 +245,7 @@ function summarizeCell(list: RunRecord[], torchList: RunRecord[], firstSeen: num
     deployGap: gaps.length > 0 ? Math.max(...gaps) : null,
     curve: meanCurve(withCurve),
     curveRuns: withCurve.length,
-    scale: cellScale(cell, list.length > 0 ? list : torchList),
+    scale: cellScale(cell, list.length > 0 ? list : torchList, declared),
     declared: declared ? declared.seedsOf(cell.entry) : [],
     nearChance: ok.filter((r) => (figureOf(r) as number) < chance).map((r) => r.seed),
     baselineGap: null,

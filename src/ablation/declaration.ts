@@ -20,6 +20,14 @@ export interface Declaration {
   maxSeeds: (number | undefined)[];
   /** per model entry: training images x epochs (null where the training set size is not declared) */
   budgets: (number | null)[];
+  /** training images (the training subset less the validation images; null: the whole split) */
+  images: number | null;
+  /** per model entry: its epochs (null: not declared) */
+  epochs: (number | null)[];
+  /** the input size in pixels (null: not declared) */
+  inputSize: number | null;
+  /** the dataset as resolved by ablate ('fashion-mnist', 'synthetic', ...; null: not recorded) */
+  datasetName: string | null;
   /** the budget ladder this preset is a rung of: presets smallest budget first, and their labels ('1x', '2x'); null: none */
   ladder: { presets: string[]; labels: string[]; budgets: number[] } | null;
   /** the seeds declared for one model entry */
@@ -58,15 +66,17 @@ export function declarationOf(raw: unknown, where: string): Declaration {
         : bad('has a ladder that is not { presets, labels } naming its own preset');
   const seeds = o.seeds as number[];
   const maxSeeds = models.map((m) => num(m.maxSeeds));
+  const epochs = models.map((m) => num(isObj(m.train) ? m.train.epochs : undefined) ?? num(train.epochs) ?? null);
   return {
     experiment: o.name as string,
     preset: o.preset as string,
     seeds,
     maxSeeds,
-    budgets: models.map((m) => {
-      const epochs = num(isObj(m.train) ? m.train.epochs : undefined) ?? num(train.epochs);
-      return images !== null && epochs !== undefined ? images * epochs : null;
-    }),
+    budgets: epochs.map((e) => (images !== null && e !== null ? images * e : null)),
+    images,
+    epochs,
+    inputSize: num(dataset.inputSize) ?? null,
+    datasetName: typeof o.datasetName === 'string' ? o.datasetName : null,
     ladder,
     seedsOf: (entry: number) => seeds.slice(0, maxSeeds[entry] ?? seeds.length),
   };

@@ -31,10 +31,8 @@ export function varyingFields(cells: readonly CellSummary[]): string[] {
   return [...keys].filter((k) => new Set(fields.map((c) => JSON.stringify(c[k]))).size > 1).sort();
 }
 
-/** Table 3 if the experiment is named so or only the shortcut varies; Table 2 otherwise. */
-export function experimentKind(name: string, cells: readonly CellSummary[]): ExperimentKind {
-  if (/table.?3|shortcut/i.test(name)) return 'table3';
-  if (/table.?2/i.test(name)) return 'table2';
+/** Table 3 when only the shortcut varies among the cells (its placement is the factor), Table 2 otherwise. */
+export function experimentKind(cells: readonly CellSummary[]): ExperimentKind {
   const varying = varyingFields(cells);
   return varying.includes('shortcut') && !varying.includes('deepTraining') && !varying.includes('seriesAct') ? 'table3' : 'table2';
 }

@@ -345,7 +345,7 @@ async function effectCharts(exp: AblationExperiment, chartsDir: string, subtitle
 async function experimentSection(exp: AblationExperiment, chartsDir: string): Promise<Section & { kind: ExperimentKind; cells: number }> {
   const s = exp.summary;
   const cells = s.cells;
-  const kind = experimentKind(exp.name, cells);
+  const kind = experimentKind(cells);
   const varying = varyingFields(cells);
   const md: string[] = [];
   const charts: PendingChart[] = [];

@@ -44,5 +44,9 @@ export function record(c: CellDescription, seed: number, valTop1: number | null,
 
 /** A folder's declaration (experiment.json) declaring these seeds for every model entry. */
 export function declared(seeds: number[], preset = 'quick'): Declaration {
-  return declarationOf({ name: 'exp', preset, seeds, models: [{ model: 'vanillanet-6' }, { model: 'resnet-50' }] }, 'test');
+  const dataset = { trainSize: 2500, valSize: 500, inputSize: 32 };
+  return declarationOf(
+    { name: 'exp', preset, seeds, models: [{ model: 'vanillanet-6' }, { model: 'resnet-50' }], dataset, datasetName: 'fashion-mnist' },
+    'test',
+  );
 }

@@ -90,7 +90,7 @@ function declare(folder: string, name: string, preset: string, extra: Record<str
   mkdirSync(folder, { recursive: true });
   writeFileSync(
     join(folder, 'experiment.json'),
-    JSON.stringify({ name, preset, seeds: [1, 2, 3], models: [{ model: 'vanillanet-6' }, { model: 'alexnet' }], ...extra }),
+    JSON.stringify({ name, preset, seeds: [1, 2, 3], models: [{ model: 'vanillanet-6' }, { model: 'alexnet' }], datasetName: 'fashion-mnist', ...extra }),
   );
 }
 
