@@ -94,6 +94,21 @@ function declare(folder: string, name: string, preset: string, extra: Record<str
   );
 }
 
+/** Two folders of the same runs: table2-full (preset full) and table2-quick (preset quick). */
+function fullAndQuick(dir: string): void {
+  for (const [folder, preset] of [
+    ['table2-full', 'full'],
+    ['table2-quick', 'quick'],
+  ]) {
+    mkdirSync(join(dir, 'ablation', folder), { recursive: true });
+    const lines = ablationLines()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.stringify({ ...JSON.parse(l), preset }));
+    writeFileSync(join(dir, 'ablation', folder, 'runs.jsonl'), `${lines.join('\n')}\n`);
+  }
+}
+
 function ablationLines(): string {
   const lines: string[] = [];
   const acc: [boolean, boolean, number][] = [
@@ -163,17 +178,7 @@ describe('report', () => {
 
   it('one preset per experiment: a quick preview beside the full results is named, not shown as a second Table 2', async () => {
     const dir = tempDir();
-    for (const [folder, preset] of [
-      ['table2-full', 'full'],
-      ['table2-quick', 'quick'],
-    ]) {
-      mkdirSync(join(dir, 'ablation', folder), { recursive: true });
-      const lines = ablationLines()
-        .trim()
-        .split('\n')
-        .map((l) => JSON.stringify({ ...JSON.parse(l), preset }));
-      writeFileSync(join(dir, 'ablation', folder, 'runs.jsonl'), `${lines.join('\n')}\n`);
-    }
+    fullAndQuick(dir);
     const r = await buildReport({ resultsDir: dir });
     const md = readFileSync(r.report, 'utf8');
     expect(r.missing.some((m) => m.includes("'table2-quick'") && m.includes("uses 'table2-full'"))).toBe(true);
@@ -428,17 +433,7 @@ describe('report --ablation', () => {
   it('shows exactly the folders asked for (a user quick run beside committed results), and refuses what is not an ablate folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vb-report-only-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    for (const [folder, preset] of [
-      ['table2-full', 'full'],
-      ['table2-quick', 'quick'],
-    ]) {
-      mkdirSync(join(dir, 'ablation', folder), { recursive: true });
-      const lines = ablationLines()
-        .trim()
-        .split('\n')
-        .map((l) => JSON.stringify({ ...JSON.parse(l), preset }));
-      writeFileSync(join(dir, 'ablation', folder, 'runs.jsonl'), `${lines.join('\n')}\n`);
-    }
+    fullAndQuick(dir);
     const quick = join(dir, 'ablation', 'table2-quick');
     const r = await buildReport({ resultsDir: dir, ablation: [quick] });
     expect(r.ablation.map((a) => a.experiment)).toEqual(['table2-quick']);
