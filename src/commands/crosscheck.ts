@@ -92,6 +92,7 @@ export async function run(argv: string[]): Promise<void> {
           decayEpochs: f.decayEpochs ?? defaultDecayEpochs(epochs),
           lambdaShape: f.lambdaShape,
           lambdaPer: f.lambdaPer,
+          bnMomentum: f.bnMomentum,
           augment: f.augment,
         },
         seed: f.seed,

@@ -24,6 +24,8 @@ export interface DataSpec {
   trainSize?: number;
   testSize?: number;
   valSize?: number;
+  /** without valSize: this fraction of the training subset is carved out for validation */
+  valFraction?: number;
   /** model input size; images are zero-padded (28 -> 32) or resized to it */
   inputSize: number;
 }
@@ -78,6 +80,7 @@ export async function loadRunData(spec: DataSpec, seed: number, channels: number
     trainSize: spec.trainSize,
     testSize: spec.testSize,
     valSize: spec.valSize || undefined,
+    valFraction: spec.valSize === undefined ? spec.valFraction : undefined,
     imageSize: spec.inputSize,
   });
   const method = raw.train.height < spec.inputSize ? 'pad' : 'resize';
@@ -115,8 +118,14 @@ export function describeRunData(p: PreparedRun): string {
   return `${splits.train.name} (${splits.train.n} train / ${evalSet.n} ${evalSet === splits.validation ? 'validation' : 'test'}, ${options.inputSize}x${options.inputSize})`;
 }
 
-export async function runTraining(spec: RunSpec, out: string | null, hooks: TrainHooks = {}): Promise<RunSummary> {
+export interface RunHooks extends TrainHooks {
+  /** once the data are loaded, before the first step: what the run trains on and scores every epoch */
+  onPrepared?: (p: PreparedRun) => void;
+}
+
+export async function runTraining(spec: RunSpec, out: string | null, hooks: RunHooks = {}): Promise<RunSummary> {
   const prepared = await prepareRun(spec);
+  hooks.onPrepared?.(prepared);
   const { cfg, splits, evalSet, options } = prepared;
   const model = Model.create(spec.model, options, 'train', spec.seed);
   let metricsFd: number | null = null;
