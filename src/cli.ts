@@ -50,7 +50,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'export',
-    summary: "save a model's deploy form (freshly initialised, merged) as a TF.js LayersModel directory",
+    summary: "save a model's deploy form with random weights (freshly initialised, merged) as a TF.js LayersModel directory",
     load: () => import('./commands/export.js'),
   },
   {
@@ -70,7 +70,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'evaluate',
-    summary: 'top-1/top-5 of a TF.js model directory on an ImageNet-layout image folder (the official evaluation preprocessing)',
+    summary:
+      "top-1/top-5 of a TF.js model directory on an ImageNet-layout image folder (the model's recorded preprocessing, else the authors' ImageNet evaluation)",
     load: () => import('./commands/evaluate.js'),
   },
   {
