@@ -14,7 +14,10 @@ import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD
 import { QueueExecutor, type QueueExecutorOptions } from '../queue/queueExecutor.js';
 import { MatrixProgress } from '../ablation/matrixProgress.js';
 import { scheduleRuns } from '../ablation/dispatchOrder.js';
-import { RunStore, RUNS_FILE, type RecordContext, type RunRecord } from '../ablation/store.js';
+import { readRuns, RunStore, RUNS_FILE, type RecordContext, type RunRecord } from '../ablation/store.js';
+import { applyTrainOverrides, overridesSuffix, parseTrainOverrides } from '../ablation/trainOverrides.js';
+import { formatPlan, planMatrix } from '../ablation/plan.js';
+import { existsSync } from 'node:fs';
 import { writeSummary } from '../ablation/summary.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -66,6 +69,18 @@ const SPEC = {
       type: 'string',
       description: 'with --engine torch: the Python 3 with PyTorch (default: $VANILLABENCH_PYTHON, python3, /usr/bin/python3)',
       valueName: 'path',
+    },
+    set: {
+      type: 'string',
+      multiple: true,
+      description:
+        "a trainer setting over the experiment's and the preset's, e.g. --set epochs=1 (repeatable; recorded in experiment.json; default folder gets the settings as a suffix)",
+      valueName: 'key=value',
+    },
+    dryRun: {
+      type: 'boolean',
+      default: false,
+      description: 'list the runs in dispatch order with their estimated times and the total, then stop (nothing is trained or written)',
     },
     runFiles: { type: 'boolean', default: true, description: 'a folder per run under <out>/runs/ (metrics.jsonl, summary.json, deploy weights; ~1-2 MB each)' },
     queue: {
@@ -163,10 +178,11 @@ function printResult(result: AblateResult, json: boolean): void {
 type Flags = NonNullable<ReturnType<typeof parseCommandFlags<typeof SPEC>>>;
 
 /**
- * Where the runs go, checked before the experiment loads and any backend starts: --engine torch on local workers
+ * Where the runs go, checked before the experiment loads and any backend starts: --out a usable folder, --engine torch on local workers
  * only (its Python found once here, inherited by the workers), --queue's Redis reachable.
  */
 async function checkWhereRunsGo(f: Flags): Promise<{ torch: boolean; redis: RedisTarget | null }> {
+  if (f.out !== undefined) checkOutputDir(f.out);
   const torch = f.engine === 'torch';
   if (torch && f.queue !== undefined) throw new UserError('--engine torch runs on local workers only (not through --queue)');
   const redis = f.queue !== undefined ? parseRedisUrl(f.queue) : null;
@@ -223,20 +239,34 @@ function queueExecutor(
 /** The experiment's matrix (on the PyTorch trainer with --engine torch) and the runs --models / --max-seeds / --seeds select. */
 async function loadMatrix(f: Flags, torch: boolean) {
   const experiment = await loadExperiment(f.positionals[0]);
-  const resolved = applyPreset(experiment, f.preset);
+  const set = parseTrainOverrides(f.set);
+  const resolved = applyTrainOverrides(applyPreset(experiment, f.preset), set);
   const expanded = expandExperiment(resolved);
   const matrix = torch ? { ...expanded, runs: expanded.runs.map((r) => ({ ...r, engine: 'torch' as const })) } : expanded;
   const selected = selectRuns(matrix.runs, resolved.seeds, f.models, f.maxSeeds, f.seeds);
-  return { experiment, resolved, matrix, selected };
+  return { experiment, resolved, matrix, selected, set };
+}
+
+/** --dry-run: the runs and their estimated times; reads the folder's records (if any), writes nothing. */
+function printDryRun(f: Flags, out: string, loaded: Awaited<ReturnType<typeof loadMatrix>>): void {
+  const { experiment, matrix, selected } = loaded;
+  const file = path.join(out, RUNS_FILE);
+  const latest = existsSync(file) ? readRuns(file, () => {}).latest : new Map<string, RunRecord>();
+  const plan = planMatrix(scheduleRuns(selected), (r) => latest.get(runKey(r))?.status === 'ok', f.workers ?? defaultWorkers());
+  if (f.json) return printJson({ experiment: experiment.name, preset: f.preset, out, set: loaded.set, ...plan });
+  const refused = latest.size > 0 && !f.resume ? ' (it holds results: the run needs --resume or another --out)' : '';
+  const head = `${experiment.name} (preset ${f.preset}): ${selected.length} of ${matrix.runs.length} runs, dataset ${matrix.datasetName}, into ${out}${refused}`;
+  console.log(formatPlan(plan, head));
 }
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
-  if (f.out !== undefined) checkOutputDir(f.out); // before the experiment, the backend and any run
   const { torch, redis } = await checkWhereRunsGo(f);
-  const { experiment, resolved, matrix, selected } = await loadMatrix(f, torch);
-  const out = f.out ?? defaultOut(experiment.name, f.preset);
+  const loaded = await loadMatrix(f, torch);
+  const { experiment, resolved, matrix, selected, set } = loaded;
+  const out = f.out ?? defaultOut(experiment.name, f.preset) + overridesSuffix(set);
+  if (f.dryRun) return printDryRun(f, out, loaded);
   // runs.jsonl is read on open, before the matrix and for every summary: say each thing once
   const warn = onceWarner();
   const store = RunStore.open(out, { resume: f.resume, experiment: experiment.name, preset: f.preset, warn });
@@ -256,7 +286,7 @@ export async function run(argv: string[]): Promise<void> {
     const skipped = selected.length - todo.length;
     writeFileAtomic(
       path.join(out, 'experiment.json'),
-      `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`,
+      `${JSON.stringify({ ...resolved, set, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`,
     );
 
     // the pool's workers run the backend selected here; queue workers select their own (runBackend.ts)
