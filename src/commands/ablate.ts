@@ -38,7 +38,7 @@ const SPEC = {
       type: 'string',
       default: 'quick',
       description:
-        "the experiment's preset: quick (a preview; table2: 24 runs in 6 min, table3: 9 in 3 min, measured on 2 workers of the 2-core machine) or full (table3: 24 runs in 42 min measured; table2: 52 runs, ~1.7 h estimated: README), long (several hours)",
+        "the experiment's preset: quick (a preview; table2: 24 runs in 6 min, table3: 9 in 3 min, measured on 2 workers of the 2-core machine) or full (table3: 24 runs in 42 min measured; table2: 52 runs, ~1.7 h estimated: docs/protocol-and-results.md), long (several hours); --dry-run estimates any selection",
       valueName: 'name',
     },
     workers: { type: 'number', integer: true, min: 1, max: 256, description: `worker processes (default: one per core, here ${defaultWorkers()})` },

@@ -45,7 +45,7 @@ const SPEC = {
       type: 'string',
       choices: ['perturbed', 'plain'],
       default: 'perturbed',
-      description: 'perturbed: BN affine, biases and BN statistics randomised (see the README); plain: the ordinary initialisation',
+      description: 'perturbed: BN affine, biases and BN statistics randomised (see docs/crosscheck.md); plain: the ordinary initialisation',
     },
     referenceDtype: {
       type: 'string',
