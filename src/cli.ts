@@ -6,11 +6,14 @@
  * `run(argv: string[]): Promise<void>`, parses its own flags
  * (src/util/args.ts) and throws UserError for anything the user can fix.
  *
- * Exit codes: 0 ok; 1 UserError (message only); 2 unknown command;
- * 70 anything else (a bug: the stack is printed).
+ * Exit codes: 0 ok; 1 UserError (message only); 2 no or an unknown command
+ * (the usage goes to stderr); 70 anything else (a bug: the stack is printed).
+ *
+ * bin/vanillabench.js is the entry point; `node dist/src/cli.js ...` runs the same.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UserError } from './util/errors.js';
 import { runCommandEndHooks } from './util/cleanup.js';
 import { packageRoot } from './util/provenance.js';
@@ -47,7 +50,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'export',
-    summary: "save a model's deploy form (freshly initialised, merged) as a TF.js LayersModel directory",
+    summary: "save a model's deploy form with random weights (freshly initialised, merged) as a TF.js LayersModel directory",
     load: () => import('./commands/export.js'),
   },
   {
@@ -67,7 +70,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'evaluate',
-    summary: 'top-1/top-5 of a TF.js model directory on an ImageNet-layout image folder (the official evaluation preprocessing)',
+    summary:
+      "top-1/top-5 of a TF.js model directory on an ImageNet-layout image folder (the model's recorded preprocessing, else the authors' ImageNet evaluation)",
     load: () => import('./commands/evaluate.js'),
   },
   {
@@ -142,7 +146,12 @@ const commandList = (): string => COMMANDS.map((c) => c.name).join(', ');
 /** Runs the CLI on `argv` (arguments after the program name); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined || first === '--help' || first === '-h' || (first === 'help' && rest.length === 0)) {
+  if (first === undefined) {
+    // no command is a usage mistake: say what there is, and let scripts see it failed
+    process.stderr.write(usage());
+    return EXIT.usage;
+  }
+  if (first === '--help' || first === '-h' || (first === 'help' && rest.length === 0)) {
     process.stdout.write(usage());
     return EXIT.ok;
   }
@@ -181,3 +190,16 @@ export async function main(argv: readonly string[]): Promise<number> {
 function isUserError(err: unknown): err is Error {
   return err instanceof UserError || (err instanceof Error && err.name === 'UserError');
 }
+
+/** True when this file is the script node was started with (not imported by bin/vanillabench.js or a test). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) process.exitCode = await main(process.argv.slice(2));

@@ -11,6 +11,7 @@ import type { Form } from '../models/graph.js';
 import type { ModelOptions } from '../models/options.js';
 import { Model } from '../nn/model.js';
 import { randomizeForCheck, type Weights } from '../nn/weights.js';
+import { formatDuration } from '../util/output.js';
 
 export interface BackendComparisonRow {
   model: string;
@@ -32,8 +33,16 @@ export interface BackendComparison {
   allOk: boolean;
 }
 
+export interface CompareModel {
+  name: string;
+  options: ModelOptions;
+  /** its cost (e.g. GMACs): the ETA after each model is the time so far per unit of cost times the cost left */
+  cost?: number;
+}
+
 export interface CompareOptions {
-  models: { name: string; options: ModelOptions }[];
+  /** the models, or a choice made once the backends are known (e.g. a smaller set on a software adapter) */
+  models: CompareModel[] | ((test: BackendInfo, reference: BackendInfo) => CompareModel[]);
   form: Form;
   test: BackendChoice;
   reference: BackendChoice;
@@ -65,14 +74,30 @@ async function run(model: Model, x: Float32Array, shape: [number, number, number
   }
 }
 
+/** "; 1/12 done in 40s, about 9m left" after model i (1-based), from the time per unit of cost so far. */
+function etaAfter(models: readonly CompareModel[]): (done: number) => string {
+  const t0 = performance.now();
+  const cost = models.map((m) => m.cost ?? 1);
+  const total = cost.reduce((a, b) => a + b, 0);
+  return (done) => {
+    if (models.length < 2) return '';
+    const elapsed = (performance.now() - t0) / 1000;
+    const spent = cost.slice(0, done).reduce((a, b) => a + b, 0);
+    const left = done < models.length && spent > 0 ? `, about ${formatDuration((elapsed * (total - spent)) / spent)} left` : '';
+    return `; ${done}/${models.length} done in ${formatDuration(elapsed)}${left}`;
+  };
+}
+
 export async function compareBackends(opts: CompareOptions): Promise<BackendComparison> {
   const log = opts.log ?? (() => {});
   // select both once (the reference last, so models are made there); later switches are plain setBackend calls
   const test = await selectBackend(opts.test, { log });
   const reference = await selectBackend(opts.reference, { log });
   if (test.name === reference.name) log(`compare-backends: note: both are ${test.name}`);
+  const models = typeof opts.models === 'function' ? opts.models(test, reference) : opts.models;
   const rows: BackendComparisonRow[] = [];
-  for (const { name, options } of opts.models) {
+  const eta = etaAfter(models);
+  for (const { name, options } of models) {
     await tf.setBackend(reference.name);
     const shape: [number, number, number, number] = [opts.batch, options.inputSize, options.inputSize, options.inputChannels];
     const x = tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', opts.seed + 2).dataSync() as Float32Array);
@@ -107,7 +132,7 @@ export async function compareBackends(opts: CompareOptions): Promise<BackendComp
     const ok = got.length === ref.length && relErr <= opts.tolerance;
     rows.push({ model: name, form: opts.form, maxAbsErr, maxAbsRef, relErr, ok, outputs: ref.length });
     log(
-      `${name} ${opts.form}: ${test.name} vs ${reference.name} relative error ${relErr.toExponential(2)} (max |ref| ${maxAbsRef.toPrecision(3)})${ok ? '' : ` > ${opts.tolerance}: MISMATCH`}`,
+      `${name} ${opts.form}: ${test.name} vs ${reference.name} relative error ${relErr.toExponential(2)} (max |ref| ${maxAbsRef.toPrecision(3)})${ok ? '' : ` > ${opts.tolerance}: MISMATCH`}${eta(rows.length)}`,
     );
   }
   return { test, reference, tolerance: opts.tolerance, rows, allOk: rows.every((r) => r.ok) };

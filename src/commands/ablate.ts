@@ -7,15 +7,18 @@
 import path from 'node:path';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
 import { applyPreset, loadExperiment } from '../ablation/experiment.js';
-import { describeFactors, expandExperiment, runKey, type RunDescription } from '../ablation/matrix.js';
+import { expandExperiment, runKey, type RunDescription } from '../ablation/matrix.js';
 import { findTorchPython } from '../crosscheck/python.js';
 import { LocalPool, defaultWorkers } from '../ablation/pool.js';
 import { contextFor } from '../ablation/runBackend.js';
 import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV, type RedisTarget } from '../queue/connection.js';
 import { QueueExecutor, type QueueExecutorOptions } from '../queue/queueExecutor.js';
-import type { ExecutorEvent } from '../ablation/executor.js';
+import { MatrixProgress } from '../ablation/matrixProgress.js';
 import { scheduleRuns } from '../ablation/dispatchOrder.js';
-import { RunStore, RUNS_FILE, type RecordContext, type RunRecord } from '../ablation/store.js';
+import { readRuns, RunStore, RUNS_FILE, type RecordContext, type RunRecord } from '../ablation/store.js';
+import { applyTrainOverrides, overridesSuffix, parseTrainOverrides } from '../ablation/trainOverrides.js';
+import { formatPlan, planMatrix } from '../ablation/plan.js';
+import { existsSync } from 'node:fs';
 import { writeSummary } from '../ablation/summary.js';
 import { answerJson, answerText, type AnswerJson } from '../ablation/answer.js';
 import { ladderOfFolder } from '../ablation/ladder.js';
@@ -23,7 +26,7 @@ import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { checkOutputDir } from '../util/outputDir.js';
-import { barText, formatDuration, log, printJson, StatusBlock } from '../util/output.js';
+import { formatDuration, log, printJson } from '../util/output.js';
 
 export const summary = 'run an ablation matrix (experiments/*.ts: models x toggles x seeds) on worker processes; resumable; summary with CIs beside the paper';
 
@@ -38,7 +41,7 @@ const SPEC = {
       type: 'string',
       default: 'quick',
       description:
-        "the experiment's preset: quick (a preview; table2: 24 runs in 6 min, table3: 9 in 3 min, measured on 2 workers of the 2-core machine) or full (table3: 24 runs in 42 min measured; table2: 52 runs, ~1.7 h estimated: README), long (several hours)",
+        "the experiment's preset: quick (a preview; table2: 24 runs in 6 min, table3: 9 in 3 min, measured on 2 workers of the 2-core machine) or full (table3: 24 runs in 42 min measured; table2: 52 runs, ~1.7 h estimated: docs/protocol-and-results.md), long (several hours); --dry-run estimates any selection",
       valueName: 'name',
     },
     workers: { type: 'number', integer: true, min: 1, max: 256, description: `worker processes (default: one per core, here ${defaultWorkers()})` },
@@ -69,6 +72,18 @@ const SPEC = {
       type: 'string',
       description: 'with --engine torch: the Python 3 with PyTorch (default: $VANILLABENCH_PYTHON, python3, /usr/bin/python3)',
       valueName: 'path',
+    },
+    set: {
+      type: 'string',
+      multiple: true,
+      description:
+        "a trainer setting over the experiment's and the preset's, e.g. --set epochs=1 (repeatable; recorded in experiment.json; default folder gets the settings as a suffix)",
+      valueName: 'key=value',
+    },
+    dryRun: {
+      type: 'boolean',
+      default: false,
+      description: 'list the runs in dispatch order with their estimated times and the total, then stop (nothing is trained or written)',
     },
     runFiles: { type: 'boolean', default: true, description: 'a folder per run under <out>/runs/ (metrics.jsonl, summary.json, deploy weights; ~1-2 MB each)' },
     queue: {
@@ -101,91 +116,6 @@ export interface AblateResult {
   wallSeconds: number;
   /** the cells of this folder and the paper effects of its ladder (or of the folder alone), with their verdicts */
   answer: AnswerJson;
-}
-
-function runName(run: RunDescription): string {
-  return `${run.cell.label} ${describeFactors(run.cell.factors)} seed ${run.seed}`;
-}
-
-/** One status line per worker and an overall line with ETA, drawn by the StatusBlock of util/output.ts. */
-class MatrixProgress {
-  private readonly lines: string[];
-  private readonly fraction: number[];
-  private readonly start = performance.now();
-  private readonly display = new StatusBlock();
-  private done = 0;
-  private readonly counts = { ok: 0, diverged: 0, failed: 0 };
-
-  constructor(
-    private readonly total: number,
-    workers: number,
-  ) {
-    this.lines = Array.from({ length: workers }, () => 'starting');
-    this.fraction = Array.from({ length: workers }, () => 0);
-  }
-
-  event(e: ExecutorEvent): void {
-    switch (e.kind) {
-      case 'worker':
-        if (e.state === 'died') this.print(`worker ${e.worker + 1}: ${e.message ?? 'died'}; starting a new one`);
-        this.lines[e.worker] = e.state === 'ready' ? 'ready' : e.state === 'stopped' ? 'done' : 'starting';
-        this.fraction[e.worker] = 0;
-        break;
-      case 'start':
-        this.lines[e.worker] = `${runName(e.run)} | loading data`;
-        this.fraction[e.worker] = 0;
-        break;
-      case 'step': {
-        const name = this.lines[e.worker].split(' | ')[0];
-        this.lines[e.worker] =
-          `${name} | epoch ${e.epoch}/${e.epochs} step ${e.step}/${e.stepsPerEpoch} loss ${e.loss.toFixed(3)} | ${e.imagesPerSec.toFixed(0)} img/s`;
-        this.fraction[e.worker] = e.epochs > 0 ? Math.min(1, (e.epoch - 1 + e.step / e.stepsPerEpoch) / e.epochs) : 0;
-        break;
-      }
-      case 'epoch':
-        break;
-      case 'record': {
-        const r = e.record;
-        this.done++;
-        this.counts[r.status]++;
-        this.fraction[e.worker] = 0;
-        this.lines[e.worker] = 'idle';
-        const top1 = r.valTop1 !== null ? `top-1 ${r.valTop1.toFixed(2)}` : (r.message ?? '').slice(0, 160);
-        this.print(
-          `[${this.done}/${this.total}] ${r.status} ${r.cell.label} ${describeFactors(r.cell.factors)} seed ${r.seed}: ${top1} (${formatDuration(r.wallSeconds)})`,
-        );
-        return;
-      }
-    }
-    this.display.set(this.block());
-  }
-
-  private overall(final = false): string {
-    const elapsed = (performance.now() - this.start) / 1000;
-    const progress = Math.min(this.total, this.done + this.fraction.reduce((a, b) => a + b, 0));
-    const frac = this.total ? progress / this.total : 1;
-    const bar = this.display.tty ? ` ${barText(frac)}` : '';
-    const eta = final
-      ? `in ${formatDuration(elapsed)}`
-      : progress > 0 && frac < 1
-        ? `${formatDuration(elapsed)} elapsed, ETA ${formatDuration((elapsed * (this.total - progress)) / progress)}`
-        : `${formatDuration(elapsed)} elapsed`;
-    const c = this.counts;
-    return `overall${bar} ${this.done}/${this.total} runs ${(frac * 100).toFixed(0)}% | ok ${c.ok}, diverged ${c.diverged}, failed ${c.failed} | ${eta}`;
-  }
-
-  private block(): string[] {
-    return [...this.lines.map((l, i) => `worker ${i + 1}: ${l}`), this.overall()];
-  }
-
-  /** A log line above the status block. */
-  print(line: string): void {
-    this.display.print(line);
-  }
-
-  finish(): void {
-    this.display.finish([this.overall(true)]);
-  }
 }
 
 /**
@@ -254,10 +184,11 @@ function printResult(result: AblateResult, table: string[], json: boolean): void
 type Flags = NonNullable<ReturnType<typeof parseCommandFlags<typeof SPEC>>>;
 
 /**
- * Where the runs go, checked before the experiment loads and any backend starts: --engine torch on local workers
+ * Where the runs go, checked before the experiment loads and any backend starts: --out a usable folder, --engine torch on local workers
  * only (its Python found once here, inherited by the workers), --queue's Redis reachable.
  */
 async function checkWhereRunsGo(f: Flags): Promise<{ torch: boolean; redis: RedisTarget | null }> {
+  if (f.out !== undefined) checkOutputDir(f.out);
   const torch = f.engine === 'torch';
   if (torch && f.queue !== undefined) throw new UserError('--engine torch runs on local workers only (not through --queue)');
   const redis = f.queue !== undefined ? parseRedisUrl(f.queue) : null;
@@ -314,20 +245,34 @@ function queueExecutor(
 /** The experiment's matrix (on the PyTorch trainer with --engine torch) and the runs --models / --max-seeds / --seeds select. */
 async function loadMatrix(f: Flags, torch: boolean) {
   const experiment = await loadExperiment(f.positionals[0]);
-  const resolved = applyPreset(experiment, f.preset);
+  const set = parseTrainOverrides(f.set);
+  const resolved = applyTrainOverrides(applyPreset(experiment, f.preset), set);
   const expanded = expandExperiment(resolved);
   const matrix = torch ? { ...expanded, runs: expanded.runs.map((r) => ({ ...r, engine: 'torch' as const })) } : expanded;
   const selected = selectRuns(matrix.runs, resolved.seeds, f.models, f.maxSeeds, f.seeds);
-  return { experiment, resolved, matrix, selected };
+  return { experiment, resolved, matrix, selected, set };
+}
+
+/** --dry-run: the runs and their estimated times; reads the folder's records (if any), writes nothing. */
+function printDryRun(f: Flags, out: string, loaded: Awaited<ReturnType<typeof loadMatrix>>): void {
+  const { experiment, matrix, selected } = loaded;
+  const file = path.join(out, RUNS_FILE);
+  const latest = existsSync(file) ? readRuns(file, () => {}).latest : new Map<string, RunRecord>();
+  const plan = planMatrix(scheduleRuns(selected), (r) => latest.get(runKey(r))?.status === 'ok', f.workers ?? defaultWorkers());
+  if (f.json) return printJson({ experiment: experiment.name, preset: f.preset, out, set: loaded.set, ...plan });
+  const refused = latest.size > 0 && !f.resume ? ' (it holds results: the run needs --resume or another --out)' : '';
+  const head = `${experiment.name} (preset ${f.preset}): ${selected.length} of ${matrix.runs.length} runs, dataset ${matrix.datasetName}, into ${out}${refused}`;
+  console.log(formatPlan(plan, head));
 }
 
 export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
-  if (f.out !== undefined) checkOutputDir(f.out); // before the experiment, the backend and any run
   const { torch, redis } = await checkWhereRunsGo(f);
-  const { experiment, resolved, matrix, selected } = await loadMatrix(f, torch);
-  const out = f.out ?? defaultOut(experiment.name, f.preset);
+  const loaded = await loadMatrix(f, torch);
+  const { experiment, resolved, matrix, selected, set } = loaded;
+  const out = f.out ?? defaultOut(experiment.name, f.preset) + overridesSuffix(set);
+  if (f.dryRun) return printDryRun(f, out, loaded);
   // runs.jsonl is read on open, before the matrix and for every summary: say each thing once
   const warn = onceWarner();
   const store = RunStore.open(out, { resume: f.resume, experiment: experiment.name, preset: f.preset, warn });
@@ -347,7 +292,7 @@ export async function run(argv: string[]): Promise<void> {
     const skipped = selected.length - todo.length;
     writeFileAtomic(
       path.join(out, 'experiment.json'),
-      `${JSON.stringify({ ...resolved, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`,
+      `${JSON.stringify({ ...resolved, set, datasetName: matrix.datasetName, cells: matrix.cells.length, runs: matrix.runs.length }, null, 2)}\n`,
     );
 
     // the pool's workers run the backend selected here; queue workers select their own (runBackend.ts)

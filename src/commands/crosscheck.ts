@@ -45,7 +45,7 @@ const SPEC = {
       type: 'string',
       choices: ['perturbed', 'plain'],
       default: 'perturbed',
-      description: 'perturbed: BN affine, biases and BN statistics randomised (see the README); plain: the ordinary initialisation',
+      description: 'perturbed: BN affine, biases and BN statistics randomised (see docs/crosscheck.md); plain: the ordinary initialisation',
     },
     referenceDtype: {
       type: 'string',
@@ -92,6 +92,7 @@ export async function run(argv: string[]): Promise<void> {
           decayEpochs: f.decayEpochs ?? defaultDecayEpochs(epochs),
           lambdaShape: f.lambdaShape,
           lambdaPer: f.lambdaPer,
+          bnMomentum: f.bnMomentum,
           augment: f.augment,
         },
         seed: f.seed,

@@ -1,18 +1,21 @@
 /**
  * `vanillabench evaluate <model-dir> --data <imagenet-val-folder>`: top-1 / top-5 of a TF.js model directory on an
- * ImageNet-layout folder (one sub-folder per class; sorted names = class indices) with the authors' evaluation
- * preprocessing (bicubic resize of the shorter side to size / 0.875, centre crop, ImageNet mean/std).
+ * ImageNet-layout folder (one sub-folder per class; sorted names = class indices) with the preprocessing the model
+ * records (a trained model: its dataset's), else the authors' evaluation preprocessing (bicubic resize of the
+ * shorter side to size / 0.875, centre crop, ImageNet mean/std).
  */
 import { loadLayersModelDir } from '../nn/export.js';
 import { evaluateFolder } from '../nn/evaluate.js';
 import { modelName } from './predict.js';
+import { describePreprocessing, readRecordedIO } from '../data/preprocessing.js';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { UserError } from '../util/errors.js';
 import { log, printJson, progressBar } from '../util/output.js';
 import { existsSync, statSync } from 'node:fs';
 
-export const summary = 'top-1/top-5 of a TF.js model directory on an ImageNet-layout image folder (the official evaluation preprocessing)';
+export const summary =
+  "top-1/top-5 of a TF.js model directory on an ImageNet-layout image folder (the model's recorded preprocessing, else the authors' ImageNet evaluation)";
 
 const SPEC = {
   command: 'evaluate',
@@ -54,8 +57,10 @@ export async function run(argv: string[]): Promise<void> {
   const name = modelName(dir);
   try {
     let bar: ReturnType<typeof progressBar> | null = null;
+    const io = readRecordedIO(dir, model.outputs[0].shape[1] ?? 0);
     const r = await evaluateFolder(model, {
       root: f.data,
+      preprocessing: io.preprocessing ?? undefined,
       limit: f.limit,
       batch: f.batch,
       cropPct: f.cropPct,
@@ -78,7 +83,9 @@ export async function run(argv: string[]): Promise<void> {
       `  ${r.imagesPerSec.toFixed(1)} images/s end to end (${r.seconds.toFixed(1)} s; inference ${r.inferenceSeconds.toFixed(1)} s), batch ${f.batch}`,
     );
     console.log(
-      `  preprocessing: ${p.interpolation} resize of the shorter side to ${p.resize}, centre crop ${p.crop}, ImageNet mean/std; ${backendSummary(backend)}`,
+      p.kind === 'imagenet'
+        ? `  preprocessing: ${p.interpolation} resize of the shorter side to ${p.resize}, centre crop ${p.crop}, ImageNet mean/std${io.preprocessing ? '' : ' (the model records none)'}; ${backendSummary(backend)}`
+        : `  preprocessing: ${describePreprocessing(p)}; ${backendSummary(backend)}`,
     );
   } finally {
     model.dispose();

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { extname, join } from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
 import { modelOptions } from '../models/zoo.js';
+import { IMAGENET_PREPROCESSING } from '../data/preprocessing.js';
 import type { Form } from '../models/graph.js';
 import type { ModelOptions } from '../models/options.js';
 import { Model } from '../nn/model.js';
@@ -153,6 +154,8 @@ export async function importCheckpoint(args: {
     model: args.model,
     options: args.options,
     form: 'deploy' as const,
+    // the authors train and evaluate on ImageNet: predict and evaluate apply their evaluation transform
+    preprocessing: IMAGENET_PREPROCESSING,
     imported: {
       file: args.file,
       bytes: statSync(args.file).size,

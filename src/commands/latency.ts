@@ -108,8 +108,16 @@ function baseRow(name: string, form: LatencyForm, z: ZooEntry, input: number, ba
     depth: form === 'deploy' ? z.depth : z.trainDepth,
     paramsM: form === 'deploy' ? z.deployParamsM : z.trainParamsM,
     gmacs: form === 'deploy' ? z.gmacs : z.trainGmacs,
-    paper: z.paper,
+    // the paper timed deploy forms at batch 1 (on an A100): beside anything else its figures do not compare
+    paper: form === 'deploy' && batch === 1 ? z.paper : null,
   };
+}
+
+/** Why a row of a model the paper has shows no paper figure: the form, the batch or the setting differ. */
+function paperNA(r: BaseRow): string {
+  if (r.form !== 'deploy') return 'n/a for the training form (the paper times deploy forms)';
+  if (r.batch !== 1) return `n/a at batch ${r.batch} (the paper: batch 1)`;
+  return zooEntry(r.model, modelOptions(r.model, { inputSize: r.inputSize, width: r.width })).paperNA ?? 'n/a';
 }
 
 const fmt = (x: number | undefined, d = 2): string => (x === undefined ? '-' : x.toFixed(d));
@@ -172,7 +180,7 @@ function printLatencyTable(
   skipped: { model: string; form: LatencyForm; reason?: string }[],
   file: string,
 ): void {
-  const header = ['model', 'form', 'depth', 'params M', 'GMACs', 'mean ms', 'median', 'p90', 'p99', 'min', 'sd', '±%', 'n', 'A100 ms (paper)'];
+  const header = ['model', 'form', 'depth', 'params M', 'GMACs', 'mean ms', 'median', 'p90', 'p99', 'min', 'sd', '±%', 'n', 'paper ms (A100, other hw)'];
   const table = rows.map((r) => [
     r.model,
     r.form,
@@ -182,13 +190,16 @@ function printLatencyTable(
     ...(r.status === 'ok'
       ? [fmt(r.meanMs), fmt(r.medianMs), fmt(r.p90Ms), fmt(r.p99Ms), fmt(r.minMs), fmt(r.sdMs), fmt(r.rmePct, 1), String(r.samples)]
       : ['skipped', '', '', '', '', '', '', '']),
-    r.paper ? fmt(r.paper.latencyMs) : '-',
+    r.paper ? fmt(r.paper.latencyMs) : paperRow(r.model) ? 'n/a' : '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const out = [line(header), ...table.map(line)];
   for (const c of comparisons) out.push(`${c.model}: train/deploy = ${c.trainOverDeploy.toFixed(3)} (${fmt(c.trainMeanMs)} / ${fmt(c.deployMeanMs)} ms)`);
   for (const s of skipped) out.push(`skipped ${s.model} ${s.form}: ${s.reason}`);
+  for (const reason of new Set(rows.filter((r) => !r.paper && paperRow(r.model)).map(paperNA))) out.push(`paper: ${reason}`);
+  if (rows.some((r) => r.paper))
+    out.push("paper ms: the paper's batch-1 deploy-form latency on an NVIDIA A100 (other hardware; not a target for this machine)");
   out.push(`results: ${file}`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -313,7 +324,7 @@ async function timeModel(name: string, forms: readonly LatencyForm[], f: Flags, 
       const elapsed = (performance.now() - p.started) / 1000;
       log(
         `${prefix}: mean ${fmt(r.mean)} ms, median ${fmt(r.median)}, p90 ${fmt(r.p90)}, ±${fmt(r.rme, 1)}% (${r.n} samples)` +
-          `${z.paper ? `; paper A100 ${z.paper.latencyMs} ms` : ''}; ${Math.round(elapsed)} s elapsed`,
+          `${row.paper ? `; paper ${row.paper.latencyMs} ms on an A100 (other hardware)` : ''}; ${Math.round(elapsed)} s elapsed`,
       );
     } finally {
       await timed.dispose();

@@ -1,15 +1,16 @@
 /**
  * `vanillabench predict <model-dir> (--image file | --input-npy file.npy)`: runs a TF.js model directory (from
  * `import`, `export` or `train`). A .npy input is an NCHW float32 batch (PyTorch's layout) and the raw logits are
- * printed per input; an image is decoded with the ImageNet evaluation preprocessing and the top-5 classes printed.
+ * printed per input; an image is preprocessed as the model records (src/data/preprocessing.ts: a trained model its
+ * dataset's pipeline, an imported one the ImageNet evaluation transform) and the top-5 classes printed, by name
+ * where the model records its class names.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync } from 'node:fs';
-import { readRegularFile } from '../util/boundedRead.js';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { readModelDirRecord } from '../nn/modelDir.js';
 import { loadLayersModelDir } from '../nn/export.js';
 import { readNpy } from '../interop/index.js';
-import { imagenetEvalPreprocess } from '../data/imageFolder.js';
+import { describePreprocessing, IMAGENET_PREPROCESSING, preprocessImage, readRecordedIO } from '../data/preprocessing.js';
 import { BACKENDS, selectBackend } from '../backend/select.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { UserError } from '../util/errors.js';
@@ -26,7 +27,11 @@ const SPEC = {
   minPositionals: 1,
   maxPositionals: 1,
   flags: {
-    image: { type: 'string', description: 'an image (jpg/png): ImageNet eval preprocessing, prints the top-5 classes', valueName: 'file' },
+    image: {
+      type: 'string',
+      description: "an image (jpg/png), preprocessed as the model records (train: its dataset's; import: ImageNet evaluation): prints the top-5 classes",
+      valueName: 'file',
+    },
     inputNpy: { type: 'string', description: 'a float32 NCHW batch [N, C, H, W] (or one [C, H, W]): prints the logits', valueName: 'file' },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend' },
   },
@@ -35,23 +40,13 @@ const SPEC = {
 export interface TopK {
   index: number;
   prob: number;
+  /** the class name, where the model records them */
+  name?: string;
 }
 
-/** The model's name: vanillabench.json, else model.json's userDefinedMetadata, else the directory's name. */
+/** The model's name: what the directory records (vanillabench.json, model.json's userDefinedMetadata), else its name. */
 export function modelName(dir: string): string {
-  const read = (file: string): unknown => {
-    try {
-      return JSON.parse(readRegularFile(file, { maxBytes: 64 * 2 ** 20 }).toString('utf8'));
-    } catch {
-      return undefined;
-    }
-  };
-  const meta = existsSync(join(dir, 'vanillabench.json')) ? read(join(dir, 'vanillabench.json')) : undefined;
-  const fromMeta = (m: unknown) =>
-    m && typeof m === 'object' && typeof (m as { model?: unknown }).model === 'string' ? (m as { model: string }).model : undefined;
-  const modelJson = read(join(dir, 'model.json'));
-  const udm = modelJson && typeof modelJson === 'object' ? (modelJson as { userDefinedMetadata?: unknown }).userDefinedMetadata : undefined;
-  return fromMeta(meta) ?? fromMeta(udm) ?? basename(resolve(dir));
+  return readModelDirRecord(dir)?.model ?? basename(resolve(dir));
 }
 
 /** NCHW (or CHW) float32 -> NHWC, checked against the model's [h, w, c]. */
@@ -91,14 +86,15 @@ export async function run(argv: string[]): Promise<void> {
       throw new UserError(`${dir}: the model's input [${inShape.join(', ')}] is not a fixed-size image (h, w, c)`);
     }
     const [h, w, c] = inShape as number[];
+    const io = readRecordedIO(dir, model.outputs[0].shape[1] ?? 0);
+    const pre = io.preprocessing ?? IMAGENET_PREPROCESSING;
     let x: tf.Tensor4D;
     if (f.inputNpy !== undefined) {
       const a = readNpy(f.inputNpy);
       x = nchwToNhwc(a.shape, a.data, [h, w, c], f.inputNpy);
     } else {
       if (h !== w || c !== 3) throw new UserError(`--image needs a model with a square RGB input; ${dir} takes [${h}, ${w}, ${c}]`);
-      const pixels = await imagenetEvalPreprocess(f.image!, h);
-      x = tf.tensor4d(pixels, [1, h, w, c]);
+      x = tf.tensor4d(await preprocessImage(f.image!, pre, h), [1, h, w, c]);
     }
     const y = tf.tidy(() => model.predict(x) as tf.Tensor);
     x.dispose();
@@ -108,11 +104,12 @@ export async function run(argv: string[]): Promise<void> {
       if (f.json) printJson({ model: name, backend: backend.name, outputs });
       else outputs.forEach((row, i) => console.log(`input ${i}: ${row.map((v) => v.toPrecision(6)).join(' ')}`));
     } else {
-      const top5 = topK(outputs[0]);
-      if (f.json) printJson({ model: name, backend: backend.name, top5 });
+      const top5 = topK(outputs[0]).map((t) => (io.classNames ? { ...t, name: io.classNames[t.index] } : t));
+      const how = `${describePreprocessing(pre)}${io.preprocessing ? '' : ' (the model records none)'}`;
+      if (f.json) printJson({ model: name, backend: backend.name, preprocessing: pre, top5 });
       else {
-        console.log(`${f.image} (${name}):`);
-        for (const t of top5) console.log(`  class ${String(t.index).padStart(4)}  ${(t.prob * 100).toFixed(2)}%`);
+        console.log(`${f.image} (${name}; preprocessing: ${how}):`);
+        for (const t of top5) console.log(`  class ${String(t.index).padStart(4)}${t.name !== undefined ? ` ${t.name}` : ''}  ${(t.prob * 100).toFixed(2)}%`);
       }
     }
   } finally {

@@ -18,7 +18,7 @@ const SPEC = {
     out: { type: 'string', default: 'results', description: 'results folder (read, and written: REPORT.md, charts/)', valueName: 'dir' },
     ablation: {
       type: 'string',
-      repeatable: true,
+      multiple: true,
       description:
         'show exactly this ablation folder (an ablate --out, e.g. results/ablation/table2-quick) instead of choosing among <out>/ablation/*; repeat for several; a rung of a ladder shows its ladder',
       valueName: 'dir',

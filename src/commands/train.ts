@@ -2,8 +2,9 @@
 import { join } from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
 import { RECIPE_FLAGS } from './trainerFlags.js';
-import { runTraining, resolveDatasetName } from '../train/runTraining.js';
-import { DEFAULT_TRAIN_CONFIG } from '../train/trainer.js';
+import { runTraining, resolveDatasetName, type PreparedRun, type RunSpec } from '../train/runTraining.js';
+import { DEFAULT_TRAIN_CONFIG, type EpochMetrics } from '../train/trainer.js';
+import { nearChanceWarning } from '../train/nearChance.js';
 import { defaultDecayEpochs } from '../train/schedule.js';
 import { DATASET_NAMES } from '../data/registry.js';
 import { BACKENDS, selectBackend } from '../backend/select.js';
@@ -19,6 +20,8 @@ import { writeFileAtomic } from '../util/atomic.js';
 export const summary = 'train one model (toggles, dataset, seed), merge it, evaluate both forms, save the deploy weights';
 
 const D = DEFAULT_TRAIN_CONFIG;
+/** without --val-size: the validation split's share of the training subset, so that the test split stays unseen */
+const VAL_FRACTION = 0.1;
 const SPEC = {
   command: 'train',
   summary,
@@ -36,8 +39,7 @@ const SPEC = {
       type: 'number',
       integer: true,
       min: 0,
-      default: 0,
-      description: 'validation images carved from the training set (0: evaluate on the test split)',
+      description: `validation images carved from the training subset, scored every epoch (default: ${VAL_FRACTION * 100}% of it; 0: none, the epochs are scored on the test split)`,
     },
     testSize: { type: 'number', integer: true, min: 1, description: 'test images (subset)' },
     epochs: { type: 'number', integer: true, min: 1, default: D.epochs, description: 'epochs' },
@@ -54,20 +56,38 @@ const SPEC = {
   },
 } as const satisfies CommandSpec;
 
-export async function run(argv: string[]): Promise<void> {
-  const f = parseCommandFlags(argv, SPEC);
-  if (!f) return;
-  checkModelName(f.model);
-  if (f.out !== undefined) checkOutputDir(f.out); // before the backend and the dataset load
-  const backend = await selectBackend(f.backend, { log });
-  const input = f.input ?? 32;
-  const modelOpts = modelOptionsFromFlags({ ...f, input: undefined, classes: undefined }, { width: 1 / 16 });
-  const tag = [f.model, `dt-${f.deepTraining ?? 'default'}`, `sa-${f.seriesAct ?? 'default'}`, `sc-${f.shortcut ?? 'default'}`, `s${f.seed}`].join('_');
-  const out = f.out ?? join('results', 'runs', tag);
-  const spec = {
+/** One line per epoch: the schedule, then training and the scored split, each with its loss and top-1. */
+function epochLine(m: EpochMetrics, epochs: number, split: string): string {
+  return (
+    `epoch ${m.epoch}/${epochs}: lambda ${m.lambda.toFixed(2)}, lr ${m.lr.toExponential(2)} | train loss ${m.trainLoss.toFixed(4)} top-1 ${m.trainTop1.toFixed(2)}` +
+    ` | ${split} loss ${m.valLoss.toFixed(4)} top-1 ${m.valTop1.toFixed(2)} | ${m.imagesPerSec.toFixed(0)} img/s`
+  );
+}
+
+/** "data: 1350 train / 150 validation (scored every epoch) / 500 test (scored at the end), 32x32". */
+function describeSplits(p: PreparedRun): string {
+  const { splits, evalSet, options } = p;
+  const val = splits.validation && splits.validation.n > 0 ? ` / ${splits.validation.n} validation (scored every epoch)` : '';
+  const test = evalSet === splits.test ? 'test (scored every epoch: --val-size 0)' : 'test (scored at the end)';
+  return `data: ${splits.train.n} train${val} / ${splits.test.n} ${test}, ${options.inputSize}x${options.inputSize}`;
+}
+
+type Flags = NonNullable<ReturnType<typeof parseCommandFlags<typeof SPEC>>>;
+
+/** The run the flags describe. */
+function runSpec(f: Flags, modelOptions: RunSpec['modelOptions']): RunSpec {
+  return {
     model: f.model,
-    modelOptions: modelOpts,
-    data: { name: f.dataset, dir: f.data, trainSize: f.trainSize, testSize: f.testSize, valSize: f.valSize, inputSize: input },
+    modelOptions,
+    data: {
+      name: f.dataset,
+      dir: f.data,
+      trainSize: f.trainSize,
+      testSize: f.testSize,
+      valSize: f.valSize,
+      valFraction: VAL_FRACTION,
+      inputSize: f.input ?? 32,
+    },
     train: {
       epochs: f.epochs,
       batchSize: f.batchSize,
@@ -79,23 +99,42 @@ export async function run(argv: string[]): Promise<void> {
       decayEpochs: f.decayEpochs ?? defaultDecayEpochs(f.epochs),
       lambdaShape: f.lambdaShape,
       lambdaPer: f.lambdaPer,
+      bnMomentum: f.bnMomentum,
       mergeAfterDecay: f.mergeAfterDecay,
       augment: f.augment,
       evalTest: f.evalTest,
     },
     seed: f.seed,
   };
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const f = parseCommandFlags(argv, SPEC);
+  if (!f) return;
+  checkModelName(f.model);
+  if (f.out !== undefined) checkOutputDir(f.out); // before the backend and the dataset load
+  const backend = await selectBackend(f.backend, { log });
+  const modelOpts = modelOptionsFromFlags({ ...f, input: undefined, classes: undefined }, { width: 1 / 16 });
+  const tag = [f.model, `dt-${f.deepTraining ?? 'default'}`, `sa-${f.seriesAct ?? 'default'}`, `sc-${f.shortcut ?? 'default'}`, `s${f.seed}`].join('_');
+  const out = f.out ?? join('results', 'runs', tag);
+  const spec = runSpec(f, modelOpts);
   log(`dataset ${resolveDatasetName(f.dataset)}; writing ${out}`);
   let bar: ReturnType<typeof progressBar> | null = null;
+  let evalSplit = 'validation';
+  let steps = 0;
+  let classes = 10;
   const s = await runTraining(spec, out, {
+    onPrepared: (p) => {
+      evalSplit = p.evalSet === p.splits.validation ? 'validation' : 'test';
+      classes = p.splits.train.numClasses;
+      log(describeSplits(p));
+    },
     onStep: (p) => {
       if (!bar) bar = progressBar('train', p.stepsPerEpoch * f.epochs);
+      steps++;
       bar.tick(1, `epoch ${p.epoch + 1}/${f.epochs} loss ${p.loss.toFixed(3)} ${p.imagesPerSec.toFixed(0)} img/s`);
     },
-    onEpoch: (m) =>
-      log(
-        `epoch ${m.epoch}: lambda ${m.lambda.toFixed(2)} train top-1 ${m.trainTop1.toFixed(2)} val top-1 ${m.valTop1.toFixed(2)} (${m.imagesPerSec.toFixed(0)} img/s)`,
-      ),
+    onEpoch: (m) => log(epochLine(m, f.epochs, evalSplit)),
   });
   (bar as ReturnType<typeof progressBar> | null)?.finish();
   const provenance = runProvenance(process.argv.slice(2), backend, f.seed);
@@ -118,12 +157,19 @@ export async function run(argv: string[]): Promise<void> {
     testSet: s.testSet,
     imagesPerSec: s.imagesPerSec,
     wallSeconds: s.wallSeconds,
+    warnings: [] as string[],
     out,
   };
+  const last = s.metrics.at(-1);
+  const warning = last ? nearChanceWarning({ trainTop1: last.trainTop1, evalTop1: last.valTop1, evalSplit, classes, steps, bnMomentum: f.bnMomentum }) : null;
+  if (warning) {
+    result.warnings.push(warning);
+    log(`warning: ${warning}`);
+  }
   if (f.json) printJson(s.status === 'ok' ? result : { ...result, message: s.message });
   else
     console.log(
-      `${s.model}: val top-1 ${s.valTop1.toFixed(2)} (deploy ${s.deployValTop1?.toFixed(2) ?? '-'})${s.testTop1 !== null ? `, test top-1 ${s.testTop1.toFixed(2)} (deploy ${s.deployTestTop1?.toFixed(2) ?? '-'}) on ${s.testSet}` : ''}, ${s.imagesPerSec.toFixed(0)} img/s, ${s.wallSeconds.toFixed(1)} s on ${backend.name}${backend.adapter ? ` (${backend.adapter.name})` : ''}; ${out}`,
+      `${s.model}: ${evalSplit === 'validation' ? `validation top-1 ${s.valTop1.toFixed(2)} (deploy ${s.deployValTop1?.toFixed(2) ?? '-'}), ` : ''}${s.testTop1 !== null ? `test top-1 ${s.testTop1.toFixed(2)} (deploy ${s.deployTestTop1?.toFixed(2) ?? '-'}) on ${s.testSet}, ` : ''}${s.imagesPerSec.toFixed(0)} img/s, ${s.wallSeconds.toFixed(1)} s on ${backend.name}${backend.adapter ? ` (${backend.adapter.name})` : ''}; ${out}`,
     );
   if (s.status !== 'ok') throw new UserError(`run ${s.status}: ${s.message}; metrics so far are in ${out}/metrics.jsonl`);
 }

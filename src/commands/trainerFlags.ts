@@ -12,4 +12,12 @@ export const RECIPE_FLAGS = {
   decayEpochs: { type: 'number', min: 0, description: "epochs over which lambda goes 0 -> 1 (default: a third of the epochs, as the authors' 100/300)" },
   lambdaShape: { type: 'string', choices: ['linear', 'cosine'], default: D.lambdaShape, description: 'lambda schedule' },
   lambdaPer: { type: 'string', choices: ['step', 'epoch'], default: D.lambdaPer, description: 'lambda updated per step or per epoch' },
+  bnMomentum: {
+    type: 'number',
+    min: 0,
+    max: 1,
+    default: D.bnMomentum,
+    description: 'batch-norm running statistics: running = (1 - m) running + m batch; runs of a few dozen steps need more (e.g. 0.3) to settle',
+    valueName: 'm',
+  },
 } as const;

@@ -24,19 +24,20 @@ export async function run(argv: string[]): Promise<void> {
     printJson(entries.map(({ options, ...e }) => ({ ...e, options })));
     return;
   }
+  const na = (e: (typeof entries)[number]) => (e.paperNA ? 'n/a' : '-');
   const rows = entries.map((e) => [
     e.name,
     String(e.depth),
-    e.paramsM.toFixed(1),
-    e.gmacs.toFixed(1),
+    small(e.paramsM),
+    small(e.gmacs),
     String(e.trainDepth),
-    e.trainParamsM.toFixed(1),
-    e.trainGmacs.toFixed(1),
-    e.paper ? String(e.paper.depth) : '-',
-    e.paper ? e.paper.paramsM.toFixed(1) : '-',
-    e.paper ? e.paper.gflops.toFixed(1) : '-',
-    e.paper ? e.paper.latencyMs.toFixed(2) : '-',
-    e.paper ? e.paper.top1.toFixed(2) : '-',
+    small(e.trainParamsM),
+    small(e.trainGmacs),
+    e.paper ? String(e.paper.depth) : na(e),
+    e.paper ? e.paper.paramsM.toFixed(1) : na(e),
+    e.paper ? e.paper.gflops.toFixed(1) : na(e),
+    e.paper ? e.paper.latencyMs.toFixed(2) : na(e),
+    e.paper ? e.paper.top1.toFixed(2) : na(e),
   ]);
   const head = [
     'model',
@@ -49,7 +50,7 @@ export async function run(argv: string[]): Promise<void> {
     'paper depth',
     'paper params M',
     'paper GFLOPs',
-    'paper A100 ms',
+    'paper A100 ms (other hw)',
     'paper top-1',
   ];
   const o = entries[0]?.options;
@@ -57,8 +58,14 @@ export async function run(argv: string[]): Promise<void> {
     `deploy form (what the paper reports) and training form; ${o ? `${o.inputSize}x${o.inputSize}x${o.inputChannels}, ${o.numClasses} classes, width ${o.width}` : ''}`,
   );
   console.log(table(head, rows));
+  const notShown = entries.find((e) => e.paperNA);
+  if (notShown) console.log(`paper: ${notShown.paperNA}: its figures are not comparable, so they are not shown`);
+  console.log("paper A100 ms: the paper's batch-1 deploy-form latency on an NVIDIA A100, other hardware than ours (see latency)");
   console.log('baselines: params count BatchNorm as published (gamma, beta); our deploy form folds BN into biases (deployParamsM in --json)');
 }
+
+/** One decimal, or two significant digits below 0.1 (a width-1/16 model has 0.0034 GMACs, not 0.0). */
+const small = (x: number): string => (x >= 0.1 || x === 0 ? x.toFixed(1) : x.toPrecision(2));
 
 /** A plain aligned text table. */
 export function table(head: string[], rows: string[][]): string {

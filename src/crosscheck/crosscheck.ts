@@ -54,7 +54,7 @@ export interface CrosscheckSpec {
    * Also compare each step on its own (default true): our weights, BN statistics and AdamW moments after every
    * step go to steps/<k>.safetensors; the reference restarts each step from ours, so a difference in one step's
    * loss or update shows at that step whatever the runs did before (free-running runs part through float32
-   * rounding alone in chaotic settings; see the README).
+   * rounding alone in chaotic settings; see docs/crosscheck.md).
    */
   resync?: boolean;
 }

@@ -48,7 +48,36 @@ export interface ZooEntry {
   trainGmacs: number;
   trainDepth: number;
   options: ModelOptions;
+  /** the paper's Table 4 row, only where the options are the paper's setting (paperSettingDiffers) */
   paper: { paramsM: number; gflops: number; depth: number; latencyMs: number; top1: number } | null;
+  /** why a model the paper has a row for shows none here, e.g. "n/a at width 0.0625, input 32 (paper: width 1, input 224)" */
+  paperNA?: string;
+}
+
+/** The options that Table 4's deploy figures depend on (deep training changes only the training form). */
+const PAPER_SETTING = ['width', 'inputSize', 'numClasses', 'inputChannels', 'stem', 'seriesAct', 'actNum', 'shortcut'] as const;
+const SETTING_WORDS: Record<(typeof PAPER_SETTING)[number], string> = {
+  width: 'width',
+  inputSize: 'input',
+  numClasses: 'classes',
+  inputChannels: 'channels',
+  stem: 'stem',
+  seriesAct: 'series act.',
+  actNum: 'act n',
+  shortcut: 'shortcut',
+};
+
+/**
+ * Where `options` leave the setting of the paper's Table 4 (the family defaults: width 1, 224 px, 1000 classes),
+ * as "n/a at width 0.0625, input 32 (paper: width 1, input 224)"; null when they are that setting. Figures of
+ * another setting are not comparable, so they are not shown beside ours.
+ */
+export function paperSettingDiffers(name: string, options: ModelOptions): string | null {
+  const paper = modelOptions(name);
+  const keys = PAPER_SETTING.filter((k) => options[k] !== paper[k]);
+  if (!keys.length) return null;
+  const list = (o: ModelOptions) => keys.map((k) => `${SETTING_WORDS[k]} ${String(o[k])}`).join(', ');
+  return `n/a at ${list(options)} (paper: ${list(paper)})`;
 }
 
 const m = (x: number) => Math.round(x / 1e3) / 1e3; // millions, 3 decimals
@@ -60,6 +89,7 @@ export function zooEntry(name: string, options: ModelOptions): ZooEntry {
   const ct = countModel(train);
   const cd = countModel(deploy);
   const row: PaperTable4Row | null = paperRow(name);
+  const differs = row ? paperSettingDiffers(name, options) : null;
   return {
     name,
     depth: cd.depth,
@@ -70,6 +100,7 @@ export function zooEntry(name: string, options: ModelOptions): ZooEntry {
     trainGmacs: g(ct.macs),
     trainDepth: ct.depth,
     options,
-    paper: row && { paramsM: row.paramsM, gflops: row.gflops, depth: row.depth, latencyMs: row.latencyMs, top1: row.top1 },
+    paper: row && !differs ? { paramsM: row.paramsM, gflops: row.gflops, depth: row.depth, latencyMs: row.latencyMs, top1: row.top1 } : null,
+    ...(differs ? { paperNA: differs } : {}),
   };
 }

@@ -18,6 +18,7 @@ import {
   type ResizeKernel,
 } from '../data/imageFolder.js';
 import { UserError } from '../util/errors.js';
+import { preprocessImage, type DatasetPreprocessing, type Preprocessing } from '../data/preprocessing.js';
 
 export interface EvalOptions {
   root: string;
@@ -26,6 +27,8 @@ export interface EvalOptions {
   batch: number;
   cropPct?: number;
   kernel?: ResizeKernel;
+  /** what the model records (a trained model: its dataset's pipeline); default the authors' ImageNet transform */
+  preprocessing?: Preprocessing;
   /** parallel decodes within a batch (default 4) */
   concurrency?: number;
   /** called once the images are listed, before any is decoded */
@@ -49,7 +52,8 @@ export interface EvalResult {
   imagesPerSec: number;
   /** time spent in the model alone (predict + readback) */
   inferenceSeconds: number;
-  preprocessing: { resize: number; crop: number; cropPct: number; interpolation: ResizeKernel; mean: number[]; std: number[] };
+  preprocessing:
+    { kind: 'imagenet'; resize: number; crop: number; cropPct: number; interpolation: ResizeKernel; mean: number[]; std: number[] } | DatasetPreprocessing;
 }
 
 /** Files in round-robin class order (class 0's first image, class 1's first, …), cut at `limit`. */
@@ -92,8 +96,13 @@ function imageClassifierShape(model: tf.LayersModel): { h: number; w: number; nu
 }
 
 /** Decodes batch after batch of `files` (the batch from a start index), `concurrency` images at a time. */
-function batchDecoder(files: readonly { file: string }[], dec: DecodeOptions, batch: number, concurrency: number): (start: number) => Promise<Float32Array> {
-  const per = dec.height * dec.width * 3;
+function batchDecoder(
+  files: readonly { file: string }[],
+  decode: (file: string, out: Float32Array, offset: number) => Promise<unknown>,
+  per: number,
+  batch: number,
+  concurrency: number,
+): (start: number) => Promise<Float32Array> {
   return async (start) => {
     const n = Math.min(batch, files.length - start);
     const buf = new Float32Array(n * per);
@@ -101,7 +110,7 @@ function batchDecoder(files: readonly { file: string }[], dec: DecodeOptions, ba
     const worker = async () => {
       while (next < n) {
         const i = next++;
-        await decodeImage(files[start + i].file, dec, buf, i * per);
+        await decode(files[start + i].file, buf, i * per);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
@@ -120,7 +129,7 @@ export async function evaluateFolder(model: tf.LayersModel, o: EvalOptions): Pro
   }
   if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) throw new UserError(`--limit must be a positive integer, got ${o.limit}`);
   const files = roundRobin(listing.files, numClasses, o.limit);
-  const cropPct = o.cropPct ?? IMAGENET_CROP_PCT;
+  const cropPct = o.cropPct ?? (o.preprocessing?.kind === 'imagenet' ? o.preprocessing.cropPct : IMAGENET_CROP_PCT);
   const kernel = o.kernel ?? 'cubic';
   const dec: DecodeOptions = {
     height: h,
@@ -132,7 +141,11 @@ export async function evaluateFolder(model: tf.LayersModel, o: EvalOptions): Pro
     normalize: { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] },
   };
   const per = h * w * 3;
-  const decodeBatch = batchDecoder(files, dec, o.batch, Math.max(1, o.concurrency ?? 4));
+  const recorded = o.preprocessing?.kind === 'dataset' ? o.preprocessing : null;
+  const decode = recorded
+    ? async (file: string, out: Float32Array, offset: number) => out.set(await preprocessImage(file, recorded, h, kernel), offset)
+    : (file: string, out: Float32Array, offset: number) => decodeImage(file, dec, out, offset);
+  const decodeBatch = batchDecoder(files, decode, per, o.batch, Math.max(1, o.concurrency ?? 4));
 
   o.onStart?.(files.length);
   const t0 = performance.now();
@@ -172,6 +185,14 @@ export async function evaluateFolder(model: tf.LayersModel, o: EvalOptions): Pro
     seconds,
     imagesPerSec: seconds > 0 ? images / seconds : 0,
     inferenceSeconds: inferMs / 1000,
-    preprocessing: { resize: cropResizeTarget(h, cropPct), crop: h, cropPct, interpolation: kernel, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] },
+    preprocessing: recorded ?? {
+      kind: 'imagenet',
+      resize: cropResizeTarget(h, cropPct),
+      crop: h,
+      cropPct,
+      interpolation: kernel,
+      mean: [...IMAGENET_MEAN],
+      std: [...IMAGENET_STD],
+    },
   };
 }

@@ -29,7 +29,7 @@ export function table4Section(zoo: readonly ZooEntry[], primary: LatencySelectio
         'GMACs (ours)',
         'depth (paper)',
         'depth (ours)',
-        'A100 ms (paper)',
+        'A100 ms (paper, other hardware)',
         'deploy ms (ours)',
         'train ms (ours)',
         'train/deploy',

@@ -7,6 +7,7 @@ import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync } from 'node:
 import { writeFileAtomic } from '../util/atomic.js';
 import { join } from 'node:path';
 import type { Dataset, DatasetSplits } from '../data/dataset.js';
+import { datasetPreprocessing, type DatasetPreprocessing } from '../data/preprocessing.js';
 import { loadDataset } from '../data/registry.js';
 import { prepareSplits } from '../data/transforms.js';
 import { fashionMnistAvailable } from '../data/fashionMnist.js';
@@ -24,6 +25,8 @@ export interface DataSpec {
   trainSize?: number;
   testSize?: number;
   valSize?: number;
+  /** without valSize: this fraction of the training subset is carved out for validation */
+  valFraction?: number;
   /** model input size; images are zero-padded (28 -> 32) or resized to it */
   inputSize: number;
 }
@@ -64,10 +67,13 @@ export function resolveDatasetName(name: string): string {
   return fashionMnistAvailable() ? 'fashion-mnist' : 'synthetic';
 }
 
-const splitCache = new Map<string, DatasetSplits>();
+/** The prepared splits and how an image of the dataset became a model input (recorded with the trained model). */
+export type RunData = DatasetSplits & { preprocessing: DatasetPreprocessing };
+
+const splitCache = new Map<string, RunData>();
 
 /** Loads and prepares the data once per process (a worker runs many cells on the same data). */
-export async function loadRunData(spec: DataSpec, seed: number, channels: number): Promise<DatasetSplits> {
+export async function loadRunData(spec: DataSpec, seed: number, channels: number): Promise<RunData> {
   const name = resolveDatasetName(spec.name);
   const k = JSON.stringify({ ...spec, name, seed, channels });
   const hit = splitCache.get(k);
@@ -78,10 +84,12 @@ export async function loadRunData(spec: DataSpec, seed: number, channels: number
     trainSize: spec.trainSize,
     testSize: spec.testSize,
     valSize: spec.valSize || undefined,
+    valFraction: spec.valSize === undefined ? spec.valFraction : undefined,
     imageSize: spec.inputSize,
   });
   const method = raw.train.height < spec.inputSize ? 'pad' : 'resize';
-  const splits = prepareSplits(raw, { height: spec.inputSize, width: spec.inputSize, channels, method, normalize: true });
+  const prepared = prepareSplits(raw, { height: spec.inputSize, width: spec.inputSize, channels, method, normalize: true });
+  const splits = { ...prepared, preprocessing: datasetPreprocessing(name, raw.train, method, spec.inputSize, channels, prepared.stats!) };
   splitCache.set(k, splits);
   return splits;
 }
@@ -89,7 +97,7 @@ export async function loadRunData(spec: DataSpec, seed: number, channels: number
 /** What a run trains on and with, before training: shared by our trainer and the PyTorch reference (--engine torch). */
 export interface PreparedRun {
   cfg: TrainConfig;
-  splits: DatasetSplits;
+  splits: RunData;
   /** scored after every epoch: the validation split, or the test split when there is none */
   evalSet: Dataset;
   options: ModelOptions;
@@ -115,8 +123,14 @@ export function describeRunData(p: PreparedRun): string {
   return `${splits.train.name} (${splits.train.n} train / ${evalSet.n} ${evalSet === splits.validation ? 'validation' : 'test'}, ${options.inputSize}x${options.inputSize})`;
 }
 
-export async function runTraining(spec: RunSpec, out: string | null, hooks: TrainHooks = {}): Promise<RunSummary> {
+export interface RunHooks extends TrainHooks {
+  /** once the data are loaded, before the first step: what the run trains on and scores every epoch */
+  onPrepared?: (p: PreparedRun) => void;
+}
+
+export async function runTraining(spec: RunSpec, out: string | null, hooks: RunHooks = {}): Promise<RunSummary> {
   const prepared = await prepareRun(spec);
+  hooks.onPrepared?.(prepared);
   const { cfg, splits, evalSet, options } = prepared;
   const model = Model.create(spec.model, options, 'train', spec.seed);
   let metricsFd: number | null = null;
@@ -164,6 +178,9 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: Trai
       await saveLayersModel(toLayersModel(result.deploy.desc, result.deploy.weights), join(out, 'deploy'), {
         spec,
         summary: { ...summary, metrics: undefined },
+        // what predict and evaluate must do to an image, and what its outputs mean
+        preprocessing: splits.preprocessing,
+        ...(splits.train.classNames ? { classNames: splits.train.classNames } : {}),
       });
     }
     if (out) {

@@ -35,8 +35,8 @@ export interface StringFlag extends FlagBase {
   choices?: readonly string[];
   /** Placeholder in --help, e.g. 'path'. */
   valueName?: string;
-  /** The flag may be given several times: its value is the list of values given (empty when absent). */
-  repeatable?: boolean;
+  /** May be given several times: the value is the list, in order ([] when absent). */
+  multiple?: boolean;
 }
 export interface NumberFlag extends FlagBase {
   type: 'number';
@@ -69,7 +69,7 @@ type ValueOf<F> = F extends { type: 'boolean' }
   ? boolean
   : F extends { type: 'number' }
     ? WithDefault<F, F extends { choices: readonly (infer C)[] } ? C : number>
-    : F extends { type: 'string'; repeatable: true }
+    : F extends { type: 'string'; multiple: true }
       ? string[]
       : F extends { type: 'string' }
         ? WithDefault<F, F extends { choices: readonly (infer C)[] } ? C : string>
@@ -148,13 +148,13 @@ export function parseFlags<const S extends CommandSpec>(argv: readonly string[],
         `${rawName} needs a value${describeValues(flag)}` + (looksLikeFlag ? ` (write ${rawName}=${value} for a value that starts with '-')` : ''),
       );
     }
-    if (flag.type === 'string' && flag.repeatable) out[key] = [...((out[key] as string[] | undefined) ?? []), toString(rawName, value, flag)];
+    if (flag.type === 'string' && flag.multiple) out[key] = [...((out[key] as string[] | undefined) ?? []), toString(rawName, value, flag)];
     else out[key] = flag.type === 'number' ? toNumber(rawName, value, flag) : toString(rawName, value, flag);
   }
 
   for (const [key, flag] of flags) {
     if (out[key] !== undefined) continue;
-    if (flag.type === 'string' && flag.repeatable) out[key] = [];
+    if (flag.type === 'string' && flag.multiple) out[key] = [];
     else if (flag.default !== undefined) out[key] = flag.default;
     else if (flag.required && !out.help) throw new UserError(`--${kebab(key)} is required${describeValues(flag)}`);
   }
@@ -225,6 +225,7 @@ export function formatHelp(spec: CommandSpec, program = 'vanillabench'): string 
     if (flag.type === 'boolean' && flag.default === true) notes.push(`on by default; --no-${kebab(key)} turns it off`);
     else if (flag.type !== 'boolean' && flag.default !== undefined) notes.push(`default ${flag.default}`);
     if (flag.required) notes.push('required');
+    if (flag.type === 'string' && flag.multiple) notes.push('repeatable');
     const text = [flag.description, notes.length ? `(${notes.join(', ')})` : ''].filter(Boolean).join(' ');
     return [`${name}${value}`, text] as const;
   });

@@ -19,7 +19,7 @@ export function torchPython(): { py: TorchPython | null; why: string } {
   }
 }
 
-/** A tiny crosscheck: width 1/16, 32 px, batch 8, 20 steps on synthetic data, lr 5e-5 (see the README). */
+/** A tiny crosscheck: width 1/16, 32 px, batch 8, 20 steps on synthetic data, lr 5e-5 (see docs/crosscheck.md). */
 export async function tinyCrosscheck(
   py: TorchPython,
   model: string,
