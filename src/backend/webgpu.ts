@@ -82,7 +82,8 @@ export function describeAdapter(info: AdapterLike['info'], fallbackFlag = false)
   const architecture = s(info?.architecture);
   const device = s(info?.device);
   const description = s(info?.description);
-  const name = device || description || [vendor, architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  // Dawn may hand over a slug of the device's name with a dangling dash (lavapipe: 'llvmpipe-llvm-15-0-6-256-bits-')
+  const name = (device || description || [vendor, architecture].filter(Boolean).join(' ')).replace(/^-+|-+$/g, '') || 'unknown adapter';
   const software = fallbackFlag || info?.isFallbackAdapter === true || SOFTWARE.test([vendor, architecture, device, description].join(' '));
   return { name, vendor, architecture, device, description, software };
 }

@@ -47,6 +47,12 @@ describe('adapter description', () => {
   });
   it('falls back to the description, then vendor + architecture, for the name', () => {
     expect(describeAdapter({ description: 'Some GPU' }).name).toBe('Some GPU');
+    // lavapipe through Dawn: a slug with a dangling dash
+    expect(describeAdapter({ vendor: 'mesa', device: 'llvmpipe-llvm-15-0-6-256-bits-' })).toMatchObject({
+      name: 'llvmpipe-llvm-15-0-6-256-bits',
+      device: 'llvmpipe-llvm-15-0-6-256-bits-',
+      software: true,
+    });
     expect(describeAdapter({ vendor: 'amd', architecture: 'rdna-3' }).name).toBe('amd rdna-3');
     expect(describeAdapter(undefined).name).toBe('unknown adapter');
   });
