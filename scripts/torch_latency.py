@@ -9,6 +9,9 @@ The VanillaNet deploy forms are written here from the layout in src/reference/va
 installed (eval mode, BatchNorm not fused, as published), else from the small definition below.
 Weights are random: latency does not depend on their values.
 
+--rehearsal runs it on the CPU where there is no GPU (scripts/gpu-check.sh --rehearsal): the same file, with
+"rehearsal": true and gpu.name "cpu (rehearsal)", which the report never shows as GPU figures.
+
 Output (--out FILE, schema "vanillabench/torch-latency@1"; the report reads results/latency/torch-<gpu>.json):
   { schema, date, command, gpu: {name, capability, memoryGiB}, torch, torchvision, cuda, cudnn,
     settings: {inputSize, batch, dtype, warmup, iterations, tf32Conv, tf32Matmul, cudnnBenchmark, channelsLast},
@@ -140,19 +143,26 @@ def percentile(sorted_xs, q):
 
 
 def time_model(model, x, warmup, iterations):
+    cuda = x.is_cuda
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     with torch.no_grad():
         for _ in range(warmup):
             model(x)
-        torch.cuda.synchronize()
+        sync()
         # the authors' figure: wall time of many calls between two synchronisations, divided by the count
         t0 = time.perf_counter()
         for _ in range(iterations):
             model(x)
-        torch.cuda.synchronize()
+        sync()
         mean_ms = (time.perf_counter() - t0) * 1000 / iterations
-        # per-call spread: CUDA events around each call
+        # per-call spread: CUDA events around each call (the wall clock on the CPU)
         per_call = []
         for _ in range(iterations):
+            if not cuda:
+                t = time.perf_counter()
+                model(x)
+                per_call.append((time.perf_counter() - t) * 1000)
+                continue
             a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             a.record()
             model(x)
@@ -177,12 +187,17 @@ def main(argv=None):
     p.add_argument("--iterations", type=int, default=300)
     p.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN pick algorithms by timing (off: PyTorch's default)")
     p.add_argument("--out", required=True, help="JSON file to write")
+    p.add_argument("--rehearsal", action="store_true", help="no GPU: run on the CPU, marked as a rehearsal (not GPU figures)")
     a = p.parse_args(argv)
-    if not torch.cuda.is_available():
+    if not a.rehearsal and not torch.cuda.is_available():
         raise SystemExit("torch_latency: no CUDA device visible to PyTorch")
     torch.backends.cudnn.benchmark = a.cudnn_benchmark
-    dev = torch.device("cuda")
-    props = torch.cuda.get_device_properties(dev)
+    dev = torch.device("cpu" if a.rehearsal else "cuda")
+    if a.rehearsal:
+        gpu = {"name": "cpu (rehearsal)"}
+    else:
+        props = torch.cuda.get_device_properties(dev)
+        gpu = {"name": props.name, "capability": f"{props.major}.{props.minor}", "memoryGiB": round(props.total_memory / 2 ** 30, 1)}
     try:
         import torchvision
         tv = torchvision.__version__
@@ -192,7 +207,8 @@ def main(argv=None):
         "schema": SCHEMA,
         "date": datetime.now(timezone.utc).isoformat(),
         "command": " ".join(["python3", "scripts/torch_latency.py", *(argv if argv is not None else sys.argv[1:])]),
-        "gpu": {"name": props.name, "capability": f"{props.major}.{props.minor}", "memoryGiB": round(props.total_memory / 2 ** 30, 1)},
+        **({"rehearsal": True} if a.rehearsal else {}),
+        "gpu": gpu,
         "torch": torch.__version__, "torchvision": tv, "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(),
         "settings": {
             "inputSize": a.input, "batch": a.batch, "dtype": "float32", "warmup": a.warmup, "iterations": a.iterations,
@@ -211,7 +227,8 @@ def main(argv=None):
         doc["rows"].append(row)
         print(f"{name}: mean {r['meanMs']:.3f} ms, median {r['medianMs']:.3f}, p90 {r['p90Ms']:.3f} ({source}, {params:.1f} M params)", file=sys.stderr, flush=True)
         del model
-        torch.cuda.empty_cache()
+        if not a.rehearsal:
+            torch.cuda.empty_cache()
         with open(a.out, "w") as f:  # after every model: a killed run keeps what it measured
             json.dump(doc, f, indent=1)
     print(json.dumps(doc))

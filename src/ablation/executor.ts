@@ -56,11 +56,12 @@ export async function executeRun(run: RunDescription, out: string | null, ctx: R
   };
   if (run.engine === 'torch') {
     // the reference trainer's records name torch where ours name the tfjs backend (data and init are still ours)
+    const { adapter: _tfjsAdapter, ...cpu } = ctx;
     try {
       const s = await runReferenceTraining(run.spec, out, trainHooks);
-      return recordFromSummary(run, s, { ...ctx, backend: s.engine });
+      return recordFromSummary(run, s, { ...cpu, backend: s.engine });
     } catch (err) {
-      return failedRecord(run, errorMessage(err), (performance.now() - t0) / 1000, { ...ctx, backend: 'torch' }, metrics);
+      return failedRecord(run, errorMessage(err), (performance.now() - t0) / 1000, { ...cpu, backend: 'torch' }, metrics);
     }
   }
   try {

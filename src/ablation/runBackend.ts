@@ -35,7 +35,8 @@ export async function workerContext(log?: (line: string) => void): Promise<Recor
  */
 export function contextFor(backend: BackendInfo | string): RecordContext {
   const [name, tfjsVersion] = typeof backend === 'string' ? [backend, tf.version.tfjs] : [backend.name, backend.tfjsVersion];
-  return { backend: name, tfjsVersion, commit: gitCommit(), machine: machineInfo() };
+  const adapter = typeof backend === 'string' ? undefined : backend.adapter;
+  return { backend: name, ...(adapter ? { adapter } : {}), tfjsVersion, commit: gitCommit(), machine: machineInfo() };
 }
 
 /** Why a process running backend `actual` may not take runs that ask for `asked` ('auto': any will do); null when it may. */

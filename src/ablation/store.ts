@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { EpochMetrics } from '../train/trainer.js';
 import type { RunSummary } from '../train/runTraining.js';
 import { UserError } from '../util/errors.js';
-import type { MachineInfo } from '../util/provenance.js';
+import type { GpuAdapterInfo, MachineInfo } from '../util/provenance.js';
 import { runKey, type CellDescription, type RunDescription } from './matrix.js';
 
 export const RECORD_VERSION = 1;
@@ -43,6 +43,8 @@ export interface RunRecord {
   /** the data as used, e.g. "fashion-mnist/train (2000 train / 1000 validation, 32x32)" */
   dataset: string;
   backend: string;
+  /** webgpu: the adapter that ran it (software: a CPU implementation of Vulkan, e.g. llvmpipe, not a GPU) */
+  adapter?: GpuAdapterInfo;
   tfjsVersion: string;
   commit: string | null;
   machine: MachineInfo;
@@ -54,6 +56,7 @@ export interface RunRecord {
 
 export interface RecordContext {
   backend: string;
+  adapter?: GpuAdapterInfo;
   tfjsVersion: string;
   commit: string | null;
   machine: MachineInfo;

@@ -10,6 +10,10 @@
  * CPU, but used when webgpu is asked for by name. The optional packages are
  * often missing; every skipped backend leaves one line in fallbackReasons.
  * An explicit choice that is unavailable is a UserError.
+ *
+ * What it prints (through `log`): one line, the backend chosen and why in a few words. Every backend tried, why
+ * each was skipped, and what Dawn printed while looking for a GPU, only in verbose mode (`--verbose`,
+ * ../util/verbose.ts); the reason an explicit choice failed is in its one-line error.
  * On wasm and cpu our gradient kernels (src/backend/kernels) are registered
  * unless `ourKernels: false`, which restores the stock ones; webgpu and
  * tensorflow always run their own.
@@ -19,7 +23,9 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { UserError, oneOf } from '../util/errors.js';
 import { atCommandEnd } from '../util/cleanup.js';
 import { registerGradientKernels, restoreStockKernels, type GradientBackend } from './kernels/index.js';
-import { adapterSummary, findAdapter, registerWebGpuBackend, releaseWebGpu, type GpuAdapterInfo } from './webgpu.js';
+import { isVerbose } from '../util/verbose.js';
+import { checkTfjsFlags, seedTfjsFlags } from './tfjsFlags.js';
+import { NoAdapterError, adapterSummary, findAdapter, probeAdapter, registerWebGpuBackend, releaseWebGpu, type GpuAdapterInfo } from './webgpu.js';
 
 export type { GpuAdapterInfo } from './webgpu.js';
 
@@ -44,6 +50,10 @@ export interface BackendInfo {
   registeredKernels: string[];
   /** Why higher-priority backends were skipped, one short line each. */
   fallbackReasons: string[];
+  /** Why this backend, in a few words, e.g. "as asked" or "auto: no GPU backend (webgpu: only a software adapter)". */
+  why?: string;
+  /** tfjs flags set from VANILLABENCH_TFJS_FLAGS (src/backend/tfjsFlags.ts), as NAME=value. */
+  tfjsFlags?: string[];
   /** wasm only: SIMD build in use. */
   simd?: boolean;
   /** wasm only: multithreaded build in use (never in Node with tfjs 4.22). */
@@ -53,8 +63,10 @@ export interface BackendInfo {
 }
 
 export interface SelectOptions {
-  /** Progress lines (stderr); default silent. */
+  /** Where the backend line goes (stderr); default silent. */
   log?: (line: string) => void;
+  /** Also log every backend tried and Dawn's output; default: verbose mode (../util/verbose.ts). */
+  verbose?: boolean;
   /** Register our gradient kernels on wasm/cpu (default true). */
   ourKernels?: boolean;
 }
@@ -78,7 +90,7 @@ function describeFailure(err: unknown, specifier?: string): string {
       .split('\n')
       .find((l) => l.trim() !== '')
       ?.trim() ?? 'unknown error';
-  return first.length > 160 ? `${first.slice(0, 157)}...` : first;
+  return first.length > 240 ? `${first.slice(0, 237)}...` : first;
 }
 
 /**
@@ -110,9 +122,9 @@ async function trySetBackend(name: string): Promise<string | null> {
   }
 }
 
-async function tryTensorflow(packages: readonly string[], reasons: string[], log: (s: string) => void): Promise<string | null> {
+async function tryTensorflow(packages: readonly string[], reasons: string[], say: (s: string) => void): Promise<string | null> {
   for (const pkg of packages) {
-    log(`backend: trying ${pkg}`);
+    say(`backend: trying ${pkg}`);
     try {
       const specifier: string = pkg; // not a literal: tsc must not resolve the optional package
       await import(specifier);
@@ -130,21 +142,35 @@ async function tryTensorflow(packages: readonly string[], reasons: string[], log
   return null;
 }
 
-/** webgpu: an adapter (hardware only when `hardwareOnly`), then tfjs' backend on it. */
-async function tryWebGpu(hardwareOnly: boolean, reasons: string[], log: (s: string) => void): Promise<GpuAdapterInfo | null> {
-  log('backend: trying webgpu');
+/** webgpu: an adapter (hardware only when `hardwareOnly`), then tfjs' backend on it. Dawn's output goes to `say`. */
+async function tryWebGpu(hardwareOnly: boolean, reasons: string[], say: (s: string) => void): Promise<GpuAdapterInfo | null> {
+  say('backend: trying webgpu');
   const t0 = performance.now();
   let adapter: GpuAdapterInfo;
+  const dawnSays = (lines: readonly string[]) => {
+    for (const l of lines) say(`backend: dawn: ${l}`);
+  };
   try {
-    adapter = await findAdapter();
+    // first in a child process: Dawn's output (and a crashing driver) stays there, and a skipped adapter costs nothing here
+    const probe = await probeAdapter();
+    adapter = probe.adapter;
+    dawnSays(probe.dawnOutput);
   } catch (err) {
+    if (err instanceof NoAdapterError) dawnSays(err.dawnOutput);
     reasons.push(`webgpu: ${describeFailure(err)}`);
     return null;
   } finally {
-    log(`backend: webgpu adapter probe took ${Math.round(performance.now() - t0)} ms`);
+    say(`backend: webgpu adapter probe took ${Math.round(performance.now() - t0)} ms`);
   }
   if (adapter.software && hardwareOnly) {
     reasons.push(`webgpu: only a software adapter (${adapterSummary(adapter)}), slower than wasm on the same CPU`);
+    return null;
+  }
+  try {
+    // now here, for tfjs; Dawn's output is captured where stderr allows (the probe showed it already)
+    await findAdapter();
+  } catch (err) {
+    reasons.push(`webgpu: ${describeFailure(err)}`);
     return null;
   }
   try {
@@ -159,12 +185,11 @@ async function tryWebGpu(hardwareOnly: boolean, reasons: string[], log: (s: stri
     reasons.push(`webgpu: ${failure} on ${adapterSummary(adapter)}`);
     return null;
   }
-  if (adapter.software) log(`backend: warning: webgpu runs on a software adapter (${adapterSummary(adapter)}), not a GPU`);
   return adapter;
 }
 
-async function tryBrowserish(name: 'wasm' | 'cpu', reasons: string[], log: (s: string) => void): Promise<boolean> {
-  log(`backend: trying ${name}`);
+async function tryBrowserish(name: 'wasm' | 'cpu', reasons: string[], say: (s: string) => void): Promise<boolean> {
+  say(`backend: trying ${name}`);
   const failure = await trySetBackend(name);
   if (failure) reasons.push(`${name}: ${failure}`);
   return failure === null;
@@ -176,42 +201,49 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
     throw new UserError(`unknown backend '${choice}'; expected ${oneOf(BACKENDS)}`);
   }
   const log = opts.log ?? (() => {});
+  const verbose = opts.verbose ?? isVerbose();
+  // the tried backends and Dawn's output: verbose mode only
+  const say = verbose ? log : () => {};
+  // before any backend package loads: some read their flags only then
+  seedTfjsFlags();
   const reasons: string[] = [];
   let name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu' | null = null;
   let pkg: string | undefined;
   let adapter: GpuAdapterInfo | undefined;
 
   if (choice === 'tensorflow') {
-    pkg = (await tryTensorflow(NODE_PACKAGES, reasons, log)) ?? undefined;
+    pkg = (await tryTensorflow(NODE_PACKAGES, reasons, say)) ?? undefined;
     if (!pkg) {
       throw new UserError(`backend tensorflow is not available (${reasons.join('; ')}); ${INSTALL_HINT}.` + ' Meanwhile use the wasm or cpu backend.');
     }
     name = 'tensorflow';
   }
   if (choice === 'auto') {
-    pkg = (await tryTensorflow([NODE_PACKAGES[0]], reasons, log)) ?? undefined;
+    pkg = (await tryTensorflow([NODE_PACKAGES[0]], reasons, say)) ?? undefined;
     if (pkg) name = 'tensorflow';
   }
   if (!name && (choice === 'auto' || choice === 'webgpu')) {
-    adapter = (await tryWebGpu(choice === 'auto', reasons, log)) ?? undefined;
+    adapter = (await tryWebGpu(choice === 'auto', reasons, say)) ?? undefined;
     if (adapter) name = 'webgpu';
     else if (choice === 'webgpu') {
-      throw new UserError(`backend webgpu is not available: ${reasons[reasons.length - 1].replace(/^webgpu: /, '')}`);
+      const more = verbose ? '' : ' (--verbose shows all that Dawn said)';
+      throw new UserError(`backend webgpu is not available: ${reasons[reasons.length - 1].replace(/^webgpu: /, '')}${more}`);
     }
   }
   if (!name && choice === 'auto') {
-    pkg = (await tryTensorflow(NODE_PACKAGES.slice(1), reasons, log)) ?? undefined;
+    pkg = (await tryTensorflow(NODE_PACKAGES.slice(1), reasons, say)) ?? undefined;
     if (pkg) name = 'tensorflow';
   }
   for (const candidate of ['wasm', 'cpu'] as const) {
     if (name || (choice !== 'auto' && choice !== candidate)) continue;
-    if (await tryBrowserish(candidate, reasons, log)) name = candidate;
+    if (await tryBrowserish(candidate, reasons, say)) name = candidate;
     else if (choice === candidate) {
       throw new UserError(`backend ${candidate} is not available: ${reasons[reasons.length - 1].replace(/^\w+: /, '')}`);
     }
   }
   if (!name) throw new Error(`no tfjs backend could be initialized: ${reasons.join('; ')}`);
   silenceNodeBanner();
+  const tfjsFlags = checkTfjsFlags();
 
   let registeredKernels: string[] = [];
   if (name === 'wasm' || name === 'cpu') {
@@ -229,24 +261,57 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
     kernels: registeredKernels.length > 0 ? 'ours' : 'stock',
     registeredKernels,
     fallbackReasons: reasons,
+    why: whyChosen(choice, name, pkg, adapter, reasons),
+    ...(tfjsFlags.length > 0 ? { tfjsFlags } : {}),
   };
-  if (name === 'wasm') {
-    info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-    // tfjs-backend-wasm uses its threaded build only when SIMD is there too.
-    info.threads = info.simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-    try {
-      info.threadCount = getThreadsCount();
-    } catch {
-      /* not initialized: leave unset */
-    }
-  }
-  for (const reason of reasons) {
-    // on a machine without a GPU, 'auto' probing webgpu is routine: the Vulkan install hint is for --backend webgpu
-    const noGpu = choice === 'auto' && /^webgpu: no WebGPU adapter found/.test(reason);
-    log(noGpu ? 'backend: skipped webgpu (no GPU adapter found; --backend webgpu says why)' : `backend: skipped ${reason}`);
-  }
-  log(backendSummary(info));
+  if (name === 'wasm') await addWasmDetails(info);
+  for (const reason of reasons) say(`backend: skipped ${reason}`);
+  if (tfjsFlags.length > 0) say(`backend: tfjs flags ${tfjsFlags.join(', ')}`);
+  log(backendLine(info));
   return info;
+}
+
+/** wasm: SIMD, threads and XNNPACK's thread count. */
+async function addWasmDetails(info: BackendInfo): Promise<void> {
+  info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  // tfjs-backend-wasm uses its threaded build only when SIMD is there too.
+  info.threads = info.simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  try {
+    info.threadCount = getThreadsCount();
+  } catch {
+    /* not initialized: leave unset */
+  }
+}
+
+/** A skipped backend in a few words, e.g. "webgpu: only a software adapter". */
+function shortReason(reason: string): string {
+  const [who, what] = [reason.slice(0, reason.indexOf(': ')).replace(/^@tensorflow\//, ''), reason.slice(reason.indexOf(': ') + 2)];
+  const words = /^not installed/.test(what)
+    ? 'not installed'
+    : /^only a software adapter/.test(what)
+      ? 'only a software adapter'
+      : /no Vulkan loader/.test(what)
+        ? 'no Vulkan loader'
+        : /^no WebGPU adapter found/.test(what)
+          ? 'no adapter'
+          : 'failed';
+  return `${who}: ${words}`;
+}
+
+/** Why `name` runs: asked for, or what 'auto' found (the GPU backends it skipped, and why, in a few words). */
+function whyChosen(choice: BackendChoice, name: string, pkg: string | undefined, adapter: GpuAdapterInfo | undefined, reasons: string[]): string {
+  if (choice !== 'auto') return adapter?.software ? 'as asked; a software adapter, not a GPU' : 'as asked';
+  if (name === 'webgpu') return 'auto: a GPU through WebGPU';
+  if (name === 'tensorflow' && pkg === NODE_PACKAGES[0]) return `auto: ${pkg} loads`;
+  const skipped = reasons.map(shortReason);
+  const gpu = skipped.filter((r) => /^(tfjs-node-gpu|webgpu):/.test(r));
+  const rest = skipped.filter((r) => !gpu.includes(r) && !/^tfjs-node:/.test(r));
+  return `auto: no GPU backend (${gpu.join('; ')})${rest.length > 0 ? `; ${rest.join('; ')}` : ''}`;
+}
+
+/** The one line a command prints about its backend: the summary and why it was chosen. */
+export function backendLine(info: BackendInfo): string {
+  return `${backendSummary(info)}${info.why ? ` - ${info.why}` : ''}`;
 }
 
 /** One line, e.g. "backend wasm (simd, 1 thread, our gradient kernels), tfjs 4.22.0". */

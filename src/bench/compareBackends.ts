@@ -49,6 +49,8 @@ export interface CompareOptions {
   tolerance: number;
   batch: number;
   seed: number;
+  /** train form: the deep-training lambda (default 1, where it equals its merged deploy form; below 1 the lambda activation is a leaky ReLU) */
+  lambda?: number;
   log?: (line: string) => void;
 }
 
@@ -103,7 +105,7 @@ export async function compareBackends(opts: CompareOptions): Promise<BackendComp
     const x = tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', opts.seed + 2).dataSync() as Float32Array);
     const m = Model.create(name, options, opts.form, opts.seed);
     randomizeForCheck(m.desc, m.weights, opts.seed + 1);
-    if (opts.form === 'train') m.setLambda(1);
+    if (opts.form === 'train') m.setLambda(opts.lambda ?? 1);
     let weights: Snapshot;
     let ref: Float32Array;
     try {

@@ -5,7 +5,7 @@
  * the experiment's budget ladder, the ladder's summary beside the folder.
  */
 import path from 'node:path';
-import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
+import { BACKENDS, backendLine, selectBackend } from '../backend/select.js';
 import { applyPreset, loadExperiment } from '../ablation/experiment.js';
 import { expandExperiment, runKey, type RunDescription } from '../ablation/matrix.js';
 import { findTorchPython } from '../crosscheck/python.js';
@@ -297,7 +297,7 @@ export async function run(argv: string[]): Promise<void> {
 
     // the pool's workers run the backend selected here; queue workers select their own (runBackend.ts)
     const backend = redis ? null : await selectBackend(f.backend, { log: () => {} });
-    if (backend) log(backendSummary(backend));
+    if (backend) log(backendLine(backend));
     const workers = Math.max(1, Math.min(f.workers ?? defaultWorkers(), todo.length || 1));
     const part = selected.length < matrix.runs.length ? ` (${selected.length} selected by --models / --max-seeds / --seeds)` : '';
     log(

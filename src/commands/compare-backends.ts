@@ -43,6 +43,7 @@ const SPEC = {
     batch: { type: 'number', default: 1, integer: true, min: 1, max: 256, description: 'images per call' },
     seed: { type: 'number', default: 0, integer: true, min: 0, description: 'seed of weights and input' },
     tolerance: { type: 'number', default: 1e-3, min: 0, description: 'largest acceptable relative error' },
+    lambda: { type: 'number', default: 1, min: 0, max: 1, description: "train form: the deep-training lambda (below 1 the activation's leaky-ReLU path runs)" },
   },
 } as const satisfies CommandSpec;
 
@@ -95,10 +96,11 @@ export async function run(argv: string[]): Promise<void> {
     tolerance: f.tolerance,
     batch: f.batch,
     seed: f.seed,
+    lambda: f.lambda,
     log,
   });
   const { input, width } = size;
-  if (f.json) printJson({ ...r, inputSize: input, width, batch: f.batch, seed: f.seed });
+  if (f.json) printJson({ ...r, inputSize: input, width, batch: f.batch, seed: f.seed, ...(f.form === 'train' ? { lambda: f.lambda } : {}) });
   else {
     console.log(`test: ${backendSummary(r.test)}; reference: ${backendSummary(r.reference)}; ${input} px, width ${width}, batch ${f.batch}`);
     console.log(

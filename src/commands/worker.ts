@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'bullmq';
-import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
+import { BACKENDS, backendLine, selectBackend } from '../backend/select.js';
 import { describeFactors } from '../ablation/matrix.js';
 import { backendEnv } from '../ablation/runBackend.js';
 import type { RunRecord } from '../ablation/store.js';
@@ -142,7 +142,7 @@ export async function run(argv: string[]): Promise<void> {
   const t0 = performance.now();
   const { version } = await checkRedis(target);
   const backend = await selectBackend(f.backend, { log: () => {} });
-  log(backendSummary(backend));
+  log(backendLine(backend));
   const name = `${os.hostname()}-${process.pid}`;
   // the sandboxed children's settings: the backend selected here (as the local pool's workers get it), our name, run folders
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...backendEnv(backend.name), [ENV.worker]: name };

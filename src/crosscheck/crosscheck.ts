@@ -146,9 +146,9 @@ function compareTensors(ours: Map<string, LoadedTensor>, theirs: Map<string, Loa
 }
 
 /** Our state after a step: weights and BN statistics, and AdamW's step count and moments, in PyTorch names/layouts. */
-function saveStepState(file: string, m: Model, opt: AdamW): void {
+async function saveStepState(file: string, m: Model, opt: AdamW): Promise<void> {
   const st = opt.state();
-  const tensors = toTorchStateDict(m.desc, m.weights);
+  const tensors = await toTorchStateDict(m.desc, m.weights);
   const params = torchParams(m.desc);
   for (const [which, moments] of [
     ['exp_avg', st.m],
@@ -156,7 +156,7 @@ function saveStepState(file: string, m: Model, opt: AdamW): void {
   ] as const) {
     const w = new Map(m.weights);
     for (const [k, t] of moments) w.set(k, t);
-    const d = toTorchStateDict(m.desc, w);
+    const d = await toTorchStateDict(m.desc, w);
     for (const p of params) if (moments.has(p.key)) tensors.set(`adam.${which}.${p.torchName}`, d.get(p.torchName)!);
   }
   saveSafetensors(file, tensors, { step: String(st.step) });
@@ -223,12 +223,12 @@ async function runOurs(
   const t0 = performance.now();
   try {
     const r = await train(model, ds, evalSet, cfg, {
-      afterStep: (s, m, opt) => {
+      afterStep: async (s, m, opt) => {
         ours.push({ loss: s.loss, lr: s.lr, lambda: s.lambda, epoch: s.epoch });
         batches.push({ epoch: s.epoch, indices: s.indices.slice() });
-        if (resync) saveStepState(path.join(spec.dir, 'steps', `${s.step}.safetensors`), m, opt);
+        if (resync) await saveStepState(path.join(spec.dir, 'steps', `${s.step}.safetensors`), m, opt);
         if (ours.length < spec.steps) return false;
-        final = toTorchStateDict(m.desc, m.weights);
+        final = await toTorchStateDict(m.desc, m.weights);
         return true;
       },
     });
@@ -336,7 +336,7 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
   // our run
   const model = Model.create(spec.model, options, 'train', spec.seed);
   if ((spec.init ?? 'perturbed') === 'perturbed') randomizeForCheck(model.desc, model.weights, spec.seed + 1);
-  saveSafetensors(path.join(spec.dir, 'init.safetensors'), toTorchStateDict(model.desc, model.weights), { format: String(EXCHANGE_FORMAT) });
+  saveSafetensors(path.join(spec.dir, 'init.safetensors'), await toTorchStateDict(model.desc, model.weights), { format: String(EXCHANGE_FORMAT) });
   const { ours, batches, final, oursSeconds } = await runOurs(spec, model, ds, splits.test, cfg, resync);
   log(`ours: ${spec.steps} steps in ${oursSeconds.toFixed(1)} s`);
 

@@ -60,7 +60,7 @@ async function writeRunExchange(spec: RunSpec, dir: string): Promise<Pick<RunSum
   if (stepsPerEpoch < 1) throw new UserError(`${splits.train.n} training images give no full batch of ${cfg.batchSize}`);
   const model = Model.create(spec.model, options, 'train', spec.seed);
   try {
-    saveSafetensors(path.join(dir, 'init.safetensors'), toTorchStateDict(model.desc, model.weights), { format: String(EXCHANGE_FORMAT) });
+    saveSafetensors(path.join(dir, 'init.safetensors'), await toTorchStateDict(model.desc, model.weights), { format: String(EXCHANGE_FORMAT) });
     const testIsValidation = cfg.evalTest && splits.test === evalSet;
     const test = cfg.evalTest && !testIsValidation ? splits.test : undefined;
     writeJson(path.join(dir, 'settings.json'), {

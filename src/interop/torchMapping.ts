@@ -229,26 +229,23 @@ export function mapTorchStateDict(state: ReadonlyMap<string, LoadedTensor>, desc
   return w;
 }
 
-/** The inverse mapping (our weights -> a PyTorch-layout state dict), e.g. to write test checkpoints. */
-export function toTorchStateDict(desc: ModelDescription, w: Weights): Map<string, LoadedTensor> {
+/**
+ * The inverse mapping (our weights -> a PyTorch-layout state dict), e.g. to write test checkpoints. Async: read
+ * back with data(), which every backend has (webgpu in Node cannot read synchronously).
+ */
+export async function toTorchStateDict(desc: ModelDescription, w: Weights): Promise<Map<string, LoadedTensor>> {
   const out = new Map<string, LoadedTensor>();
   for (const p of torchParams(desc)) {
     const t = w.get(p.key);
     if (!t) throw new Error(`internal: no weight ${p.key}`);
-    const data = tf.tidy(() => {
-      if (p.param !== 'kernel') return t.dataSync() as Float32Array;
-      switch (p.op) {
-        case 'conv':
-          return tf.transpose(t, [3, 2, 0, 1]).dataSync() as Float32Array;
-        case 'depthwise':
-          return tf.transpose(t, [2, 3, 0, 1]).dataSync() as Float32Array;
-        case 'dense':
-          return tf.transpose(t, [1, 0]).dataSync() as Float32Array;
-        default:
-          return t.dataSync() as Float32Array;
-      }
-    });
-    out.set(p.torchName, { shape: [...p.torchShape], data: Float32Array.from(data), dtype: 'float32' });
+    const perm = p.param !== 'kernel' ? null : p.op === 'conv' ? [3, 2, 0, 1] : p.op === 'depthwise' ? [2, 3, 0, 1] : p.op === 'dense' ? [1, 0] : null;
+    const laid = perm ? tf.transpose(t, perm) : t;
+    try {
+      const data = (await laid.data()) as Float32Array;
+      out.set(p.torchName, { shape: [...p.torchShape], data: Float32Array.from(data), dtype: 'float32' });
+    } finally {
+      if (laid !== t) laid.dispose();
+    }
   }
   return out;
 }

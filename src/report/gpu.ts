@@ -2,6 +2,10 @@
  * The report's GPU section: our latency on a GPU (latency files whose runs name a GPU adapter, i.e. webgpu), the
  * PyTorch peer on the same card (scripts/torch_latency.py: results/latency/torch-<gpu>.json) and the paper's A100
  * figures, side by side, at the paper's setting (224 px, batch 1, width 1).
+ *
+ * A software adapter (a CPU implementation of Vulkan such as llvmpipe/lavapipe, or SwiftShader) is not a GPU: its
+ * files are never shown as GPU figures. They are named below the table (or alone, when nothing ran on a GPU) as
+ * what they are: the WebGPU path timed on the CPU.
  */
 import path from 'node:path';
 import type { LatencyFile, LatencyRow } from '../results/latencyFile.js';
@@ -16,20 +20,48 @@ export interface GpuInputs {
 
 const paperSetting = (r: LatencyRow) => r.inputSize === 224 && r.batch === 1 && r.width === 1 && r.status === 'ok';
 
-/** The GPU latency files: those with an adapter (a GPU named by the backend). */
+/** The GPU latency files: those with a hardware adapter (a GPU named by the backend) and rows at the paper's setting. */
 export function gpuLatencyFiles(files: GpuInputs['latency']): GpuInputs['latency'] {
-  return files.filter((f) => f.data.adapter && f.data.rows.some(paperSetting));
+  return files.filter((f) => f.data.adapter && !f.data.adapter.software && f.data.rows.some(paperSetting));
 }
 
-/** Markdown lines of the section, or [] when there is nothing measured on a GPU. */
+/** Latency files measured through a software adapter: the GPU code path on the CPU. */
+export function softwareAdapterFiles(files: GpuInputs['latency']): GpuInputs['latency'] {
+  return files.filter((f) => f.data.adapter?.software === true);
+}
+
+/** One line per software-adapter file: what it is, and that it is left out of the GPU figures. */
+function softwareLines(files: GpuInputs['latency']): string[] {
+  return files.map((f) => {
+    const a = f.data.adapter!;
+    return (
+      `- \`${path.basename(f.file)}\`: ${f.data.backend} on ${a.name}${a.description && a.description !== a.name ? ` (${a.description})` : ''}, a software adapter ` +
+      '(Vulkan on the CPU), not a GPU: its figures time the WebGPU code path on the CPU, so they are not GPU figures and are left out of this section.'
+    );
+  });
+}
+
+/** One line per PyTorch file of a rehearsal (the peer run on the CPU): left out as well. */
+function rehearsalLines(files: GpuInputs['torch']): string[] {
+  return files.map(
+    (t) =>
+      `- \`${path.basename(t.file)}\`: PyTorch on ${t.data.gpu.name}, a rehearsal of the GPU check without a GPU: not GPU figures, left out of this section.`,
+  );
+}
+
+/** Markdown lines of the section, or [] when there is nothing measured on a GPU or a software adapter. */
 export function gpuLatencySection(inputs: GpuInputs, zoo: readonly ZooEntry[]): string[] {
   const ours = gpuLatencyFiles(inputs.latency);
-  const torch = inputs.torch.filter((t) => t.data.settings.inputSize === 224 && t.data.settings.batch === 1);
-  if (ours.length === 0 && torch.length === 0) return [];
+  const software = softwareAdapterFiles(inputs.latency);
+  const torch = inputs.torch.filter((t) => !t.data.rehearsal && t.data.settings.inputSize === 224 && t.data.settings.batch === 1);
+  const notGpu = [...softwareLines(software), ...rehearsalLines(inputs.torch.filter((t) => t.data.rehearsal))];
+  if (ours.length === 0 && torch.length === 0) {
+    return notGpu.length === 0 ? [] : ['## GPU latency', '', 'Nothing measured on a GPU yet.', '', ...notGpu, ''];
+  }
   const row = (f: LatencyFile, model: string, form: 'deploy' | 'train') => f.rows.find((r) => r.model === model && r.form === form && paperSetting(r));
   const models = zoo.map((z) => z.name).filter((n) => ours.some((f) => row(f.data, n, 'deploy')) || torch.some((t) => t.data.rows.some((r) => r.model === n)));
   const withTrain = ours.map((f) => f.data.rows.some((r) => r.form === 'train' && paperSetting(r)));
-  const label = (f: LatencyFile) => `${f.backend} on ${f.adapter!.name}${f.adapter!.software ? ' (software adapter, not a GPU)' : ''}`;
+  const label = (f: LatencyFile) => `${f.backend} on ${f.adapter!.name}`;
   const header = [
     'model',
     'depth',
@@ -87,6 +119,7 @@ export function gpuLatencySection(inputs: GpuInputs, zoo: readonly ZooEntry[]): 
         `${t.data.cuda ? `, CUDA ${t.data.cuda}` : ''}${t.data.cudnn ? `, cuDNN ${t.data.cudnn}` : ''}; ${s.warmup ?? '?'} warm-up and ${s.iterations ?? '?'} timed calls${s.tf32Conv === true ? ', TF32 convolutions allowed (PyTorch default)' : ''}.`,
     );
   }
+  lines.push(...notGpu);
   lines.push('');
   return lines;
 }

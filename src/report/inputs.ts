@@ -109,7 +109,12 @@ export function selectLatency(files: readonly LoadedLatency[]): { primary: Laten
   const paperSetting = (s: LatencySelection) => (s.inputSize === 224 && s.batch === 1 && s.width === 1 ? 1 : 0);
   // tfjs files first: they time both forms (ONNX Runtime files hold deploy forms only; they are shown beside them)
   const tfjs = (s: LatencySelection) => (s.data.runtime ? 0 : 1);
-  all.sort((a, b) => paperSetting(b) - paperSetting(a) || tfjs(b) - tfjs(a) || okDeploy(b) - okDeploy(a) || b.rows.length - a.rows.length);
+  // a software adapter (webgpu on a CPU implementation of Vulkan) times the plumbing, not a device: never primary
+  // while anything else was measured
+  const device = (s: LatencySelection) => (s.data.adapter?.software ? 0 : 1);
+  all.sort(
+    (a, b) => device(b) - device(a) || paperSetting(b) - paperSetting(a) || tfjs(b) - tfjs(a) || okDeploy(b) - okDeploy(a) || b.rows.length - a.rows.length,
+  );
   const primary = all.find((s) => okDeploy(s) > 0) ?? all[0] ?? null;
   return { primary, others: all.filter((s) => s !== primary) };
 }
@@ -123,7 +128,8 @@ export function rowOf(sel: LatencySelection | null, model: string, form: 'deploy
 export function runtimeLabel(data: LatencyFile): string {
   if (data.runtime) return `ONNX Runtime ${data.runtime.version} (${data.runtime.executionProvider}, ${data.runtime.threads} threads)`;
   const run = data.runs[data.runs.length - 1];
-  return `backend ${data.backend}${run ? ` (${run.kernels === 'ours' ? 'our' : 'stock'} kernels), tfjs ${run.tfjsVersion}` : ''}`;
+  const on = data.adapter ? ` on ${data.adapter.name}${data.adapter.software ? ' (software adapter, not a GPU)' : ''}` : '';
+  return `backend ${data.backend}${on}${run ? ` (${run.kernels === 'ours' ? 'our' : 'stock'} kernels), tfjs ${run.tfjsVersion}` : ''}`;
 }
 
 export function latencySubtitle(sel: LatencySelection): string {

@@ -129,7 +129,7 @@ export function otherLatencySection(zoo: readonly ZooEntry[], primary: LatencySe
       ['file', 'backend', 'machine', 'input', 'batch', 'width', 'timed rows', 'skipped rows'],
       others.map((s) => [
         path.basename(s.file),
-        s.data.runtime ? runtimeLabel(s.data) : s.data.backend,
+        s.data.runtime || s.data.adapter ? runtimeLabel(s.data) : s.data.backend,
         `${s.data.machine.cpuModel} (${s.data.machine.cores} cores)`,
         String(s.inputSize),
         String(s.batch),

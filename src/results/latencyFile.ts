@@ -106,9 +106,12 @@ export function machineSlug(m: MachineInfo): string {
   return slug(`${m.cpuModel}-${m.cores}c`);
 }
 
-/** `<backend>-<machine>.json`; with a GPU adapter the GPU names the machine (the CPU hardly matters there). */
-export function latencyFileName(backend: string, m: MachineInfo, adapter?: Pick<GpuAdapterInfo, 'name'>): string {
-  return `${slug(backend)}-${adapter ? slug(adapter.name) : machineSlug(m)}.json`;
+/**
+ * `<backend>-<machine>.json`; with a GPU adapter the GPU names the machine (the CPU hardly matters there), and a
+ * software adapter (a CPU implementation of Vulkan, e.g. llvmpipe) says so: `webgpu-<adapter>-software.json`.
+ */
+export function latencyFileName(backend: string, m: MachineInfo, adapter?: Pick<GpuAdapterInfo, 'name'> & { software?: boolean }): string {
+  return `${slug(backend)}-${adapter ? `${slug(adapter.name)}${adapter.software ? '-software' : ''}` : machineSlug(m)}.json`;
 }
 
 const rowKey = (r: LatencyRow): string => `${r.model}|${r.form}|${r.inputSize}|${r.batch}|${r.width}`;
@@ -201,7 +204,7 @@ const CSV_COLUMNS: [string, (r: LatencyRow, f: LatencyFile) => unknown][] = [
   ['paper_params_m', (r) => r.paper?.paramsM],
   ['paper_gflops', (r) => r.paper?.gflops],
   ['backend', (_r, f) => f.backend],
-  ['gpu', (_r, f) => f.adapter?.name],
+  ['gpu', (_r, f) => (f.adapter ? `${f.adapter.name}${f.adapter.software ? ' (software adapter, not a GPU)' : ''}` : undefined)],
   ['date', (r, f) => f.runs[r.run]?.date],
   ['commit', (r, f) => f.runs[r.run]?.commit],
   ['runtime', (_r, f) => (f.runtime ? `${f.runtime.name} ${f.runtime.version}` : 'tfjs')],

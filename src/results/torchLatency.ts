@@ -30,6 +30,8 @@ export interface TorchLatencyFile {
   schema: typeof TORCH_LATENCY_SCHEMA;
   date: string;
   command?: string;
+  /** run on the CPU by a rehearsal of the GPU check (scripts/gpu-check.sh --rehearsal): not GPU figures */
+  rehearsal?: boolean;
   gpu: { name: string; capability?: string; memoryGiB?: number };
   torch: string;
   torchvision?: string | null;

@@ -119,7 +119,7 @@ export interface TrainHooks {
    * After each step, with the model being trained: return true to stop the run there (no evaluation, no merge;
    * the result has no deploy model). `crosscheck` records the run against the PyTorch reference this way.
    */
-  afterStep?: (r: StepRecord, model: Model, optimizer: AdamW) => boolean | void;
+  afterStep?: (r: StepRecord, model: Model, optimizer: AdamW) => boolean | void | Promise<boolean | void>;
 }
 
 /** Async: the webgpu backend in Node can only read results back asynchronously (its readSync needs a browser). */
@@ -227,7 +227,7 @@ async function trainEpoch(s: RunState, epoch: number, trainSet: Dataset, cfg: Tr
     lossSum += loss * b.size;
     seen += b.size;
     s.step++;
-    const stop = hooks.afterStep?.({ step, epoch, lr, lambda: deep && !s.merged ? model.lambda : 1, loss, indices: b.indices }, model, s.opt);
+    const stop = await hooks.afterStep?.({ step, epoch, lr, lambda: deep && !s.merged ? model.lambda : 1, loss, indices: b.indices }, model, s.opt);
     const secs = (performance.now() - te) / 1000;
     if (stop) return { end: 'stopped', message: `stopped after step ${s.step}`, imagesPerSec: seen / secs };
     hooks.onStep?.({ epoch, step: s.step - epoch * stepsPerEpoch, stepsPerEpoch, loss, imagesPerSec: seen / secs });

@@ -3,7 +3,7 @@
  *
  * A command declares its flags once; keys are camelCase and the flags are
  * their kebab-case forms (`batchSize` -> `--batch-size`). Every command also
- * gets `--json` and `--help`. Booleans accept `--no-<flag>`. Mistakes (unknown
+ * gets `--json`, `--verbose` and `--help`. Booleans accept `--no-<flag>`. Mistakes (unknown
  * flag, missing value, bad number, value outside `choices`) throw a UserError
  * that names the flag and what would have been valid.
  *
@@ -22,6 +22,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UserError, oneOf } from './errors.js';
+import { setVerbose } from './verbose.js';
 
 interface FlagBase {
   /** One line for --help. */
@@ -79,10 +80,11 @@ type WithDefault<F, T> = F extends { default: unknown } ? T : F extends { requir
 /** The parsed values: one typed property per flag, plus json, help and positionals. */
 export type ParsedFlags<S extends CommandSpec> = {
   -readonly [K in keyof S['flags']]: ValueOf<S['flags'][K]>;
-} & { json: boolean; help: boolean; positionals: string[] };
+} & { json: boolean; help: boolean; positionals: string[] } & ('verbose' extends keyof S['flags'] ? unknown : { verbose: boolean });
 
 const BUILTIN: Record<string, BooleanFlag> = {
   json: { type: 'boolean', default: false, description: 'print the result as one JSON document on stdout' },
+  verbose: { type: 'boolean', default: false, description: "say how the backend was chosen: every backend tried, Dawn's own output" },
   help: { type: 'boolean', default: false, description: 'show this help' },
 };
 
@@ -92,7 +94,8 @@ function allFlags(spec: CommandSpec): [string, FlagSpec][] {
   for (const key of ['json', 'help', 'positionals']) {
     if (key in spec.flags) throw new Error(`flag spec of '${spec.command}' may not declare '${key}' (built in)`);
   }
-  return [...Object.entries(spec.flags), ...Object.entries(BUILTIN)];
+  // --verbose is built in unless a command words it itself
+  return [...Object.entries(spec.flags), ...Object.entries(BUILTIN).filter(([key]) => !(key in spec.flags))];
 }
 
 function validFlagList(spec: CommandSpec): string {
@@ -178,10 +181,12 @@ export function parseFlags<const S extends CommandSpec>(argv: readonly string[],
 
 /**
  * parseFlags, except that --help prints the command's help on stdout and
- * returns null (the command then just returns).
+ * returns null (the command then just returns), and --verbose turns on
+ * verbose mode (./verbose.ts) for the command and the processes it starts.
  */
 export function parseCommandFlags<const S extends CommandSpec>(argv: readonly string[], spec: S): ParsedFlags<S> | null {
   const parsed = parseFlags(argv, spec);
+  if (parsed.verbose) setVerbose(true);
   if (!parsed.help) return parsed;
   process.stdout.write(formatHelp(spec));
   return null;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, NODE_PACKAGES, backendSummary, selectBackend } from '../../src/backend/select.js';
-import { vulkanLoaderFound } from '../../src/backend/webgpu.js';
+import { probeAdapter, vulkanLoaderFound } from '../../src/backend/webgpu.js';
 import { UserError } from '../../src/util/errors.js';
 import { installed } from '../support/installed.js';
 import { machineInfo, runProvenance } from '../../src/util/provenance.js';
@@ -17,32 +17,43 @@ import { machineInfo, runProvenance } from '../../src/util/provenance.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const tfjsNodeInstalled = NODE_PACKAGES.some(installed);
+// a machine where webgpu could offer auto a GPU (a hardware adapter), unlike no Vulkan or only lavapipe
+const hardwareGpu =
+  vulkanLoaderFound() === true &&
+  (await probeAdapter().then(
+    (p) => !p.adapter.software,
+    () => false,
+  ));
 
 describe('selectBackend', () => {
-  // where Vulkan is installed, auto may find a GPU through webgpu
-  it.skipIf(tfjsNodeInstalled || vulkanLoaderFound() === true)(
-    'auto falls back past tfjs-node-gpu, webgpu and tfjs-node to wasm, with our kernels',
-    async () => {
-      const lines: string[] = [];
-      const info = await selectBackend('auto', { log: (s) => lines.push(s) });
-      expect(info.name).toBe('wasm');
-      expect(tf.getBackend()).toBe('wasm');
-      expect(info.requested).toBe('auto');
-      expect(info.tfjsVersion).toBe('4.22.0');
-      expect(info.package).toBeUndefined();
-      // tfjs-node-gpu, then webgpu (a GPU beats libtensorflow on the CPU), then tfjs-node
-      expect(info.fallbackReasons).toHaveLength(3);
-      expect(info.fallbackReasons[0]).toMatch(/^@tensorflow\/tfjs-node-gpu: /);
-      expect(info.fallbackReasons[1]).toMatch(/^webgpu: /);
-      expect(info.fallbackReasons[2]).toMatch(/^@tensorflow\/tfjs-node: /);
-      expect(info.kernels).toBe('ours');
-      expect(info.registeredKernels).toContain('Conv2DBackpropFilter');
-      expect(typeof info.simd).toBe('boolean');
-      expect(backendSummary(info)).toMatch(/^backend wasm \((no )?simd, \d+ threads?, our gradient kernels\), tfjs 4\.22\.0$/);
-      expect(lines.some((l) => l.includes('skipped @tensorflow/tfjs-node-gpu'))).toBe(true);
-      expect(tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0])).toBe(3);
-    },
-  );
+  // where a GPU is, auto takes it through webgpu
+  it.skipIf(tfjsNodeInstalled || hardwareGpu)('auto falls back past tfjs-node-gpu, webgpu and tfjs-node to wasm, with our kernels', async () => {
+    const lines: string[] = [];
+    const info = await selectBackend('auto', { log: (s) => lines.push(s), verbose: true });
+    expect(info.name).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(info.requested).toBe('auto');
+    expect(info.tfjsVersion).toBe('4.22.0');
+    expect(info.package).toBeUndefined();
+    // tfjs-node-gpu, then webgpu (a GPU beats libtensorflow on the CPU), then tfjs-node
+    expect(info.fallbackReasons).toHaveLength(3);
+    expect(info.fallbackReasons[0]).toMatch(/^@tensorflow\/tfjs-node-gpu: /);
+    expect(info.fallbackReasons[1]).toMatch(/^webgpu: /);
+    expect(info.fallbackReasons[2]).toMatch(/^@tensorflow\/tfjs-node: /);
+    expect(info.kernels).toBe('ours');
+    expect(info.registeredKernels).toContain('Conv2DBackpropFilter');
+    expect(typeof info.simd).toBe('boolean');
+    expect(backendSummary(info)).toMatch(/^backend wasm \((no )?simd, \d+ threads?, our gradient kernels\), tfjs 4\.22\.0$/);
+    expect(lines.some((l) => l.includes('skipped @tensorflow/tfjs-node-gpu'))).toBe(true);
+    expect(lines.at(-1)).toBe(`${backendSummary(info)} - ${info.why}`);
+    expect(info.why).toMatch(
+      /^auto: no GPU backend \(tfjs-node-gpu: not installed; webgpu: (no Vulkan loader|no adapter|only a software adapter|not installed|failed)\)$/,
+    );
+    const quiet: string[] = [];
+    await selectBackend('auto', { log: (s) => quiet.push(s), verbose: false });
+    expect(quiet).toEqual([lines.at(-1)]);
+    expect(tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0])).toBe(3);
+  });
 
   it('cpu works, with or without our kernels', async () => {
     const info = await selectBackend('cpu');

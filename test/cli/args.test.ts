@@ -1,11 +1,12 @@
 /**
- * The flag parser: typed values and defaults, the built-in --json/--help,
+ * The flag parser: typed values and defaults, the built-in --json/--verbose/--help,
  * and a UserError naming the flag and the valid alternatives for each mistake.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { COMMANDS } from '../../src/cli.js';
-import { formatHelp, parseFlags, type CommandSpec } from '../../src/util/args.js';
+import { formatHelp, parseCommandFlags, parseFlags, type CommandSpec } from '../../src/util/args.js';
 import { UserError } from '../../src/util/errors.js';
+import { VERBOSE_ENV, isVerbose } from '../../src/util/verbose.js';
 
 const SPEC = {
   command: 'train',
@@ -96,8 +97,27 @@ describe('parseFlags', () => {
 
   it('collects positionals within declared bounds', () => {
     const spec = { command: 'compare', positionals: '<result.json>...', minPositionals: 2, flags: {} } as const;
-    expect(parseFlags(['a.json', 'b.json', '--json'], spec)).toEqual({ json: true, help: false, positionals: ['a.json', 'b.json'] });
+    expect(parseFlags(['a.json', 'b.json', '--json'], spec)).toEqual({ json: true, verbose: false, help: false, positionals: ['a.json', 'b.json'] });
     expect(errorOf(['a.json'], spec)).toBe("missing argument for 'compare': expected <result.json>...");
+  });
+
+  it('--verbose is built in (unless a command declares its own) and turns verbose mode on for the command and its children', () => {
+    const spec = { command: 'zoo', flags: {} } as const;
+    const before = process.env[VERBOSE_ENV];
+    try {
+      delete process.env[VERBOSE_ENV];
+      expect(parseCommandFlags([], spec)!.verbose).toBe(false);
+      expect(isVerbose()).toBe(false);
+      expect(parseCommandFlags(['--verbose'], spec)!.verbose).toBe(true);
+      expect(isVerbose()).toBe(true);
+      expect(process.env[VERBOSE_ENV]).toBe('1');
+      expect(formatHelp(spec)).toContain('--verbose');
+      // the test spec above declares a verbose of its own, without a default
+      expect(parseFlags(['--model', 'vanillanet-5'], SPEC).verbose).toBeUndefined();
+    } finally {
+      if (before === undefined) delete process.env[VERBOSE_ENV];
+      else process.env[VERBOSE_ENV] = before;
+    }
   });
 
   it('formats help with every flag, its values and default', () => {

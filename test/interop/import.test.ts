@@ -104,12 +104,12 @@ describe('the mapping: names and layouts', () => {
     }
   });
 
-  it('round-trips random weights of every layer kind through the PyTorch layout', () => {
+  it('round-trips random weights of every layer kind through the PyTorch layout', async () => {
     for (const form of ['train', 'deploy'] as const) {
       const desc = describeModel('vanillanet-6', modelOptions('vanillanet-6', { width: 1 / 32, inputSize: 32, numClasses: 7 }), form);
       const w = initWeights(desc, 3);
       randomizeForCheck(desc, w, 4);
-      const back = mapTorchStateDict(toTorchStateDict(desc, w), desc, { source: 'roundtrip' });
+      const back = mapTorchStateDict(await toTorchStateDict(desc, w), desc, { source: 'roundtrip' });
       for (const [k, t] of w) expect(Array.from(back.get(k)!.dataSync()), k).toEqual(Array.from(t.dataSync()));
       disposeWeights(w);
       disposeWeights(back);

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LATENCY_SCHEMA, formatLatencyJson, type LatencyFile, type LatencyRow } from '../../src/results/latencyFile.js';
 import { TORCH_LATENCY_SCHEMA, readTorchLatencyFile, type TorchLatencyFile } from '../../src/results/torchLatency.js';
 import { buildReport } from '../../src/report/report.js';
-import { loadReportInputs } from '../../src/report/inputs.js';
+import { loadReportInputs, selectLatency } from '../../src/report/inputs.js';
 import { UserError } from '../../src/util/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -118,6 +118,44 @@ describe('report: GPU latency', () => {
     expect(section).toContain('webgpu on Synthetic GPU: train/deploy mean latency vanillanet-5 2.00x');
     expect(section).toContain('driver: NVIDIA: 1.2.3');
     expect(section).toContain('PyTorch 9.9.9, CUDA 13.0');
+  });
+
+  it('never shows a software adapter or a rehearsal as GPU figures: it names them and leaves them out', async () => {
+    const d = resultsCopy();
+    const software = { ...adapter, name: 'llvmpipe (LLVM 15.0.6, 256 bits)', description: 'llvmpipe: Mesa 25.0.7', software: true };
+    const soft = webgpuFile();
+    writeFileSync(
+      path.join(d, 'latency/webgpu-llvmpipe-software.json'),
+      formatLatencyJson({ ...soft, adapter: software, runs: soft.runs.map((r) => ({ ...r, adapter: software })) }),
+    );
+    writeFileSync(path.join(d, 'latency/torch-cpu-rehearsal.json'), JSON.stringify({ ...torchFile(), rehearsal: true, gpu: { name: 'cpu (rehearsal)' } }));
+    await buildReport({ resultsDir: d, now: new Date('2026-01-02T00:00:00Z') });
+    const md = readFileSync(path.join(d, 'REPORT.md'), 'utf8');
+    const section = md.slice(md.indexOf('## GPU latency'), md.indexOf('\n## ', md.indexOf('## GPU latency') + 1));
+    expect(section).toContain('Nothing measured on a GPU yet.');
+    expect(section).toContain('`webgpu-llvmpipe-software.json`: webgpu on llvmpipe (LLVM 15.0.6, 256 bits) (llvmpipe: Mesa 25.0.7), a software adapter');
+    expect(section).toContain('`torch-cpu-rehearsal.json`: PyTorch on cpu (rehearsal), a rehearsal of the GPU check without a GPU');
+    expect(section).not.toContain('| model |');
+    expect(section).not.toMatch(/11\.11|0\.777/);
+    // beside a real GPU's file, the table holds the GPU alone
+    writeFileSync(path.join(d, 'latency/webgpu-synthetic-gpu.json'), formatLatencyJson(webgpuFile()));
+    await buildReport({ resultsDir: d, now: new Date('2026-01-02T00:00:00Z') });
+    const md2 = readFileSync(path.join(d, 'REPORT.md'), 'utf8');
+    const s2 = md2.slice(md2.indexOf('## GPU latency'), md2.indexOf('\n## ', md2.indexOf('## GPU latency') + 1));
+    expect(s2).toContain(
+      '| model | depth | A100 ms (paper, PyTorch) | deploy ms (ours, webgpu on Synthetic GPU) | train ms (ours, webgpu on Synthetic GPU) |\n',
+    );
+    expect(s2).not.toContain('llvmpipe (LLVM 15.0.6, 256 bits))');
+    expect(s2).toContain('`webgpu-llvmpipe-software.json`: webgpu on llvmpipe');
+  });
+
+  it("Table 4 takes a software adapter's latency only when nothing else was measured", () => {
+    const software = { ...adapter, name: 'llvmpipe', software: true };
+    const soft = { file: 'webgpu-llvmpipe-software.json', data: { ...webgpuFile(), adapter: software } };
+    const cpu: LatencyFile = { ...webgpuFile(), backend: 'wasm', adapter: undefined, rows: [row('vanillanet-5', 'deploy', 50)] };
+    // the software file has more timed rows at the same setting: without the rule it would win
+    expect(selectLatency([soft, { file: 'wasm-x.json', data: cpu }]).primary?.file).toBe('wasm-x.json');
+    expect(selectLatency([soft]).primary?.file).toBe('webgpu-llvmpipe-software.json');
   });
 
   it('has no GPU section without GPU files, and a corrupt PyTorch file is one UserError naming it', async () => {

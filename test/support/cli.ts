@@ -3,6 +3,7 @@
  * (a spawnSync of more than a minute makes vitest's worker miss its RPC deadline).
  */
 import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { ROOT } from './build.js';
 
 export interface CliResult {
@@ -12,20 +13,34 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `onSpawn` gets a function that kills the process (SIGKILL). */
-export function runCli(args: string[], opts: { onSpawn?: (kill: () => void) => void } = {}): Promise<CliResult> {
+export interface CliOptions {
+  /** gets a function that kills the process (SIGKILL) */
+  onSpawn?: (kill: () => void) => void;
+  /** replaces this process's environment */
+  env?: NodeJS.ProcessEnv;
+  /** stderr goes to this file, opened for appending (as a shell's 2>>), instead of a socket to us; read back after */
+  stderrFile?: string;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/vanillabench.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const errFd = opts.stderrFile ? openSync(opts.stderrFile, 'a') : null;
+    const child = spawn(process.execPath, ['bin/vanillabench.js', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', errFd ?? 'pipe'],
+      env: opts.env ?? process.env,
+    });
+    if (errFd !== null) closeSync(errFd);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr: opts.stderrFile ? readFileSync(opts.stderrFile, 'utf8') : stderr }));
     opts.onSpawn?.(() => child.kill('SIGKILL'));
   });
 }
