@@ -121,7 +121,7 @@ const analysable = (e: AblationExperiment) =>
 const isRung = (e: AblationExperiment) => e.ladder.rungs.length > 1;
 
 /**
- * One entry per experiment: its ladder when its folders declare one (shown once, as its largest rung that has runs),
+ * One entry per experiment: its ladder when its folders declare one (shown once, its cells and levels from its largest rung whose every cell has 2 ok seeds),
  * else its most complete preset (long, full, quick among the analysable folders). The others are named as not shown,
  * with the reason.
  */
@@ -129,7 +129,8 @@ function onePerExperiment(list: AblationExperiment[], missing: string[]): Ablati
   const rank = (e: AblationExperiment) => {
     const i = PRESET_ORDER.indexOf(e.summary.preset);
     const rung = isRung(e) ? e.ladder.rungs.findIndex((r) => r.preset === e.summary.preset) : -1;
-    return isRung(e) ? -rung - 100 : (analysable(e) ? 0 : 10) + (i < 0 ? PRESET_ORDER.length : i);
+    // a ladder is shown by its largest rung whose every cell has 2 ok seeds (else its largest with runs)
+    return isRung(e) ? (analysable(e) ? -200 : -100) - rung : (analysable(e) ? 0 : 10) + (i < 0 ? PRESET_ORDER.length : i);
   };
   const best = new Map<string, AblationExperiment>();
   for (const e of list) {
@@ -357,7 +358,7 @@ async function experimentSection(exp: AblationExperiment, chartsDir: string): Pr
   md.push(`### ${exp.name} (${kind === 'table2' ? 'Table 2: deep training and series activation' : 'Table 3: shortcuts'})`, '');
   md.push(ladderTable(exp.ladder), '');
   charts.push(...(await effectCharts(exp, chartsDir, subtitle, md)));
-  md.push(`Cells at ${exp.ladder.rungs.find((r) => r.summary === s)?.label ?? 'this budget'} (\`${exp.name}\`):`, '', cellTable(s, varying), '');
+  md.push(`Cells at ${exp.ladder.rungs.find((r) => r.preset === s.preset)?.label ?? 'this budget'} (\`${exp.name}\`):`, '', cellTable(s, varying), '');
   if (cells.some((c) => c.values.length > 0)) {
     const cfg: AblationBarsConfig = ablationBarsConfig(ablationSeries(cells, kind));
     const title = kind === 'table2' ? 'Table 2: deep training and series informed activation' : 'Table 3: shortcut placement';
