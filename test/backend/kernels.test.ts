@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerGradientKernels, registeredGradientKernels, restoreStockKernels } from '../../src/backend/kernels/index.js';
 import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation, runningStatsUpdate } from '../../src/backend/kernels/fused.js';
 import { window4d } from '../../src/backend/kernels/storage.js';
+import { batchNormSimdApplies } from '../../src/backend/kernels/batchNormSimd.js';
 import { setSimdEnabled, simdKernels } from '../../src/backend/simd/simd.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
@@ -613,72 +614,87 @@ describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
   });
 });
 
-describe('fused training pieces vs float64 reference', () => {
-  it.each([
-    ['batchNormTraining', [3, 4, 5, 6]],
-    ['batchNormTraining', [40, 10]],
-    ['batchNormTrainingOps', [3, 4, 5, 6]],
-  ] as const)('%s %j: output, batch statistics and the gradients of x, gamma, beta', (impl, shapeIn) => {
-    const batchNorm = impl === 'batchNormTraining' ? batchNormTraining : batchNormTrainingOps;
-    const shape = [...shapeIn];
-    const c = shape[shape.length - 1];
-    const rows = size(shape) / c;
-    const xv = randomArray(size(shape), 1000).map((v, i) => v * 3 + (i % c));
-    const gv = randomArray(c, 1001);
-    const bv = randomArray(c, 1002);
-    const wv = randomArray(size(shape), 1003);
-    const eps = 1e-5;
-    // reference: y = (x - m) / sqrt(v + eps) * g + b; loss = sum(y * w); gradients by the closed form in float64
-    const m = new Float64Array(c);
-    const v = new Float64Array(c);
-    for (let r = 0; r < rows; r++) for (let k = 0; k < c; k++) m[k] += xv[r * c + k] / rows;
-    for (let r = 0; r < rows; r++) for (let k = 0; k < c; k++) v[k] += (xv[r * c + k] - m[k]) ** 2 / rows;
-    const y = new Float64Array(size(shape));
-    const dx = new Float64Array(size(shape));
-    const dg = new Float64Array(c);
-    const db = new Float64Array(c);
-    for (let k = 0; k < c; k++) {
-      const rs = 1 / Math.sqrt(v[k] + eps);
-      let sw = 0;
-      let swh = 0;
-      for (let r = 0; r < rows; r++) {
-        const h = (xv[r * c + k] - m[k]) * rs;
-        y[r * c + k] = h * gv[k] + bv[k];
-        sw += wv[r * c + k];
-        swh += wv[r * c + k] * h;
-      }
-      dg[k] = swh;
-      db[k] = sw;
-      for (let r = 0; r < rows; r++) {
-        const h = (xv[r * c + k] - m[k]) * rs;
-        dx[r * c + k] = gv[k] * rs * (wv[r * c + k] - sw / rows - (h * swh) / rows);
-      }
-    }
-    const stats: number[][] = [];
-    const got = tf.tidy(() => {
-      const w = tf.tensor(wv, shape);
-      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(
-          tf.mul(
-            batchNorm(a, g, b, eps, (mm, vv, n) => {
-              stats.push([...mm.dataSync(), ...vv.dataSync(), n]);
-            }),
-            w,
-          ),
-        );
-      const out = batchNorm(tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), eps).dataSync();
-      const gr = tf
-        .grads(f)([tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv)])
-        .map((t) => t.dataSync());
-      return [out, ...gr];
-    });
-    expect(relErr(got[0], y)).toBeLessThan(TOL);
-    expect(relErr(got[1], dx)).toBeLessThan(TOL);
-    expect(relErr(got[2], dg)).toBeLessThan(TOL);
-    expect(relErr(got[3], db)).toBeLessThan(TOL);
-    expect(relErr(stats[0], [...m, ...v, rows])).toBeLessThan(TOL);
-  });
+// SIMD batch norm: lanes = lcm(C, 4) channels; C % 4 == 0, C = 1, 2 (several pixels a vector), C = 3, 6, 10
+// (12- and 20-lane rows), and element counts that are not whole rows (the XNNPACK form); the flag: whole rows
+const bnCases: [string, number[], boolean][] = [
+  ['batchNormTraining', [3, 4, 5, 6], true],
+  ['batchNormTraining', [40, 10], true],
+  ['batchNormTraining', [2, 3, 5, 8], true],
+  ['batchNormTraining', [2, 3, 3, 2], true],
+  ['batchNormTraining', [5, 4, 4, 1], true],
+  ['batchNormTraining', [4, 2, 3, 3], true],
+  ['batchNormTraining', [2, 3, 5, 3], false],
+  ['batchNormTraining', [3, 5, 2], false],
+  ['batchNormTrainingOps', [3, 4, 5, 6], true],
+];
 
+describe('batch norm (training) vs float64 reference', () =>
+  bothPaths(() => {
+    it.each(bnCases)('%s %j: output, batch statistics and the gradients of x, gamma, beta', (impl, shapeIn, simdForm) => {
+      const batchNorm = impl === 'batchNormTraining' ? batchNormTraining : batchNormTrainingOps;
+      const shape = [...shapeIn];
+      const c = shape[shape.length - 1];
+      const rows = size(shape) / c;
+      expect(tf.tidy(() => batchNormSimdApplies(tf.zeros(shape)))).toBe(simdForm);
+      // channel offsets of up to 40 standard deviations: the centring must happen before the squares
+      const xv = randomArray(size(shape), 1000).map((v, i) => v * 3 + 40 * (i % c));
+      const gv = randomArray(c, 1001);
+      const bv = randomArray(c, 1002);
+      const wv = randomArray(size(shape), 1003);
+      const eps = 1e-5;
+      // reference: y = (x - m) / sqrt(v + eps) * g + b; loss = sum(y * w); gradients by the closed form in float64
+      const m = new Float64Array(c);
+      const v = new Float64Array(c);
+      for (let r = 0; r < rows; r++) for (let k = 0; k < c; k++) m[k] += xv[r * c + k] / rows;
+      for (let r = 0; r < rows; r++) for (let k = 0; k < c; k++) v[k] += (xv[r * c + k] - m[k]) ** 2 / rows;
+      const y = new Float64Array(size(shape));
+      const dx = new Float64Array(size(shape));
+      const dg = new Float64Array(c);
+      const db = new Float64Array(c);
+      for (let k = 0; k < c; k++) {
+        const rs = 1 / Math.sqrt(v[k] + eps);
+        let sw = 0;
+        let swh = 0;
+        for (let r = 0; r < rows; r++) {
+          const h = (xv[r * c + k] - m[k]) * rs;
+          y[r * c + k] = h * gv[k] + bv[k];
+          sw += wv[r * c + k];
+          swh += wv[r * c + k] * h;
+        }
+        dg[k] = swh;
+        db[k] = sw;
+        for (let r = 0; r < rows; r++) {
+          const h = (xv[r * c + k] - m[k]) * rs;
+          dx[r * c + k] = gv[k] * rs * (wv[r * c + k] - sw / rows - (h * swh) / rows);
+        }
+      }
+      const stats: number[][] = [];
+      const got = tf.tidy(() => {
+        const w = tf.tensor(wv, shape);
+        const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              batchNorm(a, g, b, eps, (mm, vv, n) => {
+                stats.push([...mm.dataSync(), ...vv.dataSync(), n]);
+              }),
+              w,
+            ),
+          );
+        const out = batchNorm(tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), eps).dataSync();
+        const gr = tf
+          .grads(f)([tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv)])
+          .map((t) => t.dataSync());
+        return [out, ...gr];
+      });
+      expect(relErr(got[0], y)).toBeLessThan(TOL);
+      expect(relErr(got[1], dx)).toBeLessThan(TOL);
+      expect(relErr(got[2], dg)).toBeLessThan(TOL);
+      expect(relErr(got[3], db)).toBeLessThan(TOL);
+      expect(relErr(stats[0], [...m, ...v, rows])).toBeLessThan(TOL);
+    });
+  }));
+
+describe('fused training pieces vs float64 reference', () => {
   it('lambdaActivation: output and gradient vs float64 reference, and the same values as tf.leakyRelu', () => {
     for (const [shape, lambda] of [
       [[3, 4, 5, 6], 0.3],

@@ -14,6 +14,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { alloc, view } from './storage.js';
+import { simdKernels } from '../simd/simd.js';
+import { batchNormSimd, batchNormSimdApplies } from './batchNormSimd.js';
 
 /** True when the current backend is one whose tensors these loops can read and write. */
 export function canFuse(...ts: tf.Tensor[]): boolean {
@@ -36,6 +38,7 @@ function backend(): tf.KernelBackend {
  * Mul + Add is 3-5x slower), same-shape Square/Mul/Add; the per-channel quantities ([C] vectors: rstd, the scale,
  * k2, k3, dgamma, dbeta) are computed in JS in float64 on views of the storage, not by some 30 tiny kernels.
  * Forward 5 full-size passes, backward 6 (the op-by-op closed form took 6 + 7 and ~40 kernel calls per node).
+ * With our SIMD kernels (wasm) it is batchNormSimd.ts instead: 3 + 2 passes and no kernel calls.
  */
 export function batchNormTraining(
   x: tf.Tensor,
@@ -45,6 +48,8 @@ export function batchNormTraining(
   onStats?: (mean: tf.Tensor, variance: tf.Tensor, count: number) => void,
 ): tf.Tensor {
   if (!canFuse(x, gamma, beta)) return batchNormTrainingOps(x, gamma, beta, eps, onStats);
+  const simd = batchNormSimdApplies(x) ? simdKernels(backend()) : undefined;
+  if (simd) return batchNormSimd(simd, x, gamma, beta, eps, onStats);
   const c = x.shape[x.shape.length - 1];
   const n = x.size / c;
   const rows: [number, number, number, number] = [1, n, 1, c];

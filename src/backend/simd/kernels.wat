@@ -261,4 +261,129 @@
         (br_if $oys (i32.lt_u (local.get $oy) (local.get $OH))))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $bs (i32.lt_u (local.get $b) (local.get $B)))))
+
+  ;; Per-channel passes of training batch norm over x viewed as [R, CE] (CE % 4 == 0): a channel count C that is a
+  ;; multiple of 4 gives CE = C; C = 1 or 2 gives CE = 4, the lanes then cycling through the channels (the caller
+  ;; expands per-channel parameters to CE lanes and folds the CE sums back to C). Sums are accumulated in float64
+  ;; (out: CE or 2 CE doubles), so that batch statistics over 10^5 rows keep float32's precision.
+
+  ;; out[k] = sum_r x[r, k]
+  (func (export "col_sums") (param $x i32) (param $R i32) (param $CE i32) (param $out i32)
+    (local $row i32) (local $end i32) (local $k i32) (local $o i32) (local $v v128)
+    (local.set $row (i32.shl (local.get $CE) (i32.const 2)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $row) (i32.const 1)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $R) (local.get $row))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (local.set $o (local.get $out))
+        (loop $ks
+          (local.set $v (v128.load (i32.add (local.get $x) (local.get $k))))
+          (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (f64x2.promote_low_f32x4 (local.get $v))))
+          (v128.store offset=16 (local.get $o) (f64x2.add (v128.load offset=16 (local.get $o))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+          (local.set $o (i32.add (local.get $o) (i32.const 32)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br_if $ks (i32.lt_u (local.get $k) (local.get $row))))
+        (local.set $x (i32.add (local.get $x) (local.get $row)))
+        (br $rows))))
+
+  ;; out[k] = sum_r (x[r, k] - m[k])^2 (m: CE floats)
+  (func (export "col_sqdev") (param $x i32) (param $m i32) (param $R i32) (param $CE i32) (param $out i32)
+    (local $row i32) (local $end i32) (local $k i32) (local $o i32) (local $v v128)
+    (local.set $row (i32.shl (local.get $CE) (i32.const 2)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $row) (i32.const 1)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $R) (local.get $row))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (local.set $o (local.get $out))
+        (loop $ks
+          (local.set $v (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k)))
+            (v128.load (i32.add (local.get $m) (local.get $k)))))
+          (local.set $v (f32x4.mul (local.get $v) (local.get $v)))
+          (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (f64x2.promote_low_f32x4 (local.get $v))))
+          (v128.store offset=16 (local.get $o) (f64x2.add (v128.load offset=16 (local.get $o))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+          (local.set $o (i32.add (local.get $o) (i32.const 32)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br_if $ks (i32.lt_u (local.get $k) (local.get $row))))
+        (local.set $x (i32.add (local.get $x) (local.get $row)))
+        (br $rows))))
+
+  ;; out[k] = sum_r dy[r, k]; out[CE + k] = sum_r dy[r, k] (x[r, k] - m[k]): the two sums of batch norm's gradient
+  (func (export "col_dy_sums") (param $dy i32) (param $x i32) (param $m i32) (param $R i32) (param $CE i32) (param $out i32)
+    (local $row i32) (local $end i32) (local $k i32) (local $o i32) (local $o2 i32) (local $d v128) (local $v v128)
+    (local.set $row (i32.shl (local.get $CE) (i32.const 2)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $row) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $R) (local.get $row))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (local.set $o (local.get $out))
+        (local.set $o2 (i32.add (local.get $out) (i32.shl (local.get $row) (i32.const 1))))
+        (loop $ks
+          (local.set $d (v128.load (i32.add (local.get $dy) (local.get $k))))
+          (local.set $v (f32x4.mul (local.get $d) (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k)))
+            (v128.load (i32.add (local.get $m) (local.get $k))))))
+          (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (f64x2.promote_low_f32x4 (local.get $d))))
+          (v128.store offset=16 (local.get $o) (f64x2.add (v128.load offset=16 (local.get $o))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d)))))
+          (v128.store (local.get $o2) (f64x2.add (v128.load (local.get $o2)) (f64x2.promote_low_f32x4 (local.get $v))))
+          (v128.store offset=16 (local.get $o2) (f64x2.add (v128.load offset=16 (local.get $o2))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+          (local.set $o (i32.add (local.get $o) (i32.const 32)))
+          (local.set $o2 (i32.add (local.get $o2) (i32.const 32)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br_if $ks (i32.lt_u (local.get $k) (local.get $row))))
+        (local.set $x (i32.add (local.get $x) (local.get $row)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $row)))
+        (br $rows))))
+
+  ;; y[r, k] = x[r, k] p[k] + p[CE + k]: batch norm's output (p: 2 CE floats)
+  (func (export "col_affine") (param $x i32) (param $p i32) (param $R i32) (param $CE i32) (param $y i32)
+    (local $row i32) (local $end i32) (local $k i32) (local $pb i32)
+    (local.set $row (i32.shl (local.get $CE) (i32.const 2)))
+    (local.set $pb (i32.add (local.get $p) (local.get $row)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $R) (local.get $row))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (loop $ks
+          (v128.store (i32.add (local.get $y) (local.get $k))
+            (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $k))) (v128.load (i32.add (local.get $p) (local.get $k))))
+              (v128.load (i32.add (local.get $pb) (local.get $k)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br_if $ks (i32.lt_u (local.get $k) (local.get $row))))
+        (local.set $x (i32.add (local.get $x) (local.get $row)))
+        (local.set $y (i32.add (local.get $y) (local.get $row)))
+        (br $rows))))
+
+  ;; dx[r, k] = dy[r, k] p[k] + x[r, k] p[CE + k] + p[2 CE + k]: batch norm's input gradient (p: 3 CE floats)
+  (func (export "col_affine2") (param $dy i32) (param $x i32) (param $p i32) (param $R i32) (param $CE i32) (param $dx i32)
+    (local $row i32) (local $end i32) (local $k i32) (local $pb i32) (local $pc i32)
+    (local.set $row (i32.shl (local.get $CE) (i32.const 2)))
+    (local.set $pb (i32.add (local.get $p) (local.get $row)))
+    (local.set $pc (i32.add (local.get $pb) (local.get $row)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $R) (local.get $row))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (loop $ks
+          (v128.store (i32.add (local.get $dx) (local.get $k))
+            (f32x4.add
+              (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $k))) (v128.load (i32.add (local.get $p) (local.get $k))))
+                (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $k))) (v128.load (i32.add (local.get $pb) (local.get $k)))))
+              (v128.load (i32.add (local.get $pc) (local.get $k)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br_if $ks (i32.lt_u (local.get $k) (local.get $row))))
+        (local.set $x (i32.add (local.get $x) (local.get $row)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $row)))
+        (local.set $dx (i32.add (local.get $dx) (local.get $row)))
+        (br $rows))))
 )

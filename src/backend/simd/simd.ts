@@ -24,12 +24,29 @@ export interface SimdKernels {
   dwForward(xp: number, f: number, out: number, B: number, HP: number, WP: number, C: number, OH: number, OW: number, KH: number, KW: number): void;
   /** dw[i, j, c] = sum_{b, oy, ox} xp[b, oy+i, ox+j, c] * dy[b, oy, ox, c]; C % 4 == 0 */
   dwFilterGrad(xp: number, dy: number, dw: number, B: number, HP: number, WP: number, C: number, OH: number, OW: number, KH: number, KW: number): void;
+  /** out[k] (float64) = sum_r x[r, k] over x [R, CE], CE % 4 == 0 */
+  colSums(x: number, R: number, CE: number, out: number): void;
+  /** out[k] (float64) = sum_r (x[r, k] - m[k])^2 */
+  colSqDev(x: number, m: number, R: number, CE: number, out: number): void;
+  /** out[k] = sum_r dy[r, k], out[CE + k] = sum_r dy[r, k] (x[r, k] - m[k]) (float64) */
+  colDySums(dy: number, x: number, m: number, R: number, CE: number, out: number): void;
+  /** y[r, k] = x[r, k] p[k] + p[CE + k] */
+  colAffine(x: number, p: number, R: number, CE: number, y: number): void;
+  /** dx[r, k] = dy[r, k] p[k] + x[r, k] p[CE + k] + p[2 CE + k] */
+  colAffine2(dy: number, x: number, p: number, R: number, CE: number, dx: number): void;
   /** byte offset of a float32 tensor's storage */
   ptr(t: tf.TensorInfo): number;
+  /** a copy of `n` float64 values at byte offset `at` of the heap */
+  f64(at: number, n: number): Float64Array;
+  /** writes `values` as float32 at byte offset `at` of the heap */
+  setF32(at: number, values: ArrayLike<number>): void;
+  /** scratch memory on the backend's heap (not a tensor: no engine bookkeeping); `free` it before returning */
+  malloc(bytes: number): number;
+  free(at: number): void;
 }
 
 interface WasmBackendLike {
-  wasm: { asm?: { memory?: unknown } };
+  wasm: { asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(at: number): void };
   dataIdMap: { get(id: tf.DataId): { memoryOffset: number } | undefined };
 }
 
@@ -48,8 +65,9 @@ export function setSimdEnabled(on: boolean): boolean {
 export function simdKernels(backend: tf.KernelBackend): SimdKernels | undefined {
   if (!enabled) return undefined;
   const be = backend as unknown as Partial<WasmBackendLike>;
-  const memory = be.wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || !be.dataIdMap) return undefined;
+  const wasm = be.wasm;
+  const memory = wasm?.asm?.memory;
+  if (!wasm || !(memory instanceof WebAssembly.Memory) || !be.dataIdMap) return undefined;
   let k = instances.get(memory);
   if (!k) {
     let exports: WebAssembly.Exports;
@@ -66,11 +84,21 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | undefined 
       gemmAtB: exports.gemm_atb as F,
       dwForward: exports.dw_fwd as F,
       dwFilterGrad: exports.dw_bwd_filter as F,
+      colSums: exports.col_sums as F,
+      colSqDev: exports.col_sqdev as F,
+      colDySums: exports.col_dy_sums as F,
+      colAffine: exports.col_affine as F,
+      colAffine2: exports.col_affine2 as F,
       ptr: (t) => {
         const d = map.get(t.dataId);
         if (!d || t.dtype !== 'float32') throw new Error(`simd kernels: not a float32 wasm tensor (${t.dtype})`);
         return d.memoryOffset;
       },
+      // a copy, which a later allocation growing (detaching) the heap leaves intact
+      f64: (at, n) => new Float64Array(memory.buffer.slice(at, at + 8 * n)),
+      setF32: (at, values) => new Float32Array(memory.buffer, at, values.length).set(values),
+      malloc: (bytes) => wasm._malloc(bytes) >>> 0,
+      free: (at) => wasm._free(at),
     };
     instances.set(memory, k);
   }
