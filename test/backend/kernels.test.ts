@@ -367,6 +367,18 @@ const dwCases: DwCase[] = [
   { x: [2, 7, 9, 8], k: [3, 3], s: 1, pad: explicitA, m: 1 },
   { x: [2, 7, 9, 4], k: [1, 5], s: 1, pad: 'same', m: 1 },
   { x: [2, 7, 9, 4], k: [2, 1], s: 1, pad: 'valid', m: 1 },
+  // lane pixels (laneWidth): 1, 2, 3 and 6 channels in vectors of 4 lanes, rows of 1-3 and 5 lane pixels; rows
+  // whose floats do not fill whole lane pixels (9 x 2, 7 x 3) keep the other path
+  { x: [2, 8, 8, 2], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 5, 10, 2], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 2, 2, 2], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 6, 9, 2], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 5, 20, 1], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 7, 12, 1], k: [3, 3], s: 1, pad: explicitA, m: 1 },
+  { x: [2, 4, 20, 3], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 6, 8, 3], k: [5, 5], s: 1, pad: 'same', m: 1 },
+  { x: [2, 6, 7, 3], k: [5, 5], s: 1, pad: 'same', m: 1 },
+  { x: [1, 5, 6, 6], k: [7, 7], s: 1, pad: 'same', m: 1 },
 ];
 
 function checkDepthwise(c: DwCase, i: number): void {

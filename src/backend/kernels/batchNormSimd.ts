@@ -13,16 +13,10 @@
  * CE lanes and the CE sums folded back to C.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SimdKernels } from '../simd/simd.js';
-import { alloc } from './storage.js';
+import { laneWidth, type SimdKernels } from '../simd/simd.js';
+import { alloc, foldLanes as fold } from './storage.js';
 
 type OnStats = (mean: tf.Tensor, variance: tf.Tensor, count: number) => void;
-
-/** Lanes of a row: lcm(C, 4). */
-export function laneWidth(c: number): number {
-  const g = c % 4 === 0 ? 4 : c % 2 === 0 ? 2 : 1;
-  return (c * 4) / g;
-}
 
 /** The SIMD form applies when the element count is a whole number of CE-lane rows. */
 export function batchNormSimdApplies(x: tf.Tensor): boolean {
@@ -31,12 +25,6 @@ export function batchNormSimdApplies(x: tf.Tensor): boolean {
 }
 
 const expand = (v: ArrayLike<number>, ce: number) => Float32Array.from({ length: ce }, (_, k) => v[k % v.length]);
-
-function fold(sums: Float64Array, c: number): Float64Array {
-  const out = new Float64Array(c);
-  for (let k = 0; k < sums.length; k++) out[k % c] += sums[k];
-  return out;
-}
 
 /** A float32 tensor of `shape` holding `v` (rounded to float32). */
 function vector(backend: tf.KernelBackend, shape: number[], v: ArrayLike<number>): tf.Tensor {

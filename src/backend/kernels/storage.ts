@@ -270,3 +270,20 @@ export function col2im(backend: tf.KernelBackend, cols: tf.Tensor2D, g: ConvGeom
   }
   return tensor as tf.Tensor4D;
 }
+
+/** out[k] = sum of sums[l] over the lanes l with l % c == k (per-lane sums of a laneWidth(c) kernel, folded back). */
+export function foldLanes(sums: ArrayLike<number>, c: number): Float64Array {
+  const out = new Float64Array(c);
+  for (let k = 0; k < sums.length; k++) out[k % c] += sums[k];
+  return out;
+}
+
+/** f [kh, kw, c, 1] repeated to `ce` lanes per tap ([kh, kw, ce], lane k = channel k % c), for the lane kernels. */
+export function expandLanes(backend: tf.KernelBackend, f: tf.Tensor4D, ce: number): tf.Tensor {
+  const [kh, kw, c] = f.shape;
+  if (ce === c) return f;
+  const { tensor, values } = alloc(backend, [kh, kw, ce]);
+  const src = view(backend, f);
+  for (let t = 0; t < kh * kw; t++) for (let k = 0; k < ce; k++) values[t * ce + k] = src[t * c + (k % c)];
+  return tensor;
+}

@@ -82,15 +82,20 @@
         (br $chunks))))
 
   ;; out[b, oy, ox, c] = sum_{i < KH, j < KW} xp[b, oy + i, ox + j, c] * f[i, j, c]: a stride-1 depthwise
-  ;; convolution of an input already padded to [B, HP, WP, C]; out is [B, OH, OW, C], f is [KH, KW, C].
-  ;; Register block: 4 output pixels of a row x 4 channels; pixels past the last block of 4 go one at a time.
+  ;; convolution of an input already padded to [B, HP, WP, C]; out is [B, OH, OW, C].
+  ;; A row of OW*C floats is cut into "lane pixels" of CE floats (CE = C when C % 4 == 0, else lcm(C, 4), with
+  ;; OW*C % CE == 0): lane k of a lane pixel holds channel k % C, so a 4-lane vector is always whole; a tap
+  ;; moves the input by C floats. f is [KH, KW, CE], the filter expanded to that lane pattern.
+  ;; Register block: 4 lane pixels x 4 lanes; lane pixels past the last block of 4 go one at a time.
   (func (export "dw_fwd") (param $xp i32) (param $f i32) (param $out i32) (param $B i32) (param $HP i32) (param $WP i32)
-    (param $C i32) (param $OH i32) (param $OW i32) (param $KH i32) (param $KW i32)
-    (local $pix i32) (local $rowX i32) (local $b i32) (local $oy i32) (local $ox i32) (local $cb i32) (local $i i32)
+    (param $C i32) (param $OH i32) (param $OW i32) (param $KH i32) (param $KW i32) (param $CE i32)
+    (local $pix i32) (local $vp i32) (local $owv i32) (local $rowX i32) (local $b i32) (local $oy i32) (local $ox i32) (local $cb i32) (local $i i32)
     (local $j i32) (local $xrow i32) (local $orow i32) (local $xi i32) (local $fp i32) (local $op i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $fv v128)
     (local.set $pix (i32.shl (local.get $C) (i32.const 2)))
     (local.set $rowX (i32.mul (local.get $WP) (local.get $pix)))
+    (local.set $vp (i32.shl (local.get $CE) (i32.const 2)))
+    (local.set $owv (i32.div_u (i32.mul (local.get $OW) (local.get $C)) (local.get $CE)))
     (loop $bs
       (local.set $oy (i32.const 0))
       (loop $oys
@@ -103,7 +108,7 @@
         ;; blocks of 4 output pixels
         (block $quads_done
           (loop $quads
-            (br_if $quads_done (i32.gt_u (i32.add (local.get $ox) (i32.const 4)) (local.get $OW)))
+            (br_if $quads_done (i32.gt_u (i32.add (local.get $ox) (i32.const 4)) (local.get $owv)))
             (local.set $cb (i32.const 0))
             (loop $cbs
               (local.set $a0 (v128.const i32x4 0 0 0 0))
@@ -114,36 +119,36 @@
               (local.set $i (i32.const 0))
               (loop $is
                 (local.set $xi (i32.add (i32.add (local.get $xrow) (i32.mul (local.get $i) (local.get $rowX)))
-                  (i32.add (i32.mul (local.get $ox) (local.get $pix)) (local.get $cb))))
+                  (i32.add (i32.mul (local.get $ox) (local.get $vp)) (local.get $cb))))
                 (local.set $j (local.get $KW))
                 (loop $js
                   (local.set $fv (v128.load (local.get $fp)))
                   (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (local.get $xi)) (local.get $fv))))
                   (local.set $a1 (f32x4.add (local.get $a1)
-                    (f32x4.mul (v128.load (i32.add (local.get $xi) (local.get $pix))) (local.get $fv))))
+                    (f32x4.mul (v128.load (i32.add (local.get $xi) (local.get $vp))) (local.get $fv))))
                   (local.set $a2 (f32x4.add (local.get $a2)
-                    (f32x4.mul (v128.load (i32.add (local.get $xi) (i32.shl (local.get $pix) (i32.const 1)))) (local.get $fv))))
+                    (f32x4.mul (v128.load (i32.add (local.get $xi) (i32.shl (local.get $vp) (i32.const 1)))) (local.get $fv))))
                   (local.set $a3 (f32x4.add (local.get $a3)
-                    (f32x4.mul (v128.load (i32.add (local.get $xi) (i32.mul (local.get $pix) (i32.const 3)))) (local.get $fv))))
-                  (local.set $fp (i32.add (local.get $fp) (local.get $pix)))
+                    (f32x4.mul (v128.load (i32.add (local.get $xi) (i32.mul (local.get $vp) (i32.const 3)))) (local.get $fv))))
+                  (local.set $fp (i32.add (local.get $fp) (local.get $vp)))
                   (local.set $xi (i32.add (local.get $xi) (local.get $pix)))
                   (local.set $j (i32.sub (local.get $j) (i32.const 1)))
                   (br_if $js (local.get $j)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br_if $is (i32.lt_u (local.get $i) (local.get $KH))))
-              (local.set $op (i32.add (local.get $orow) (i32.add (i32.mul (local.get $ox) (local.get $pix)) (local.get $cb))))
+              (local.set $op (i32.add (local.get $orow) (i32.add (i32.mul (local.get $ox) (local.get $vp)) (local.get $cb))))
               (v128.store (local.get $op) (local.get $a0))
-              (v128.store (i32.add (local.get $op) (local.get $pix)) (local.get $a1))
-              (v128.store (i32.add (local.get $op) (i32.shl (local.get $pix) (i32.const 1))) (local.get $a2))
-              (v128.store (i32.add (local.get $op) (i32.mul (local.get $pix) (i32.const 3))) (local.get $a3))
+              (v128.store (i32.add (local.get $op) (local.get $vp)) (local.get $a1))
+              (v128.store (i32.add (local.get $op) (i32.shl (local.get $vp) (i32.const 1))) (local.get $a2))
+              (v128.store (i32.add (local.get $op) (i32.mul (local.get $vp) (i32.const 3))) (local.get $a3))
               (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
-              (br_if $cbs (i32.lt_u (local.get $cb) (local.get $pix))))
+              (br_if $cbs (i32.lt_u (local.get $cb) (local.get $vp))))
             (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
             (br $quads)))
         ;; the remaining pixels of the row, one at a time
         (block $singles_done
           (loop $singles
-            (br_if $singles_done (i32.ge_u (local.get $ox) (local.get $OW)))
+            (br_if $singles_done (i32.ge_u (local.get $ox) (local.get $owv)))
             (local.set $cb (i32.const 0))
             (loop $cbs1
               (local.set $a0 (v128.const i32x4 0 0 0 0))
@@ -151,20 +156,20 @@
               (local.set $i (i32.const 0))
               (loop $is1
                 (local.set $xi (i32.add (i32.add (local.get $xrow) (i32.mul (local.get $i) (local.get $rowX)))
-                  (i32.add (i32.mul (local.get $ox) (local.get $pix)) (local.get $cb))))
+                  (i32.add (i32.mul (local.get $ox) (local.get $vp)) (local.get $cb))))
                 (local.set $j (local.get $KW))
                 (loop $js1
                   (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (local.get $xi)) (v128.load (local.get $fp)))))
-                  (local.set $fp (i32.add (local.get $fp) (local.get $pix)))
+                  (local.set $fp (i32.add (local.get $fp) (local.get $vp)))
                   (local.set $xi (i32.add (local.get $xi) (local.get $pix)))
                   (local.set $j (i32.sub (local.get $j) (i32.const 1)))
                   (br_if $js1 (local.get $j)))
                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
                 (br_if $is1 (i32.lt_u (local.get $i) (local.get $KH))))
-              (v128.store (i32.add (local.get $orow) (i32.add (i32.mul (local.get $ox) (local.get $pix)) (local.get $cb)))
+              (v128.store (i32.add (local.get $orow) (i32.add (i32.mul (local.get $ox) (local.get $vp)) (local.get $cb)))
                 (local.get $a0))
               (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
-              (br_if $cbs1 (i32.lt_u (local.get $cb) (local.get $pix))))
+              (br_if $cbs1 (i32.lt_u (local.get $cb) (local.get $vp))))
             (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
             (br $singles)))
         (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
@@ -173,17 +178,20 @@
       (br_if $bs (i32.lt_u (local.get $b) (local.get $B)))))
 
   ;; dw[i, j, c] = sum_{b, oy, ox} xp[b, oy + i, ox + j, c] * dy[b, oy, ox, c]: the filter gradient of dw_fwd
-  ;; (same padded input). Register block: 4 taps of a filter row x 4 channels, accumulated along an output row;
-  ;; taps past the last block of 4 go one at a time.
+  ;; (same padded input, same lane pixels of CE floats: dw is [KH, KW, CE], which the caller folds back to C
+  ;; channels). Register block: 4 taps of a filter row x 4 lanes, accumulated along an output row; taps past the
+  ;; last block of 4 go one at a time.
   (func (export "dw_bwd_filter") (param $xp i32) (param $dy i32) (param $dw i32) (param $B i32) (param $HP i32)
-    (param $WP i32) (param $C i32) (param $OH i32) (param $OW i32) (param $KH i32) (param $KW i32)
-    (local $pix i32) (local $rowX i32) (local $b i32) (local $oy i32) (local $i i32) (local $j i32) (local $cb i32)
+    (param $WP i32) (param $C i32) (param $OH i32) (param $OW i32) (param $KH i32) (param $KW i32) (param $CE i32)
+    (local $pix i32) (local $vp i32) (local $owv i32) (local $rowX i32) (local $b i32) (local $oy i32) (local $i i32) (local $j i32) (local $cb i32)
     (local $ox i32) (local $xrow i32) (local $dyrow i32) (local $xi i32) (local $di i32) (local $wp i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $d v128)
     (local.set $pix (i32.shl (local.get $C) (i32.const 2)))
     (local.set $rowX (i32.mul (local.get $WP) (local.get $pix)))
+    (local.set $vp (i32.shl (local.get $CE) (i32.const 2)))
+    (local.set $owv (i32.div_u (i32.mul (local.get $OW) (local.get $C)) (local.get $CE)))
     (memory.fill (local.get $dw) (i32.const 0)
-      (i32.mul (i32.mul (local.get $KH) (local.get $KW)) (local.get $pix)))
+      (i32.mul (i32.mul (local.get $KH) (local.get $KW)) (local.get $vp)))
     (loop $bs
       (local.set $oy (i32.const 0))
       (loop $oys
@@ -202,15 +210,15 @@
               (local.set $cb (i32.const 0))
               (loop $cbs
                 (local.set $wp (i32.add (local.get $dw)
-                  (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $KW)) (local.get $j)) (local.get $pix))
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $KW)) (local.get $j)) (local.get $vp))
                     (local.get $cb))))
                 (local.set $a0 (v128.load (local.get $wp)))
-                (local.set $a1 (v128.load (i32.add (local.get $wp) (local.get $pix))))
-                (local.set $a2 (v128.load (i32.add (local.get $wp) (i32.shl (local.get $pix) (i32.const 1)))))
-                (local.set $a3 (v128.load (i32.add (local.get $wp) (i32.mul (local.get $pix) (i32.const 3)))))
+                (local.set $a1 (v128.load (i32.add (local.get $wp) (local.get $vp))))
+                (local.set $a2 (v128.load (i32.add (local.get $wp) (i32.shl (local.get $vp) (i32.const 1)))))
+                (local.set $a3 (v128.load (i32.add (local.get $wp) (i32.mul (local.get $vp) (i32.const 3)))))
                 (local.set $xi (i32.add (local.get $xrow) (i32.add (i32.mul (local.get $j) (local.get $pix)) (local.get $cb))))
                 (local.set $di (i32.add (local.get $dyrow) (local.get $cb)))
-                (local.set $ox (local.get $OW))
+                (local.set $ox (local.get $owv))
                 (loop $oxs
                   (local.set $d (v128.load (local.get $di)))
                   (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (local.get $xi)) (local.get $d))))
@@ -220,16 +228,16 @@
                     (f32x4.mul (v128.load (i32.add (local.get $xi) (i32.shl (local.get $pix) (i32.const 1)))) (local.get $d))))
                   (local.set $a3 (f32x4.add (local.get $a3)
                     (f32x4.mul (v128.load (i32.add (local.get $xi) (i32.mul (local.get $pix) (i32.const 3)))) (local.get $d))))
-                  (local.set $xi (i32.add (local.get $xi) (local.get $pix)))
-                  (local.set $di (i32.add (local.get $di) (local.get $pix)))
+                  (local.set $xi (i32.add (local.get $xi) (local.get $vp)))
+                  (local.set $di (i32.add (local.get $di) (local.get $vp)))
                   (local.set $ox (i32.sub (local.get $ox) (i32.const 1)))
                   (br_if $oxs (local.get $ox)))
                 (v128.store (local.get $wp) (local.get $a0))
-                (v128.store (i32.add (local.get $wp) (local.get $pix)) (local.get $a1))
-                (v128.store (i32.add (local.get $wp) (i32.shl (local.get $pix) (i32.const 1))) (local.get $a2))
-                (v128.store (i32.add (local.get $wp) (i32.mul (local.get $pix) (i32.const 3))) (local.get $a3))
+                (v128.store (i32.add (local.get $wp) (local.get $vp)) (local.get $a1))
+                (v128.store (i32.add (local.get $wp) (i32.shl (local.get $vp) (i32.const 1))) (local.get $a2))
+                (v128.store (i32.add (local.get $wp) (i32.mul (local.get $vp) (i32.const 3))) (local.get $a3))
                 (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
-                (br_if $cbs (i32.lt_u (local.get $cb) (local.get $pix))))
+                (br_if $cbs (i32.lt_u (local.get $cb) (local.get $vp))))
               (local.set $j (i32.add (local.get $j) (i32.const 4)))
               (br $quads)))
           (block $singles_done
@@ -238,21 +246,21 @@
               (local.set $cb (i32.const 0))
               (loop $cbs1
                 (local.set $wp (i32.add (local.get $dw)
-                  (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $KW)) (local.get $j)) (local.get $pix))
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $KW)) (local.get $j)) (local.get $vp))
                     (local.get $cb))))
                 (local.set $a0 (v128.load (local.get $wp)))
                 (local.set $xi (i32.add (local.get $xrow) (i32.add (i32.mul (local.get $j) (local.get $pix)) (local.get $cb))))
                 (local.set $di (i32.add (local.get $dyrow) (local.get $cb)))
-                (local.set $ox (local.get $OW))
+                (local.set $ox (local.get $owv))
                 (loop $oxs1
                   (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (local.get $xi)) (v128.load (local.get $di)))))
-                  (local.set $xi (i32.add (local.get $xi) (local.get $pix)))
-                  (local.set $di (i32.add (local.get $di) (local.get $pix)))
+                  (local.set $xi (i32.add (local.get $xi) (local.get $vp)))
+                  (local.set $di (i32.add (local.get $di) (local.get $vp)))
                   (local.set $ox (i32.sub (local.get $ox) (i32.const 1)))
                   (br_if $oxs1 (local.get $ox)))
                 (v128.store (local.get $wp) (local.get $a0))
                 (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
-                (br_if $cbs1 (i32.lt_u (local.get $cb) (local.get $pix))))
+                (br_if $cbs1 (i32.lt_u (local.get $cb) (local.get $vp))))
               (local.set $j (i32.add (local.get $j) (i32.const 1)))
               (br $singles)))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))

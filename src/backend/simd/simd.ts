@@ -20,10 +20,26 @@ import { KERNELS_WASM_BASE64 } from './kernelsWasm.js';
 export interface SimdKernels {
   /** c[M, N] = a[P, M]^T . b[P, N]; M % 4 == 0, N % 8 == 0 */
   gemmAtB(a: number, b: number, c: number, P: number, M: number, N: number): void;
-  /** out[b, oy, ox, c] = sum_{i<KH, j<KW} xp[b, oy+i, ox+j, c] * f[i, j, c]; xp [B, HP, WP, C], C % 4 == 0 */
-  dwForward(xp: number, f: number, out: number, B: number, HP: number, WP: number, C: number, OH: number, OW: number, KH: number, KW: number): void;
-  /** dw[i, j, c] = sum_{b, oy, ox} xp[b, oy+i, ox+j, c] * dy[b, oy, ox, c]; C % 4 == 0 */
-  dwFilterGrad(xp: number, dy: number, dw: number, B: number, HP: number, WP: number, C: number, OH: number, OW: number, KH: number, KW: number): void;
+  /**
+   * out[b, oy, ox, c] = sum_{i<KH, j<KW} xp[b, oy+i, ox+j, c] * f[i, j, c]; xp [B, HP, WP, C]; f expanded to
+   * [KH, KW, CE] lanes (CE = laneWidth(C), lane k = channel k % C); OW * C % CE == 0
+   */
+  dwForward(xp: number, f: number, out: number, B: number, HP: number, WP: number, C: number, OH: number, OW: number, KH: number, KW: number, CE: number): void;
+  /** dw[i, j, k] = sum_{b, oy, ox} of xp * dy at lane k (channel k % C): dw is [KH, KW, CE], to be folded to C; OW * C % CE == 0 */
+  dwFilterGrad(
+    xp: number,
+    dy: number,
+    dw: number,
+    B: number,
+    HP: number,
+    WP: number,
+    C: number,
+    OH: number,
+    OW: number,
+    KH: number,
+    KW: number,
+    CE: number,
+  ): void;
   /** out[k] (float64) = sum_r x[r, k] over x [R, CE], CE % 4 == 0 */
   colSums(x: number, R: number, CE: number, out: number): void;
   /** out[k] (float64) = sum_r (x[r, k] - m[k])^2 */
@@ -48,6 +64,16 @@ export interface SimdKernels {
 interface WasmBackendLike {
   wasm: { asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(at: number): void };
   dataIdMap: { get(id: tf.DataId): { memoryOffset: number } | undefined };
+}
+
+/**
+ * Floats per "lane pixel" of a kernel that runs over rows of C-channel pixels in whole 4-lane vectors: lcm(C, 4).
+ * Lane k holds channel k % C (C = 2: a vector holds two pixels); per-channel parameters are expanded to the
+ * pattern, per-lane sums folded back.
+ */
+export function laneWidth(c: number): number {
+  const g = c % 4 === 0 ? 4 : c % 2 === 0 ? 2 : 1;
+  return (c * 4) / g;
 }
 
 let enabled = process.env.VANILLABENCH_SIMD !== 'off';
