@@ -241,6 +241,13 @@ const convCases: ConvCase[] = [
   { x: [2, 9, 7, 2], k: [4, 4], s: 2, pad: explicitA, cout: 3 },
   { x: [2, 7, 9, 2], k: [7, 7], s: 1, pad: 'same', cout: 3 },
   { x: [2, 7, 9, 2], k: [2, 3], s: 1, pad: explicitB, cout: 3 },
+  // conv_bwd_filter (any other conv on the SIMD path): chunks of output rows (>= 64 pixels) with a partial last
+  // one, channels already multiples of 4 / 8 (no widening) and widened ones (5 -> 8, 12 -> 16), strides 1 and 2
+  { x: [4, 10, 10, 8], k: [3, 3], s: 1, pad: 'same', cout: 16 },
+  { x: [3, 9, 10, 4], k: [3, 3], s: 2, pad: 'same', cout: 8 },
+  { x: [2, 8, 8, 8], k: [1, 1], s: 2, pad: 'valid', cout: 16 },
+  { x: [3, 11, 3, 5], k: [3, 3], s: 1, pad: 'valid', cout: 12 },
+  { x: [2, 6, 7, 4], k: [1, 1], s: 1, pad: 'valid', cout: 2 },
 ];
 const padName = (p: Pad) => (typeof p === 'object' ? JSON.stringify(p.slice(1, 3)) : String(p));
 

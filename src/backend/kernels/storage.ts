@@ -128,6 +128,32 @@ export function window4d(backend: tf.KernelBackend, x: tf.Tensor4D, top: number,
 }
 
 /**
+ * window4d (stride 1) that also widens the channels to `outC` >= c, zero-filled: the channel counts our SIMD
+ * kernels take (multiples of 4 or 8) for tensors that have fewer.
+ */
+export function window4dChannels(backend: tf.KernelBackend, x: tf.Tensor4D, top: number, left: number, outH: number, outW: number, outC: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  if (outC === c) return window4d(backend, x, top, left, outH, outW);
+  const { tensor, values: out } = alloc(backend, [n, outH, outW, outC]);
+  const src = view(backend, x);
+  out.fill(0);
+  const ox0 = Math.min(outW, Math.max(0, -left));
+  const ox1 = Math.max(ox0, Math.min(outW, w - left));
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const iy = top + oy;
+      if (iy < 0 || iy >= h) continue;
+      let s = ((b * h + iy) * w + left + ox0) * c;
+      let d = ((b * outH + oy) * outW + ox0) * outC;
+      for (let ox = ox0; ox < ox1; ox++, s += c, d += outC) {
+        for (let k = 0; k < c; k++) out[d + k] = src[s + k];
+      }
+    }
+  }
+  return tensor as tf.Tensor4D;
+}
+
+/**
  * The scatter counterpart of window4d: out[n, top + y*sh, left + x*sw, c] = x[n, y, x, c]
  * for every position that lands inside [outH, outW]; zero elsewhere. With
  * strides > 1 this is the zero-interleaving ("dilation") of a transposed conv.

@@ -40,6 +40,26 @@ export interface SimdKernels {
     KW: number,
     CE: number,
   ): void;
+  /**
+   * dw[i, j, ci, co] = sum_{b, oy, ox} xp[b, oy*SH + i, ox*SW + j, ci] * dy[b, oy, ox, co]; xp [B, HP, WP, CIN]
+   * covers every tap; CIN % 4 == 0, COUT % 8 == 0
+   */
+  convFilterGrad(
+    xp: number,
+    dy: number,
+    dw: number,
+    B: number,
+    HP: number,
+    WP: number,
+    CIN: number,
+    OH: number,
+    OW: number,
+    COUT: number,
+    KH: number,
+    KW: number,
+    SH: number,
+    SW: number,
+  ): void;
   /** out[k] (float64) = sum_r x[r, k] over x [R, CE], CE % 4 == 0 */
   colSums(x: number, R: number, CE: number, out: number): void;
   /** out[k] (float64) = sum_r (x[r, k] - m[k])^2 */
@@ -110,6 +130,7 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | undefined 
       gemmAtB: exports.gemm_atb as F,
       dwForward: exports.dw_fwd as F,
       dwFilterGrad: exports.dw_bwd_filter as F,
+      convFilterGrad: exports.conv_bwd_filter as F,
       colSums: exports.col_sums as F,
       colSqDev: exports.col_sqdev as F,
       colDySums: exports.col_dy_sums as F,
