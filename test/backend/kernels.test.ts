@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerGradientKernels, registeredGradientKernels, restoreStockKernels } from '../../src/backend/kernels/index.js';
 import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation, runningStatsUpdate } from '../../src/backend/kernels/fused.js';
-import { window4d } from '../../src/backend/kernels/storage.js';
+import { window4d, window4dChannels } from '../../src/backend/kernels/storage.js';
 import { batchNormSimdApplies } from '../../src/backend/kernels/batchNormSimd.js';
 import { setSimdEnabled, simdKernels } from '../../src/backend/simd/simd.js';
 
@@ -429,32 +429,42 @@ describe('depthwise backprop filter / input (and forward) vs float64 reference',
     );
   }));
 
-describe('window4d (crops and pads of the tiled depthwise conv)', () => {
-  it.each([
-    [-2, 0, 9, 5, 1, 1],
-    [3, 0, 4, 5, 1, 1],
-    [2, 0, 7, 5, 1, 1],
-    [-1, -1, 8, 8, 1, 1],
-    [1, 2, 3, 2, 1, 1],
-    [0, 0, 3, 3, 2, 2],
-  ] as const)('top %i left %i out %ix%i strides %i,%i', (top, left, outH, outW, sh, sw) => {
-    const shape: Shape4 = [2, 6, 5, 3];
-    const xv = randomArray(size(shape), 1400);
-    const ref: number[] = [];
-    for (let b = 0; b < 2; b++) {
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++) {
-          const [iy, ix] = [top + oy * sh, left + ox * sw];
-          for (let k = 0; k < 3; k++) {
-            ref.push(iy >= 0 && iy < 6 && ix >= 0 && ix < 5 ? xv[((b * 6 + iy) * 5 + ix) * 3 + k] : 0);
+describe("window4d / window4dChannels (pads, crops and channel widening of the conv kernels' inputs)", () =>
+  bothPaths(() => {
+    it.each([
+      [-2, 0, 9, 5, 1, 1, 3],
+      [3, 0, 4, 5, 1, 1, 3],
+      [2, 0, 7, 5, 1, 1, 3],
+      [-1, -1, 8, 8, 1, 1, 3],
+      [1, 2, 3, 2, 1, 1, 3],
+      [0, 0, 3, 3, 2, 2, 3],
+      [-1, -1, 8, 8, 1, 1, 4],
+      [2, -3, 5, 4, 1, 1, 8],
+      [0, 6, 2, 3, 1, 1, 4],
+      [-7, 0, 3, 5, 1, 1, 5],
+    ] as const)('top %i left %i out %ix%i strides %i,%i channels 3 -> %i', (top, left, outH, outW, sh, sw, outC) => {
+      const shape: Shape4 = [2, 6, 5, 3];
+      const xv = randomArray(size(shape), 1400);
+      const ref: number[] = [];
+      for (let b = 0; b < 2; b++) {
+        for (let oy = 0; oy < outH; oy++) {
+          for (let ox = 0; ox < outW; ox++) {
+            const [iy, ix] = [top + oy * sh, left + ox * sw];
+            for (let k = 0; k < outC; k++) {
+              ref.push(k < 3 && iy >= 0 && iy < 6 && ix >= 0 && ix < 5 ? xv[((b * 6 + iy) * 5 + ix) * 3 + k] : 0);
+            }
           }
         }
       }
-    }
-    const got = tf.tidy(() => window4d(tf.backend(), tf.tensor(xv, shape) as tf.Tensor4D, top, left, outH, outW, sh, sw).dataSync());
-    expect(Array.from(got)).toEqual(ref.map((v) => Math.fround(v)));
-  });
-});
+      const got = tf.tidy(() => {
+        const x = tf.tensor(xv, shape) as tf.Tensor4D;
+        return (
+          outC === 3 ? window4d(tf.backend(), x, top, left, outH, outW, sh, sw) : window4dChannels(tf.backend(), x, top, left, outH, outW, outC)
+        ).dataSync();
+      });
+      expect(Array.from(got)).toEqual(ref.map((v) => Math.fround(v)));
+    });
+  }));
 
 // ---------------------------------------------------------------- max pool
 

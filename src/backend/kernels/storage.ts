@@ -9,6 +9,7 @@
  * and convolutions.
  */
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels } from '../simd/simd.js';
 
 /** The backend internals we rely on (present on MathBackendWasm / MathBackendCPU). */
 interface WasmLike {
@@ -77,6 +78,10 @@ export function view(backend: tf.KernelBackend, t: tf.TensorInfo): NumArray {
  */
 export function window4d(backend: tf.KernelBackend, x: tf.Tensor4D, top: number, left: number, outH: number, outW: number, sh = 1, sw = 1): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
+  if (sh === 1 && sw === 1) {
+    const padded = simdWindow(backend, x, top, left, outH, outW, c);
+    if (padded) return padded;
+  }
   const { tensor, values: out } = alloc(backend, [n, outH, outW, c]);
   const src = view(backend, x);
   const rowLen = outW * c;
@@ -127,6 +132,16 @@ export function window4d(backend: tf.KernelBackend, x: tf.Tensor4D, top: number,
   return tensor as tf.Tensor4D;
 }
 
+/** The stride-1 window (channels widened to outC) by our wasm kernel, one call instead of a JS loop per row. */
+function simdWindow(backend: tf.KernelBackend, x: tf.Tensor4D, top: number, left: number, outH: number, outW: number, outC: number): tf.Tensor4D | undefined {
+  const [n, h, w, c] = x.shape;
+  const simd = c > 0 && x.dtype === 'float32' ? simdKernels(backend) : undefined;
+  if (!simd) return undefined;
+  const { tensor } = alloc(backend, [n, outH, outW, outC]);
+  simd.padCopy(simd.ptr(x), simd.ptr(tensor), n, h, w, c, top, left, outH, outW, outC);
+  return tensor as tf.Tensor4D;
+}
+
 /**
  * window4d (stride 1) that also widens the channels to `outC` >= c, zero-filled: the channel counts our SIMD
  * kernels take (multiples of 4 or 8) for tensors that have fewer.
@@ -134,6 +149,8 @@ export function window4d(backend: tf.KernelBackend, x: tf.Tensor4D, top: number,
 export function window4dChannels(backend: tf.KernelBackend, x: tf.Tensor4D, top: number, left: number, outH: number, outW: number, outC: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   if (outC === c) return window4d(backend, x, top, left, outH, outW);
+  const padded = simdWindow(backend, x, top, left, outH, outW, outC);
+  if (padded) return padded;
   const { tensor, values: out } = alloc(backend, [n, outH, outW, outC]);
   const src = view(backend, x);
   out.fill(0);

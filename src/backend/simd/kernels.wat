@@ -490,4 +490,61 @@
         (br_if $is (i32.lt_u (local.get $i) (local.get $KH))))
       (local.set $r0 (local.get $r1))
       (br_if $chunks (i32.lt_u (local.get $r0) (local.get $rows)))))
+
+  ;; out[b, oy, ox, k] = x[b, top + oy, left + ox, k] for k < C and (top + oy, left + ox) inside x's [H, W]; 0
+  ;; elsewhere (k < OC): the zero padding, crop and channel widening that the convolution kernels read.
+  (func (export "pad_copy") (param $x i32) (param $out i32) (param $B i32) (param $H i32) (param $W i32) (param $C i32)
+    (param $top i32) (param $left i32) (param $OH i32) (param $OW i32) (param $OC i32)
+    (local $b i32) (local $oy i32) (local $iy i32) (local $ox0 i32) (local $ox1 i32) (local $ox i32) (local $k i32)
+    (local $orow i32) (local $o i32) (local $s i32) (local $opix i32) (local $ipix i32) (local $orowLen i32)
+    (local.set $opix (i32.shl (local.get $OC) (i32.const 2)))
+    (local.set $ipix (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $orowLen (i32.mul (local.get $OW) (local.get $opix)))
+    ;; valid ox: 0 <= left + ox < W, within [0, OW)
+    (local.set $ox0 (select (i32.sub (i32.const 0) (local.get $left)) (i32.const 0) (i32.lt_s (local.get $left) (i32.const 0))))
+    (if (i32.gt_s (local.get $ox0) (local.get $OW)) (then (local.set $ox0 (local.get $OW))))
+    (local.set $ox1 (i32.sub (local.get $W) (local.get $left)))
+    (if (i32.gt_s (local.get $ox1) (local.get $OW)) (then (local.set $ox1 (local.get $OW))))
+    (if (i32.lt_s (local.get $ox1) (local.get $ox0)) (then (local.set $ox1 (local.get $ox0))))
+    (local.set $orow (local.get $out))
+    (block $bdone
+      (loop $bs
+        (br_if $bdone (i32.ge_u (local.get $b) (local.get $B)))
+        (local.set $oy (i32.const 0))
+        (block $ydone
+          (loop $ys
+            (br_if $ydone (i32.ge_u (local.get $oy) (local.get $OH)))
+            (local.set $iy (i32.add (local.get $top) (local.get $oy)))
+            (if (i32.or (i32.lt_s (local.get $iy) (i32.const 0)) (i32.ge_s (local.get $iy) (local.get $H)))
+              (then (memory.fill (local.get $orow) (i32.const 0) (local.get $orowLen)))
+              (else
+                (memory.fill (local.get $orow) (i32.const 0) (i32.mul (local.get $ox0) (local.get $opix)))
+                (local.set $s (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $H))
+                  (local.get $iy)) (local.get $W)) (i32.add (local.get $left) (local.get $ox0))) (local.get $ipix))))
+                (local.set $o (i32.add (local.get $orow) (i32.mul (local.get $ox0) (local.get $opix))))
+                (if (i32.eq (local.get $OC) (local.get $C))
+                  (then (memory.copy (local.get $o) (local.get $s)
+                    (i32.mul (i32.sub (local.get $ox1) (local.get $ox0)) (local.get $ipix))))
+                  (else
+                    (memory.fill (local.get $o) (i32.const 0) (i32.mul (i32.sub (local.get $ox1) (local.get $ox0)) (local.get $opix)))
+                    (local.set $ox (local.get $ox0))
+                    (block $xdone
+                      (loop $xs
+                        (br_if $xdone (i32.ge_s (local.get $ox) (local.get $ox1)))
+                        (local.set $k (i32.const 0))
+                        (loop $ks
+                          (f32.store (i32.add (local.get $o) (local.get $k)) (f32.load (i32.add (local.get $s) (local.get $k))))
+                          (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                          (br_if $ks (i32.lt_u (local.get $k) (local.get $ipix))))
+                        (local.set $o (i32.add (local.get $o) (local.get $opix)))
+                        (local.set $s (i32.add (local.get $s) (local.get $ipix)))
+                        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                        (br $xs)))))
+                (memory.fill (i32.add (local.get $orow) (i32.mul (local.get $ox1) (local.get $opix))) (i32.const 0)
+                  (i32.mul (i32.sub (local.get $OW) (local.get $ox1)) (local.get $opix)))))
+            (local.set $orow (i32.add (local.get $orow) (local.get $orowLen)))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (br $ys)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $bs))))
 )

@@ -60,6 +60,8 @@ export interface SimdKernels {
     SH: number,
     SW: number,
   ): void;
+  /** out[b, oy, ox, k] = x[b, top + oy, left + ox, k] for k < C inside x [B, H, W, C], else 0; out [B, OH, OW, OC] */
+  padCopy(x: number, out: number, B: number, H: number, W: number, C: number, top: number, left: number, OH: number, OW: number, OC: number): void;
   /** out[k] (float64) = sum_r x[r, k] over x [R, CE], CE % 4 == 0 */
   colSums(x: number, R: number, CE: number, out: number): void;
   /** out[k] (float64) = sum_r (x[r, k] - m[k])^2 */
@@ -131,6 +133,7 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | undefined 
       dwForward: exports.dw_fwd as F,
       dwFilterGrad: exports.dw_bwd_filter as F,
       convFilterGrad: exports.conv_bwd_filter as F,
+      padCopy: exports.pad_copy as F,
       colSums: exports.col_sums as F,
       colSqDev: exports.col_sqdev as F,
       colDySums: exports.col_dy_sums as F,
