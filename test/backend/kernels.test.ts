@@ -603,25 +603,34 @@ describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
     return out;
   }
 
-  it.each([
-    [1, false, false, false],
-    [1, true, false, false],
-    [1, false, true, false],
-    [1, true, true, false],
-    [3, false, false, false],
-    [3, false, true, false],
-    [3, true, false, true],
-    [3, false, false, true],
-  ] as const)('batch %i transposeA %s transposeB %s b batched %s', (batch, ta, tb, bBatched) => {
-    const [m, k, n] = [7, 9, 5];
-    const aShape = [batch, ta ? k : m, ta ? m : k];
-    const bShape = [bBatched ? batch : 1, tb ? n : k, tb ? k : n];
-    const av = randomArray(size(aShape), 700 + batch);
-    const bv = randomArray(size(bShape), 800 + batch);
-    const r = run('BatchMatMul', { a: tf.tensor(av, aShape), b: tf.tensor(bv, bShape) }, { transposeA: ta, transposeB: tb });
-    expect(r.shape).toEqual([batch, m, n]);
-    expect(relErr(r.values, refMatMul(av, bv, batch, bBatched, m, k, n, ta, tb))).toBeLessThan(TOL);
-  });
+  // 7 x 9 x 5: the transposes' 4 x 4 blocks and both edges; a^T b with m % 4 == 0 and n % 8 == 0 on gemm_atb (70
+  // rows: a 64-row chunk and a partial one); 8 x 12 x 16 transposes in whole blocks
+  describe.each([
+    [7, 9, 5],
+    [8, 70, 16],
+    [8, 12, 16],
+  ] as const)('m %i k %i n %i', (m, k, n) =>
+    bothPaths(() => {
+      it.each([
+        [1, false, false, false],
+        [1, true, false, false],
+        [1, false, true, false],
+        [1, true, true, false],
+        [3, false, false, false],
+        [3, false, true, false],
+        [3, true, false, true],
+        [3, false, false, true],
+      ] as const)('batch %i transposeA %s transposeB %s b batched %s', (batch, ta, tb, bBatched) => {
+        const aShape = [batch, ta ? k : m, ta ? m : k];
+        const bShape = [bBatched ? batch : 1, tb ? n : k, tb ? k : n];
+        const av = randomArray(size(aShape), 700 + batch);
+        const bv = randomArray(size(bShape), 800 + batch);
+        const r = run('BatchMatMul', { a: tf.tensor(av, aShape), b: tf.tensor(bv, bShape) }, { transposeA: ta, transposeB: tb });
+        expect(r.shape).toEqual([batch, m, n]);
+        expect(relErr(r.values, refMatMul(av, bv, batch, bBatched, m, k, n, ta, tb))).toBeLessThan(TOL);
+      });
+    }),
+  );
 
   it('gather gradient (UnsortedSegmentSum) matches a scatter-add, dropping out-of-range ids', () => {
     const xv = randomArray(6 * 4, 900);

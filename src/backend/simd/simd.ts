@@ -62,6 +62,8 @@ export interface SimdKernels {
   ): void;
   /** out[b, oy, ox, k] = x[b, top + oy, left + ox, k] for k < C inside x [B, H, W, C], else 0; out [B, OH, OW, OC] */
   padCopy(x: number, out: number, B: number, H: number, W: number, C: number, top: number, left: number, OH: number, OW: number, OC: number): void;
+  /** out[c, r] = a[r, c] for a [R, C] */
+  transpose(a: number, out: number, R: number, C: number): void;
   /** out[k] (float64) = sum_r x[r, k] over x [R, CE], CE % 4 == 0 */
   colSums(x: number, R: number, CE: number, out: number): void;
   /** out[k] (float64) = sum_r (x[r, k] - m[k])^2 */
@@ -134,6 +136,7 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | undefined 
       dwFilterGrad: exports.dw_bwd_filter as F,
       convFilterGrad: exports.conv_bwd_filter as F,
       padCopy: exports.pad_copy as F,
+      transpose: exports.transpose as F,
       colSums: exports.col_sums as F,
       colSqDev: exports.col_sqdev as F,
       colDySums: exports.col_dy_sums as F,
