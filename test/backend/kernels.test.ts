@@ -99,6 +99,17 @@ function refConvFilter(x: Float32Array, dy: Float32Array, g: Geo, cout: number):
   return dw;
 }
 
+function refConv(x: Float32Array, wt: Float32Array, g: Geo, cout: number): Float64Array {
+  const y = new Float64Array(g.n * g.oh * g.ow * cout);
+  forTaps(g, (b, oy, ox, i, j, xp) => {
+    const yp = ((b * g.oh + oy) * g.ow + ox) * cout;
+    for (let ci = 0; ci < g.c; ci++) {
+      for (let co = 0; co < cout; co++) y[yp + co] += x[xp * g.c + ci] * wt[((i * g.kw + j) * g.c + ci) * cout + co];
+    }
+  });
+  return y;
+}
+
 function refConvInput(dy: Float32Array, wt: Float32Array, g: Geo, cout: number): Float64Array {
   const dx = new Float64Array(g.n * g.h * g.w * g.c);
   forTaps(g, (b, oy, ox, i, j, xp) => {
@@ -248,6 +259,12 @@ const convCases: ConvCase[] = [
   { x: [2, 8, 8, 8], k: [1, 1], s: 2, pad: 'valid', cout: 16 },
   { x: [3, 11, 3, 5], k: [3, 3], s: 1, pad: 'valid', cout: 12 },
   { x: [2, 6, 7, 4], k: [1, 1], s: 1, pad: 'valid', cout: 2 },
+  // conv_fwd (<= 4 output channels; input gradients of <= 4 input channels): rows of 9 and 13 outputs (blocks of
+  // 4 and the rest), 1-4 output channels, strides 1 and 2
+  { x: [2, 5, 9, 3], k: [3, 3], s: 1, pad: 'same', cout: 1 },
+  { x: [2, 5, 13, 6], k: [3, 3], s: 1, pad: 'same', cout: 3 },
+  { x: [2, 6, 9, 8], k: [1, 1], s: 1, pad: 'valid', cout: 4 },
+  { x: [2, 7, 17, 5], k: [3, 3], s: 2, pad: 'same', cout: 2 },
 ];
 const padName = (p: Pad) => (typeof p === 'object' ? JSON.stringify(p.slice(1, 3)) : String(p));
 
@@ -275,6 +292,11 @@ function checkConv(c: ConvCase, i: number): void {
   );
   expect(dX.shape).toEqual(c.x);
   expect(relErr(dX.values, refConvInput(dyv, wv, g, c.cout))).toBeLessThan(TOL);
+
+  // the forward too: narrow convs (<= 4 output channels) run on our SIMD kernel (conv2d.ts)
+  const y = run('Conv2D', { x: tf.tensor(xv, c.x), filter: tf.tensor(wv, wShape) }, { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: 1 });
+  expect(y.shape).toEqual(dyShape);
+  expect(relErr(y.values, refConv(xv, wv, g, c.cout))).toBeLessThan(TOL);
 }
 
 /** Runs a block of kernel checks with our SIMD kernels on, then with the tf-op paths they replace. */

@@ -621,4 +621,119 @@
             (br $lcs)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $ls))))
+
+  ;; out[b, oy, ox, co] = sum_{i, j, ci} xp[b, oy*SH + i, ox*SW + j, ci] * w[i, j, ci, co]: a direct convolution of
+  ;; an input already padded to [B, HP, WP, CIN] (every tap inside it), for the narrow layers where XNNPACK's
+  ;; per-call set-up (an indirection buffer of every output pixel's taps) costs more than the multiply-adds. w is
+  ;; [KH, KW, CIN, CO4] with the output channels zero-padded to CO4 = COUT rounded up to 4; out is
+  ;; [B, OH, OW, COUT]. For a tap row the KW*CIN (tap, channel) pairs are contiguous in both xp and w, so one loop
+  ;; runs over them. Register block: 4 output pixels x 4 output channels (splat x, a vector of w); pixels past the
+  ;; last block of 4 go one at a time; with COUT < 4 only the COUT lanes are stored.
+  (func (export "conv_fwd") (param $xp i32) (param $w i32) (param $out i32) (param $B i32) (param $HP i32) (param $WP i32)
+    (param $CIN i32) (param $OH i32) (param $OW i32) (param $COUT i32) (param $CO4 i32) (param $KH i32) (param $KW i32)
+    (param $SH i32) (param $SW i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $co i32) (local $i i32) (local $t i32) (local $taps i32)
+    (local $xrow i32) (local $orow i32) (local $pa i32) (local $pw i32) (local $op i32) (local $rowX i32)
+    (local $stepA i32) (local $stepA2 i32) (local $stepA3 i32) (local $wstep i32) (local $wrow i32) (local $opix i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $wv v128)
+    (if (i32.or (i32.eqz (local.get $OW)) (i32.eqz (local.get $OH))) (then (return)))
+    (local.set $taps (i32.mul (local.get $KW) (local.get $CIN)))
+    (local.set $rowX (i32.shl (i32.mul (local.get $WP) (local.get $CIN)) (i32.const 2)))
+    (local.set $stepA (i32.shl (i32.mul (local.get $SW) (local.get $CIN)) (i32.const 2)))
+    (local.set $stepA2 (i32.shl (local.get $stepA) (i32.const 1)))
+    (local.set $stepA3 (i32.add (local.get $stepA2) (local.get $stepA)))
+    (local.set $wstep (i32.shl (local.get $CO4) (i32.const 2)))
+    (local.set $wrow (i32.mul (local.get $taps) (local.get $wstep)))
+    (local.set $opix (i32.shl (local.get $COUT) (i32.const 2)))
+    (block $bdone
+      (loop $bs
+        (br_if $bdone (i32.ge_u (local.get $b) (local.get $B)))
+        (local.set $oy (i32.const 0))
+        (loop $oys
+          (local.set $xrow (i32.add (local.get $xp) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $HP))
+            (i32.mul (local.get $oy) (local.get $SH))) (local.get $rowX))))
+          (local.set $orow (i32.add (local.get $out) (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $OH))
+            (local.get $oy)) (local.get $OW)) (local.get $opix))))
+          (local.set $ox (i32.const 0))
+          ;; blocks of 4 output pixels
+          (block $quads_done
+            (loop $quads
+              (br_if $quads_done (i32.gt_u (i32.add (local.get $ox) (i32.const 4)) (local.get $OW)))
+              (local.set $co (i32.const 0))
+              (loop $cos
+                (local.set $a0 (v128.const i32x4 0 0 0 0))
+                (local.set $a1 (v128.const i32x4 0 0 0 0))
+                (local.set $a2 (v128.const i32x4 0 0 0 0))
+                (local.set $a3 (v128.const i32x4 0 0 0 0))
+                (local.set $i (i32.const 0))
+                (loop $is
+                  (local.set $pa (i32.add (i32.add (local.get $xrow) (i32.mul (local.get $i) (local.get $rowX)))
+                    (i32.mul (local.get $ox) (local.get $stepA))))
+                  (local.set $pw (i32.add (local.get $w) (i32.add (i32.mul (local.get $i) (local.get $wrow))
+                    (i32.shl (local.get $co) (i32.const 2)))))
+                  (local.set $t (local.get $taps))
+                  (loop $ts
+                    (local.set $wv (v128.load (local.get $pw)))
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load32_splat (local.get $pa)) (local.get $wv))))
+                    (local.set $a1 (f32x4.add (local.get $a1)
+                      (f32x4.mul (v128.load32_splat (i32.add (local.get $pa) (local.get $stepA))) (local.get $wv))))
+                    (local.set $a2 (f32x4.add (local.get $a2)
+                      (f32x4.mul (v128.load32_splat (i32.add (local.get $pa) (local.get $stepA2))) (local.get $wv))))
+                    (local.set $a3 (f32x4.add (local.get $a3)
+                      (f32x4.mul (v128.load32_splat (i32.add (local.get $pa) (local.get $stepA3))) (local.get $wv))))
+                    (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+                    (local.set $pw (i32.add (local.get $pw) (local.get $wstep)))
+                    (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+                    (br_if $ts (local.get $t)))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $is (i32.lt_u (local.get $i) (local.get $KH))))
+                (local.set $op (i32.add (local.get $orow) (i32.shl (i32.add (i32.mul (local.get $ox) (local.get $COUT))
+                  (local.get $co)) (i32.const 2))))
+                (call $store_lanes (local.get $op) (local.get $a0) (i32.sub (local.get $COUT) (local.get $co)))
+                (call $store_lanes (i32.add (local.get $op) (local.get $opix)) (local.get $a1) (i32.sub (local.get $COUT) (local.get $co)))
+                (call $store_lanes (i32.add (local.get $op) (i32.shl (local.get $opix) (i32.const 1))) (local.get $a2) (i32.sub (local.get $COUT) (local.get $co)))
+                (call $store_lanes (i32.add (local.get $op) (i32.mul (local.get $opix) (i32.const 3))) (local.get $a3) (i32.sub (local.get $COUT) (local.get $co)))
+                (local.set $co (i32.add (local.get $co) (i32.const 4)))
+                (br_if $cos (i32.lt_u (local.get $co) (local.get $CO4))))
+              (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+              (br $quads)))
+          ;; the remaining pixels of the row, one at a time
+          (block $singles_done
+            (loop $singles
+              (br_if $singles_done (i32.ge_u (local.get $ox) (local.get $OW)))
+              (local.set $co (i32.const 0))
+              (loop $cos1
+                (local.set $a0 (v128.const i32x4 0 0 0 0))
+                (local.set $i (i32.const 0))
+                (loop $is1
+                  (local.set $pa (i32.add (i32.add (local.get $xrow) (i32.mul (local.get $i) (local.get $rowX)))
+                    (i32.mul (local.get $ox) (local.get $stepA))))
+                  (local.set $pw (i32.add (local.get $w) (i32.add (i32.mul (local.get $i) (local.get $wrow))
+                    (i32.shl (local.get $co) (i32.const 2)))))
+                  (local.set $t (local.get $taps))
+                  (loop $ts1
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load32_splat (local.get $pa)) (v128.load (local.get $pw)))))
+                    (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+                    (local.set $pw (i32.add (local.get $pw) (local.get $wstep)))
+                    (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+                    (br_if $ts1 (local.get $t)))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $is1 (i32.lt_u (local.get $i) (local.get $KH))))
+                (call $store_lanes (i32.add (local.get $orow) (i32.shl (i32.add (i32.mul (local.get $ox) (local.get $COUT))
+                  (local.get $co)) (i32.const 2))) (local.get $a0) (i32.sub (local.get $COUT) (local.get $co)))
+                (local.set $co (i32.add (local.get $co) (i32.const 4)))
+                (br_if $cos1 (i32.lt_u (local.get $co) (local.get $CO4))))
+              (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+              (br $singles)))
+          (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+          (br_if $oys (i32.lt_u (local.get $oy) (local.get $OH))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $bs))))
+
+  ;; stores the first min(n, 4) lanes of v at p (n >= 4: the whole vector)
+  (func $store_lanes (param $p i32) (param $v v128) (param $n i32)
+    (if (i32.ge_u (local.get $n) (i32.const 4)) (then (v128.store (local.get $p) (local.get $v)) (return)))
+    (f32.store (local.get $p) (f32x4.extract_lane 0 (local.get $v)))
+    (if (i32.ge_u (local.get $n) (i32.const 2)) (then (f32.store offset=4 (local.get $p) (f32x4.extract_lane 1 (local.get $v)))))
+    (if (i32.ge_u (local.get $n) (i32.const 3)) (then (f32.store offset=8 (local.get $p) (f32x4.extract_lane 2 (local.get $v))))))
 )

@@ -60,6 +60,27 @@ export interface SimdKernels {
     SH: number,
     SW: number,
   ): void;
+  /**
+   * out[b, oy, ox, co] = sum_{i, j, ci} xp[b, oy*SH + i, ox*SW + j, ci] * w[i, j, ci, co]; xp [B, HP, WP, CIN] covers
+   * every tap; w [KH, KW, CIN, CO4] (CO4 = COUT rounded up to 4, zero-padded); out [B, OH, OW, COUT]
+   */
+  convForward(
+    xp: number,
+    w: number,
+    out: number,
+    B: number,
+    HP: number,
+    WP: number,
+    CIN: number,
+    OH: number,
+    OW: number,
+    COUT: number,
+    CO4: number,
+    KH: number,
+    KW: number,
+    SH: number,
+    SW: number,
+  ): void;
   /** out[b, oy, ox, k] = x[b, top + oy, left + ox, k] for k < C inside x [B, H, W, C], else 0; out [B, OH, OW, OC] */
   padCopy(x: number, out: number, B: number, H: number, W: number, C: number, top: number, left: number, OH: number, OW: number, OC: number): void;
   /** out[c, r] = a[r, c] for a [R, C] */
@@ -136,6 +157,7 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | undefined 
       dwFilterGrad: exports.dw_bwd_filter as F,
       convFilterGrad: exports.conv_bwd_filter as F,
       padCopy: exports.pad_copy as F,
+      convForward: exports.conv_fwd as F,
       transpose: exports.transpose as F,
       colSums: exports.col_sums as F,
       colSqDev: exports.col_sqdev as F,
