@@ -675,11 +675,13 @@ describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
 });
 
 // SIMD batch norm: lanes = lcm(C, 4) channels; C % 4 == 0, C = 1, 2 (several pixels a vector), C = 3, 6, 10
-// (12- and 20-lane rows), and element counts that are not whole rows (the XNNPACK form); the flag: whole rows
+// (12- and 20-lane rows), odd row counts (the moments go two rows at a time), and element counts that are not
+// whole rows (the XNNPACK form); the flag: whole rows
 const bnCases: [string, number[], boolean][] = [
   ['batchNormTraining', [3, 4, 5, 6], true],
   ['batchNormTraining', [40, 10], true],
   ['batchNormTraining', [2, 3, 5, 8], true],
+  ['batchNormTraining', [3, 5, 4], true],
   ['batchNormTraining', [2, 3, 3, 2], true],
   ['batchNormTraining', [5, 4, 4, 1], true],
   ['batchNormTraining', [4, 2, 3, 3], true],

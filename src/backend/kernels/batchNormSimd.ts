@@ -1,8 +1,8 @@
 /**
  * Training-mode batch norm on our SIMD kernels (src/backend/simd): the per-channel sums in float64 and the two
  * full-size outputs each in one pass over the data, the [C]-sized algebra in JS float64 (the closed form of
- * fused.ts's batchNormTraining). Forward: sum(x), sum((x - mean)^2), y = x a + b; backward: sum(dy) and
- * sum(dy (x - mean)) in one pass, dx = dy a + x b + c in another.
+ * fused.ts's batchNormTraining). Forward: sum(x - s) and sum((x - s)^2) in one pass (s: the first pixel's values),
+ * y = x a + b in another; backward: sum(dy) and sum(dy (x - mean)) in one pass, dx = dy a + x b + c in another.
  *
  * Why: the XNNPACK form takes 5 + 6 kernel calls per batch norm (average poolings and 1x1 depthwise convs, each
  * creating an XNNPACK operator) plus ~15 reshapes and reads; ResNet-50 runs 53 batch norms a step (102 with the
@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { laneWidth, type SimdKernels } from '../simd/simd.js';
-import { alloc, foldLanes as fold } from './storage.js';
+import { alloc, foldLanes as fold, view } from './storage.js';
 
 type OnStats = (mean: tf.Tensor, variance: tf.Tensor, count: number) => void;
 
@@ -51,12 +51,16 @@ export function batchNormSimd(simd: SimdKernels, x: tf.Tensor, gamma: tf.Tensor,
     let variance: Float64Array;
     const y = alloc(backend, xi.shape).tensor;
     try {
-      simd.colSums(simd.ptr(xi), rows, ce, scratch);
-      // the float32 mean the kernels subtract, so that the variance and the gradient use the same centring
-      mean = fold(simd.f64(scratch, ce), c).map((s) => Math.fround(s / n));
-      simd.setF32(params, expand(mean, ce));
-      simd.colSqDev(simd.ptr(xi), params, rows, ce, scratch);
-      variance = fold(simd.f64(scratch, ce), c).map((s) => s / n);
+      // moments about the first pixel's values (near the mean: the variance's two terms do not cancel)
+      const shift = view(backend, xi).slice(0, c);
+      simd.setF32(params, expand(shift, ce));
+      simd.colMoments(simd.ptr(xi), params, rows, ce, scratch);
+      const sums = simd.f64(scratch, 2 * ce);
+      const d = fold(sums.subarray(0, ce), c).map((v) => v / n);
+      const q = fold(sums.subarray(ce), c);
+      variance = d.map((dk, k) => Math.max(0, q[k] / n - dk * dk));
+      // the float32 mean, which the output and the gradient both centre on
+      mean = d.map((dk, k) => Math.fround(shift[k] + dk));
       const scale = variance.map((v, k) => gv[k] / Math.sqrt(v + eps));
       simd.setF32(params, expand(scale, ce));
       simd.setF32(

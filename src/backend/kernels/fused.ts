@@ -38,7 +38,7 @@ function backend(): tf.KernelBackend {
  * Mul + Add is 3-5x slower), same-shape Square/Mul/Add; the per-channel quantities ([C] vectors: rstd, the scale,
  * k2, k3, dgamma, dbeta) are computed in JS in float64 on views of the storage, not by some 30 tiny kernels.
  * Forward 5 full-size passes, backward 6 (the op-by-op closed form took 6 + 7 and ~40 kernel calls per node).
- * With our SIMD kernels (wasm) it is batchNormSimd.ts instead: 3 + 2 passes and no kernel calls.
+ * With our SIMD kernels (wasm) it is batchNormSimd.ts instead: 2 + 2 passes and no kernel calls.
  */
 export function batchNormTraining(
   x: tf.Tensor,

@@ -276,86 +276,101 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $bs (i32.lt_u (local.get $b) (local.get $B)))))
 
-  ;; Per-channel passes of training batch norm over x viewed as [R, CE] (CE % 4 == 0): a channel count C that is a
-  ;; multiple of 4 gives CE = C; C = 1 or 2 gives CE = 4, the lanes then cycling through the channels (the caller
-  ;; expands per-channel parameters to CE lanes and folds the CE sums back to C). Sums are accumulated in float64
-  ;; (out: CE or 2 CE doubles), so that batch statistics over 10^5 rows keep float32's precision.
+  ;; Per-channel passes of training batch norm over x viewed as [R, CE] (CE % 4 == 0, CE = lcm(C, 4)): lane k holds
+  ;; channel k % C (the caller expands per-channel parameters to CE lanes and folds the CE sums back to C). Sums are
+  ;; accumulated in float64 (out: 2 CE doubles), so that batch statistics over 10^5 rows keep float32's precision.
 
-  ;; out[k] = sum_r x[r, k]
-  (func (export "col_sums") (param $x i32) (param $R i32) (param $CE i32) (param $out i32)
-    (local $row i32) (local $end i32) (local $k i32) (local $o i32) (local $v v128)
+  ;; out[k] = sum_r (x[r, k] - s[k]), out[CE + k] = sum_r (x[r, k] - s[k])^2 (s: CE floats, a per-channel shift
+  ;; near the mean, so that the variance n^-1 sum (x - s)^2 - (n^-1 sum (x - s))^2 does not cancel). One pass per
+  ;; 4-lane column, the sums in registers (two rows at a time: two sets of accumulators, added at the end).
+  (func (export "col_moments") (param $x i32) (param $s i32) (param $R i32) (param $CE i32) (param $out i32)
+    (local $row i32) (local $row2 i32) (local $k i32) (local $p i32) (local $end i32) (local $end2 i32)
+    (local $sv v128) (local $v v128) (local $lo v128) (local $hi v128)
+    (local $s0 v128) (local $s1 v128) (local $q0 v128) (local $q1 v128)
+    (local $t0 v128) (local $t1 v128) (local $u0 v128) (local $u1 v128)
     (local.set $row (i32.shl (local.get $CE) (i32.const 2)))
-    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $row) (i32.const 1)))
-    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $R) (local.get $row))))
-    (block $done
-      (loop $rows
-        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $k (i32.const 0))
-        (local.set $o (local.get $out))
-        (loop $ks
-          (local.set $v (v128.load (i32.add (local.get $x) (local.get $k))))
-          (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (f64x2.promote_low_f32x4 (local.get $v))))
-          (v128.store offset=16 (local.get $o) (f64x2.add (v128.load offset=16 (local.get $o))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-          (local.set $o (i32.add (local.get $o) (i32.const 32)))
-          (local.set $k (i32.add (local.get $k) (i32.const 16)))
-          (br_if $ks (i32.lt_u (local.get $k) (local.get $row))))
-        (local.set $x (i32.add (local.get $x) (local.get $row)))
-        (br $rows))))
+    (local.set $row2 (i32.shl (local.get $row) (i32.const 1)))
+    (loop $ks
+      (local.set $sv (v128.load (i32.add (local.get $s) (local.get $k))))
+      (local.set $s0 (f64x2.splat (f64.const 0)))
+      (local.set $s1 (local.get $s0)) (local.set $q0 (local.get $s0)) (local.set $q1 (local.get $s0))
+      (local.set $t0 (local.get $s0)) (local.set $t1 (local.get $s0)) (local.set $u0 (local.get $s0)) (local.set $u1 (local.get $s0))
+      (local.set $p (i32.add (local.get $x) (local.get $k)))
+      (local.set $end (i32.add (local.get $p) (i32.mul (local.get $R) (local.get $row))))
+      (local.set $end2 (i32.add (local.get $p) (i32.mul (i32.and (local.get $R) (i32.const -2)) (local.get $row))))
+      (block $pairs_done
+        (loop $pairs
+          (br_if $pairs_done (i32.ge_u (local.get $p) (local.get $end2)))
+          (local.set $v (f32x4.sub (v128.load (local.get $p)) (local.get $sv)))
+          (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+          (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+          (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
+          (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
+          (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
+          (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))
+          (local.set $v (f32x4.sub (v128.load (i32.add (local.get $p) (local.get $row))) (local.get $sv)))
+          (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+          (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+          (local.set $t0 (f64x2.add (local.get $t0) (local.get $lo)))
+          (local.set $t1 (f64x2.add (local.get $t1) (local.get $hi)))
+          (local.set $u0 (f64x2.add (local.get $u0) (f64x2.mul (local.get $lo) (local.get $lo))))
+          (local.set $u1 (f64x2.add (local.get $u1) (f64x2.mul (local.get $hi) (local.get $hi))))
+          (local.set $p (i32.add (local.get $p) (local.get $row2)))
+          (br $pairs)))
+      (if (i32.lt_u (local.get $p) (local.get $end))
+        (then
+          (local.set $v (f32x4.sub (v128.load (local.get $p)) (local.get $sv)))
+          (local.set $lo (f64x2.promote_low_f32x4 (local.get $v)))
+          (local.set $hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+          (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
+          (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
+          (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
+          (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))))
+      (local.set $p (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 1))))
+      (v128.store (local.get $p) (f64x2.add (local.get $s0) (local.get $t0)))
+      (v128.store offset=16 (local.get $p) (f64x2.add (local.get $s1) (local.get $t1)))
+      (local.set $p (i32.add (local.get $p) (i32.shl (local.get $row) (i32.const 1))))
+      (v128.store (local.get $p) (f64x2.add (local.get $q0) (local.get $u0)))
+      (v128.store offset=16 (local.get $p) (f64x2.add (local.get $q1) (local.get $u1)))
+      (local.set $k (i32.add (local.get $k) (i32.const 16)))
+      (br_if $ks (i32.lt_u (local.get $k) (local.get $row)))))
 
-  ;; out[k] = sum_r (x[r, k] - m[k])^2 (m: CE floats)
-  (func (export "col_sqdev") (param $x i32) (param $m i32) (param $R i32) (param $CE i32) (param $out i32)
-    (local $row i32) (local $end i32) (local $k i32) (local $o i32) (local $v v128)
-    (local.set $row (i32.shl (local.get $CE) (i32.const 2)))
-    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $row) (i32.const 1)))
-    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $R) (local.get $row))))
-    (block $done
-      (loop $rows
-        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $k (i32.const 0))
-        (local.set $o (local.get $out))
-        (loop $ks
-          (local.set $v (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k)))
-            (v128.load (i32.add (local.get $m) (local.get $k)))))
-          (local.set $v (f32x4.mul (local.get $v) (local.get $v)))
-          (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (f64x2.promote_low_f32x4 (local.get $v))))
-          (v128.store offset=16 (local.get $o) (f64x2.add (v128.load offset=16 (local.get $o))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-          (local.set $o (i32.add (local.get $o) (i32.const 32)))
-          (local.set $k (i32.add (local.get $k) (i32.const 16)))
-          (br_if $ks (i32.lt_u (local.get $k) (local.get $row))))
-        (local.set $x (i32.add (local.get $x) (local.get $row)))
-        (br $rows))))
-
-  ;; out[k] = sum_r dy[r, k]; out[CE + k] = sum_r dy[r, k] (x[r, k] - m[k]): the two sums of batch norm's gradient
+  ;; out[k] = sum_r dy[r, k]; out[CE + k] = sum_r dy[r, k] (x[r, k] - m[k]): the two sums of batch norm's gradient,
+  ;; one pass per 4-lane column with the sums in registers
   (func (export "col_dy_sums") (param $dy i32) (param $x i32) (param $m i32) (param $R i32) (param $CE i32) (param $out i32)
-    (local $row i32) (local $end i32) (local $k i32) (local $o i32) (local $o2 i32) (local $d v128) (local $v v128)
+    (local $row i32) (local $k i32) (local $p i32) (local $d i32) (local $end i32)
+    (local $mv v128) (local $dv v128) (local $v v128)
+    (local $s0 v128) (local $s1 v128) (local $q0 v128) (local $q1 v128)
     (local.set $row (i32.shl (local.get $CE) (i32.const 2)))
-    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $row) (i32.const 2)))
-    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $R) (local.get $row))))
-    (block $done
-      (loop $rows
-        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $k (i32.const 0))
-        (local.set $o (local.get $out))
-        (local.set $o2 (i32.add (local.get $out) (i32.shl (local.get $row) (i32.const 1))))
-        (loop $ks
-          (local.set $d (v128.load (i32.add (local.get $dy) (local.get $k))))
-          (local.set $v (f32x4.mul (local.get $d) (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k)))
-            (v128.load (i32.add (local.get $m) (local.get $k))))))
-          (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (f64x2.promote_low_f32x4 (local.get $d))))
-          (v128.store offset=16 (local.get $o) (f64x2.add (v128.load offset=16 (local.get $o))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d)))))
-          (v128.store (local.get $o2) (f64x2.add (v128.load (local.get $o2)) (f64x2.promote_low_f32x4 (local.get $v))))
-          (v128.store offset=16 (local.get $o2) (f64x2.add (v128.load offset=16 (local.get $o2))
+    (loop $ks
+      (local.set $mv (v128.load (i32.add (local.get $m) (local.get $k))))
+      (local.set $s0 (f64x2.splat (f64.const 0)))
+      (local.set $s1 (local.get $s0)) (local.set $q0 (local.get $s0)) (local.set $q1 (local.get $s0))
+      (local.set $p (i32.add (local.get $x) (local.get $k)))
+      (local.set $d (i32.add (local.get $dy) (local.get $k)))
+      (local.set $end (i32.add (local.get $p) (i32.mul (local.get $R) (local.get $row))))
+      (block $done
+        (loop $rows
+          (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+          (local.set $dv (v128.load (local.get $d)))
+          (local.set $v (f32x4.mul (local.get $dv) (f32x4.sub (v128.load (local.get $p)) (local.get $mv))))
+          (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $dv))))
+          (local.set $s1 (f64x2.add (local.get $s1)
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $dv) (local.get $dv)))))
+          (local.set $q0 (f64x2.add (local.get $q0) (f64x2.promote_low_f32x4 (local.get $v))))
+          (local.set $q1 (f64x2.add (local.get $q1)
             (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-          (local.set $o (i32.add (local.get $o) (i32.const 32)))
-          (local.set $o2 (i32.add (local.get $o2) (i32.const 32)))
-          (local.set $k (i32.add (local.get $k) (i32.const 16)))
-          (br_if $ks (i32.lt_u (local.get $k) (local.get $row))))
-        (local.set $x (i32.add (local.get $x) (local.get $row)))
-        (local.set $dy (i32.add (local.get $dy) (local.get $row)))
-        (br $rows))))
+          (local.set $p (i32.add (local.get $p) (local.get $row)))
+          (local.set $d (i32.add (local.get $d) (local.get $row)))
+          (br $rows)))
+      (local.set $p (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 1))))
+      (v128.store (local.get $p) (local.get $s0))
+      (v128.store offset=16 (local.get $p) (local.get $s1))
+      (local.set $p (i32.add (local.get $p) (i32.shl (local.get $row) (i32.const 1))))
+      (v128.store (local.get $p) (local.get $q0))
+      (v128.store offset=16 (local.get $p) (local.get $q1))
+      (local.set $k (i32.add (local.get $k) (i32.const 16)))
+      (br_if $ks (i32.lt_u (local.get $k) (local.get $row)))))
 
   ;; y[r, k] = x[r, k] p[k] + p[CE + k]: batch norm's output (p: 2 CE floats)
   (func (export "col_affine") (param $x i32) (param $p i32) (param $R i32) (param $CE i32) (param $y i32)

@@ -85,10 +85,8 @@ export interface SimdKernels {
   padCopy(x: number, out: number, B: number, H: number, W: number, C: number, top: number, left: number, OH: number, OW: number, OC: number): void;
   /** out[c, r] = a[r, c] for a [R, C] */
   transpose(a: number, out: number, R: number, C: number): void;
-  /** out[k] (float64) = sum_r x[r, k] over x [R, CE], CE % 4 == 0 */
-  colSums(x: number, R: number, CE: number, out: number): void;
-  /** out[k] (float64) = sum_r (x[r, k] - m[k])^2 */
-  colSqDev(x: number, m: number, R: number, CE: number, out: number): void;
+  /** out[k] = sum_r (x[r, k] - s[k]), out[CE + k] = sum_r (x[r, k] - s[k])^2 (float64) over x [R, CE], CE % 4 == 0 */
+  colMoments(x: number, s: number, R: number, CE: number, out: number): void;
   /** out[k] = sum_r dy[r, k], out[CE + k] = sum_r dy[r, k] (x[r, k] - m[k]) (float64) */
   colDySums(dy: number, x: number, m: number, R: number, CE: number, out: number): void;
   /** y[r, k] = x[r, k] p[k] + p[CE + k] */
@@ -159,8 +157,7 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | undefined 
       padCopy: exports.pad_copy as F,
       convForward: exports.conv_fwd as F,
       transpose: exports.transpose as F,
-      colSums: exports.col_sums as F,
-      colSqDev: exports.col_sqdev as F,
+      colMoments: exports.col_moments as F,
       colDySums: exports.col_dy_sums as F,
       colAffine: exports.col_affine as F,
       colAffine2: exports.col_affine2 as F,
