@@ -11,6 +11,7 @@ import { registerGradientKernels, registeredGradientKernels, restoreStockKernels
 import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation, runningStatsUpdate } from '../../src/backend/kernels/fused.js';
 import { window4d, window4dChannels } from '../../src/backend/kernels/storage.js';
 import { batchNormSimdApplies } from '../../src/backend/kernels/batchNormSimd.js';
+import { reluDepthwise } from '../../src/backend/kernels/seriesAct.js';
 import { setSimdEnabled, simdKernels } from '../../src/backend/simd/simd.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
@@ -753,6 +754,46 @@ describe('batch norm (training) vs float64 reference', () =>
       expect(relErr(got[2], dg)).toBeLessThan(TOL);
       expect(relErr(got[3], db)).toBeLessThan(TOL);
       expect(relErr(stats[0], [...m, ...v, rows])).toBeLessThan(TOL);
+    });
+  }));
+
+// the series activation's ReLU + depthwise conv as one node: 1, 2, 3 and 8 channels (lane pixels), 3x3 to 7x7
+// filters, maps from P + 1 pixels up; undefined (the caller runs two ops) where a map is smaller or a row is not
+// whole lane pixels
+describe('reluDepthwise (ReLU + depthwise conv, one tape node) vs float64 reference', () =>
+  bothPaths(() => {
+    it.each([
+      [[2, 8, 8, 8], 7, true],
+      [[2, 5, 6, 2], 7, true],
+      [[2, 4, 4, 3], 3, true],
+      [[2, 6, 8, 1], 5, true],
+      [[1, 4, 9, 4], 7, true],
+      [[2, 3, 3, 4], 7, false],
+      [[2, 6, 10, 1], 5, false],
+    ] as const)('x %j, %ix%i filter', (xShape, k, fused) => {
+      const g = geo([...xShape], k, k, 1, (k - 1) / 2);
+      const xv = randomArray(size(xShape), 1500);
+      const fv = randomArray(k * k * g.c, 1501);
+      const wv = randomArray(size(xShape), 1502);
+      const r = Float32Array.from(xv, (v) => Math.max(0, v));
+      const y = refDepthwise(r, fv, g, 1);
+      const dF = refDepthwiseFilter(r, wv, g, 1);
+      const dx = refDepthwiseInput(wv, fv, g, 1).map((v, i) => (xv[i] > 0 ? v : 0));
+      const got = tf.tidy(() => {
+        const x = tf.tensor4d(xv, [...xShape]);
+        const f = tf.tensor4d(fv, [k, k, g.c, 1]);
+        const out = reluDepthwise(x, f);
+        if (!out) return undefined;
+        const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(reluDepthwise(a as tf.Tensor4D, b as tf.Tensor4D)!, tf.tensor(wv, [...xShape]))),
+        )([x, f]);
+        return [out.dataSync(), gx.dataSync(), gf.dataSync()];
+      });
+      expect(got !== undefined).toBe(fused && simdKernels(tf.backend()) !== undefined);
+      if (!got) return;
+      expect(relErr(got[0], y)).toBeLessThan(TOL);
+      expect(relErr(got[1], dx)).toBeLessThan(TOL);
+      expect(relErr(got[2], dF)).toBeLessThan(TOL);
     });
   }));
 

@@ -751,4 +751,68 @@
     (f32.store (local.get $p) (f32x4.extract_lane 0 (local.get $v)))
     (if (i32.ge_u (local.get $n) (i32.const 2)) (then (f32.store offset=4 (local.get $p) (f32x4.extract_lane 1 (local.get $v)))))
     (if (i32.ge_u (local.get $n) (i32.const 3)) (then (f32.store offset=8 (local.get $p) (f32x4.extract_lane 2 (local.get $v))))))
+
+  ;; out[b, P + y, P + x, c] = max(0, x[b, y, x, c]), zero in the P-wide border: the series activation's ReLU
+  ;; written straight into the zero-padded input its depthwise convolution reads. out [B, H + 2P, W + 2P, C];
+  ;; W * C % 4 == 0 (rows of whole vectors).
+  (func (export "pad_relu") (param $x i32) (param $out i32) (param $B i32) (param $H i32) (param $W i32) (param $C i32)
+    (param $P i32)
+    (local $rows i32) (local $r i32) (local $y i32) (local $orow i32) (local $len i32)
+    (local $k i32) (local $o i32) (local $orowLen i32) (local $side i32) (local $zero v128)
+    (local.set $orowLen (i32.shl (i32.mul (i32.add (local.get $W) (i32.shl (local.get $P) (i32.const 1))) (local.get $C)) (i32.const 2)))
+    (local.set $side (i32.shl (i32.mul (local.get $P) (local.get $C)) (i32.const 2)))
+    (local.set $len (i32.shl (i32.mul (local.get $W) (local.get $C)) (i32.const 2)))
+        (local.set $rows (i32.mul (local.get $B) (i32.add (local.get $H) (i32.shl (local.get $P) (i32.const 1)))))
+    (local.set $orow (local.get $out))
+    (block $done
+      (loop $rs
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        ;; y: the input row of this output row, or out of range
+        (local.set $y (i32.sub (i32.rem_u (local.get $r) (i32.add (local.get $H) (i32.shl (local.get $P) (i32.const 1)))) (local.get $P)))
+        (if (i32.or (i32.lt_s (local.get $y) (i32.const 0)) (i32.ge_s (local.get $y) (local.get $H)))
+          (then (memory.fill (local.get $orow) (i32.const 0) (local.get $orowLen)))
+          (else
+            (memory.fill (local.get $orow) (i32.const 0) (local.get $side))
+            (local.set $o (i32.add (local.get $orow) (local.get $side)))
+            (local.set $k (i32.const 0))
+            (block $vdone
+              (loop $vs
+                (br_if $vdone (i32.ge_u (local.get $k) (local.get $len)))
+                (v128.store (i32.add (local.get $o) (local.get $k)) (f32x4.max (v128.load (i32.add (local.get $x) (local.get $k))) (local.get $zero)))
+                (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                (br $vs)))
+            (memory.fill (i32.add (local.get $o) (local.get $len)) (i32.const 0) (local.get $side))
+            (local.set $x (i32.add (local.get $x) (local.get $len)))))
+        (local.set $orow (i32.add (local.get $orow) (local.get $orowLen)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rs))))
+
+  ;; g[b, y, x, c] = 0 where rp[b, P + y, P + x, c] <= 0 (in place): the ReLU's gradient mask, read from the padded
+  ;; ReLU output that pad_relu wrote (positive exactly where the ReLU's input was); W * C % 4 == 0
+  (func (export "relu_mask") (param $g i32) (param $rp i32) (param $B i32) (param $H i32) (param $W i32) (param $C i32)
+    (param $P i32)
+    (local $rows i32) (local $r i32) (local $len i32) (local $k i32) (local $rrow i32)
+    (local $prow i32) (local $zero v128)
+    (local.set $len (i32.shl (i32.mul (local.get $W) (local.get $C)) (i32.const 2)))
+        (local.set $prow (i32.shl (i32.mul (i32.add (local.get $W) (i32.shl (local.get $P) (i32.const 1))) (local.get $C)) (i32.const 2)))
+    (local.set $rows (i32.mul (local.get $B) (local.get $H)))
+    (block $done
+      (loop $rs
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        ;; row r = (b, y) reads padded row b * (H + 2P) + P + y, from column P
+        (local.set $rrow (i32.add (i32.add (local.get $rp)
+          (i32.mul (i32.add (i32.add (local.get $r) (i32.mul (i32.div_u (local.get $r) (local.get $H)) (i32.shl (local.get $P) (i32.const 1))))
+            (local.get $P)) (local.get $prow)))
+          (i32.shl (i32.mul (local.get $P) (local.get $C)) (i32.const 2))))
+        (local.set $k (i32.const 0))
+        (block $vdone
+          (loop $vs
+            (br_if $vdone (i32.ge_u (local.get $k) (local.get $len)))
+            (v128.store (i32.add (local.get $g) (local.get $k)) (v128.and (v128.load (i32.add (local.get $g) (local.get $k)))
+              (f32x4.gt (v128.load (i32.add (local.get $rrow) (local.get $k))) (local.get $zero))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $vs)))
+        (local.set $g (i32.add (local.get $g) (local.get $len)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rs))))
 )

@@ -83,6 +83,10 @@ export interface SimdKernels {
   ): void;
   /** out[b, oy, ox, k] = x[b, top + oy, left + ox, k] for k < C inside x [B, H, W, C], else 0; out [B, OH, OW, OC] */
   padCopy(x: number, out: number, B: number, H: number, W: number, C: number, top: number, left: number, OH: number, OW: number, OC: number): void;
+  /** out[b, P + y, P + x, c] = max(0, x[b, y, x, c]), zero in the P-wide border; out [B, H + 2P, W + 2P, C] */
+  padRelu(x: number, out: number, B: number, H: number, W: number, C: number, P: number): void;
+  /** g[b, y, x, c] = 0 where rp[b, P + y, P + x, c] <= 0 (in place; rp as padRelu wrote it) */
+  reluMask(g: number, rp: number, B: number, H: number, W: number, C: number, P: number): void;
   /** out[c, r] = a[r, c] for a [R, C] */
   transpose(a: number, out: number, R: number, C: number): void;
   /** out[k] = sum_r (x[r, k] - s[k]), out[CE + k] = sum_r (x[r, k] - s[k])^2 (float64) over x [R, CE], CE % 4 == 0 */
@@ -157,6 +161,8 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | undefined 
       padCopy: exports.pad_copy as F,
       convForward: exports.conv_fwd as F,
       transpose: exports.transpose as F,
+      padRelu: exports.pad_relu as F,
+      reluMask: exports.relu_mask as F,
       colMoments: exports.col_moments as F,
       colDySums: exports.col_dy_sums as F,
       colAffine: exports.col_affine as F,
