@@ -844,4 +844,71 @@
         (local.set $g (i32.add (local.get $g) (local.get $len)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rs))))
+
+  ;; dx[b, oy*SH + i - top, ox*SW + j - left, ci] += cols[(b*OH + oy)*OW + ox, (i*KW + j)*CIN + ci] where that lies
+  ;; inside dx [B, H, W, CIN] (zeroed first): the scatter-add (col2im) of a strided convolution's input gradient.
+  (func (export "col2im") (param $cols i32) (param $dx i32) (param $B i32) (param $H i32) (param $W i32) (param $CIN i32)
+    (param $OH i32) (param $OW i32) (param $KH i32) (param $KW i32) (param $SH i32) (param $SW i32) (param $top i32)
+    (param $left i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $i i32) (local $j i32) (local $iy i32) (local $ix i32)
+    (local $r i32) (local $d i32) (local $k i32) (local $pix i32) (local $pix4 i32) (local $tapRow i32)
+    (local.set $pix (i32.shl (local.get $CIN) (i32.const 2)))
+    (local.set $pix4 (i32.and (local.get $pix) (i32.const -16)))
+    (local.set $tapRow (i32.mul (local.get $KW) (local.get $pix)))
+    (memory.fill (local.get $dx) (i32.const 0)
+      (i32.mul (i32.mul (i32.mul (local.get $B) (local.get $H)) (local.get $W)) (local.get $pix)))
+    (local.set $r (local.get $cols))
+    (block $bdone
+      (loop $bs
+        (br_if $bdone (i32.ge_u (local.get $b) (local.get $B)))
+        (local.set $oy (i32.const 0))
+        (block $ydone
+          (loop $ys
+            (br_if $ydone (i32.ge_u (local.get $oy) (local.get $OH)))
+            (local.set $ox (i32.const 0))
+            (block $xdone
+              (loop $xs
+                (br_if $xdone (i32.ge_u (local.get $ox) (local.get $OW)))
+                (local.set $i (i32.const 0))
+                (block $idone
+                  (loop $is
+                    (br_if $idone (i32.ge_u (local.get $i) (local.get $KH)))
+                    (local.set $iy (i32.sub (i32.add (i32.mul (local.get $oy) (local.get $SH)) (local.get $i)) (local.get $top)))
+                    (if (i32.and (i32.ge_s (local.get $iy) (i32.const 0)) (i32.lt_s (local.get $iy) (local.get $H)))
+                      (then
+                        (local.set $j (i32.const 0))
+                        (block $jdone
+                          (loop $js
+                            (br_if $jdone (i32.ge_u (local.get $j) (local.get $KW)))
+                            (local.set $ix (i32.sub (i32.add (i32.mul (local.get $ox) (local.get $SW)) (local.get $j)) (local.get $left)))
+                            (if (i32.and (i32.ge_s (local.get $ix) (i32.const 0)) (i32.lt_s (local.get $ix) (local.get $W)))
+                              (then
+                                (local.set $d (i32.add (local.get $dx) (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b)
+                                  (local.get $H)) (local.get $iy)) (local.get $W)) (local.get $ix)) (local.get $pix))))
+                                (local.set $k (i32.const 0))
+                                (block $vdone
+                                  (loop $vs
+                                    (br_if $vdone (i32.ge_u (local.get $k) (local.get $pix4)))
+                                    (v128.store (i32.add (local.get $d) (local.get $k)) (f32x4.add (v128.load (i32.add (local.get $d) (local.get $k)))
+                                      (v128.load (i32.add (i32.add (local.get $r) (i32.mul (local.get $j) (local.get $pix))) (local.get $k)))))
+                                    (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                                    (br $vs)))
+                                (block $sdone
+                                  (loop $ss
+                                    (br_if $sdone (i32.ge_u (local.get $k) (local.get $pix)))
+                                    (f32.store (i32.add (local.get $d) (local.get $k)) (f32.add (f32.load (i32.add (local.get $d) (local.get $k)))
+                                      (f32.load (i32.add (i32.add (local.get $r) (i32.mul (local.get $j) (local.get $pix))) (local.get $k)))))
+                                    (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                                    (br $ss)))))
+                            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                            (br $js)))))
+                    (local.set $r (i32.add (local.get $r) (local.get $tapRow)))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $is)))
+                (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                (br $xs)))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (br $ys)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $bs))))
 )

@@ -87,6 +87,26 @@ export interface SimdKernels {
   padRelu(x: number, out: number, B: number, H: number, W: number, C: number, P: number): void;
   /** g[b, y, x, c] = 0 where rp[b, P + y, P + x, c] <= 0 (in place; rp as padRelu wrote it) */
   reluMask(g: number, rp: number, B: number, H: number, W: number, C: number, P: number): void;
+  /**
+   * dx[b, oy*SH + i - top, ox*SW + j - left, ci] += cols[(b*OH + oy)*OW + ox, (i*KW + j)*CIN + ci] inside dx
+   * [B, H, W, CIN], which it zeroes first (col2im)
+   */
+  col2im(
+    cols: number,
+    dx: number,
+    B: number,
+    H: number,
+    W: number,
+    CIN: number,
+    OH: number,
+    OW: number,
+    KH: number,
+    KW: number,
+    SH: number,
+    SW: number,
+    top: number,
+    left: number,
+  ): void;
   /** out[c, r] = a[r, c] for a [R, C] */
   transpose(a: number, out: number, R: number, C: number): void;
   /** out[k] = sum_r (x[r, k] - s[k]), out[CE + k] = sum_r (x[r, k] - s[k])^2 (float64) over x [R, CE], CE % 4 == 0 */
@@ -161,6 +181,7 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | undefined 
       padCopy: exports.pad_copy as F,
       convForward: exports.conv_fwd as F,
       transpose: exports.transpose as F,
+      col2im: exports.col2im as F,
       padRelu: exports.pad_relu as F,
       reluMask: exports.relu_mask as F,
       colMoments: exports.col_moments as F,
