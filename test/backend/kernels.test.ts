@@ -397,6 +397,9 @@ const dwCases: DwCase[] = [
   { x: [2, 7, 9, 8], k: [3, 3], s: 1, pad: explicitA, m: 1 },
   { x: [2, 7, 9, 4], k: [1, 5], s: 1, pad: 'same', m: 1 },
   { x: [2, 7, 9, 4], k: [2, 1], s: 1, pad: 'valid', m: 1 },
+  // the filter gradient's last KW % 4 taps as one more block of 4 on whole pixels: 1, 2 and 3 taps left over
+  { x: [2, 7, 9, 4], k: [2, 6], s: 1, pad: 'same', m: 1 },
+  { x: [2, 5, 11, 8], k: [3, 9], s: 1, pad: 'same', m: 1 },
   // lane pixels (laneWidth): 1, 2, 3 and 6 channels in vectors of 4 lanes, rows of 1-3 and 5 lane pixels; rows
   // whose floats do not fill whole lane pixels (9 x 2, 7 x 3) keep the other path
   { x: [2, 8, 8, 2], k: [7, 7], s: 1, pad: 'same', m: 1 },

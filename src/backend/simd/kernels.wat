@@ -208,13 +208,15 @@
 
   ;; dw[i, j, c] = sum_{b, oy, ox} xp[b, oy + i, ox + j, c] * dy[b, oy, ox, c]: the filter gradient of dw_fwd
   ;; (same padded input, same lane pixels of CE floats: dw is [KH, KW, CE], which the caller folds back to C
-  ;; channels). Register block: 4 taps of a filter row x 4 lanes, accumulated along an output row; taps past the
-  ;; last block of 4 go one at a time.
+  ;; channels). Register block: 4 taps of a filter row x 4 lanes, accumulated along an output row (on whole pixels,
+  ;; C % 4 == 0, with the input window rolling along the row and the last KW % 4 taps in one more block of 4);
+  ;; taps past the last block of 4 otherwise go one at a time.
   (func (export "dw_bwd_filter") (param $xp i32) (param $dy i32) (param $dw i32) (param $B i32) (param $HP i32)
     (param $WP i32) (param $C i32) (param $OH i32) (param $OW i32) (param $KH i32) (param $KW i32) (param $CE i32)
     (local $pix i32) (local $pix2 i32) (local $pix3 i32) (local $vp i32) (local $vp2 i32) (local $vp3 i32) (local $owv i32) (local $rowX i32) (local $b i32) (local $oy i32) (local $i i32) (local $j i32) (local $cb i32)
     (local $ox i32) (local $xrow i32) (local $dyrow i32) (local $xi i32) (local $di i32) (local $wp i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $d v128)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $skip i32)
     (local.set $pix (i32.shl (local.get $C) (i32.const 2)))
     (local.set $rowX (i32.mul (local.get $WP) (local.get $pix)))
     (local.set $vp (i32.shl (local.get $CE) (i32.const 2)))
@@ -239,36 +241,75 @@
           (local.set $j (i32.const 0))
           (block $quads_done
             (loop $quads
-              (br_if $quads_done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $KW)))
+              (br_if $quads_done (i32.ge_u (local.get $j) (local.get $KW)))
+              (local.set $skip (i32.const 0))
+              (if (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $KW))
+                (then
+                  ;; the last KW % 4 taps: on whole pixels, a block of the last 4 taps whose first `skip` are done
+                  ;; already (one more sweep of the row instead of one per tap); otherwise the singles below
+                  (br_if $quads_done (i32.or (i32.ne (local.get $pix) (local.get $vp)) (i32.lt_u (local.get $KW) (i32.const 4))))
+                  (local.set $skip (i32.sub (local.get $j) (i32.sub (local.get $KW) (i32.const 4))))
+                  (local.set $j (i32.sub (local.get $KW) (i32.const 4)))))
               (local.set $cb (i32.const 0))
               (loop $cbs
                 (local.set $wp (i32.add (local.get $dw)
                   (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $KW)) (local.get $j)) (local.get $vp))
                     (local.get $cb))))
-                (local.set $a0 (v128.load (local.get $wp)))
-                (local.set $a1 (v128.load (i32.add (local.get $wp) (local.get $vp))))
-                (local.set $a2 (v128.load (i32.add (local.get $wp) (local.get $vp2))))
-                (local.set $a3 (v128.load (i32.add (local.get $wp) (local.get $vp3))))
+                (local.set $a0 (v128.const i32x4 0 0 0 0))
+                (local.set $a1 (v128.const i32x4 0 0 0 0))
+                (local.set $a2 (v128.const i32x4 0 0 0 0))
+                (local.set $a3 (v128.const i32x4 0 0 0 0))
                 (local.set $xi (i32.add (local.get $xrow) (i32.add (i32.mul (local.get $j) (local.get $pix)) (local.get $cb))))
                 (local.set $di (i32.add (local.get $dyrow) (local.get $cb)))
                 (local.set $ox (local.get $owv))
-                (loop $oxs
-                  (local.set $d (v128.load (local.get $di)))
-                  (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (local.get $xi)) (local.get $d))))
-                  (local.set $a1 (f32x4.add (local.get $a1)
-                    (f32x4.mul (v128.load (i32.add (local.get $xi) (local.get $pix))) (local.get $d))))
-                  (local.set $a2 (f32x4.add (local.get $a2)
-                    (f32x4.mul (v128.load (i32.add (local.get $xi) (local.get $pix2))) (local.get $d))))
-                  (local.set $a3 (f32x4.add (local.get $a3)
-                    (f32x4.mul (v128.load (i32.add (local.get $xi) (local.get $pix3))) (local.get $d))))
-                  (local.set $xi (i32.add (local.get $xi) (local.get $vp)))
-                  (local.set $di (i32.add (local.get $di) (local.get $vp)))
-                  (local.set $ox (i32.sub (local.get $ox) (i32.const 1)))
-                  (br_if $oxs (local.get $ox)))
-                (v128.store (local.get $wp) (local.get $a0))
-                (v128.store (i32.add (local.get $wp) (local.get $vp)) (local.get $a1))
-                (v128.store (i32.add (local.get $wp) (local.get $vp2)) (local.get $a2))
-                (v128.store (i32.add (local.get $wp) (local.get $vp3)) (local.get $a3))
+                (if (i32.eq (local.get $pix) (local.get $vp))
+                  (then
+                    ;; whole pixels: the 4 taps' inputs at pixel ox + 1 are those at ox moved by one pixel
+                    (local.set $x0 (v128.load (local.get $xi)))
+                    (local.set $x1 (v128.load (i32.add (local.get $xi) (local.get $vp))))
+                    (local.set $x2 (v128.load (i32.add (local.get $xi) (local.get $vp2))))
+                    (local.set $x3 (v128.load (i32.add (local.get $xi) (local.get $vp3))))
+                    (local.set $xi (i32.add (local.get $xi) (i32.shl (local.get $vp) (i32.const 2))))
+                    (loop $roxs
+                      (local.set $d (v128.load (local.get $di)))
+                      (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $x0) (local.get $d))))
+                      (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $x1) (local.get $d))))
+                      (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $x2) (local.get $d))))
+                      (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $x3) (local.get $d))))
+                      (local.set $di (i32.add (local.get $di) (local.get $vp)))
+                      (local.set $ox (i32.sub (local.get $ox) (i32.const 1)))
+                      (if (local.get $ox)
+                        (then
+                          (local.set $x0 (local.get $x1))
+                          (local.set $x1 (local.get $x2))
+                          (local.set $x2 (local.get $x3))
+                          (local.set $x3 (v128.load (local.get $xi)))
+                          (local.set $xi (i32.add (local.get $xi) (local.get $vp)))
+                          (br $roxs)))))
+                  (else
+                    (loop $oxs
+                      (local.set $d (v128.load (local.get $di)))
+                      (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (local.get $xi)) (local.get $d))))
+                      (local.set $a1 (f32x4.add (local.get $a1)
+                        (f32x4.mul (v128.load (i32.add (local.get $xi) (local.get $pix))) (local.get $d))))
+                      (local.set $a2 (f32x4.add (local.get $a2)
+                        (f32x4.mul (v128.load (i32.add (local.get $xi) (local.get $pix2))) (local.get $d))))
+                      (local.set $a3 (f32x4.add (local.get $a3)
+                        (f32x4.mul (v128.load (i32.add (local.get $xi) (local.get $pix3))) (local.get $d))))
+                      (local.set $xi (i32.add (local.get $xi) (local.get $vp)))
+                      (local.set $di (i32.add (local.get $di) (local.get $vp)))
+                      (local.set $ox (i32.sub (local.get $ox) (i32.const 1)))
+                      (br_if $oxs (local.get $ox)))))
+                (if (i32.eqz (local.get $skip))
+                  (then (v128.store (local.get $wp) (f32x4.add (v128.load (local.get $wp)) (local.get $a0)))))
+                (if (i32.le_u (local.get $skip) (i32.const 1))
+                  (then (v128.store (i32.add (local.get $wp) (local.get $vp))
+                    (f32x4.add (v128.load (i32.add (local.get $wp) (local.get $vp))) (local.get $a1)))))
+                (if (i32.le_u (local.get $skip) (i32.const 2))
+                  (then (v128.store (i32.add (local.get $wp) (local.get $vp2))
+                    (f32x4.add (v128.load (i32.add (local.get $wp) (local.get $vp2))) (local.get $a2)))))
+                (v128.store (i32.add (local.get $wp) (local.get $vp3))
+                  (f32x4.add (v128.load (i32.add (local.get $wp) (local.get $vp3))) (local.get $a3)))
                 (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
                 (br_if $cbs (i32.lt_u (local.get $cb) (local.get $vp))))
               (local.set $j (i32.add (local.get $j) (i32.const 4)))
