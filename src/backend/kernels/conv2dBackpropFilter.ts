@@ -55,7 +55,7 @@ export const conv2DBackpropFilterImpl = tensorKernel(({ x, dy }, attrs, backend)
 
 /**
  * Any other conv on wasm: our SIMD kernel over x padded to the window the taps read (and widened to a multiple of
- * 4 channels) and dy (widened to a multiple of 8 channels when it is not one); a widened dW is cropped after.
+ * 4 channels) and dy (widened to a multiple of 4 channels when it is not one); a widened dW is cropped after.
  */
 function simdFilterGrad(
   backend: tf.KernelBackend,
@@ -67,21 +67,21 @@ function simdFilterGrad(
   filterShape: number[],
 ): tf.Tensor {
   const cin4 = Math.ceil(g.cin / 4) * 4;
-  const cout8 = Math.ceil(cout / 8) * 8;
+  const cout4 = Math.ceil(cout / 4) * 4;
   const hp = (g.oh - 1) * g.sh + g.kh;
   const wp = (g.ow - 1) * g.sw + g.kw;
   const asIs = g.top === 0 && g.left === 0 && hp === g.h && wp === g.w && cin4 === g.cin;
   const xp = asIs ? x : window4dChannels(backend, x, -g.top, -g.left, hp, wp, cin4);
-  const dyp = cout8 === cout ? dy : window4dChannels(backend, dy, 0, 0, g.oh, g.ow, cout8);
-  const wide = cin4 !== g.cin || cout8 !== cout;
-  const { tensor } = alloc(backend, wide ? [g.kh, g.kw, cin4, cout8] : filterShape);
-  simd.convFilterGrad(simd.ptr(xp), simd.ptr(dyp), simd.ptr(tensor), g.n, hp, wp, cin4, g.oh, g.ow, cout8, g.kh, g.kw, g.sh, g.sw);
+  const dyp = cout4 === cout ? dy : window4dChannels(backend, dy, 0, 0, g.oh, g.ow, cout4);
+  const wide = cin4 !== g.cin || cout4 !== cout;
+  const { tensor } = alloc(backend, wide ? [g.kh, g.kw, cin4, cout4] : filterShape);
+  simd.convFilterGrad(simd.ptr(xp), simd.ptr(dyp), simd.ptr(tensor), g.n, hp, wp, cin4, g.oh, g.ow, cout4, g.kh, g.kw, g.sh, g.sw);
   if (!wide) return tensor;
   const { tensor: dW, values } = alloc(backend, filterShape);
   const src = view(backend, tensor);
   for (let t = 0; t < g.kh * g.kw; t++) {
     for (let ci = 0; ci < g.cin; ci++) {
-      const s = (t * cin4 + ci) * cout8;
+      const s = (t * cin4 + ci) * cout4;
       values.set(src.subarray(s, s + cout), (t * g.cin + ci) * cout);
     }
   }

@@ -42,7 +42,7 @@ export interface SimdKernels {
   ): void;
   /**
    * dw[i, j, ci, co] = sum_{b, oy, ox} xp[b, oy*SH + i, ox*SW + j, ci] * dy[b, oy, ox, co]; xp [B, HP, WP, CIN]
-   * covers every tap; CIN % 4 == 0, COUT % 8 == 0
+   * covers every tap; CIN % 4 == 0, COUT % 4 == 0
    */
   convFilterGrad(
     xp: number,
