@@ -800,40 +800,44 @@ describe('reluDepthwise (ReLU + depthwise conv, one tape node) vs float64 refere
     });
   }));
 
-describe('fused training pieces vs float64 reference', () => {
-  it('lambdaActivation: output and gradient vs float64 reference, and the same values as tf.leakyRelu', () => {
-    for (const [shape, lambda] of [
-      [[3, 4, 5, 6], 0.3],
-      [[7, 10], 0],
-      [[2, 3, 3, 4], 0.999],
-    ] as [number[], number][]) {
-      const xv = randomArray(size(shape), 1200 + shape.length);
-      xv[0] = 0;
-      const wv = randomArray(size(shape), 1300 + shape.length);
-      const a = Math.fround(lambda);
-      const y = Float64Array.from(xv, (v) => (v > 0 ? v : a * v));
-      const dx = Float64Array.from(xv, (v, i) => (v > 0 ? wv[i] : a * wv[i]));
-      const [got, stock] = [(t: tf.Tensor) => lambdaActivation(t, lambda), (t: tf.Tensor) => tf.leakyRelu(t, lambda)].map((act) =>
-        tf.tidy(() => {
-          const x = tf.tensor(xv, shape);
-          const w = tf.tensor(wv, shape);
-          return [
-            act(x).dataSync(),
-            tf
-              .grad((t: tf.Tensor) => tf.sum(tf.mul(act(t), w)))(x)
-              .dataSync(),
-          ];
-        }),
-      );
-      expect(relErr(got[0], y)).toBeLessThan(TOL);
-      expect(relErr(got[1], dx)).toBeLessThan(TOL);
-      // equal values (Prelu writes +0 where LeakyRelu gives -0 at lambda 0: + 0 folds the zero's sign)
-      const same = (p: Float32Array | Int32Array | Uint8Array) => Array.from(p, (v) => v + 0);
-      expect(same(got[0])).toEqual(same(stock[0]));
-      expect(same(got[1])).toEqual(same(stock[1]));
-    }
-  });
+// the deep-training activation: SIMD (one pass each way) where the element count is a multiple of 4 ([7, 10] is not)
+describe('deep-training activation', () =>
+  bothPaths(() => {
+    it('lambdaActivation: output and gradient vs float64 reference, and the same values as tf.leakyRelu', () => {
+      for (const [shape, lambda] of [
+        [[3, 4, 5, 6], 0.3],
+        [[7, 10], 0],
+        [[2, 3, 3, 4], 0.999],
+      ] as [number[], number][]) {
+        const xv = randomArray(size(shape), 1200 + shape.length);
+        xv[0] = 0;
+        const wv = randomArray(size(shape), 1300 + shape.length);
+        const a = Math.fround(lambda);
+        const y = Float64Array.from(xv, (v) => (v > 0 ? v : a * v));
+        const dx = Float64Array.from(xv, (v, i) => (v > 0 ? wv[i] : a * wv[i]));
+        const [got, stock] = [(t: tf.Tensor) => lambdaActivation(t, lambda), (t: tf.Tensor) => tf.leakyRelu(t, lambda)].map((act) =>
+          tf.tidy(() => {
+            const x = tf.tensor(xv, shape);
+            const w = tf.tensor(wv, shape);
+            return [
+              act(x).dataSync(),
+              tf
+                .grad((t: tf.Tensor) => tf.sum(tf.mul(act(t), w)))(x)
+                .dataSync(),
+            ];
+          }),
+        );
+        expect(relErr(got[0], y)).toBeLessThan(TOL);
+        expect(relErr(got[1], dx)).toBeLessThan(TOL);
+        // equal values (Prelu writes +0 where LeakyRelu gives -0 at lambda 0: + 0 folds the zero's sign)
+        const same = (p: Float32Array | Int32Array | Uint8Array) => Array.from(p, (v) => v + 0);
+        expect(same(got[0])).toEqual(same(stock[0]));
+        expect(same(got[1])).toEqual(same(stock[1]));
+      }
+    });
+  }));
 
+describe('fused training pieces vs float64 reference', () => {
   it('runningStatsUpdate: the op-by-op running mean / unbiased variance update, value for value', () => {
     const [rm, rv, bm, bv] = [1500, 1501, 1502, 1503].map((seed) => tf.tensor1d(randomArray(7, seed).map((v) => v + 1)));
     const [nm, nv] = runningStatsUpdate(rm, rv, bm, bv, 0.1, 50);

@@ -1021,4 +1021,33 @@
             (br $ys)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $bs))))
+
+  ;; y[k] = x[k] > 0 ? x[k] : a x[k] over n floats (n % 4 == 0): deep training's activation (a = lambda)
+  (func (export "leaky") (param $x i32) (param $y i32) (param $n i32) (param $a f32)
+    (local $k i32) (local $end i32) (local $av v128) (local $v v128) (local $zero v128)
+    (local.set $av (f32x4.splat (local.get $a)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $ks
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $k))))
+        (v128.store (i32.add (local.get $y) (local.get $k))
+          (v128.bitselect (local.get $v) (f32x4.mul (local.get $v) (local.get $av)) (f32x4.gt (local.get $v) (local.get $zero))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $ks))))
+
+  ;; dx[k] = x[k] > 0 ? dy[k] : a dy[k] over n floats (n % 4 == 0): its gradient
+  (func (export "leaky_grad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32) (param $a f32)
+    (local $k i32) (local $end i32) (local $av v128) (local $d v128) (local $zero v128)
+    (local.set $av (f32x4.splat (local.get $a)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $ks
+        (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $d (v128.load (i32.add (local.get $dy) (local.get $k))))
+        (v128.store (i32.add (local.get $dx) (local.get $k))
+          (v128.bitselect (local.get $d) (f32x4.mul (local.get $d) (local.get $av))
+            (f32x4.gt (v128.load (i32.add (local.get $x) (local.get $k))) (local.get $zero))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $ks))))
 )

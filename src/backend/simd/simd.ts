@@ -107,6 +107,10 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void;
+  /** y = x > 0 ? x : a x over n floats, n % 4 == 0 */
+  leaky(x: number, y: number, n: number, a: number): void;
+  /** dx = x > 0 ? dy : a dy over n floats, n % 4 == 0 */
+  leakyGrad(dy: number, x: number, dx: number, n: number, a: number): void;
   /** out[c, r] = a[r, c] for a [R, C] */
   transpose(a: number, out: number, R: number, C: number): void;
   /** out[k] = sum_r (x[r, k] - s[k]), out[CE + k] = sum_r (x[r, k] - s[k])^2 (float64) over x [R, CE], CE % 4 == 0 */
@@ -181,6 +185,8 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | undefined 
       padCopy: exports.pad_copy as F,
       convForward: exports.conv_fwd as F,
       transpose: exports.transpose as F,
+      leaky: exports.leaky as F,
+      leakyGrad: exports.leaky_grad as F,
       col2im: exports.col2im as F,
       padRelu: exports.pad_relu as F,
       reluMask: exports.relu_mask as F,
