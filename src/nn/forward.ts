@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelDescription, Node, Pad4 } from '../models/graph.js';
 import { key, type Weights } from './weights.js';
 import { tfSeed } from '../util/seed.js';
-import { batchNormTraining, canFuse, lambdaActivation } from '../backend/kernels/fused.js';
+import { batchNormTraining, canFuse, lambdaActivation, reluActivation } from '../backend/kernels/fused.js';
 import { reluDepthwise } from '../backend/kernels/seriesAct.js';
 
 export interface ForwardContext {
@@ -107,7 +107,7 @@ function runNode(node: Node, inputs: tf.Tensor[], w: Weights, ctx: ForwardContex
     case 'batchnorm':
       return batchNorm(node, x, w, ctx);
     case 'relu':
-      return tf.relu(x);
+      return canFuse(x) ? reluActivation(x) : tf.relu(x);
     case 'lambdaAct':
       // leaky ReLU with slope lambda: identity at lambda = 1, which is what lets the conv pair merge
       if (ctx.lambda >= 1) return x;

@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerGradientKernels, registeredGradientKernels, restoreStockKernels } from '../../src/backend/kernels/index.js';
-import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation, runningStatsUpdate } from '../../src/backend/kernels/fused.js';
+import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation, reluActivation, runningStatsUpdate } from '../../src/backend/kernels/fused.js';
 import { window4d, window4dChannels } from '../../src/backend/kernels/storage.js';
 import { batchNormSimdApplies } from '../../src/backend/kernels/batchNormSimd.js';
 import { reluDepthwise } from '../../src/backend/kernels/seriesAct.js';
@@ -833,6 +833,33 @@ describe('deep-training activation', () =>
         const same = (p: Float32Array | Int32Array | Uint8Array) => Array.from(p, (v) => v + 0);
         expect(same(got[0])).toEqual(same(stock[0]));
         expect(same(got[1])).toEqual(same(stock[1]));
+      }
+    });
+
+    it('reluActivation: the values and gradient of tf.relu, bit for bit (zeros +0)', () => {
+      for (const shape of [
+        [3, 4, 5, 6],
+        [7, 10],
+      ]) {
+        const xv = randomArray(size(shape), 1250);
+        xv[0] = 0;
+        xv[1] = -0;
+        const wv = randomArray(size(shape), 1251);
+        const [got, stock] = [reluActivation, (t: tf.Tensor) => tf.relu(t)].map((act) =>
+          tf.tidy(() => {
+            const x = tf.tensor(xv, shape);
+            const w = tf.tensor(wv, shape);
+            return [
+              act(x).dataSync(),
+              tf
+                .grad((t: tf.Tensor) => tf.sum(tf.mul(act(t), w)))(x)
+                .dataSync(),
+            ];
+          }),
+        );
+        expect(Array.from(got[0]).map((v) => Object.is(v, -0))).not.toContain(true);
+        expect(Array.from(got[0])).toEqual(Array.from(stock[0]));
+        expect(Array.from(got[1], (v) => v + 0)).toEqual(Array.from(stock[1], (v) => v + 0));
       }
     });
   }));

@@ -178,6 +178,12 @@ export function lambdaActivation(x: tf.Tensor, lambda: number): tf.Tensor {
   return act(x);
 }
 
+/** ReLU with its gradient as one SIMD pass each way where lambdaActivation has one (lambda 0), else tf.relu. */
+export function reluActivation(x: tf.Tensor): tf.Tensor {
+  const simd = x.dtype === 'float32' && x.size > 0 && x.size % 4 === 0 ? simdKernels(backend()) : undefined;
+  return simd ? lambdaActivationSimd(simd, x, 0) : tf.relu(x);
+}
+
 /**
  * lambdaActivation on our SIMD kernels (one pass each way, no Fill/Prelu/Step/Multiply calls): the same float32
  * values, x or float32(lambda) x forward, dy or dy float32(lambda) backward.

@@ -1022,7 +1022,8 @@
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $bs))))
 
-  ;; y[k] = x[k] > 0 ? x[k] : a x[k] over n floats (n % 4 == 0): deep training's activation (a = lambda)
+  ;; y[k] = x[k] > 0 ? x[k] : a x[k] over n floats (n % 4 == 0): deep training's activation (a = lambda), and with
+  ;; a = 0 the ReLU (+ 0 turns the -0 of a negative x times 0 into the ReLU's +0)
   (func (export "leaky") (param $x i32) (param $y i32) (param $n i32) (param $a f32)
     (local $k i32) (local $end i32) (local $av v128) (local $v v128) (local $zero v128)
     (local.set $av (f32x4.splat (local.get $a)))
@@ -1031,8 +1032,8 @@
       (loop $ks
         (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
         (local.set $v (v128.load (i32.add (local.get $x) (local.get $k))))
-        (v128.store (i32.add (local.get $y) (local.get $k))
-          (v128.bitselect (local.get $v) (f32x4.mul (local.get $v) (local.get $av)) (f32x4.gt (local.get $v) (local.get $zero))))
+        (v128.store (i32.add (local.get $y) (local.get $k)) (f32x4.add (local.get $zero)
+          (v128.bitselect (local.get $v) (f32x4.mul (local.get $v) (local.get $av)) (f32x4.gt (local.get $v) (local.get $zero)))))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
         (br $ks))))
 
