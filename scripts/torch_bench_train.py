@@ -6,6 +6,9 @@ then steps until --min-time-ms and --min-steps; one thread by default).
 
 The model follows src/models/vanillanet.ts (stem 4x4/4 or, with --stem small, 2x2/2; each stage: 1x1 conv (pair),
 BN, max-pool when the stride is 2, activation; classifier: global average pool, dense (pair with BN when deep)).
+--model alexnet or resnet-50 times the reference trainer's modules instead (scripts/torch_train.py, the same
+toggles and family defaults as vanillabench's zoo: AlexNet with dropout 0.5, ResNet with its shortcuts; the
+deep-training activation at lambda 0.5, as bench-train).
 Run with Debian's torch: /usr/bin/python3 scripts/torch_bench_train.py --stem small --deep-training on --series-act on
 Prints one JSON line.
 """
@@ -71,8 +74,23 @@ class VanillaNet6(nn.Module):
         return self.head(self.features(x).mean((2, 3)))
 
 
+def reference_model(a):
+    """AlexNet or ResNet-50 from the reference trainer (scripts/torch_train.py), options as vanillabench's zoo."""
+    import os
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from torch_train import build_model, set_lambda
+    o = {"width": a.width, "stem": a.stem, "inputSize": a.input, "inputChannels": 3, "numClasses": 10, "actNum": 3,
+         "deepTraining": a.deep_training == "on", "seriesAct": a.series_act == "on",
+         "shortcut": "before-act" if a.model.startswith("resnet") else "none", "dropRate": 0.5 if a.model == "alexnet" else 0}
+    model = build_model(a.model, o)
+    set_lambda(model, 0.5)
+    return model
+
+
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--model", choices=["vanillanet-6", "alexnet", "resnet-50"], default="vanillanet-6")
     p.add_argument("--width", type=float, default=1 / 16)
     p.add_argument("--stem", choices=["small", "imagenet"], default="imagenet")
     p.add_argument("--input", type=int, default=32)
@@ -85,7 +103,7 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = VanillaNet6(a.width, a.stem, a.deep_training == "on", a.series_act == "on")
+    model = VanillaNet6(a.width, a.stem, a.deep_training == "on", a.series_act == "on") if a.model == "vanillanet-6" else reference_model(a)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
     x = torch.randn(a.batch_size, 3, a.input, a.input)
@@ -108,7 +126,7 @@ def main():
     secs = time.perf_counter() - t0
     cpu = time.process_time() - c0
     print(json.dumps({
-        "model": "vanillanet-6", "width": a.width, "stem": a.stem, "input": a.input, "deepTraining": a.deep_training,
+        "model": a.model, "width": a.width, "stem": a.stem, "input": a.input, "deepTraining": a.deep_training,
         "seriesAct": a.series_act, "batch": a.batch_size, "threads": a.threads, "torch": torch.__version__,
         "steps": steps, "imagesPerSec": steps * a.batch_size / secs, "imagesPerCpuSec": steps * a.batch_size / cpu,
     }))

@@ -6,9 +6,10 @@ Each DIR is a built checkout (`npx tsc -p tsconfig.json`); every round runs each
 checkout order flipped each round, so that both see the same load. Prints each run (img/s, img per CPU second,
 1-minute load average) and the median per cell and checkout, with ratios to the first checkout.
 Environment: CELLS (comma-separated, default on,off): on|off = deep training on, series activation on|off;
-doff-on|doff-off = deep training off; alexnet = the AlexNet-like net at width 1/8.
-TORCH=/usr/bin/python3 adds PyTorch (scripts/torch_bench_train.py of this script's checkout, one thread) as one more
-variant of every VanillaNet-6 cell in every round, so that its figure comes from the same pass.
+doff-on|doff-off = deep training off; alexnet = the AlexNet-like net at width 1/8; MODEL/WIDTH/DEEP-SERIES (e.g.
+resnet-50/0.03125/off-on, alexnet/0.125/on-on) = any model, width and toggles (small stem, 32 px, batch 64).
+TORCH=/usr/bin/python3 adds PyTorch (scripts/torch_bench_train.py of this script's checkout, one thread; VanillaNet-6,
+AlexNet, ResNet-50) as one more variant of every cell in every round, so that its figure comes from the same pass.
 """
 import json
 import os
@@ -25,24 +26,35 @@ torch_python = os.environ.get('TORCH')
 here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def torch_cmd(cell):
+def parse(cell):
+    """(model, width, deep training, series activation) of a cell name."""
+    if cell == 'alexnet':
+        return 'alexnet', '0.125', 'off', 'off'
+    if '/' in cell:
+        model, width, toggles = cell.split('/')
+        deep, series = toggles.split('-')
+        return model, width, deep, series
     deep, series = ('off', cell[5:]) if cell.startswith('doff-') else ('on', cell)
-    return [torch_python, 'scripts/torch_bench_train.py', '--stem', 'small', '--input', '32', '--batch-size', '64',
-            '--deep-training', deep, '--series-act', series, '--min-time-ms', '5000', '--min-steps', '5']
+    return 'vanillanet-6', '0.0625', deep, series
+
+
+def torch_cmd(cell):
+    model, width, deep, series = parse(cell)
+    return [torch_python, 'scripts/torch_bench_train.py', '--model', model, '--width', width, '--stem', 'small', '--input',
+            '32', '--batch-size', '64', '--deep-training', deep, '--series-act', series, '--min-time-ms', '5000',
+            '--min-steps', '5']
 
 
 def cell_args(cell):
-    if cell == 'alexnet':
-        return ['--model', 'alexnet', '--width', '0.125', '--stem', 'small', '--input', '32', '--batch-size', '64']
-    deep, series = ('off', cell[5:]) if cell.startswith('doff-') else ('on', cell)
-    return ['--model', 'vanillanet-6', '--width', '0.0625', '--stem', 'small', '--input', '32', '--batch-size', '64',
+    model, width, deep, series = parse(cell)
+    return ['--model', model, '--width', width, '--stem', 'small', '--input', '32', '--batch-size', '64',
             '--deep-training', deep, '--series-act', series]
 
 
 runs = {}
 for r in range(rounds):
     for cell in cells:
-        order = variants + ([('pytorch', here)] if torch_python and cell != 'alexnet' else [])
+        order = variants + ([('pytorch', here)] if torch_python else [])
         for label, d in (order if r % 2 == 0 else order[::-1]):
             cmd = ['nice', '-n', '10', *(torch_cmd(cell) if label == 'pytorch' else [
                 'node', 'bin/vanillabench.js', 'bench-train', '--backend', 'wasm', *cell_args(cell),

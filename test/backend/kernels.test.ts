@@ -8,8 +8,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerGradientKernels, registeredGradientKernels, restoreStockKernels } from '../../src/backend/kernels/index.js';
-import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation, runningStatsUpdate } from '../../src/backend/kernels/fused.js';
-import { window4d } from '../../src/backend/kernels/storage.js';
+import { adamwUpdate, batchNormTraining, batchNormTrainingOps, lambdaActivation, reluActivation, runningStatsUpdate } from '../../src/backend/kernels/fused.js';
+import { window4d, window4dChannels } from '../../src/backend/kernels/storage.js';
+import { batchNormSimdApplies } from '../../src/backend/kernels/batchNormSimd.js';
+import { reluDepthwise } from '../../src/backend/kernels/seriesAct.js';
 import { setSimdEnabled, simdKernels } from '../../src/backend/simd/simd.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
@@ -96,6 +98,17 @@ function refConvFilter(x: Float32Array, dy: Float32Array, g: Geo, cout: number):
     }
   });
   return dw;
+}
+
+function refConv(x: Float32Array, wt: Float32Array, g: Geo, cout: number): Float64Array {
+  const y = new Float64Array(g.n * g.oh * g.ow * cout);
+  forTaps(g, (b, oy, ox, i, j, xp) => {
+    const yp = ((b * g.oh + oy) * g.ow + ox) * cout;
+    for (let ci = 0; ci < g.c; ci++) {
+      for (let co = 0; co < cout; co++) y[yp + co] += x[xp * g.c + ci] * wt[((i * g.kw + j) * g.c + ci) * cout + co];
+    }
+  });
+  return y;
 }
 
 function refConvInput(dy: Float32Array, wt: Float32Array, g: Geo, cout: number): Float64Array {
@@ -240,6 +253,19 @@ const convCases: ConvCase[] = [
   { x: [2, 9, 7, 2], k: [4, 4], s: 2, pad: explicitA, cout: 3 },
   { x: [2, 7, 9, 2], k: [7, 7], s: 1, pad: 'same', cout: 3 },
   { x: [2, 7, 9, 2], k: [2, 3], s: 1, pad: explicitB, cout: 3 },
+  // conv_bwd_filter (any other conv on the SIMD path): chunks of output rows (>= 64 pixels) with a partial last
+  // one, channels already multiples of 4 / 8 (no widening) and widened ones (5 -> 8, 12 -> 16), strides 1 and 2
+  { x: [4, 10, 10, 8], k: [3, 3], s: 1, pad: 'same', cout: 16 },
+  { x: [3, 9, 10, 4], k: [3, 3], s: 2, pad: 'same', cout: 8 },
+  { x: [2, 8, 8, 8], k: [1, 1], s: 2, pad: 'valid', cout: 16 },
+  { x: [3, 11, 3, 5], k: [3, 3], s: 1, pad: 'valid', cout: 12 },
+  { x: [2, 6, 7, 4], k: [1, 1], s: 1, pad: 'valid', cout: 2 },
+  // conv_fwd (<= 4 output channels; input gradients of <= 4 input channels): rows of 9 and 13 outputs (blocks of
+  // 4 and the rest), 1-4 output channels, strides 1 and 2
+  { x: [2, 5, 9, 3], k: [3, 3], s: 1, pad: 'same', cout: 1 },
+  { x: [2, 5, 13, 6], k: [3, 3], s: 1, pad: 'same', cout: 3 },
+  { x: [2, 6, 9, 8], k: [1, 1], s: 1, pad: 'valid', cout: 4 },
+  { x: [2, 7, 17, 5], k: [3, 3], s: 2, pad: 'same', cout: 2 },
 ];
 const padName = (p: Pad) => (typeof p === 'object' ? JSON.stringify(p.slice(1, 3)) : String(p));
 
@@ -267,6 +293,11 @@ function checkConv(c: ConvCase, i: number): void {
   );
   expect(dX.shape).toEqual(c.x);
   expect(relErr(dX.values, refConvInput(dyv, wv, g, c.cout))).toBeLessThan(TOL);
+
+  // the forward too: narrow convs (<= 4 output channels) run on our SIMD kernel (conv2d.ts)
+  const y = run('Conv2D', { x: tf.tensor(xv, c.x), filter: tf.tensor(wv, wShape) }, { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: 1 });
+  expect(y.shape).toEqual(dyShape);
+  expect(relErr(y.values, refConv(xv, wv, g, c.cout))).toBeLessThan(TOL);
 }
 
 /** Runs a block of kernel checks with our SIMD kernels on, then with the tf-op paths they replace. */
@@ -366,6 +397,21 @@ const dwCases: DwCase[] = [
   { x: [2, 7, 9, 8], k: [3, 3], s: 1, pad: explicitA, m: 1 },
   { x: [2, 7, 9, 4], k: [1, 5], s: 1, pad: 'same', m: 1 },
   { x: [2, 7, 9, 4], k: [2, 1], s: 1, pad: 'valid', m: 1 },
+  // the filter gradient's last KW % 4 taps as one more block of 4 on whole pixels: 1, 2 and 3 taps left over
+  { x: [2, 7, 9, 4], k: [2, 6], s: 1, pad: 'same', m: 1 },
+  { x: [2, 5, 11, 8], k: [3, 9], s: 1, pad: 'same', m: 1 },
+  // lane pixels (laneWidth): 1, 2, 3 and 6 channels in vectors of 4 lanes, rows of 1-3 and 5 lane pixels; rows
+  // whose floats do not fill whole lane pixels (9 x 2, 7 x 3) keep the other path
+  { x: [2, 8, 8, 2], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 5, 10, 2], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 2, 2, 2], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 6, 9, 2], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 5, 20, 1], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 7, 12, 1], k: [3, 3], s: 1, pad: explicitA, m: 1 },
+  { x: [2, 4, 20, 3], k: [7, 7], s: 1, pad: 'same', m: 1 },
+  { x: [2, 6, 8, 3], k: [5, 5], s: 1, pad: 'same', m: 1 },
+  { x: [2, 6, 7, 3], k: [5, 5], s: 1, pad: 'same', m: 1 },
+  { x: [1, 5, 6, 6], k: [7, 7], s: 1, pad: 'same', m: 1 },
 ];
 
 function checkDepthwise(c: DwCase, i: number): void {
@@ -409,32 +455,42 @@ describe('depthwise backprop filter / input (and forward) vs float64 reference',
     );
   }));
 
-describe('window4d (crops and pads of the tiled depthwise conv)', () => {
-  it.each([
-    [-2, 0, 9, 5, 1, 1],
-    [3, 0, 4, 5, 1, 1],
-    [2, 0, 7, 5, 1, 1],
-    [-1, -1, 8, 8, 1, 1],
-    [1, 2, 3, 2, 1, 1],
-    [0, 0, 3, 3, 2, 2],
-  ] as const)('top %i left %i out %ix%i strides %i,%i', (top, left, outH, outW, sh, sw) => {
-    const shape: Shape4 = [2, 6, 5, 3];
-    const xv = randomArray(size(shape), 1400);
-    const ref: number[] = [];
-    for (let b = 0; b < 2; b++) {
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++) {
-          const [iy, ix] = [top + oy * sh, left + ox * sw];
-          for (let k = 0; k < 3; k++) {
-            ref.push(iy >= 0 && iy < 6 && ix >= 0 && ix < 5 ? xv[((b * 6 + iy) * 5 + ix) * 3 + k] : 0);
+describe("window4d / window4dChannels (pads, crops and channel widening of the conv kernels' inputs)", () =>
+  bothPaths(() => {
+    it.each([
+      [-2, 0, 9, 5, 1, 1, 3],
+      [3, 0, 4, 5, 1, 1, 3],
+      [2, 0, 7, 5, 1, 1, 3],
+      [-1, -1, 8, 8, 1, 1, 3],
+      [1, 2, 3, 2, 1, 1, 3],
+      [0, 0, 3, 3, 2, 2, 3],
+      [-1, -1, 8, 8, 1, 1, 4],
+      [2, -3, 5, 4, 1, 1, 8],
+      [0, 6, 2, 3, 1, 1, 4],
+      [-7, 0, 3, 5, 1, 1, 5],
+    ] as const)('top %i left %i out %ix%i strides %i,%i channels 3 -> %i', (top, left, outH, outW, sh, sw, outC) => {
+      const shape: Shape4 = [2, 6, 5, 3];
+      const xv = randomArray(size(shape), 1400);
+      const ref: number[] = [];
+      for (let b = 0; b < 2; b++) {
+        for (let oy = 0; oy < outH; oy++) {
+          for (let ox = 0; ox < outW; ox++) {
+            const [iy, ix] = [top + oy * sh, left + ox * sw];
+            for (let k = 0; k < outC; k++) {
+              ref.push(k < 3 && iy >= 0 && iy < 6 && ix >= 0 && ix < 5 ? xv[((b * 6 + iy) * 5 + ix) * 3 + k] : 0);
+            }
           }
         }
       }
-    }
-    const got = tf.tidy(() => window4d(tf.backend(), tf.tensor(xv, shape) as tf.Tensor4D, top, left, outH, outW, sh, sw).dataSync());
-    expect(Array.from(got)).toEqual(ref.map((v) => Math.fround(v)));
-  });
-});
+      const got = tf.tidy(() => {
+        const x = tf.tensor(xv, shape) as tf.Tensor4D;
+        return (
+          outC === 3 ? window4d(tf.backend(), x, top, left, outH, outW, sh, sw) : window4dChannels(tf.backend(), x, top, left, outH, outW, outC)
+        ).dataSync();
+      });
+      expect(Array.from(got)).toEqual(ref.map((v) => Math.fround(v)));
+    });
+  }));
 
 // ---------------------------------------------------------------- max pool
 
@@ -573,25 +629,34 @@ describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
     return out;
   }
 
-  it.each([
-    [1, false, false, false],
-    [1, true, false, false],
-    [1, false, true, false],
-    [1, true, true, false],
-    [3, false, false, false],
-    [3, false, true, false],
-    [3, true, false, true],
-    [3, false, false, true],
-  ] as const)('batch %i transposeA %s transposeB %s b batched %s', (batch, ta, tb, bBatched) => {
-    const [m, k, n] = [7, 9, 5];
-    const aShape = [batch, ta ? k : m, ta ? m : k];
-    const bShape = [bBatched ? batch : 1, tb ? n : k, tb ? k : n];
-    const av = randomArray(size(aShape), 700 + batch);
-    const bv = randomArray(size(bShape), 800 + batch);
-    const r = run('BatchMatMul', { a: tf.tensor(av, aShape), b: tf.tensor(bv, bShape) }, { transposeA: ta, transposeB: tb });
-    expect(r.shape).toEqual([batch, m, n]);
-    expect(relErr(r.values, refMatMul(av, bv, batch, bBatched, m, k, n, ta, tb))).toBeLessThan(TOL);
-  });
+  // 7 x 9 x 5: the transposes' 4 x 4 blocks and both edges; a^T b with m % 4 == 0 and n % 8 == 0 on gemm_atb (70
+  // rows: a 64-row chunk and a partial one); 8 x 12 x 16 transposes in whole blocks
+  describe.each([
+    [7, 9, 5],
+    [8, 70, 16],
+    [8, 12, 16],
+  ] as const)('m %i k %i n %i', (m, k, n) =>
+    bothPaths(() => {
+      it.each([
+        [1, false, false, false],
+        [1, true, false, false],
+        [1, false, true, false],
+        [1, true, true, false],
+        [3, false, false, false],
+        [3, false, true, false],
+        [3, true, false, true],
+        [3, false, false, true],
+      ] as const)('batch %i transposeA %s transposeB %s b batched %s', (batch, ta, tb, bBatched) => {
+        const aShape = [batch, ta ? k : m, ta ? m : k];
+        const bShape = [bBatched ? batch : 1, tb ? n : k, tb ? k : n];
+        const av = randomArray(size(aShape), 700 + batch);
+        const bv = randomArray(size(bShape), 800 + batch);
+        const r = run('BatchMatMul', { a: tf.tensor(av, aShape), b: tf.tensor(bv, bShape) }, { transposeA: ta, transposeB: tb });
+        expect(r.shape).toEqual([batch, m, n]);
+        expect(relErr(r.values, refMatMul(av, bv, batch, bBatched, m, k, n, ta, tb))).toBeLessThan(TOL);
+      });
+    }),
+  );
 
   it('gather gradient (UnsortedSegmentSum) matches a scatter-add, dropping out-of-range ids', () => {
     const xv = randomArray(6 * 4, 900);
@@ -613,105 +678,193 @@ describe('BatchMatMul front-end and UnsortedSegmentSum', () => {
   });
 });
 
-describe('fused training pieces vs float64 reference', () => {
-  it.each([
-    ['batchNormTraining', [3, 4, 5, 6]],
-    ['batchNormTraining', [40, 10]],
-    ['batchNormTrainingOps', [3, 4, 5, 6]],
-  ] as const)('%s %j: output, batch statistics and the gradients of x, gamma, beta', (impl, shapeIn) => {
-    const batchNorm = impl === 'batchNormTraining' ? batchNormTraining : batchNormTrainingOps;
-    const shape = [...shapeIn];
-    const c = shape[shape.length - 1];
-    const rows = size(shape) / c;
-    const xv = randomArray(size(shape), 1000).map((v, i) => v * 3 + (i % c));
-    const gv = randomArray(c, 1001);
-    const bv = randomArray(c, 1002);
-    const wv = randomArray(size(shape), 1003);
-    const eps = 1e-5;
-    // reference: y = (x - m) / sqrt(v + eps) * g + b; loss = sum(y * w); gradients by the closed form in float64
-    const m = new Float64Array(c);
-    const v = new Float64Array(c);
-    for (let r = 0; r < rows; r++) for (let k = 0; k < c; k++) m[k] += xv[r * c + k] / rows;
-    for (let r = 0; r < rows; r++) for (let k = 0; k < c; k++) v[k] += (xv[r * c + k] - m[k]) ** 2 / rows;
-    const y = new Float64Array(size(shape));
-    const dx = new Float64Array(size(shape));
-    const dg = new Float64Array(c);
-    const db = new Float64Array(c);
-    for (let k = 0; k < c; k++) {
-      const rs = 1 / Math.sqrt(v[k] + eps);
-      let sw = 0;
-      let swh = 0;
-      for (let r = 0; r < rows; r++) {
-        const h = (xv[r * c + k] - m[k]) * rs;
-        y[r * c + k] = h * gv[k] + bv[k];
-        sw += wv[r * c + k];
-        swh += wv[r * c + k] * h;
-      }
-      dg[k] = swh;
-      db[k] = sw;
-      for (let r = 0; r < rows; r++) {
-        const h = (xv[r * c + k] - m[k]) * rs;
-        dx[r * c + k] = gv[k] * rs * (wv[r * c + k] - sw / rows - (h * swh) / rows);
-      }
-    }
-    const stats: number[][] = [];
-    const got = tf.tidy(() => {
-      const w = tf.tensor(wv, shape);
-      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(
-          tf.mul(
-            batchNorm(a, g, b, eps, (mm, vv, n) => {
-              stats.push([...mm.dataSync(), ...vv.dataSync(), n]);
-            }),
-            w,
-          ),
-        );
-      const out = batchNorm(tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), eps).dataSync();
-      const gr = tf
-        .grads(f)([tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv)])
-        .map((t) => t.dataSync());
-      return [out, ...gr];
-    });
-    expect(relErr(got[0], y)).toBeLessThan(TOL);
-    expect(relErr(got[1], dx)).toBeLessThan(TOL);
-    expect(relErr(got[2], dg)).toBeLessThan(TOL);
-    expect(relErr(got[3], db)).toBeLessThan(TOL);
-    expect(relErr(stats[0], [...m, ...v, rows])).toBeLessThan(TOL);
-  });
+// SIMD batch norm: lanes = lcm(C, 4) channels; C % 4 == 0, C = 1, 2 (several pixels a vector), C = 3, 6, 10
+// (12- and 20-lane rows), odd row counts (the moments go two rows at a time), and element counts that are not
+// whole rows (the XNNPACK form); the flag: whole rows
+const bnCases: [string, number[], boolean][] = [
+  ['batchNormTraining', [3, 4, 5, 6], true],
+  ['batchNormTraining', [40, 10], true],
+  ['batchNormTraining', [2, 3, 5, 8], true],
+  ['batchNormTraining', [3, 5, 4], true],
+  ['batchNormTraining', [2, 3, 3, 2], true],
+  ['batchNormTraining', [5, 4, 4, 1], true],
+  ['batchNormTraining', [4, 2, 3, 3], true],
+  ['batchNormTraining', [2, 3, 5, 3], false],
+  ['batchNormTraining', [3, 5, 2], false],
+  ['batchNormTrainingOps', [3, 4, 5, 6], true],
+];
 
-  it('lambdaActivation: output and gradient vs float64 reference, and the same values as tf.leakyRelu', () => {
-    for (const [shape, lambda] of [
-      [[3, 4, 5, 6], 0.3],
-      [[7, 10], 0],
-      [[2, 3, 3, 4], 0.999],
-    ] as [number[], number][]) {
-      const xv = randomArray(size(shape), 1200 + shape.length);
-      xv[0] = 0;
-      const wv = randomArray(size(shape), 1300 + shape.length);
-      const a = Math.fround(lambda);
-      const y = Float64Array.from(xv, (v) => (v > 0 ? v : a * v));
-      const dx = Float64Array.from(xv, (v, i) => (v > 0 ? wv[i] : a * wv[i]));
-      const [got, stock] = [(t: tf.Tensor) => lambdaActivation(t, lambda), (t: tf.Tensor) => tf.leakyRelu(t, lambda)].map((act) =>
-        tf.tidy(() => {
-          const x = tf.tensor(xv, shape);
-          const w = tf.tensor(wv, shape);
-          return [
-            act(x).dataSync(),
-            tf
-              .grad((t: tf.Tensor) => tf.sum(tf.mul(act(t), w)))(x)
-              .dataSync(),
-          ];
-        }),
-      );
+describe('batch norm (training) vs float64 reference', () =>
+  bothPaths(() => {
+    it.each(bnCases)('%s %j: output, batch statistics and the gradients of x, gamma, beta', (impl, shapeIn, simdForm) => {
+      const batchNorm = impl === 'batchNormTraining' ? batchNormTraining : batchNormTrainingOps;
+      const shape = [...shapeIn];
+      const c = shape[shape.length - 1];
+      const rows = size(shape) / c;
+      expect(tf.tidy(() => batchNormSimdApplies(tf.zeros(shape)))).toBe(simdForm);
+      // channel offsets of up to 40 standard deviations: the centring must happen before the squares
+      const xv = randomArray(size(shape), 1000).map((v, i) => v * 3 + 40 * (i % c));
+      const gv = randomArray(c, 1001);
+      const bv = randomArray(c, 1002);
+      const wv = randomArray(size(shape), 1003);
+      const eps = 1e-5;
+      // reference: y = (x - m) / sqrt(v + eps) * g + b; loss = sum(y * w); gradients by the closed form in float64
+      const m = new Float64Array(c);
+      const v = new Float64Array(c);
+      for (let r = 0; r < rows; r++) for (let k = 0; k < c; k++) m[k] += xv[r * c + k] / rows;
+      for (let r = 0; r < rows; r++) for (let k = 0; k < c; k++) v[k] += (xv[r * c + k] - m[k]) ** 2 / rows;
+      const y = new Float64Array(size(shape));
+      const dx = new Float64Array(size(shape));
+      const dg = new Float64Array(c);
+      const db = new Float64Array(c);
+      for (let k = 0; k < c; k++) {
+        const rs = 1 / Math.sqrt(v[k] + eps);
+        let sw = 0;
+        let swh = 0;
+        for (let r = 0; r < rows; r++) {
+          const h = (xv[r * c + k] - m[k]) * rs;
+          y[r * c + k] = h * gv[k] + bv[k];
+          sw += wv[r * c + k];
+          swh += wv[r * c + k] * h;
+        }
+        dg[k] = swh;
+        db[k] = sw;
+        for (let r = 0; r < rows; r++) {
+          const h = (xv[r * c + k] - m[k]) * rs;
+          dx[r * c + k] = gv[k] * rs * (wv[r * c + k] - sw / rows - (h * swh) / rows);
+        }
+      }
+      const stats: number[][] = [];
+      const got = tf.tidy(() => {
+        const w = tf.tensor(wv, shape);
+        const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              batchNorm(a, g, b, eps, (mm, vv, n) => {
+                stats.push([...mm.dataSync(), ...vv.dataSync(), n]);
+              }),
+              w,
+            ),
+          );
+        const out = batchNorm(tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv), eps).dataSync();
+        const gr = tf
+          .grads(f)([tf.tensor(xv, shape), tf.tensor1d(gv), tf.tensor1d(bv)])
+          .map((t) => t.dataSync());
+        return [out, ...gr];
+      });
       expect(relErr(got[0], y)).toBeLessThan(TOL);
       expect(relErr(got[1], dx)).toBeLessThan(TOL);
-      // equal values (Prelu writes +0 where LeakyRelu gives -0 at lambda 0: + 0 folds the zero's sign)
-      const same = (p: Float32Array | Int32Array | Uint8Array) => Array.from(p, (v) => v + 0);
-      expect(same(got[0])).toEqual(same(stock[0]));
-      expect(same(got[1])).toEqual(same(stock[1]));
-    }
-  });
+      expect(relErr(got[2], dg)).toBeLessThan(TOL);
+      expect(relErr(got[3], db)).toBeLessThan(TOL);
+      expect(relErr(stats[0], [...m, ...v, rows])).toBeLessThan(TOL);
+    });
+  }));
 
+// the series activation's ReLU + depthwise conv as one node: 1, 2, 3 and 8 channels (lane pixels), 3x3 to 7x7
+// filters, maps from P + 1 pixels up; undefined (the caller runs two ops) where a map is smaller or a row is not
+// whole lane pixels
+describe('reluDepthwise (ReLU + depthwise conv, one tape node) vs float64 reference', () =>
+  bothPaths(() => {
+    it.each([
+      [[2, 8, 8, 8], 7, true],
+      [[2, 5, 6, 2], 7, true],
+      [[2, 4, 4, 3], 3, true],
+      [[2, 6, 8, 1], 5, true],
+      [[1, 4, 9, 4], 7, true],
+      [[2, 3, 3, 4], 7, false],
+      [[2, 6, 10, 1], 5, false],
+    ] as const)('x %j, %ix%i filter', (xShape, k, fused) => {
+      const g = geo([...xShape], k, k, 1, (k - 1) / 2);
+      const xv = randomArray(size(xShape), 1500);
+      const fv = randomArray(k * k * g.c, 1501);
+      const wv = randomArray(size(xShape), 1502);
+      const r = Float32Array.from(xv, (v) => Math.max(0, v));
+      const y = refDepthwise(r, fv, g, 1);
+      const dF = refDepthwiseFilter(r, wv, g, 1);
+      const dx = refDepthwiseInput(wv, fv, g, 1).map((v, i) => (xv[i] > 0 ? v : 0));
+      const got = tf.tidy(() => {
+        const x = tf.tensor4d(xv, [...xShape]);
+        const f = tf.tensor4d(fv, [k, k, g.c, 1]);
+        const out = reluDepthwise(x, f);
+        if (!out) return undefined;
+        const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(reluDepthwise(a as tf.Tensor4D, b as tf.Tensor4D)!, tf.tensor(wv, [...xShape]))),
+        )([x, f]);
+        return [out.dataSync(), gx.dataSync(), gf.dataSync()];
+      });
+      expect(got !== undefined).toBe(fused && simdKernels(tf.backend()) !== undefined);
+      if (!got) return;
+      expect(relErr(got[0], y)).toBeLessThan(TOL);
+      expect(relErr(got[1], dx)).toBeLessThan(TOL);
+      expect(relErr(got[2], dF)).toBeLessThan(TOL);
+    });
+  }));
+
+// the deep-training activation: SIMD (one pass each way) where the element count is a multiple of 4 ([7, 10] is not)
+describe('deep-training activation', () =>
+  bothPaths(() => {
+    it('lambdaActivation: output and gradient vs float64 reference, and the same values as tf.leakyRelu', () => {
+      for (const [shape, lambda] of [
+        [[3, 4, 5, 6], 0.3],
+        [[7, 10], 0],
+        [[2, 3, 3, 4], 0.999],
+      ] as [number[], number][]) {
+        const xv = randomArray(size(shape), 1200 + shape.length);
+        xv[0] = 0;
+        const wv = randomArray(size(shape), 1300 + shape.length);
+        const a = Math.fround(lambda);
+        const y = Float64Array.from(xv, (v) => (v > 0 ? v : a * v));
+        const dx = Float64Array.from(xv, (v, i) => (v > 0 ? wv[i] : a * wv[i]));
+        const [got, stock] = [(t: tf.Tensor) => lambdaActivation(t, lambda), (t: tf.Tensor) => tf.leakyRelu(t, lambda)].map((act) =>
+          tf.tidy(() => {
+            const x = tf.tensor(xv, shape);
+            const w = tf.tensor(wv, shape);
+            return [
+              act(x).dataSync(),
+              tf
+                .grad((t: tf.Tensor) => tf.sum(tf.mul(act(t), w)))(x)
+                .dataSync(),
+            ];
+          }),
+        );
+        expect(relErr(got[0], y)).toBeLessThan(TOL);
+        expect(relErr(got[1], dx)).toBeLessThan(TOL);
+        // equal values (Prelu writes +0 where LeakyRelu gives -0 at lambda 0: + 0 folds the zero's sign)
+        const same = (p: Float32Array | Int32Array | Uint8Array) => Array.from(p, (v) => v + 0);
+        expect(same(got[0])).toEqual(same(stock[0]));
+        expect(same(got[1])).toEqual(same(stock[1]));
+      }
+    });
+
+    it('reluActivation: the values and gradient of tf.relu, bit for bit (zeros +0)', () => {
+      for (const shape of [
+        [3, 4, 5, 6],
+        [7, 10],
+      ]) {
+        const xv = randomArray(size(shape), 1250);
+        xv[0] = 0;
+        xv[1] = -0;
+        const wv = randomArray(size(shape), 1251);
+        const [got, stock] = [reluActivation, (t: tf.Tensor) => tf.relu(t)].map((act) =>
+          tf.tidy(() => {
+            const x = tf.tensor(xv, shape);
+            const w = tf.tensor(wv, shape);
+            return [
+              act(x).dataSync(),
+              tf
+                .grad((t: tf.Tensor) => tf.sum(tf.mul(act(t), w)))(x)
+                .dataSync(),
+            ];
+          }),
+        );
+        expect(Array.from(got[0]).map((v) => Object.is(v, -0))).not.toContain(true);
+        expect(Array.from(got[0])).toEqual(Array.from(stock[0]));
+        expect(Array.from(got[1], (v) => v + 0)).toEqual(Array.from(stock[1], (v) => v + 0));
+      }
+    });
+  }));
+
+describe('fused training pieces vs float64 reference', () => {
   it('runningStatsUpdate: the op-by-op running mean / unbiased variance update, value for value', () => {
     const [rm, rv, bm, bv] = [1500, 1501, 1502, 1503].map((seed) => tf.tensor1d(randomArray(7, seed).map((v) => v + 1)));
     const [nm, nv] = runningStatsUpdate(rm, rv, bm, bv, 0.1, 50);

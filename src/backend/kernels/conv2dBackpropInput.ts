@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fromNHWC, nhwcShape, tensorKernel, toNHWC, transpose2d } from './common.js';
 import { col2im, flipSpatial, geom, window4d } from './storage.js';
+import { isNarrowConv } from './conv2d.js';
 
 export const conv2DBackpropInputImpl = tensorKernel(({ dy, filter }, attrs, backend) => {
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
@@ -24,7 +25,10 @@ export const conv2DBackpropInputImpl = tensorKernel(({ dy, filter }, attrs, back
 
   if (g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.top === 0 && g.left === 0 && g.oh === g.h && g.ow === g.w) {
     const wT = transpose2d(tf.reshape(w4, [g.cin, cout]));
-    dx = tf.reshape(tf.matMul(tf.reshape(dy4, [p, cout]), wT), xShape);
+    // a narrow input (few channels) is a narrow 1x1 conv of dy, which our Conv2D front-end runs (conv2d.ts)
+    dx = isNarrowConv(cout, g.cin)
+      ? tf.conv2d(dy4, tf.reshape(wT, [1, 1, cout, g.cin]) as tf.Tensor4D, 1, 'valid')
+      : tf.reshape(tf.matMul(tf.reshape(dy4, [p, cout]), wT), xShape);
   } else if (g.sh === 1 && g.sw === 1) {
     const wFlip = tf.transpose(flipSpatial(backend, w4), [0, 1, 3, 2]);
     const pt = g.kh - 1 - g.top;

@@ -3,17 +3,17 @@
  * dW[i, j, c, q] = sum_{b, oy, ox} x[b, oy*sh+i-top, ox*sw+j-left, c] * dy[b, oy, ox, c*m+q].
  *
  * On wasm, stride 1 and multiplier 1: by our SIMD kernel (src/backend/simd)
- * when the channels are a multiple of 4; otherwise the correlation is itself
- * run as a depthwise convolution, so that XNNPACK does the multiply-adds: batch is
+ * when its lane pixels tile an output row (see laneWidth; always for channels a
+ * multiple of 4); otherwise the correlation is itself run as a depthwise convolution, so that XNNPACK does the multiply-adds: batch is
  * moved into the channels (x -> [1, h, w, n*c]), dy becomes the filter
  * ([oh, ow, n*c, 1]), the kh x kw output is summed over the batch. Otherwise
  * a direct loop.
  */
 import * as tf from '@tensorflow/tfjs';
 import { assertDilationsOne, tensorKernel } from './common.js';
-import { simdKernels, type SimdKernels } from '../simd/simd.js';
+import { laneWidth, simdKernels, type SimdKernels } from '../simd/simd.js';
 import { depthwiseStride1 } from './depthwiseConv2d.js';
-import { alloc, geom, isWasmBackend, view, window4d } from './storage.js';
+import { alloc, foldLanes, geom, isWasmBackend, view, window4d } from './storage.js';
 
 export const depthwiseBackpropFilterImpl = tensorKernel(({ x, dy }, attrs, backend) => {
   const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
@@ -36,7 +36,7 @@ function viaDepthwiseConv(backend: tf.KernelBackend, x: tf.Tensor4D, dy: tf.Tens
   const j0 = Math.max(0, g.left - g.ow + 1);
   const j1 = Math.min(g.kw, g.left + g.w);
   if (i0 >= i1 || j0 >= j1) return tf.zeros([g.kh, g.kw, g.cin, 1]);
-  const simd = g.cin % 4 === 0 && g.n > 0 ? simdKernels(backend) : undefined;
+  const simd = (g.ow * g.cin) % laneWidth(g.cin) === 0 && g.n > 0 ? simdKernels(backend) : undefined;
   const dW = simd ? simdFilterGrad(backend, simd, x, dy, g, i0, i1, j0, j1) : tiledFilterGrad(backend, x, dy, g, i0, i1, j0, j1);
   return i1 - i0 === g.kh && j1 - j0 === g.kw
     ? dW
@@ -65,8 +65,17 @@ function simdFilterGrad(
   const hp = g.oh + i1 - i0 - 1;
   const wp = g.ow + j1 - j0 - 1;
   const xp = window4d(backend, x, i0 - g.top, j0 - g.left, hp, wp);
+  const ce = laneWidth(g.cin);
   const { tensor } = alloc(backend, [i1 - i0, j1 - j0, g.cin, 1]);
-  simd.dwFilterGrad(simd.ptr(xp), simd.ptr(dy), simd.ptr(tensor), g.n, hp, wp, g.cin, g.oh, g.ow, i1 - i0, j1 - j0);
+  const { tensor: lanes, values } = ce === g.cin ? { tensor, values: undefined } : alloc(backend, [(i1 - i0) * (j1 - j0) * ce]);
+  simd.dwFilterGrad(simd.ptr(xp), simd.ptr(dy), simd.ptr(lanes), g.n, hp, wp, g.cin, g.oh, g.ow, i1 - i0, j1 - j0, ce);
+  if (values) {
+    // fold the lanes of each tap back to its channels
+    const out = view(backend, tensor);
+    const lv = view(backend, lanes);
+    for (let t = 0; t < (i1 - i0) * (j1 - j0); t++) out.set(foldLanes(lv.subarray(t * ce, (t + 1) * ce), g.cin), t * g.cin);
+    lanes.dispose();
+  }
   return tensor as tf.Tensor4D;
 }
 

@@ -1,7 +1,8 @@
 /**
- * Stride-1 depthwise convolution: on wasm with channels a multiple of 4, one
- * call of our SIMD kernel (src/backend/simd); otherwise assembled from filter
- * tiles that the wasm backend's XNNPACK runs on its fast path.
+ * Stride-1 depthwise convolution: on wasm, one call of our SIMD kernel
+ * (src/backend/simd; any channel count whose lane pixels tile an output row,
+ * see laneWidth); otherwise assembled from filter tiles that the wasm
+ * backend's XNNPACK runs on its fast path.
  *
  * Why: XNNPACK (as built into tfjs-backend-wasm 4.22) has depthwise
  * micro-kernels for 3, 4, 9 and 25 taps; any other filter size (7x7 included)
@@ -13,9 +14,9 @@
  * stride-1 7x7-like filters.
  */
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels, type SimdKernels } from '../simd/simd.js';
+import { laneWidth, simdKernels, type SimdKernels } from '../simd/simd.js';
 import { tensorKernel } from './common.js';
-import { alloc, isWasmBackend, view, window4d } from './storage.js';
+import { alloc, expandLanes, isWasmBackend, view, window4d } from './storage.js';
 
 export interface Pads {
   top: number;
@@ -98,7 +99,7 @@ export function depthwiseStride1(backend: tf.KernelBackend, x: tf.Tensor4D, f: t
       tile,
     );
   }
-  const simd = c % 4 === 0 ? simdKernels(backend) : undefined;
+  const simd = (ow * c) % laneWidth(c) === 0 ? simdKernels(backend) : undefined;
   if (simd) return simdDepthwise(backend, simd, x, f, pads, oh, ow);
   const crops = new Map<string, tf.Tensor4D>();
   if (isFastShape(kh, kw) || !isWasmBackend(backend)) {
@@ -138,7 +139,9 @@ function simdDepthwise(backend: tf.KernelBackend, simd: SimdKernels, x: tf.Tenso
   if (n === 0 || oh <= 0 || ow <= 0) return tensor as tf.Tensor4D;
   const same = pads.top === 0 && pads.left === 0 && hp === h && wp === w;
   const xp = same ? x : window4d(backend, x, -pads.top, -pads.left, hp, wp);
-  simd.dwForward(simd.ptr(xp), simd.ptr(f), simd.ptr(tensor), n, hp, wp, c, oh, ow, kh, kw);
+  const ce = laneWidth(c);
+  const fe = expandLanes(backend, f, ce);
+  simd.dwForward(simd.ptr(xp), simd.ptr(fe), simd.ptr(tensor), n, hp, wp, c, oh, ow, kh, kw, ce);
   return tensor as tf.Tensor4D;
 }
 

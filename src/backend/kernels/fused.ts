@@ -10,10 +10,13 @@
  *    fastest (XNNPACK's Prelu forward, Step then Multiply backward), where the stock LeakyRelu forward and its
  *    Greater/Select/Multiply gradient are scalar loops (1M elements, CPU ms: LeakyRelu 6.0 vs Prelu 0.35; Greater
  *    5.8 + Select 3.1 vs Step 0.26). The same float32 values as tf.leakyRelu and its gradient (+0 for -0 at lambda 0).
+ *    With our SIMD kernels (wasm): one pass each way instead (leaky, leaky_grad).
  * Results can differ from the op-by-op form in the last float32 bits (summation order, float64 temporaries).
  */
 import * as tf from '@tensorflow/tfjs';
 import { alloc, view } from './storage.js';
+import { simdKernels, type SimdKernels } from '../simd/simd.js';
+import { batchNormSimd, batchNormSimdApplies } from './batchNormSimd.js';
 
 /** True when the current backend is one whose tensors these loops can read and write. */
 export function canFuse(...ts: tf.Tensor[]): boolean {
@@ -36,6 +39,7 @@ function backend(): tf.KernelBackend {
  * Mul + Add is 3-5x slower), same-shape Square/Mul/Add; the per-channel quantities ([C] vectors: rstd, the scale,
  * k2, k3, dgamma, dbeta) are computed in JS in float64 on views of the storage, not by some 30 tiny kernels.
  * Forward 5 full-size passes, backward 6 (the op-by-op closed form took 6 + 7 and ~40 kernel calls per node).
+ * With our SIMD kernels (wasm) it is batchNormSimd.ts instead: 2 + 2 passes and no kernel calls.
  */
 export function batchNormTraining(
   x: tf.Tensor,
@@ -45,6 +49,8 @@ export function batchNormTraining(
   onStats?: (mean: tf.Tensor, variance: tf.Tensor, count: number) => void,
 ): tf.Tensor {
   if (!canFuse(x, gamma, beta)) return batchNormTrainingOps(x, gamma, beta, eps, onStats);
+  const simd = batchNormSimdApplies(x) ? simdKernels(backend()) : undefined;
+  if (simd) return batchNormSimd(simd, x, gamma, beta, eps, onStats);
   const c = x.shape[x.shape.length - 1];
   const n = x.size / c;
   const rows: [number, number, number, number] = [1, n, 1, c];
@@ -158,6 +164,8 @@ function fromArray(shape: number[], values: ArrayLike<number>): tf.Tensor {
  * where(x > 0, dy, dy * lambda) value for value).
  */
 export function lambdaActivation(x: tf.Tensor, lambda: number): tf.Tensor {
+  const simd = x.dtype === 'float32' && x.size > 0 && x.size % 4 === 0 ? simdKernels(backend()) : undefined;
+  if (simd) return lambdaActivationSimd(simd, x, lambda);
   const channels = x.rank > 0 ? x.shape[x.rank - 1] : 1;
   const act = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xi = args[0] as tf.Tensor;
@@ -165,6 +173,34 @@ export function lambdaActivation(x: tf.Tensor, lambda: number): tf.Tensor {
     return {
       value: tf.prelu(xi, tf.fill([channels], lambda)),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.step(saved[0], lambda)),
+    };
+  }) as Parameters<typeof tf.customGrad>[0]);
+  return act(x);
+}
+
+/** ReLU with its gradient as one SIMD pass each way where lambdaActivation has one (lambda 0), else tf.relu. */
+export function reluActivation(x: tf.Tensor): tf.Tensor {
+  const simd = x.dtype === 'float32' && x.size > 0 && x.size % 4 === 0 ? simdKernels(backend()) : undefined;
+  return simd ? lambdaActivationSimd(simd, x, 0) : tf.relu(x);
+}
+
+/**
+ * lambdaActivation on our SIMD kernels (one pass each way, no Fill/Prelu/Step/Multiply calls): the same float32
+ * values, x or float32(lambda) x forward, dy or dy float32(lambda) backward.
+ */
+function lambdaActivationSimd(simd: SimdKernels, x: tf.Tensor, lambda: number): tf.Tensor {
+  const act = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xi = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([xi]);
+    const y = alloc(backend(), xi.shape).tensor;
+    simd.leaky(simd.ptr(xi), simd.ptr(y), xi.size, lambda);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const dx = alloc(backend(), dy.shape).tensor;
+        simd.leakyGrad(simd.ptr(dy), simd.ptr(saved[0]), simd.ptr(dx), dy.size, lambda);
+        return dx;
+      },
     };
   }) as Parameters<typeof tf.customGrad>[0]);
   return act(x);

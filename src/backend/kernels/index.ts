@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 // The stock wasm kernels must be registered before ours replace some of them.
 import '@tensorflow/tfjs-backend-wasm';
 import { batchMatMulConfig } from './batchMatMul.js';
+import { conv2DConfig } from './conv2d.js';
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.js';
 import { depthwiseBackpropFilterConfig } from './depthwiseBackpropFilter.js';
@@ -47,6 +48,7 @@ const MAKERS: Record<string, Maker> = {
   [tf.UnsortedSegmentSum]: unsortedSegmentSumConfig,
   [tf.MaxPoolGrad]: maxPoolGradConfig,
   [tf.BatchMatMul]: wrapStock(batchMatMulConfig),
+  [tf.Conv2D]: wrapStock(conv2DConfig),
   [tf.DepthwiseConv2dNative]: wrapStock(depthwiseConv2dNativeConfig),
   [tf.Sum]: wrapStock(sumConfig),
   [tf.Mean]: wrapStock(meanConfig),
