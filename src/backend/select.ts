@@ -12,7 +12,8 @@
  * An explicit choice that is unavailable is a UserError.
  * On wasm and cpu our gradient kernels (src/backend/kernels) are registered
  * unless `ourKernels: false`, which restores the stock ones; webgpu and
- * tensorflow always run their own.
+ * tensorflow always run their own. wasm runs tfjs' single-threaded build
+ * unless `wasmThreads` > 1 asks for its multi-threaded one (./wasmThreads.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -20,6 +21,7 @@ import { UserError, oneOf } from '../util/errors.js';
 import { atCommandEnd } from '../util/cleanup.js';
 import { registerGradientKernels, restoreStockKernels, type GradientBackend } from './kernels/index.js';
 import { adapterSummary, findAdapter, registerWebGpuBackend, releaseWebGpu, type GpuAdapterInfo } from './webgpu.js';
+import { enableWasmThreads, MAX_WASM_THREADS, releaseWasmThreadsAtExit } from './wasmThreads.js';
 
 export type { GpuAdapterInfo } from './webgpu.js';
 
@@ -46,7 +48,7 @@ export interface BackendInfo {
   fallbackReasons: string[];
   /** wasm only: SIMD build in use. */
   simd?: boolean;
-  /** wasm only: multithreaded build in use (never in Node with tfjs 4.22). */
+  /** wasm only: multithreaded build in use (in Node only when asked for: SelectOptions.wasmThreads). */
   threads?: boolean;
   /** wasm only: XNNPACK thread count. */
   threadCount?: number;
@@ -57,6 +59,8 @@ export interface SelectOptions {
   log?: (line: string) => void;
   /** Register our gradient kernels on wasm/cpu (default true). */
   ourKernels?: boolean;
+  /** wasm: XNNPACK threads (default 1: tfjs' single-threaded build); above 1 needs choice 'wasm'. */
+  wasmThreads?: number;
 }
 
 const INSTALL_HINT =
@@ -163,11 +167,26 @@ async function tryWebGpu(hardwareOnly: boolean, reasons: string[], log: (s: stri
   return adapter;
 }
 
-async function tryBrowserish(name: 'wasm' | 'cpu', reasons: string[], log: (s: string) => void): Promise<boolean> {
-  log(`backend: trying ${name}`);
-  const failure = await trySetBackend(name);
+async function tryBrowserish(name: 'wasm' | 'cpu', reasons: string[], log: (s: string) => void, wasmThreads = 1): Promise<boolean> {
+  log(`backend: trying ${name}${name === 'wasm' && wasmThreads > 1 ? ` (multi-threaded build, ${wasmThreads} threads)` : ''}`);
+  const undo = name === 'wasm' && wasmThreads > 1 ? enableWasmThreads(wasmThreads) : null;
+  let failure: string | null;
+  try {
+    failure = await trySetBackend(name);
+  } finally {
+    undo?.();
+  }
+  if (undo && !failure) releaseWasmThreadsAtExit();
   if (failure) reasons.push(`${name}: ${failure}`);
   return failure === null;
+}
+
+/** The threads wasm asked for, checked against the choice. */
+function checkWasmThreads(choice: BackendChoice, threads: number | undefined): number {
+  const n = threads ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) throw new UserError(`wasm threads must be an integer from 1 to ${MAX_WASM_THREADS}, got ${n}`);
+  if (n > 1 && choice !== 'wasm') throw new UserError(`${n} wasm threads need the wasm backend by name (--backend wasm), not '${choice}'`);
+  return n;
 }
 
 /** Selects (and initializes) the backend; see the module comment. */
@@ -176,6 +195,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
     throw new UserError(`unknown backend '${choice}'; expected ${oneOf(BACKENDS)}`);
   }
   const log = opts.log ?? (() => {});
+  const wasmThreads = checkWasmThreads(choice, opts.wasmThreads);
   const reasons: string[] = [];
   let name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu' | null = null;
   let pkg: string | undefined;
@@ -205,7 +225,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
   }
   for (const candidate of ['wasm', 'cpu'] as const) {
     if (name || (choice !== 'auto' && choice !== candidate)) continue;
-    if (await tryBrowserish(candidate, reasons, log)) name = candidate;
+    if (await tryBrowserish(candidate, reasons, log, wasmThreads)) name = candidate;
     else if (choice === candidate) {
       throw new UserError(`backend ${candidate} is not available: ${reasons[reasons.length - 1].replace(/^\w+: /, '')}`);
     }
@@ -238,6 +258,11 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
       info.threadCount = getThreadsCount();
     } catch {
       /* not initialized: leave unset */
+    }
+    if (wasmThreads > 1 && info.threadCount !== wasmThreads) {
+      throw new UserError(
+        `asked for ${wasmThreads} wasm threads, the backend runs ${info.threadCount ?? 'an unknown number of'} (the wasm backend starts once per process)`,
+      );
     }
   }
   for (const reason of reasons) {
