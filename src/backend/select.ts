@@ -189,6 +189,23 @@ function checkWasmThreads(choice: BackendChoice, threads: number | undefined): n
   return n;
 }
 
+/** wasm's build (SIMD, threads) and thread count, checked against the threads asked for. */
+async function describeWasm(info: BackendInfo, wasmThreads: number): Promise<void> {
+  info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  // tfjs-backend-wasm uses its threaded build only when SIMD is there too.
+  info.threads = info.simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  try {
+    info.threadCount = getThreadsCount();
+  } catch {
+    /* not initialized: leave unset */
+  }
+  if (wasmThreads > 1 && info.threadCount !== wasmThreads) {
+    throw new UserError(
+      `asked for ${wasmThreads} wasm threads, the backend runs ${info.threadCount ?? 'an unknown number of'} (the wasm backend starts once per process)`,
+    );
+  }
+}
+
 /** Selects (and initializes) the backend; see the module comment. */
 export async function selectBackend(choice: BackendChoice = 'auto', opts: SelectOptions = {}): Promise<BackendInfo> {
   if (!(BACKENDS as readonly string[]).includes(choice)) {
@@ -250,21 +267,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
     registeredKernels,
     fallbackReasons: reasons,
   };
-  if (name === 'wasm') {
-    info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-    // tfjs-backend-wasm uses its threaded build only when SIMD is there too.
-    info.threads = info.simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-    try {
-      info.threadCount = getThreadsCount();
-    } catch {
-      /* not initialized: leave unset */
-    }
-    if (wasmThreads > 1 && info.threadCount !== wasmThreads) {
-      throw new UserError(
-        `asked for ${wasmThreads} wasm threads, the backend runs ${info.threadCount ?? 'an unknown number of'} (the wasm backend starts once per process)`,
-      );
-    }
-  }
+  if (name === 'wasm') await describeWasm(info, wasmThreads);
   for (const reason of reasons) {
     // on a machine without a GPU, 'auto' probing webgpu is routine: the Vulkan install hint is for --backend webgpu
     const noGpu = choice === 'auto' && /^webgpu: no WebGPU adapter found/.test(reason);

@@ -56,7 +56,8 @@ export function releaseWasmThreadsAtExit(): void {
  * function that undoes the temporary patches (Blob, URL.createObjectURL, os.cpus); call it once the backend is up.
  */
 export function enableWasmThreads(threads: number): () => void {
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) throw new RangeError(`wasm threads must be 1..${MAX_WASM_THREADS}, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS)
+    throw new RangeError(`wasm threads must be 1..${MAX_WASM_THREADS}, got ${threads}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vanillabench-wasm-threads-'));
   // the workers read the scripts when they start and when the pool grows: the folder stays until the process ends
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -101,7 +101,13 @@ function runChild(rt: StudyRuntime, flags: readonly string[]): Promise<StudyOutc
  * writes the study (every runtime and what became of it) into the run of each file written. A runtime that fails
  * (not installed, no GPU, too little memory) is recorded with its reason; if none is measured, a UserError.
  */
-export async function runStudy(runtimes: readonly StudyRuntime[], flags: readonly string[], out: string, runId: string, command: string): Promise<StudyOutcome[]> {
+export async function runStudy(
+  runtimes: readonly StudyRuntime[],
+  flags: readonly string[],
+  out: string,
+  runId: string,
+  command: string,
+): Promise<StudyOutcome[]> {
   const outcomes: StudyOutcome[] = [];
   for (const [i, rt] of runtimes.entries()) {
     log(`latency: study ${runId}, runtime ${i + 1}/${runtimes.length}: ${rt.id}`);

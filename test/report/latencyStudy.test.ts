@@ -94,3 +94,101 @@ describe('one measurement run per figure', () => {
     expect(md).toMatch(/vanillanet-10[^\n]*20260102T000000Z/); // ... and the report says which run has it
   });
 });
+
+describe('every runtime of a study side by side', () => {
+  /** A study of tfjs-wasm (both forms) and ONNX Runtime on 2 threads (deploy), and a runtime that failed. */
+  function study(dir: string): void {
+    const runId = '20260105T100000Z';
+    const studyInfo = {
+      command: 'vanillabench latency --runtimes wasm,onnxruntime:2,webgpu',
+      runtimes: [
+        { id: 'wasm', status: 'ok' as const, file: 'wasm-test-cpu-2c-x.json' },
+        { id: 'onnxruntime-2t', status: 'ok' as const, file: 'onnxruntime-2t-test-cpu-2c-x.json' },
+        { id: 'webgpu', status: 'failed' as const, reason: 'backend webgpu is not available: no adapter' },
+      ],
+    };
+    // wasm: VanillaNets slower than the ResNets of similar accuracy; ONNX Runtime: faster
+    const wasmMs: Record<string, number> = {
+      'vanillanet-5': 400,
+      'vanillanet-6': 450,
+      'vanillanet-9': 650,
+      'vanillanet-13': 1050,
+      'resnet-18': 100,
+      'resnet-34': 200,
+      'resnet-50': 250,
+    };
+    const ortMs: Record<string, number> = {
+      'vanillanet-5': 20,
+      'vanillanet-6': 25,
+      'vanillanet-9': 30,
+      'vanillanet-13': 40,
+      'resnet-18': 50,
+      'resnet-34': 80,
+      'resnet-50': 120,
+    };
+    const wasm: LatencyFile = {
+      schema: LATENCY_SCHEMA,
+      backend: 'wasm',
+      machine,
+      runs: [runOf(runId, 'wasm', { study: studyInfo })],
+      rows: [
+        ...TABLE4.map((m) => row(m, 'deploy', wasmMs[m], 0, 1)),
+        ...TABLE4.map((m) => row(m, 'train', wasmMs[m] * (m.startsWith('vanilla') ? 1.6 : 1.02), 0, 1)),
+      ],
+    };
+    const ort: LatencyFile = {
+      schema: LATENCY_SCHEMA,
+      backend: 'onnxruntime',
+      runtime: { name: 'onnxruntime', version: '1.30.0', threads: 2, executionProvider: 'cpu', opset: 13, irVersion: 7 },
+      machine,
+      runs: [runOf(runId, 'onnxruntime', { study: studyInfo })],
+      rows: TABLE4.map((m) => row(m, 'deploy', ortMs[m], 0, 2)),
+    };
+    mkdirSync(join(dir, 'latency'), { recursive: true });
+    writeFileSync(join(dir, 'latency', 'wasm-test-cpu-2c-x.json'), formatLatencyJson(wasm));
+    writeFileSync(join(dir, 'latency', 'onnxruntime-2t-test-cpu-2c-x.json'), formatLatencyJson(ort));
+  }
+
+  it('per runtime: its charts, its verdicts in the vocabulary of the ablations, its threads; the failed runtime and why', async () => {
+    const dir = tempDir();
+    study(dir);
+    const r = await buildReport({ resultsDir: dir, now: new Date('2026-01-06T00:00:00Z') });
+    const md = readFileSync(r.report, 'utf8');
+    expect(readdirSync(join(dir, 'charts')).sort()).toEqual([
+      'deploy-speedup.png',
+      'depth-correlation-by-runtime.png',
+      'depth-vs-latency-onnxruntime-2t.png',
+      'depth-vs-latency-wasm.png',
+      'latency-ratio-by-runtime.png',
+      'latency-vs-top1-onnxruntime-2t.png',
+      'latency-vs-top1-wasm.png',
+    ]);
+    const byId = new Map(r.claims.map((c) => [c.id, c]));
+    expect(byId.get('vanilla-vs-resnet:wasm')!.verdict).toBe('opposite direction');
+    expect(byId.get('vanilla-vs-resnet:onnxruntime-2t')!.verdict).toBe('direction reproduced');
+    expect(byId.get('vanilla-vs-resnet:onnxruntime-2t')!.claim).toMatch(/ONNX Runtime 1\.30\.0 \(CPU\), 2 threads, on Test CPU, 2 cores/);
+    // the deploy speed-up: only the runtime timed in both forms
+    expect(byId.get('deploy-vs-train:wasm')!.verdict).toBe('direction reproduced');
+    expect(byId.has('deploy-vs-train:onnxruntime-2t')).toBe(false);
+    // the depth claim on 7 models with the paper's A100 statistics beside ours
+    expect(byId.get('latency-vs-depth:wasm')!.detail).toMatch(/over the 7 models .* The paper's A100 figures for the same models: ρ\(depth\) = /);
+    expect(md).toMatch(/## Latency across runtimes/);
+    expect(md).toMatch(/One measurement run \(20260105T100000Z\): `vanillabench latency --runtimes wasm,onnxruntime:2,webgpu`/);
+    expect(md).toMatch(/\| vanillanet-5 \| 5 \| 72\.49 \| 1\.61 \| 400\.00 ± 1\.0% \| 20\.00 ± 1\.0% \|/);
+    expect(md).toMatch(/- webgpu: not measured \(backend webgpu is not available: no adapter\)/);
+    expect(md).toMatch(/tfjs-wasm, 1 thread; ONNX Runtime 1\.30\.0 \(CPU\), 2 threads/);
+    expect(md).toMatch(/no multi-threaded tfjs-wasm measurement/);
+    expect(md).toMatch(/\*\*OPPOSITE DIRECTION\*\*: VanillaNet \(deploy\) is faster than a ResNet of similar ImageNet accuracy \(tfjs-wasm, 1 thread/);
+  });
+
+  it('the verdicts are the same in every report (the bootstrap is seeded by the run)', async () => {
+    const a = tempDir();
+    const b = tempDir();
+    study(a);
+    study(b);
+    const ra = await buildReport({ resultsDir: a, now: new Date('2026-01-06T00:00:00Z') });
+    const rb = await buildReport({ resultsDir: b, now: new Date('2026-01-06T00:00:00Z') });
+    const depth = (r: typeof ra) => r.claims.filter((c) => c.id.startsWith('latency-vs-depth')).map((c) => c.detail);
+    expect(depth(ra)).toEqual(depth(rb));
+  });
+});
