@@ -7,7 +7,18 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
 import { readLatencyFile, type LatencyFile, type LatencyRow } from '../results/latencyFile.js';
-import { choosePrimary, chooseStudy, describeRuntime, groupStudies, runKey, runSelections, type LatencySelection, type LatencyStudy } from './latencyStudy.js';
+import {
+  choosePrimary,
+  chooseStudy,
+  describeRuntime,
+  groupStudies,
+  otherRuntimeRuns,
+  runKey,
+  runSelections,
+  type LatencySelection,
+  type LatencyStudy,
+  type StudyMember,
+} from './latencyStudy.js';
 import { isTorchLatency, readTorchLatencyFile, type TorchLatencyFile } from '../results/torchLatency.js';
 import { readAblationDir, type AblationExperiment } from './ablationSection.js';
 
@@ -83,14 +94,22 @@ export function loadReportInputs(resultsDir: string, ablationFolders?: readonly 
 }
 
 /** What the report's latency figures are drawn from (one run each: ./latencyStudy.ts), and every other run. */
-export function selectLatency(files: readonly LoadedLatency[]): { primary: LatencySelection | null; study: LatencyStudy | null; others: LatencySelection[] } {
+export function selectLatency(files: readonly LoadedLatency[]): {
+  primary: LatencySelection | null;
+  study: LatencyStudy | null;
+  /** runtimes the study lacks, each from its own run */
+  extra: StudyMember[];
+  others: LatencySelection[];
+} {
   const all = runSelections(files);
   const study = chooseStudy(groupStudies(all));
+  const extra = otherRuntimeRuns(all, study);
   const primary = choosePrimary(all, study);
   const same = (a: LatencySelection, b: LatencySelection) =>
     a.file === b.file && a.run === b.run && a.inputSize === b.inputSize && a.batch === b.batch && a.width === b.width;
-  const others = all.filter((s) => !(primary && same(s, primary)) && !study?.members.some((m) => same(m, s)));
-  return { primary, study, others };
+  const shown = [...(primary ? [primary] : []), ...(study?.members ?? []), ...extra];
+  const others = all.filter((s) => !shown.some((m) => same(m, s)));
+  return { primary, study, extra, others };
 }
 
 /** The timed (ok) row of a model in one form, if any. */

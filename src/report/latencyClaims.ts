@@ -19,9 +19,9 @@ const rhoText = (r: RankCorrelation): string => `${f2(r.value, 2)} [${f2(r.low, 
 /** "tfjs-wasm, 1 thread, on AMD EPYC, 2 cores" */
 export const onHardware = (rt: RuntimeInfo): string => `${rt.label}, on ${rt.hardware}${rt.software ? ' (a software adapter: plumbing, not a GPU)' : ''}`;
 
-/** The evidence of each member of the study (keyed by the run, so that the bootstrap is the same in every report). */
-export function studyEvidence(study: LatencyStudy | null, zoo: readonly ZooEntry[]): Map<StudyMember, RuntimeEvidence> {
-  return new Map((study?.members ?? []).map((m) => [m, runtimeEvidence(m, zoo, `${study!.key}:${m.runtime.id}`)]));
+/** The evidence of each runtime shown (seeded by its run, so that the bootstrap is the same in every report). */
+export function studyEvidence(members: readonly StudyMember[], zoo: readonly ZooEntry[]): Map<StudyMember, RuntimeEvidence> {
+  return new Map(members.map((m) => [m, runtimeEvidence(m, zoo, `${runKey(m.data, m.run)}:${m.runtime.id}`)]));
 }
 
 function pairClaim(rt: RuntimeInfo, e: RuntimeEvidence, zoo: readonly ZooEntry[], setting: string): Claim {
@@ -85,14 +85,18 @@ function speedupClaim(rt: RuntimeInfo, e: RuntimeEvidence): Claim {
 const settingOf = (s: { inputSize: number; batch: number }, key: string) => `${s.inputSize} px, batch ${s.batch}, run ${key}`;
 
 /**
- * The latency claims: per member of the study, the pair and depth claims; per tfjs runtime of Table 4's run timed in
+ * The latency claims: per runtime of the study (and runtime of its own run, `extra`), the pair and depth claims; per tfjs runtime of Table 4's run timed in
  * both forms, the deploy speed-up. `speedupRun`: the members of Table 4's run (the study's own when it is that run).
  */
-export function latencyClaims(study: LatencyStudy | null, speedupRun: readonly LatencySelection[], zoo: readonly ZooEntry[]): Claim[] {
+export function latencyClaims(
+  study: LatencyStudy | null,
+  extra: readonly StudyMember[],
+  speedupRun: readonly LatencySelection[],
+  zoo: readonly ZooEntry[],
+): Claim[] {
   const claims: Claim[] = [];
-  const evidence = studyEvidence(study, zoo);
-  for (const [m, e] of evidence) {
-    const setting = settingOf(study!, study!.key);
+  for (const [m, e] of studyEvidence([...(study?.members ?? []), ...extra], zoo)) {
+    const setting = settingOf(m, runKey(m.data, m.run));
     claims.push(pairClaim(m.runtime, e, zoo, setting), depthClaim(m.runtime, e, setting));
   }
   if (!study) {

@@ -13,7 +13,9 @@ const section = (markdown: string[]): Section => ({ markdown, charts: [], claims
 
 /** Models Table 4's run lacks that another run timed (at the same setting): where they are, not mixed in. */
 function elsewhere(zoo: readonly ZooEntry[], primary: LatencySelection, others: readonly LatencySelection[]): string[] {
-  const same = others.filter((s) => s.inputSize === primary.inputSize && s.batch === primary.batch && s.width === primary.width);
+  const same = others.filter(
+    (s) => (s.file !== primary.file || s.run !== primary.run) && s.inputSize === primary.inputSize && s.batch === primary.batch && s.width === primary.width,
+  );
   return zoo.flatMap((z) => {
     if (rowOf(primary, z.name, 'deploy')) return [];
     const where = same.filter((s) => rowOf(s, z.name, 'deploy'));

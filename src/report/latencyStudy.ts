@@ -4,6 +4,7 @@
  * `latency --runtimes`) are one run over several runtimes.
  *  - the study: the run at the paper's setting (224 px, batch 1, width 1, else any) that timed the most runtimes,
  *    then the most deploy rows, then the latest: the latency-by-runtime charts and the claims per runtime;
+ *  - runtimes the study lacks: each from its own run at the study's setting, beside the study and marked with its run;
  *  - Table 4's run: tfjs-wasm on one thread (the suite's reference runtime) at the paper's setting with the most
  *    deploy rows, then the most models timed in both forms (a member of the study wins ties): Table 4 and the deploy
  *    speed-up chart.
@@ -137,6 +138,24 @@ export function chooseStudy(studies: readonly LatencyStudy[]): LatencyStudy | nu
     .filter((s) => timed(s) > 0)
     .sort((a, b) => Number(paperSetting(b)) - Number(paperSetting(a)) || timed(b) - timed(a) || rows(b) - rows(a) || date(b).localeCompare(date(a)));
   return ranked[0] ?? null;
+}
+
+/**
+ * Runtimes the study lacks, from their own runs at the study's setting (e.g. a runtime too slow to share the study's
+ * call): per runtime, the run with the most deploy rows, then the latest. Shown beside the study, marked with their run.
+ */
+export function otherRuntimeRuns(selections: readonly LatencySelection[], study: LatencyStudy | null): StudyMember[] {
+  if (!study) return [];
+  const have = new Set(study.members.map((m) => m.runtime.id));
+  const best = new Map<string, StudyMember>();
+  for (const s of selections) {
+    if (s.inputSize !== study.inputSize || s.batch !== study.batch || s.width !== study.width || okDeploy(s) === 0) continue;
+    const m = { ...s, runtime: describeRuntime(s.data, s.rows) };
+    if (have.has(m.runtime.id)) continue;
+    const prev = best.get(m.runtime.id);
+    if (!prev || okDeploy(m) > okDeploy(prev) || (okDeploy(m) === okDeploy(prev) && dateOf(m) > dateOf(prev))) best.set(m.runtime.id, m);
+  }
+  return [...best.values()].sort((a, b) => a.runtime.id.localeCompare(b.runtime.id));
 }
 
 /** Table 4's run (see the module comment): preferably tfjs-wasm on one thread. */

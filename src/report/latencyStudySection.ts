@@ -93,14 +93,21 @@ async function runtimeCharts(m: StudyMember, e: RuntimeEvidence, chartsDir: stri
   return charts;
 }
 
+/** A runtime's name in the study, with its run where that is not the study's. */
+const runtimeName = (study: LatencyStudy, m: StudyMember): string => {
+  const key = runKey(m.data, m.run);
+  return key === study.key ? m.runtime.label : `${m.runtime.label} (run ${key})`;
+};
+
 /** The claims' statistics of every runtime (and the paper's A100) side by side. */
 async function forestCharts(study: LatencyStudy, evidence: Map<StudyMember, RuntimeEvidence>, chartsDir: string): Promise<PendingChart[]> {
   const entries = [...evidence.entries()];
+  const mixed = entries.some(([m]) => runKey(m.data, m.run) !== study.key);
   const meta = (title: string): ChartMeta => ({
     title,
-    subtitle: `${study.members[0].runtime.hardware} - ${study.inputSize} px, batch ${study.batch} - one run: ${study.key} - paper: A100, PyTorch`,
+    subtitle: `${study.members[0].runtime.hardware} - ${study.inputSize} px, batch ${study.batch} - run ${study.key}${mixed ? ' (rows marked with another run: from that run)' : ''} - paper: A100, PyTorch`,
   });
-  const label = (m: StudyMember) => m.runtime.label;
+  const label = (m: StudyMember) => runtimeName(study, m);
   const pairs = entries.find(([, e]) => e.pairs.length > 0)?.[1].pairs ?? [];
   const charts: PendingChart[] = [];
   if (pairs.length > 0) {
@@ -164,13 +171,12 @@ async function forestCharts(study: LatencyStudy, evidence: Map<StudyMember, Runt
 }
 
 /** Which threads each runtime ran on, and whether tfjs-wasm's multi-threaded path was measured. */
-function threadsNote(study: LatencyStudy): string[] {
-  const m0 = study.members[0];
-  const cores = m0.data.machine.cores;
-  const wasm = study.members.filter((m) => m.runtime.id === 'wasm' || m.runtime.id.startsWith('wasm-'));
+function threadsNote(members: readonly StudyMember[]): string[] {
+  const cores = members[0].data.machine.cores;
+  const wasm = members.filter((m) => m.runtime.id === 'wasm' || m.runtime.id.startsWith('wasm-'));
   const threaded = wasm.filter((m) => (m.runtime.threads ?? 1) > 1);
   const lines = [
-    `Threads are part of the result (the machine has ${cores} logical cores): ${study.members.map((m) => `${m.runtime.label}${m.runtime.threads === null ? ` (${m.runtime.hardware})` : ''}`).join('; ')}.`,
+    `Threads are part of the result (the machine has ${cores} logical cores): ${members.map((m) => `${m.runtime.label}${m.runtime.threads === null ? ` (${m.runtime.hardware})` : ''}`).join('; ')}.`,
     "tfjs 4.22 runs tfjs-wasm's single-threaded build in Node: its multi-threaded build hands its pthread workers over as blob: URLs, which Node's worker_threads cannot load. " +
       '`latency --backend wasm --threads N` (`--runtimes wasm:N`) loads them from files instead (src/backend/wasmThreads.ts; same outputs as one thread, checked by test/backend/wasmThreads.test.ts). ' +
       (threaded.length > 0
@@ -182,15 +188,15 @@ function threadsNote(study: LatencyStudy): string[] {
 }
 
 /** The table of the study: deploy latency per model and runtime, beside the paper's A100 figure. */
-function studyTable(study: LatencyStudy, zoo: readonly ZooEntry[]): string {
-  const models = zoo.filter((z) => study.members.some((m) => m.rows.some((r) => r.model === z.name && r.form === 'deploy')));
+function studyTable(study: LatencyStudy, members: readonly StudyMember[], zoo: readonly ZooEntry[]): string {
+  const models = zoo.filter((z) => members.some((m) => m.rows.some((r) => r.model === z.name && r.form === 'deploy')));
   const cell = (m: StudyMember, model: string) => {
     const r = m.rows.find((x) => x.model === model && x.form === 'deploy');
     return !r ? '-' : r.status === 'ok' ? `${f2(r.meanMs)} ± ${f2(r.rmePct, 1)}%` : 'skipped';
   };
   return mdTable(
-    ['model', 'depth', 'top-1 % (paper)', 'A100 ms (paper)', ...study.members.map((m) => `${m.runtime.label} ms`)],
-    models.map((z) => [z.name, String(z.depth), f2(z.paper?.top1), f2(z.paper?.latencyMs), ...study.members.map((m) => cell(m, z.name))]),
+    ['model', 'depth', 'top-1 % (paper)', 'A100 ms (paper)', ...members.map((m) => `${runtimeName(study, m)} ms`)],
+    models.map((z) => [z.name, String(z.depth), f2(z.paper?.top1), f2(z.paper?.latencyMs), ...members.map((m) => cell(m, z.name))]),
   );
 }
 
@@ -221,9 +227,13 @@ async function speedupSection(speedupRun: readonly LatencySelection[], zoo: read
   ];
 }
 
-/** "## Latency across runtimes": the study's table, threads, charts; and the deploy speed-up of Table 4's run. */
+/**
+ * "## Latency across runtimes": the study's table, threads, charts (with the runtimes it lacks from their own runs,
+ * marked), and the deploy speed-up of Table 4's run.
+ */
 export async function latencyStudySection(
   study: LatencyStudy | null,
+  extra: readonly StudyMember[],
   speedupRun: readonly LatencySelection[],
   zoo: readonly ZooEntry[],
   chartsDir: string,
@@ -231,24 +241,29 @@ export async function latencyStudySection(
   const charts: PendingChart[] = [];
   const md: string[] = [];
   if (study) {
-    const evidence = studyEvidence(study, zoo);
+    const members = [...study.members, ...extra];
+    const evidence = studyEvidence(members, zoo);
     const loads = study.members.map((m) => m.data.runs[m.run]?.load1).filter((l) => l !== undefined);
     md.push('## Latency across runtimes', '');
     md.push(
       `One measurement run (${study.key}): \`${study.command}\`; ${study.inputSize} px, batch ${study.batch}${study.width !== 1 ? `, width ${study.width}` : ''}, deploy form; ` +
         `each runtime in its own process, one after the other, on ${study.members[0].runtime.hardware}` +
         `${loads.length > 0 ? `; 1-minute load average ${Math.min(...loads.map((l) => l!.before))}-${Math.max(...loads.map((l) => l!.after))} over the runtimes` : ''}. ` +
-        'Cells: mean of the timed calls ± relative 95% margin of error. The verdicts of the Claims section are drawn in each chart.',
+        'Cells: mean of the timed calls ± relative 95% margin of error. The verdicts of the Claims section are drawn in each chart.' +
+        (extra.length > 0
+          ? ` Runtimes the run lacks are shown from their own runs, marked with their run id: ${extra.map((m) => `${m.runtime.label} (run ${runKey(m.data, m.run)}: \`${m.data.runs[m.run]?.command ?? '?'}\`)`).join('; ')}.`
+          : ''),
       '',
     );
-    md.push(...threadsNote(study).flatMap((l) => [l, '']));
-    md.push(studyTable(study, zoo), '');
+    md.push(...threadsNote(members).flatMap((l) => [l, '']));
+    md.push(studyTable(study, members, zoo), '');
     for (const f of study.failed) md.push(`- ${f.id}: not measured (${f.reason})`);
     if (study.failed.length > 0) md.push('');
     for (const [m, e] of evidence) {
       const cs = await runtimeCharts(m, e, chartsDir);
       charts.push(...cs);
-      md.push(`### ${onHardware(m.runtime)}`, '', ...cs.flatMap((c) => [chartLink(c), '']));
+      const own = runKey(m.data, m.run) === study.key ? '' : ` (run ${runKey(m.data, m.run)})`;
+      md.push(`### ${onHardware(m.runtime)}${own}`, '', ...cs.flatMap((c) => [chartLink(c), '']));
     }
     const forests = await forestCharts(study, evidence, chartsDir);
     charts.push(...forests);

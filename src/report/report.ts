@@ -132,15 +132,15 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const inputs = loadReportInputs(dir, opts.ablation); // throws before anything is written
   const missing = [...inputs.missing];
   const chartsDir = path.join(dir, 'charts');
-  const { primary, study, others } = selectLatency(inputs.latency);
+  const { primary, study, extra, others } = selectLatency(inputs.latency);
   const speedupRun = speedupRunOf(primary, study);
-  const claims = latencyClaims(study, speedupRun, inputs.zoo);
+  const claims = latencyClaims(study, extra, speedupRun, inputs.zoo);
   const ablation = await ablationSection(inputs.ablation, chartsDir);
   claims.push(...ablation.claims);
   const sections: Section[] = [
     overviewSection(dir, inputs, { primary, study }, missing, opts.now ?? new Date()),
-    table4Section(inputs.zoo, primary, others),
-    await latencyStudySection(study, speedupRun, inputs.zoo, chartsDir),
+    table4Section(inputs.zoo, primary, [...others, ...(study?.members ?? []), ...extra]),
+    await latencyStudySection(study, extra, speedupRun, inputs.zoo, chartsDir),
     { markdown: gpuLatencySection(inputs, inputs.zoo), charts: [], claims: [] },
     claimsSection(claims),
     {

@@ -192,3 +192,39 @@ describe('every runtime of a study side by side', () => {
     expect(depth(ra)).toEqual(depth(rb));
   });
 });
+
+describe('a runtime the study lacks, from its own run', () => {
+  it('is shown beside the study, marked with its run in the table, the forest rows, its charts and its claims', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'latency'));
+    const runs = ['20260107T000000Z', '20260108T000000Z'];
+    const wasmStudy = {
+      command: 'vanillabench latency --runtimes wasm,onnxruntime:1',
+      runtimes: [
+        { id: 'wasm', status: 'ok' as const },
+        { id: 'onnxruntime-1t', status: 'ok' as const },
+      ],
+    };
+    const file = (backend: string, run: string, ms: number, extra: Partial<LatencyFile> = {}, prov: Partial<LatencyRunProvenance> = {}): LatencyFile => ({
+      schema: LATENCY_SCHEMA,
+      backend,
+      machine,
+      runs: [runOf(run, backend, prov)],
+      rows: TABLE4.map((m, i) => row(m, 'deploy', ms * (i + 1), 0, 1)),
+      ...extra,
+    });
+    const ort = { name: 'onnxruntime' as const, version: '1.30.0', threads: 1, executionProvider: 'cpu' as const, opset: 13, irVersion: 7 };
+    writeFileSync(join(dir, 'latency', 'wasm-a.json'), formatLatencyJson(file('wasm', runs[0], 100, {}, { study: wasmStudy })));
+    writeFileSync(join(dir, 'latency', 'ort-a.json'), formatLatencyJson(file('onnxruntime', runs[0], 10, { runtime: ort }, { study: wasmStudy })));
+    writeFileSync(join(dir, 'latency', 'cpu-b.json'), formatLatencyJson(file('cpu', runs[1], 1000)));
+    const r = await buildReport({ resultsDir: dir, now: new Date('2026-01-09T00:00:00Z') });
+    const md = readFileSync(r.report, 'utf8');
+    expect(md).toMatch(/One measurement run \(20260107T000000Z\)/);
+    expect(md).toMatch(/\| tfjs-wasm, 1 thread ms \| ONNX Runtime 1\.30\.0 \(CPU\), 1 thread ms \| tfjs-cpu, 1 thread \(run 20260108T000000Z\) ms \|/);
+    expect(md).toMatch(/### tfjs-cpu, 1 thread, on Test CPU, 2 cores \(run 20260108T000000Z\)/);
+    expect(r.charts.map((c) => c.split('/').pop())).toEqual(expect.arrayContaining(['latency-vs-top1-cpu.png', 'depth-vs-latency-cpu.png']));
+    expect(r.claims.find((c) => c.id === 'vanilla-vs-resnet:cpu')!.detail).toMatch(/run 20260108T000000Z/);
+    expect(r.claims.find((c) => c.id === 'vanilla-vs-resnet:wasm')!.detail).toMatch(/run 20260107T000000Z/);
+    expect(md).not.toMatch(/## Other latency measurements/); // every run is drawn
+  });
+});
