@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, backendSummary, selectBackend, type BackendInfo } from '../backend/select.js';
-import type { LatencyResult } from '../bench/measureLatency.js';
+import { latencyResult, type LatencyResult } from '../bench/measureLatency.js';
 import { ortTimed, probeAndMeasure, tfjsTimed } from '../bench/timedModel.js';
 import {
   latencyFileName,
@@ -78,6 +78,15 @@ const SPEC = {
     warmupMs: { type: 'number', default: 250, min: 0, description: 'warm-up time (excluded)', valueName: 'ms' },
     maxGmacs: { type: 'number', min: 0, description: 'skip models above this many GMACs (at --input)', valueName: 'n' },
     maxSingleMs: { type: 'number', default: 5000, min: 1, description: 'skip a model/form whose warm single forward pass takes longer', valueName: 'ms' },
+    rounds: {
+      type: 'number',
+      default: 1,
+      integer: true,
+      min: 1,
+      max: 100,
+      description:
+        'passes over the model list, each timing every model/form with the sampling settings; the samples of a form are pooled over the passes, so that a burst of load on a shared machine is spread over every model instead of falling on one',
+    },
     seed: { type: 'number', default: 0, integer: true, min: 0, description: 'weight initialization seed' },
     out: { type: 'string', default: 'results/latency', description: 'folder of the latency results', valueName: 'dir' },
     merge: {
@@ -180,6 +189,15 @@ function measuredRow(row: BaseRow, r: LatencyResult, cold: number, threads: numb
     ...(threads !== undefined ? { threads } : {}),
     load1: load,
   };
+}
+
+/** One form's row after another round: the samples of both pooled (statistics recomputed), the first round's probe. */
+function poolRounds(earlier: BaseRow | undefined, next: BaseRow, batch: number): BaseRow {
+  if (!earlier || earlier.status !== 'ok' || next.status !== 'ok') return next;
+  const samples = [...earlier.samplesMs!, ...next.samplesMs!];
+  const r = latencyResult(samples, (earlier.warmupRuns ?? 0) + (next.warmupRuns ?? 0), batch);
+  const load = { before: earlier.load1?.before ?? next.load1!.before, after: next.load1!.after };
+  return { ...measuredRow(next, r, earlier.probeMs!, next.threads, load), rounds: (earlier.rounds ?? 1) + 1 };
 }
 
 function printLatencyTable(
@@ -285,6 +303,8 @@ interface RunProgress {
   msPerGmac: { rate: number; from: string } | null;
   /** forms done or skipped so far, of `steps` */
   step: number;
+  /** the pass over the model list (1..--rounds) */
+  round: number;
   steps: number;
   started: number;
 }
@@ -298,8 +318,15 @@ interface TimingRuntime {
   rowThreads: number | undefined;
 }
 
-/** Times each form of one model, or says why not: its rows. */
-async function timeModel(name: string, forms: readonly LatencyForm[], f: Flags, on: TimingRuntime, p: RunProgress): Promise<BaseRow[]> {
+/** Times each form of one model, or says why not: its rows, pooled with the `earlier` rounds' rows of the model. */
+async function timeModel(
+  name: string,
+  forms: readonly LatencyForm[],
+  f: Flags,
+  on: TimingRuntime,
+  p: RunProgress,
+  earlier: readonly BaseRow[],
+): Promise<BaseRow[]> {
   const { ort, threads, rowThreads } = on;
   const options = modelOptions(name, { inputSize: f.input, width: f.width });
   const z = zooEntry(name, options);
@@ -307,11 +334,16 @@ async function timeModel(name: string, forms: readonly LatencyForm[], f: Flags, 
   for (const form of forms) {
     p.step++;
     const row = baseRow(name, form, z, f.input, f.batch, f.width);
-    const prefix = `[${p.step}/${p.steps}] ${name} ${form}`;
+    const prefix = `[${p.step}/${p.steps}] ${name} ${form}${f.rounds > 1 ? ` (round ${p.round}/${f.rounds})` : ''}`;
     const skip = (reason: string): void => {
       log(`${prefix}: skipped (${reason})`);
       modelRows.push({ ...row, status: 'skipped', reason });
     };
+    const prev = earlier.find((r) => r.form === form);
+    if (prev?.status === 'skipped') {
+      modelRows.push(prev); // skipped in an earlier round: not built again
+      continue;
+    }
     const before = skipBeforeBuilding(f, ort !== null, row, modelRows, p.msPerGmac);
     if (before) {
       skip(before);
@@ -329,10 +361,12 @@ async function timeModel(name: string, forms: readonly LatencyForm[], f: Flags, 
       const { r, cold, load } = m;
       const rate = r.min / Math.max(row.gmacs * f.batch, 1e-9);
       if (row.gmacs > 0.01 && (!p.msPerGmac || rate < p.msPerGmac.rate)) p.msPerGmac = { rate, from: `${name} ${form}` };
-      modelRows.push(measuredRow(row, r, cold, rowThreads, load));
+      const pooled = poolRounds(prev, measuredRow(row, r, cold, rowThreads, load), f.batch);
+      modelRows.push(pooled);
       const elapsed = (performance.now() - p.started) / 1000;
       log(
         `${prefix}: mean ${fmt(r.mean)} ms, median ${fmt(r.median)}, p90 ${fmt(r.p90)}, ±${fmt(r.rme, 1)}% (${r.n} samples)` +
+          `${prev ? `; over the rounds: mean ${fmt(pooled.meanMs)} ms, ±${fmt(pooled.rmePct, 1)}% (${pooled.samples} samples)` : ''}` +
           `${z.paper ? `; paper A100 ${z.paper.latencyMs} ms` : ''}; ${Math.round(elapsed)} s elapsed`,
       );
     } finally {
@@ -357,6 +391,7 @@ function studyFlags(f: Flags, runId: string): string[] {
     ...['--models', f.models, '--form', f.form, '--input', String(f.input), '--batch', String(f.batch), '--width', String(f.width)],
     ...['--min-time-ms', String(f.minTimeMs), '--min-samples', String(f.minSamples), '--warmup-runs', String(f.warmupRuns)],
     ...['--warmup-ms', String(f.warmupMs), '--max-single-ms', String(f.maxSingleMs), '--seed', String(f.seed), '--out', f.out],
+    ...['--rounds', String(f.rounds)],
     ...(f.maxGmacs !== undefined ? ['--max-gmacs', String(f.maxGmacs)] : []),
     ...(f.merge ? ['--merge'] : []),
     ...['--run-id', runId],
@@ -435,16 +470,20 @@ export async function run(argv: string[]): Promise<void> {
     load1: runLoad,
   };
   let written: ReturnType<typeof writeLatencyFile> | null = null;
-  const progress: RunProgress = { msPerGmac: null, step: 0, steps: names.length * forms.length, started: performance.now() };
+  const progress: RunProgress = { msPerGmac: null, step: 0, round: 1, steps: names.length * forms.length * f.rounds, started: performance.now() };
 
-  for (const name of names) {
-    const modelRows = await timeModel(name, forms, f, { ort, threads, rowThreads }, progress);
-    pairForms(name, modelRows);
-    rows.push(...modelRows);
-    if (tf.memory().numTensors > 0) log(`latency: note: ${tf.memory().numTensors} tensors alive after ${name}`);
-    // stored after every model, so a killed or crashed run keeps what it measured
-    runLoad.after = load1();
-    written = writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
+  const byModel = new Map<string, BaseRow[]>();
+  for (; progress.round <= f.rounds; progress.round++) {
+    for (const name of names) {
+      const modelRows = await timeModel(name, forms, f, { ort, threads, rowThreads }, progress, byModel.get(name) ?? []);
+      if (progress.round === f.rounds) pairForms(name, modelRows);
+      byModel.set(name, modelRows);
+      rows.splice(0, rows.length, ...names.flatMap((n) => byModel.get(n) ?? []));
+      if (tf.memory().numTensors > 0) log(`latency: note: ${tf.memory().numTensors} tensors alive after ${name}`);
+      // stored after every model, so a killed or crashed run keeps what it measured
+      runLoad.after = load1();
+      written = writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
+    }
   }
   runLoad.after = load1();
   const stored = written ?? writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));

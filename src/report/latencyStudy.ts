@@ -3,11 +3,12 @@
  * (rows of other runs are never mixed in, even when a file holds several); runs that share a run id (a study:
  * `latency --runtimes`) are one run over several runtimes.
  *  - the study: the run at the paper's setting (224 px, batch 1, width 1, else any) that timed the most runtimes,
- *    then the most deploy rows, then the latest: the latency-by-runtime charts and the claims per runtime;
+ *    then one with tfjs-wasm on one thread (the reference runtime), then the most deploy rows, then the latest: the
+ *    latency-by-runtime charts and the claims per runtime;
  *  - runtimes the study lacks: each from its own run at the study's setting, beside the study and marked with its run;
  *  - Table 4's run: tfjs-wasm on one thread (the suite's reference runtime) at the paper's setting with the most
- *    deploy rows, then the most models timed in both forms (a member of the study wins ties): Table 4 and the deploy
- *    speed-up chart.
+ *    models timed in both forms (Table 4 has both), then the most deploy rows (a member of the study wins ties):
+ *    Table 4 and the deploy speed-up chart.
  */
 import type { LatencyFile, LatencyRow, StudyEntry } from '../results/latencyFile.js';
 
@@ -134,9 +135,17 @@ export function chooseStudy(studies: readonly LatencyStudy[]): LatencyStudy | nu
   const timed = (s: LatencyStudy) => s.members.filter((m) => okDeploy(m) > 0).length;
   const rows = (s: LatencyStudy) => s.members.reduce((n, m) => n + okDeploy(m), 0);
   const date = (s: LatencyStudy) => s.members.map(dateOf).sort().pop() ?? '';
+  const reference = (s: LatencyStudy) => Number(s.members.some((m) => m.runtime.id === 'wasm' && okDeploy(m) > 0));
   const ranked = studies
     .filter((s) => timed(s) > 0)
-    .sort((a, b) => Number(paperSetting(b)) - Number(paperSetting(a)) || timed(b) - timed(a) || rows(b) - rows(a) || date(b).localeCompare(date(a)));
+    .sort(
+      (a, b) =>
+        Number(paperSetting(b)) - Number(paperSetting(a)) ||
+        timed(b) - timed(a) ||
+        reference(b) - reference(a) ||
+        rows(b) - rows(a) ||
+        date(b).localeCompare(date(a)),
+    );
   return ranked[0] ?? null;
 }
 
@@ -169,8 +178,8 @@ export function choosePrimary(selections: readonly LatencySelection[], study: La
     (a, b) =>
       Number(paperSetting(b)) - Number(paperSetting(a)) ||
       reference(b) - reference(a) ||
-      okDeploy(b) - okDeploy(a) ||
       bothForms(b) - bothForms(a) ||
+      okDeploy(b) - okDeploy(a) ||
       Number(inStudy(b)) - Number(inStudy(a)) ||
       dateOf(b).localeCompare(dateOf(a)),
   );

@@ -20,6 +20,7 @@ import {
 import { runtimeEvidence, type RuntimeEvidence } from './latencyEvidence.js';
 import { describeRuntime, runKey, type LatencySelection, type LatencyStudy, type StudyMember } from './latencyStudy.js';
 import { chartLink, f2, mdTable, renderChart, type PendingChart, type Section } from './markdown.js';
+import { BUSY_LOAD_PER_CORE, underLoad } from '../results/latencyRun.js';
 
 const isVanilla = (model: string) => model.startsWith('vanillanet');
 
@@ -59,11 +60,17 @@ function depthNote(e: RuntimeEvidence): Footnote {
   );
 }
 
+/** ", under load (load average a-b)" when the run was measured on a busy machine, else nothing. */
+function loadText(m: Pick<LatencySelection, 'data' | 'run'>): string {
+  const l = m.data.runs[m.run]?.load1;
+  return underLoad(l, m.data.machine.cores) ? `, under load (load average ${l!.before}-${l!.after} on ${m.data.machine.cores} cores)` : '';
+}
+
 /** The two charts of one runtime. */
 async function runtimeCharts(m: StudyMember, e: RuntimeEvidence, chartsDir: string): Promise<PendingChart[]> {
   const meta = (title: string): ChartMeta => ({
     title,
-    subtitle: `${m.runtime.hardware}${m.runtime.software ? ' (software adapter: plumbing, not a GPU)' : ''} - ${m.runtime.label} - ${m.inputSize} px, batch ${m.batch} - run ${runKey(m.data, m.run)}`,
+    subtitle: `${m.runtime.hardware}${m.runtime.software ? ' (software adapter: plumbing, not a GPU)' : ''} - ${m.runtime.label} - ${m.inputSize} px, batch ${m.batch} - run ${runKey(m.data, m.run)}${loadText(m)}`,
   });
   const id = slug(m.runtime.id);
   const top1 = points(
@@ -219,7 +226,7 @@ async function speedupSection(speedupRun: readonly LatencySelection[], zoo: read
         })),
         {
           title: 'Deploy speed-up from re-parameterization: train form / deploy form latency',
-          subtitle: `${describeRuntime(first.data, first.rows).hardware} - ${first.inputSize} px, batch ${first.batch} - one run: ${runKey(first.data, first.run)} - train form at lambda = 1 (un-merged)`,
+          subtitle: `${describeRuntime(first.data, first.rows).hardware} - ${first.inputSize} px, batch ${first.batch} - one run: ${runKey(first.data, first.run)}${loadText(first)} - train form at lambda = 1 (un-merged)`,
         },
         notes,
       ),
@@ -255,6 +262,14 @@ export async function latencyStudySection(
           : ''),
       '',
     );
+    const busy = members.filter((m) => loadText(m) !== '');
+    if (busy.length > 0) {
+      md.push(
+        `> Warning: measured under load (a 1-minute load average above ${BUSY_LOAD_PER_CORE} per core): ${busy.map((m) => `${runtimeName(study, m)}${loadText(m)}`).join('; ')}. ` +
+          'Absolute figures are slower and noisier than on an idle machine, and a runtime on more threads competes with the load for the same cores, so thread counts compare poorly there.',
+        '',
+      );
+    }
     md.push(...threadsNote(members).flatMap((l) => [l, '']));
     md.push(studyTable(study, members, zoo), '');
     for (const f of study.failed) md.push(`- ${f.id}: not measured (${f.reason})`);

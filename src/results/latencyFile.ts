@@ -63,6 +63,8 @@ export interface LatencyRow {
   warmupRuns?: number;
   /** the first (probe) call, ms: includes one-time costs */
   probeMs?: number;
+  /** passes over the model list whose samples are pooled here (`latency --rounds`); absent: 1 */
+  rounds?: number;
   /** train-form mean / deploy-form mean of the same model (on both rows, when both were timed in one run) */
   trainOverDeploy?: number;
   /** the timed samples, ms, sorted (file only) */
@@ -227,6 +229,7 @@ const CSV_COLUMNS: [string, (r: LatencyRow, f: LatencyFile) => unknown][] = [
   ['commit', (r, f) => f.runs[r.run]?.commit],
   ['runtime', (_r, f) => (f.runtime ? `${f.runtime.name} ${f.runtime.version}` : 'tfjs')],
   ['threads', (r) => r.threads],
+  ['rounds', (r) => r.rounds ?? 1],
 ];
 
 export function latencyCsv(f: LatencyFile): string {

@@ -41,6 +41,24 @@ describe('tfjs-wasm with several threads in Node', () => {
   });
 });
 
+describe('latency --rounds', () => {
+  it("passes over the model list several times and pools each form's samples, the first probe kept", () => {
+    const out = path.join(tmp, 'rounds');
+    const r = cli('latency', ...TINY, ...FAST, '--form', 'deploy', '--backend', 'wasm', '--rounds', '2', '--out', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\[4\/4\] resnet-18 deploy \(round 2\/2\): .*over the rounds: mean [\d.]+ ms, ±[\d.]+% \(6 samples\)/);
+    const doc = JSON.parse(r.stdout) as { file: string };
+    const data = readLatencyFile(doc.file)!;
+    for (const row of data.rows) {
+      expect(row.rounds).toBe(2);
+      expect(row.samples).toBe(6); // 3 per round
+      expect(row.samplesMs).toHaveLength(6);
+      expect(row.warmupRuns).toBe(2); // 1 per round
+    }
+    expect(data.runs[0].command).toMatch(/--rounds 2/);
+  });
+});
+
 describe('latency --runtimes: one run, every runtime', () => {
   it('measures each runtime in its own process under one run id, and records what became of each', () => {
     const out = path.join(tmp, 'study');
