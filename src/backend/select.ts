@@ -16,7 +16,8 @@
  * ../util/verbose.ts); the reason an explicit choice failed is in its one-line error.
  * On wasm and cpu our gradient kernels (src/backend/kernels) are registered
  * unless `ourKernels: false`, which restores the stock ones; webgpu and
- * tensorflow always run their own.
+ * tensorflow always run their own. wasm runs tfjs' single-threaded build
+ * unless `wasmThreads` > 1 asks for its multi-threaded one (./wasmThreads.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -26,6 +27,7 @@ import { registerGradientKernels, restoreStockKernels, type GradientBackend } fr
 import { isVerbose } from '../util/verbose.js';
 import { checkTfjsFlags, seedTfjsFlags } from './tfjsFlags.js';
 import { NoAdapterError, adapterSummary, findAdapter, probeAdapter, registerWebGpuBackend, releaseWebGpu, type GpuAdapterInfo } from './webgpu.js';
+import { enableWasmThreads, MAX_WASM_THREADS, releaseWasmThreadsAtExit } from './wasmThreads.js';
 
 export type { GpuAdapterInfo } from './webgpu.js';
 
@@ -56,7 +58,7 @@ export interface BackendInfo {
   tfjsFlags?: string[];
   /** wasm only: SIMD build in use. */
   simd?: boolean;
-  /** wasm only: multithreaded build in use (never in Node with tfjs 4.22). */
+  /** wasm only: multithreaded build in use (in Node only when asked for: SelectOptions.wasmThreads). */
   threads?: boolean;
   /** wasm only: XNNPACK thread count. */
   threadCount?: number;
@@ -69,6 +71,8 @@ export interface SelectOptions {
   verbose?: boolean;
   /** Register our gradient kernels on wasm/cpu (default true). */
   ourKernels?: boolean;
+  /** wasm: XNNPACK threads (default 1: tfjs' single-threaded build); above 1 needs choice 'wasm'. */
+  wasmThreads?: number;
 }
 
 const INSTALL_HINT =
@@ -188,11 +192,43 @@ async function tryWebGpu(hardwareOnly: boolean, reasons: string[], say: (s: stri
   return adapter;
 }
 
-async function tryBrowserish(name: 'wasm' | 'cpu', reasons: string[], say: (s: string) => void): Promise<boolean> {
-  say(`backend: trying ${name}`);
-  const failure = await trySetBackend(name);
+async function tryBrowserish(name: 'wasm' | 'cpu', reasons: string[], say: (s: string) => void, wasmThreads = 1): Promise<boolean> {
+  say(`backend: trying ${name}${name === 'wasm' && wasmThreads > 1 ? ` (multi-threaded build, ${wasmThreads} threads)` : ''}`);
+  const undo = name === 'wasm' && wasmThreads > 1 ? enableWasmThreads(wasmThreads) : null;
+  let failure: string | null;
+  try {
+    failure = await trySetBackend(name);
+  } finally {
+    undo?.();
+  }
+  if (undo && !failure) releaseWasmThreadsAtExit();
   if (failure) reasons.push(`${name}: ${failure}`);
   return failure === null;
+}
+
+/** The threads wasm asked for, checked against the choice. */
+function checkWasmThreads(choice: BackendChoice, threads: number | undefined): number {
+  const n = threads ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) throw new UserError(`wasm threads must be an integer from 1 to ${MAX_WASM_THREADS}, got ${n}`);
+  if (n > 1 && choice !== 'wasm') throw new UserError(`${n} wasm threads need the wasm backend by name (--backend wasm), not '${choice}'`);
+  return n;
+}
+
+/** wasm's build (SIMD, threads) and thread count, checked against the threads asked for. */
+async function describeWasm(info: BackendInfo, wasmThreads: number): Promise<void> {
+  info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  // tfjs-backend-wasm uses its threaded build only when SIMD is there too.
+  info.threads = info.simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  try {
+    info.threadCount = getThreadsCount();
+  } catch {
+    /* not initialized: leave unset */
+  }
+  if (wasmThreads > 1 && info.threadCount !== wasmThreads) {
+    throw new UserError(
+      `asked for ${wasmThreads} wasm threads, the backend runs ${info.threadCount ?? 'an unknown number of'} (the wasm backend starts once per process)`,
+    );
+  }
 }
 
 /** Selects (and initializes) the backend; see the module comment. */
@@ -206,6 +242,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
   const say = verbose ? log : () => {};
   // before any backend package loads: some read their flags only then
   seedTfjsFlags();
+  const wasmThreads = checkWasmThreads(choice, opts.wasmThreads);
   const reasons: string[] = [];
   let name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu' | null = null;
   let pkg: string | undefined;
@@ -236,7 +273,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
   }
   for (const candidate of ['wasm', 'cpu'] as const) {
     if (name || (choice !== 'auto' && choice !== candidate)) continue;
-    if (await tryBrowserish(candidate, reasons, say)) name = candidate;
+    if (await tryBrowserish(candidate, reasons, say, wasmThreads)) name = candidate;
     else if (choice === candidate) {
       throw new UserError(`backend ${candidate} is not available: ${reasons[reasons.length - 1].replace(/^\w+: /, '')}`);
     }
@@ -264,7 +301,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
     why: whyChosen(choice, name, pkg, adapter, reasons),
     ...(tfjsFlags.length > 0 ? { tfjsFlags } : {}),
   };
-  if (name === 'wasm') await addWasmDetails(info);
+  if (name === 'wasm') await describeWasm(info, wasmThreads);
   for (const reason of reasons) say(`backend: skipped ${reason}`);
   if (tfjsFlags.length > 0) say(`backend: tfjs flags ${tfjsFlags.join(', ')}`);
   log(backendLine(info));
@@ -272,17 +309,6 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
 }
 
 /** wasm: SIMD, threads and XNNPACK's thread count. */
-async function addWasmDetails(info: BackendInfo): Promise<void> {
-  info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  // tfjs-backend-wasm uses its threaded build only when SIMD is there too.
-  info.threads = info.simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-  try {
-    info.threadCount = getThreadsCount();
-  } catch {
-    /* not initialized: leave unset */
-  }
-}
-
 /** A skipped backend in a few words, e.g. "webgpu: only a software adapter". */
 function shortReason(reason: string): string {
   const [who, what] = [reason.slice(0, reason.indexOf(': ')).replace(/^@tensorflow\//, ''), reason.slice(reason.indexOf(': ') + 2)];

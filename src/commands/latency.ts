@@ -1,14 +1,15 @@
 /**
  * `vanillabench latency`: batch-1 (or batch-N) inference latency of zoo models in deploy and/or train form,
- * beside the paper's A100 figures (Table 4). Results merge into results/latency/<backend>-<machine>.json + .csv.
- * `--runtime onnxruntime` times the deploy forms exported to ONNX (in memory) in onnxruntime-node instead, with the
- * same statistics; its results go to results/latency/onnxruntime-<machine>.json.
+ * beside the paper's A100 figures (Table 4). Results go to results/latency/<runtime>-<machine>-<runid>.json + .csv
+ * (or merge into <runtime>-<machine>.json). `--runtime onnxruntime` times the deploy forms exported to ONNX (in
+ * memory) in onnxruntime-node instead, with the same statistics. `--runtimes` measures several runtimes in one run
+ * (a study: ../bench/latencyStudy.ts), each in its own process under the study's run id.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, backendSummary, selectBackend, type BackendInfo } from '../backend/select.js';
-import type { LatencyResult } from '../bench/measureLatency.js';
+import { latencyResult, type LatencyResult } from '../bench/measureLatency.js';
 import { ortTimed, probeAndMeasure, tfjsTimed } from '../bench/timedModel.js';
 import {
   latencyFileName,
@@ -20,6 +21,7 @@ import {
   type LatencyRuntime,
 } from '../results/latencyFile.js';
 import { load1, newRunId, runFile, type LoadWindow } from '../results/latencyRun.js';
+import { parseRuntimes, runStudy, runtimeStoreName, RUNTIMES_SYNTAX, type StudyOutcome } from '../bench/latencyStudy.js';
 import { ONNX_IR_VERSION, ONNX_OPSET } from '../interop/onnx.js';
 import { defaultOrtThreads, loadOrt, ortVersion, type OrtModule } from '../interop/ort.js';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
@@ -41,7 +43,9 @@ const SPEC = {
     'The train form runs in inference mode with lambda = 1 (un-merged). Models whose single forward pass exceeds ' +
     '--max-single-ms, or whose GMACs exceed --max-gmacs, are listed as skipped with the reason. ' +
     '--runtime onnxruntime times the deploy form exported to ONNX in onnxruntime-node (CPU, --threads intra-op threads); ' +
-    'the train form is not exported, so it is skipped there.',
+    'the train form is not exported, so it is skipped there. --backend wasm --threads N runs tfjs-wasm on N XNNPACK threads ' +
+    "(tfjs' multi-threaded build, which tfjs itself does not use in Node). --runtimes measures several runtimes in one run " +
+    '(one run id, one file per runtime, each runtime in its own process): e.g. --runtimes wasm,wasm:2,onnxruntime:1,onnxruntime:2.',
   flags: {
     runtime: {
       type: 'string',
@@ -49,7 +53,19 @@ const SPEC = {
       choices: ['tfjs', 'onnxruntime'],
       description: 'tfjs (the --backend), or ONNX Runtime on the exported deploy form',
     },
-    threads: { type: 'number', integer: true, min: 1, max: 1024, description: 'ONNX Runtime intra-op threads (default: every core)' },
+    threads: {
+      type: 'number',
+      integer: true,
+      min: 1,
+      max: 1024,
+      description: 'ONNX Runtime intra-op threads (default: every core), or tfjs-wasm XNNPACK threads with --backend wasm (default 1, at most 8)',
+    },
+    runtimes: {
+      type: 'string',
+      description: `measure several runtimes in one run (a study): ${RUNTIMES_SYNTAX}; instead of --runtime/--backend/--threads`,
+      valueName: 'list',
+    },
+    runId: { type: 'string', description: 'the run id to store under (what --runtimes gives each runtime it runs; default: a new one)', valueName: 'id' },
     models: { type: 'string', default: 'table4', description: "'table4', 'all' or a comma-separated list of zoo models", valueName: 'list' },
     form: { type: 'string', default: 'both', choices: ['deploy', 'train', 'both'], description: 'which form(s) to time' },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend' },
@@ -62,6 +78,15 @@ const SPEC = {
     warmupMs: { type: 'number', default: 250, min: 0, description: 'warm-up time (excluded)', valueName: 'ms' },
     maxGmacs: { type: 'number', min: 0, description: 'skip models above this many GMACs (at --input)', valueName: 'n' },
     maxSingleMs: { type: 'number', default: 5000, min: 1, description: 'skip a model/form whose warm single forward pass takes longer', valueName: 'ms' },
+    rounds: {
+      type: 'number',
+      default: 1,
+      integer: true,
+      min: 1,
+      max: 100,
+      description:
+        'passes over the model list, each timing every model/form with the sampling settings; the samples of a form are pooled over the passes, so that a burst of load on a shared machine is spread over every model instead of falling on one',
+    },
     seed: { type: 'number', default: 0, integer: true, min: 0, description: 'weight initialization seed' },
     out: { type: 'string', default: 'results/latency', description: 'folder of the latency results', valueName: 'dir' },
     merge: {
@@ -174,6 +199,15 @@ function measuredRow(row: BaseRow, r: LatencyResult, cold: number, threads: numb
   };
 }
 
+/** One form's row after another round: the samples of both pooled (statistics recomputed), the first round's probe. */
+function poolRounds(earlier: BaseRow | undefined, next: BaseRow, batch: number): BaseRow {
+  if (!earlier || earlier.status !== 'ok' || next.status !== 'ok') return next;
+  const samples = [...earlier.samplesMs!, ...next.samplesMs!];
+  const r = latencyResult(samples, (earlier.warmupRuns ?? 0) + (next.warmupRuns ?? 0), batch);
+  const load = { before: earlier.load1?.before ?? next.load1!.before, after: next.load1!.after };
+  return { ...measuredRow(next, r, earlier.probeMs!, next.threads, load), rounds: (earlier.rounds ?? 1) + 1 };
+}
+
 function printLatencyTable(
   rows: readonly BaseRow[],
   comparisons: { model: string; deployMeanMs: number; trainMeanMs: number; trainOverDeploy: number }[],
@@ -254,8 +288,11 @@ function printResult(
 function checkRuntimeFlags(f: Flags): boolean {
   const onOrt = f.runtime === 'onnxruntime';
   if (onOrt && f.form === 'train') throw new UserError(`--form train: ${ORT_TRAIN_FORM_REASON}`);
-  if (!onOrt && f.threads !== undefined)
-    throw new UserError("--threads sets ONNX Runtime's threads; it needs --runtime onnxruntime (the tfjs backend chooses its own)");
+  if (!onOrt && f.threads !== undefined && f.backend !== 'wasm')
+    throw new UserError(
+      `--threads sets ONNX Runtime's intra-op threads (--runtime onnxruntime) or tfjs-wasm's (--backend wasm); backend ${f.backend} chooses its own`,
+    );
+  if (f.runId !== undefined && !/^\d{8}T\d{6}Z$/.test(f.runId)) throw new UserError(`--run-id ${f.runId}: expected a run id like 20260101T120000Z`);
   return onOrt;
 }
 
@@ -263,13 +300,12 @@ function checkRuntimeFlags(f: Flags): boolean {
  * Where this run's measurements go: its own file unless --merge, so that measurements already stored (committed ones
  * too) are never replaced silently; with --merge, the stored file it merges into (read first: a corrupt one stops here).
  */
-function chooseFile(mergeFile: string, merge: boolean): { runId: string; file: string; previous: ReturnType<typeof readLatencyFile> } {
-  const runId = newRunId();
+function chooseFile(mergeFile: string, merge: boolean, runId: string): { file: string; previous: ReturnType<typeof readLatencyFile> } {
   const file = merge ? mergeFile : runFile(mergeFile, runId);
   const previous = merge ? readLatencyFile(file) : null;
   if (merge && previous) log(`latency: merging into ${file} (rows of the same model, form and setting are replaced)`);
   else if (!merge && existsSync(mergeFile)) log(`latency: ${mergeFile} is left as it is; this run goes to ${file} (--merge merges into it)`);
-  return { runId, file, previous };
+  return { file, previous };
 }
 
 /** What carries over from one model to the next in a run. */
@@ -278,6 +314,8 @@ interface RunProgress {
   msPerGmac: { rate: number; from: string } | null;
   /** forms done or skipped so far, of `steps` */
   step: number;
+  /** the pass over the model list (1..--rounds) */
+  round: number;
   steps: number;
   started: number;
 }
@@ -285,24 +323,38 @@ interface RunProgress {
 /** Where the forms are timed: tfjs (ort null), or their ONNX export in ONNX Runtime. */
 interface TimingRuntime {
   ort: OrtModule | null;
+  /** ONNX Runtime's intra-op threads */
   threads: number;
-  runtime: LatencyRuntime | undefined;
+  /** the threads stored on each row (undefined where the runtime has no thread count of its own) */
+  rowThreads: number | undefined;
 }
 
-/** Times each form of one model, or says why not: its rows. */
-async function timeModel(name: string, forms: readonly LatencyForm[], f: Flags, on: TimingRuntime, p: RunProgress): Promise<BaseRow[]> {
-  const { ort, threads, runtime } = on;
+/** Times each form of one model, or says why not: its rows, pooled with the `earlier` rounds' rows of the model. */
+async function timeModel(
+  name: string,
+  forms: readonly LatencyForm[],
+  f: Flags,
+  on: TimingRuntime,
+  p: RunProgress,
+  earlier: readonly BaseRow[],
+): Promise<BaseRow[]> {
+  const { ort, threads, rowThreads } = on;
   const options = modelOptions(name, { inputSize: f.input, width: f.width });
   const z = zooEntry(name, options);
   const modelRows: BaseRow[] = [];
   for (const form of forms) {
     p.step++;
     const row = baseRow(name, form, z, f.input, f.batch, f.width);
-    const prefix = `[${p.step}/${p.steps}] ${name} ${form}`;
+    const prefix = `[${p.step}/${p.steps}] ${name} ${form}${f.rounds > 1 ? ` (round ${p.round}/${f.rounds})` : ''}`;
     const skip = (reason: string): void => {
       log(`${prefix}: skipped (${reason})`);
       modelRows.push({ ...row, status: 'skipped', reason });
     };
+    const prev = earlier.find((r) => r.form === form);
+    if (prev?.status === 'skipped') {
+      modelRows.push(prev); // skipped in an earlier round: not built again
+      continue;
+    }
     const before = skipBeforeBuilding(f, ort !== null, row, modelRows, p.msPerGmac);
     if (before) {
       skip(before);
@@ -320,10 +372,12 @@ async function timeModel(name: string, forms: readonly LatencyForm[], f: Flags, 
       const { r, cold, load } = m;
       const rate = r.min / Math.max(row.gmacs * f.batch, 1e-9);
       if (row.gmacs > 0.01 && (!p.msPerGmac || rate < p.msPerGmac.rate)) p.msPerGmac = { rate, from: `${name} ${form}` };
-      modelRows.push(measuredRow(row, r, cold, runtime ? threads : undefined, load));
+      const pooled = poolRounds(prev, measuredRow(row, r, cold, rowThreads, load), f.batch);
+      modelRows.push(pooled);
       const elapsed = (performance.now() - p.started) / 1000;
       log(
         `${prefix}: mean ${fmt(r.mean)} ms, median ${fmt(r.median)}, p90 ${fmt(r.p90)}, ±${fmt(r.rme, 1)}% (${r.n} samples)` +
+          `${prev ? `; over the rounds: mean ${fmt(pooled.meanMs)} ms, ±${fmt(pooled.rmePct, 1)}% (${pooled.samples} samples)` : ''}` +
           `${row.paper ? `; paper ${row.paper.latencyMs} ms on an A100 (other hardware)` : ''}; ${Math.round(elapsed)} s elapsed`,
       );
     } finally {
@@ -333,22 +387,83 @@ async function timeModel(name: string, forms: readonly LatencyForm[], f: Flags, 
   return modelRows;
 }
 
+/** The threads a tfjs backend computes on: XNNPACK's pool on wasm, one JS thread on cpu; none of its own elsewhere. */
+function tfjsThreads(backend: BackendInfo): number | undefined {
+  if (backend.name === 'wasm') return backend.threadCount ?? 1;
+  return backend.name === 'cpu' ? 1 : undefined;
+}
+
+/** Whether `--name` (or `--name=...`) is on the command line. */
+const given = (argv: readonly string[], name: string): boolean => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+
+/** The flags every runtime of a study runs with: the study's own, but the runtime's. */
+function studyFlags(f: Flags, runId: string): string[] {
+  return [
+    ...['--models', f.models, '--form', f.form, '--input', String(f.input), '--batch', String(f.batch), '--width', String(f.width)],
+    ...['--min-time-ms', String(f.minTimeMs), '--min-samples', String(f.minSamples), '--warmup-runs', String(f.warmupRuns)],
+    ...['--warmup-ms', String(f.warmupMs), '--max-single-ms', String(f.maxSingleMs), '--seed', String(f.seed), '--out', f.out],
+    ...['--rounds', String(f.rounds)],
+    ...(f.maxGmacs !== undefined ? ['--max-gmacs', String(f.maxGmacs)] : []),
+    ...(f.merge ? ['--merge'] : []),
+    ...['--run-id', runId],
+  ];
+}
+
+/** Deploy mean ms per model and runtime, and what became of each runtime. */
+function printStudy(json: boolean, runId: string, outcomes: readonly StudyOutcome[], out: string): void {
+  if (json) {
+    printJson({ runId, runtimes: outcomes.map((o) => ({ ...o, ...(o.file ? { file: path.join(out, o.file) } : {}) })) });
+    return;
+  }
+  const ok = outcomes.filter((o) => o.status === 'ok');
+  const models = [...new Set(ok.flatMap((o) => o.rows.map((r) => r.model)))];
+  const header = ['model', ...ok.map((o) => `${o.id} ms`)];
+  const cells = models.map((m) => [
+    m,
+    ...ok.map((o) => {
+      const r = o.rows.find((x) => x.model === m && x.form === 'deploy');
+      return r?.status === 'ok' ? fmt(r.meanMs) : r ? 'skipped' : '-';
+    }),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
+  const lines = [`study ${runId}: deploy form, mean ms of the timed calls`, line(header), ...cells.map(line)];
+  for (const o of outcomes) lines.push(o.status === 'ok' ? `${o.id}: ${path.join(out, o.file!)}` : `${o.id}: failed (${o.reason})`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `--runtimes`: every runtime in its own process under one run id. */
+async function runStudyCommand(argv: readonly string[], f: Flags): Promise<void> {
+  const clash = ['runtime', 'backend', 'threads', 'run-id'].filter((n) => given(argv, n));
+  if (clash.length > 0) throw new UserError(`--runtimes sets each runtime's backend and threads; drop ${clash.map((n) => `--${n}`).join(', ')}`);
+  const runtimes = parseRuntimes(f.runtimes!, machineInfo().cores);
+  modelList(f.models); // a bad model list is one error here, not one per runtime
+  const runId = newRunId();
+  const command = ['vanillabench', 'latency', ...argv].join(' ');
+  const outcomes = await runStudy(runtimes, studyFlags(f, runId), f.out, runId, command);
+  printStudy(f.json, runId, outcomes, f.out);
+}
+
 export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
   checkOutputDir(f.out);
+  if (f.runtimes !== undefined) return runStudyCommand(argv, f);
   const names = modelList(f.models);
   const forms: LatencyForm[] = f.form === 'both' ? ['deploy', 'train'] : [f.form];
   const onOrt = checkRuntimeFlags(f);
   const [ort, threads] = [onOrt ? await loadOrt() : null, f.threads ?? defaultOrtThreads()];
 
   const machine = machineInfo();
-  const backend = await selectBackend(f.backend, { log: (l) => log(l) });
+  const backend = await selectBackend(f.backend, { log: (l) => log(l), ...(!onOrt && f.threads !== undefined ? { wasmThreads: f.threads } : {}) });
   const runtime = ort ? ortRuntime(ort, threads) : undefined;
+  const rowThreads = runtime ? threads : tfjsThreads(backend);
   // ONNX Runtime runs on the CPU: its file is named by the CPU, whatever tfjs backend built the weights
   const storeAs = runtime ? runtime.name : backend.name;
-  const mergeFile = path.join(f.out, runtime ? latencyFileName(storeAs, machine) : latencyFileName(backend.name, machine, backend.adapter));
-  const { runId, file, previous } = chooseFile(mergeFile, f.merge);
+  const fileName = runtimeStoreName(runtime ? 'onnxruntime' : 'tfjs', backend.name, rowThreads);
+  const mergeFile = path.join(f.out, latencyFileName(fileName, machine, runtime ? undefined : backend.adapter));
+  const runId = f.runId ?? newRunId();
+  const { file, previous } = chooseFile(mergeFile, f.merge, runId);
   log(
     `latency: ${names.length} model(s) x ${forms.join('+')} at ${f.input}px, batch ${f.batch}, width ${f.width}; ` +
       (runtime
@@ -366,16 +481,20 @@ export async function run(argv: string[]): Promise<void> {
     load1: runLoad,
   };
   let written: ReturnType<typeof writeLatencyFile> | null = null;
-  const progress: RunProgress = { msPerGmac: null, step: 0, steps: names.length * forms.length, started: performance.now() };
+  const progress: RunProgress = { msPerGmac: null, step: 0, round: 1, steps: names.length * forms.length * f.rounds, started: performance.now() };
 
-  for (const name of names) {
-    const modelRows = await timeModel(name, forms, f, { ort, threads, runtime }, progress);
-    pairForms(name, modelRows);
-    rows.push(...modelRows);
-    if (tf.memory().numTensors > 0) log(`latency: note: ${tf.memory().numTensors} tensors alive after ${name}`);
-    // stored after every model, so a killed or crashed run keeps what it measured
-    runLoad.after = load1();
-    written = writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
+  const byModel = new Map<string, BaseRow[]>();
+  for (; progress.round <= f.rounds; progress.round++) {
+    for (const name of names) {
+      const modelRows = await timeModel(name, forms, f, { ort, threads, rowThreads }, progress, byModel.get(name) ?? []);
+      if (progress.round === f.rounds) pairForms(name, modelRows);
+      byModel.set(name, modelRows);
+      rows.splice(0, rows.length, ...names.flatMap((n) => byModel.get(n) ?? []));
+      if (tf.memory().numTensors > 0) log(`latency: note: ${tf.memory().numTensors} tensors alive after ${name}`);
+      // stored after every model, so a killed or crashed run keeps what it measured
+      runLoad.after = load1();
+      written = writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
+    }
   }
   runLoad.after = load1();
   const stored = written ?? writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));

@@ -1,5 +1,5 @@
 /**
- * What every chart shares: size, palette, the white background and point-label plugins, the base options (title,
+ * What every chart shares: size, palette, the white background plugin (point labels: ./chartLabels.ts), the base options (title,
  * subtitle, axis titles, legend), the one render step (chart.js on node-canvas, 1000 x 600 px PNG) and writeChart.
  */
 import { mkdirSync } from 'node:fs';
@@ -45,51 +45,7 @@ const whiteBackground: Plugin = {
   },
 };
 
-/**
- * Draws `labels[datasetIndex][pointIndex]` beside each point: above right, else below right, above left or below
- * left, whichever first overlaps no label already drawn and stays inside the canvas.
- */
-export function pointLabels(labels: (string | null)[][]): Plugin {
-  return {
-    id: 'vbPointLabels',
-    afterDatasetsDraw(chart: Chart) {
-      const { ctx } = chart;
-      const placed: { x: number; y: number; w: number; h: number }[] = [];
-      const h = 12;
-      const free = (r: { x: number; y: number; w: number; h: number }) =>
-        r.x >= 0 &&
-        r.y >= 0 &&
-        r.x + r.w <= chart.width &&
-        r.y + r.h <= chart.height &&
-        !placed.some((p) => r.x < p.x + p.w && p.x < r.x + r.w && r.y < p.y + p.h && p.y < r.y + r.h);
-      ctx.save();
-      ctx.font = '11px sans-serif';
-      ctx.fillStyle = '#333333';
-      ctx.textBaseline = 'top';
-      labels.forEach((ls, di) => {
-        const meta = chart.getDatasetMeta(di);
-        if (meta.hidden) return;
-        ls.forEach((text, pi) => {
-          const el = meta.data[pi];
-          if (!text || !el) return;
-          const w = ctx.measureText(text).width;
-          const candidates = [
-            { x: el.x + 7, y: el.y - 8 - h / 2 },
-            { x: el.x + 7, y: el.y + 4 },
-            { x: el.x - 7 - w, y: el.y - 8 - h / 2 },
-            { x: el.x - 7 - w, y: el.y + 4 },
-            { x: el.x + 7, y: el.y - 8 - (3 * h) / 2 },
-            { x: el.x + 7, y: el.y + 4 + h },
-          ].map((c) => ({ ...c, w, h }));
-          const at = candidates.find(free) ?? candidates[0];
-          placed.push(at);
-          ctx.fillText(text, at.x, at.y);
-        });
-      });
-      ctx.restore();
-    },
-  };
-}
+export { pointLabels } from './chartLabels.js';
 
 export function baseOptions(meta: ChartMeta, xTitle: string, yTitle: string) {
   return {

@@ -7,8 +7,22 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
 import { readLatencyFile, type LatencyFile, type LatencyRow } from '../results/latencyFile.js';
+import {
+  choosePrimary,
+  chooseStudy,
+  describeRuntime,
+  groupStudies,
+  otherRuntimeRuns,
+  runKey,
+  runSelections,
+  type LatencySelection,
+  type LatencyStudy,
+  type StudyMember,
+} from './latencyStudy.js';
 import { isTorchLatency, readTorchLatencyFile, type TorchLatencyFile } from '../results/torchLatency.js';
 import { readAblationDir, type AblationExperiment } from './ablationSection.js';
+
+export type { LatencySelection, LatencyStudy } from './latencyStudy.js';
 
 export interface LoadedLatency {
   file: string;
@@ -79,48 +93,27 @@ export function loadReportInputs(resultsDir: string, ablationFolders?: readonly 
   return { zoo: zooAtPaperSetting(), latency, torch, ablation, missing };
 }
 
-export interface LatencySelection {
-  file: string;
-  data: LatencyFile;
-  inputSize: number;
-  batch: number;
-  width: number;
-  rows: LatencyRow[];
-}
-
-/**
- * The measurements the report's Table 4 uses: over all files and (input, batch, width) settings, the one with the
- * most timed deploy rows, the paper's setting (224 px, batch 1, width 1) first.
- */
-export function selectLatency(files: readonly LoadedLatency[]): { primary: LatencySelection | null; others: LatencySelection[] } {
-  const all: LatencySelection[] = [];
-  for (const { file, data } of files) {
-    const groups = new Map<string, LatencyRow[]>();
-    for (const r of data.rows) {
-      const k = `${r.inputSize}|${r.batch}|${r.width}`;
-      groups.set(k, [...(groups.get(k) ?? []), r]);
-    }
-    for (const [k, rows] of groups) {
-      const [inputSize, batch, width] = k.split('|').map(Number);
-      all.push({ file, data, inputSize, batch, width, rows });
-    }
-  }
-  const okDeploy = (s: LatencySelection) => s.rows.filter((r) => r.form === 'deploy' && r.status === 'ok').length;
-  const paperSetting = (s: LatencySelection) => (s.inputSize === 224 && s.batch === 1 && s.width === 1 ? 1 : 0);
-  // tfjs files first: they time both forms (ONNX Runtime files hold deploy forms only; they are shown beside them)
-  const tfjs = (s: LatencySelection) => (s.data.runtime ? 0 : 1);
-  // a software adapter (webgpu on a CPU implementation of Vulkan) times the plumbing, not a device: never primary
-  // while anything else was measured
-  const device = (s: LatencySelection) => (s.data.adapter?.software ? 0 : 1);
-  all.sort(
-    (a, b) => device(b) - device(a) || paperSetting(b) - paperSetting(a) || tfjs(b) - tfjs(a) || okDeploy(b) - okDeploy(a) || b.rows.length - a.rows.length,
-  );
-  const primary = all.find((s) => okDeploy(s) > 0) ?? all[0] ?? null;
-  return { primary, others: all.filter((s) => s !== primary) };
+/** What the report's latency figures are drawn from (one run each: ./latencyStudy.ts), and every other run. */
+export function selectLatency(files: readonly LoadedLatency[]): {
+  primary: LatencySelection | null;
+  study: LatencyStudy | null;
+  /** runtimes the study lacks, each from its own run */
+  extra: StudyMember[];
+  others: LatencySelection[];
+} {
+  const all = runSelections(files);
+  const study = chooseStudy(groupStudies(all));
+  const extra = otherRuntimeRuns(all, study);
+  const primary = choosePrimary(all, study);
+  const same = (a: LatencySelection, b: LatencySelection) =>
+    a.file === b.file && a.run === b.run && a.inputSize === b.inputSize && a.batch === b.batch && a.width === b.width;
+  const shown = [...(primary ? [primary] : []), ...(study?.members ?? []), ...extra];
+  const others = all.filter((s) => !shown.some((m) => same(m, s)));
+  return { primary, study, extra, others };
 }
 
 /** The timed (ok) row of a model in one form, if any. */
-export function rowOf(sel: LatencySelection | null, model: string, form: 'deploy' | 'train'): LatencyRow | undefined {
+export function rowOf(sel: Pick<LatencySelection, 'rows'> | null, model: string, form: 'deploy' | 'train'): LatencyRow | undefined {
   return sel?.rows.find((r) => r.model === model && r.form === form && r.status === 'ok');
 }
 
@@ -132,10 +125,11 @@ export function runtimeLabel(data: LatencyFile): string {
   return `backend ${data.backend}${on}${run ? ` (${run.kernels === 'ours' ? 'our' : 'stock'} kernels), tfjs ${run.tfjsVersion}` : ''}`;
 }
 
+/** A chart's subtitle: the hardware, the runtime and its threads, the setting and the run. */
 export function latencySubtitle(sel: LatencySelection): string {
-  const m = sel.data.machine;
+  const rt = describeRuntime(sel.data, sel.rows);
   return (
-    `${m.cpuModel}, ${m.cores} cores, ${m.platform} - ${runtimeLabel(sel.data)}` +
-    ` - input ${sel.inputSize} px, batch ${sel.batch}${sel.width !== 1 ? `, width ${sel.width}` : ''}`
+    `${rt.hardware}${rt.software ? ' (software adapter, not a GPU)' : ''} - ${rt.label}` +
+    ` - ${sel.inputSize} px, batch ${sel.batch}${sel.width !== 1 ? `, width ${sel.width}` : ''} - run ${runKey(sel.data, sel.run)}`
   );
 }

@@ -1,124 +1,124 @@
-/** The paper's latency claims, judged on the report's Table 4 measurements (./inputs.ts selectLatency). */
-import type { Claim, Verdict } from '../ablation/verdicts.js';
+/**
+ * The paper's latency claims, judged per runtime and hardware on one measurement run (./latencyStudy.ts), with the
+ * statistics of ./latencyEvidence.ts: VanillaNet is faster than a ResNet of similar accuracy; latency grows with
+ * depth (more than with FLOPs); the merged deploy form is faster than the training form.
+ */
+import type { Claim } from '../ablation/verdicts.js';
 import type { ZooEntry } from '../models/zoo.js';
-import type { LatencyRow } from '../results/latencyFile.js';
-import { spearman } from '../util/stats.js';
-import { rowOf, type LatencySelection } from './inputs.js';
+import { runtimeEvidence, type Interval, type RankCorrelation, type RuntimeEvidence } from './latencyEvidence.js';
+import type { LatencySelection, LatencyStudy, RuntimeInfo, StudyMember } from './latencyStudy.js';
+import { describeRuntime, runKey } from './latencyStudy.js';
 import { f2 } from './markdown.js';
 
-/** Similar-accuracy pairs of the paper: each ResNet with the least accurate VanillaNet at least as accurate. */
-export function similarAccuracyPairs(zoo: readonly ZooEntry[]): { resnet: ZooEntry; vanilla: ZooEntry }[] {
-  const vanillas = zoo.filter((z) => /^vanillanet-\d+$/.test(z.name) && z.paper).sort((a, b) => a.paper!.top1 - b.paper!.top1);
-  return zoo
-    .filter((z) => z.name.startsWith('resnet') && z.paper)
-    .flatMap((r) => {
-      const v = vanillas.find((x) => x.paper!.top1 >= r.paper!.top1);
-      return v ? [{ resnet: r, vanilla: v }] : [];
-    });
+export { similarAccuracyPairs } from './latencyEvidence.js';
+
+/** "1.23 [1.10, 1.38]" */
+export const intervalText = (i: Interval, d = 2): string => `${f2(i.value, d)} [${f2(i.low, d)}, ${f2(i.high, d)}]`;
+const rhoText = (r: RankCorrelation): string => `${f2(r.value, 2)} [${f2(r.low, 2)}, ${f2(r.high, 2)}]`;
+
+/** "tfjs-wasm, 1 thread, on AMD EPYC, 2 cores" */
+export const onHardware = (rt: RuntimeInfo): string => `${rt.label}, on ${rt.hardware}${rt.software ? ' (a software adapter: plumbing, not a GPU)' : ''}`;
+
+/** The evidence of each runtime shown (seeded by its run, so that the bootstrap is the same in every report). */
+export function studyEvidence(members: readonly StudyMember[], zoo: readonly ZooEntry[]): Map<StudyMember, RuntimeEvidence> {
+  return new Map(members.map((m) => [m, runtimeEvidence(m, zoo, `${runKey(m.data, m.run)}:${m.runtime.id}`)]));
 }
 
-/** Whether the 95% confidence intervals of two rows' mean latencies overlap. */
-function ciOverlap(a: LatencyRow, b: LatencyRow): boolean {
-  const moe = (r: LatencyRow) => (r.meanMs! * (r.rmePct ?? 0)) / 100;
-  return Math.abs(a.meanMs! - b.meanMs!) <= moe(a) + moe(b);
-}
-
-/** Spearman's rank correlation of the two quantities `xy` gives for each of `rows`. */
-function rankCorrelation<T>(rows: readonly T[], xy: (r: T) => [number, number]): number {
-  const pairs = rows.map(xy);
-  return spearman(
-    pairs.map((p) => p[0]),
-    pairs.map((p) => p[1]),
-  );
-}
-
-/** 1. Depth vs FLOPs as a predictor of latency. */
-function depthVsFlops(deploy: LatencyRow[], setting: string): Claim {
-  const claim = 'Latency follows depth more than FLOPs (so a shallow network with more FLOPs can be faster)';
-  if (deploy.length < 3) {
-    return { id: 'depth-vs-flops', claim, verdict: 'not tested', detail: `needs deploy latency of at least 3 models (have ${deploy.length})` };
+function pairClaim(rt: RuntimeInfo, e: RuntimeEvidence, zoo: readonly ZooEntry[], setting: string): Claim {
+  const claim = `VanillaNet (deploy) is faster than a ResNet of similar ImageNet accuracy (${onHardware(rt)})`;
+  if (e.pairs.length === 0) {
+    const names = zoo.filter((z) => z.paper && /^(vanillanet-\d+|resnet-\d+)$/.test(z.name)).map((z) => z.name);
+    return { id: `vanilla-vs-resnet:${rt.id}`, claim, verdict: 'not tested', detail: `no similar-accuracy pair timed (of ${names.join(', ')}).` };
   }
-  const rd = rankCorrelation(deploy, (r) => [r.depth, r.meanMs!]);
-  const rg = rankCorrelation(deploy, (r) => [r.gmacs, r.meanMs!]);
-  const withPaper = deploy.filter((r) => r.paper);
-  const paper = withPaper.length >= 3;
-  const pd = paper ? rankCorrelation(withPaper, (r) => [r.paper!.depth, r.paper!.latencyMs]) : Number.NaN;
-  const pg = paper ? rankCorrelation(withPaper, (r) => [r.paper!.gflops, r.paper!.latencyMs]) : Number.NaN;
-  const same = rankCorrelation(deploy, (r) => [r.depth, r.gmacs]);
-  const verdict: Verdict = !Number.isFinite(rd) || !Number.isFinite(rg) || rd === rg ? 'inconclusive' : rd > rg ? 'held' : 'did not hold';
   return {
-    id: 'depth-vs-flops',
+    id: `vanilla-vs-resnet:${rt.id}`,
     claim,
-    verdict,
+    verdict: e.pairVerdict,
     detail:
-      `Spearman rank correlation over the ${deploy.length} models timed (${setting}): latency vs depth ρ = ${f2(rd, 3)}, ` +
-      `latency vs GMACs ρ = ${f2(rg, 3)}${same === 1 ? ' (depth and GMACs rank these models alike, so they cannot be told apart)' : ''}. ` +
-      `The paper's A100 figures for the ${withPaper.length} of them in its Table 4: ρ(depth) = ${f2(pd, 3)}, ρ(FLOPs) = ${f2(pg, 3)}.`,
-  };
-}
-
-/** 2. VanillaNet beats ResNets of similar paper accuracy. */
-function vanillaVsResnet(sel: LatencySelection | null, zoo: readonly ZooEntry[], setting: string): Claim {
-  const claim = 'VanillaNet (deploy) is faster than a ResNet of similar ImageNet accuracy';
-  const pairs = similarAccuracyPairs(zoo);
-  const tested = pairs.flatMap(({ resnet, vanilla }) => {
-    const r = rowOf(sel, resnet.name, 'deploy');
-    const v = rowOf(sel, vanilla.name, 'deploy');
-    return r && v ? [{ resnet, vanilla, r, v }] : [];
-  });
-  if (tested.length === 0) {
-    return {
-      id: 'vanilla-vs-resnet',
-      claim,
-      verdict: 'not tested',
-      detail: `no pair timed (pairs by paper top-1: ${pairs.map((p) => `${p.vanilla.name} vs ${p.resnet.name}`).join(', ')})`,
-    };
-  }
-  const wins = tested.filter((t) => t.v.meanMs! < t.r.meanMs!);
-  return {
-    id: 'vanilla-vs-resnet',
-    claim,
-    verdict: wins.length === tested.length ? 'held' : wins.length === 0 ? 'did not hold' : 'inconclusive',
-    detail:
-      `${wins.length} of ${tested.length} pairs (${setting}): ` +
-      tested
+      `VanillaNet / ResNet mean latency, 95% CI (${setting}): ` +
+      e.pairs
         .map(
-          (t) =>
-            `${t.vanilla.name} (paper ${t.vanilla.paper!.top1}%) ${f2(t.v.meanMs)} ms vs ${t.resnet.name} (paper ${t.resnet.paper!.top1}%) ${f2(t.r.meanMs)} ms` +
-            ` = ${f2(t.v.meanMs! / t.r.meanMs!, 2)}x${ciOverlap(t.v, t.r) ? ' (95% CIs overlap)' : ''} (paper A100: ${t.vanilla.paper!.latencyMs} vs ${t.resnet.paper!.latencyMs} ms = ${f2(t.vanilla.paper!.latencyMs / t.resnet.paper!.latencyMs, 2)}x)`,
+          (p) =>
+            `${p.vanilla.name} / ${p.resnet.name} (paper top-1 ${p.vanilla.paper!.top1} vs ${p.resnet.paper!.top1}) ${intervalText(p.ours)}x, paper A100 ${f2(p.paper, 2)}x`,
         )
         .join('; ') +
-      '.',
+      '. Below 1: VanillaNet faster; the verdict needs every pair on one side of 1.',
   };
 }
 
-/** 3. The deploy form is faster than the training form. */
-function deployVsTrain(sel: LatencySelection | null): Claim {
-  const claim = 'The merged deploy form is faster than the training form (deep training pairs + series activation BN un-merged)';
-  const both = (sel?.rows ?? []).filter((r) => r.form === 'deploy' && r.status === 'ok' && rowOf(sel, r.model, 'train'));
-  if (both.length === 0) {
-    return { id: 'deploy-vs-train', claim, verdict: 'not tested', detail: 'no model timed in both forms (run `vanillabench latency --form both`)' };
-  }
-  const items = both.map((d) => {
-    const t = rowOf(sel, d.model, 'train')!;
-    return { model: d.model, ratio: t.meanMs! / d.meanMs!, separated: !ciOverlap(t, d), vanilla: d.model.startsWith('vanillanet') };
-  });
-  const vanilla = items.filter((i) => i.vanilla);
-  const judged = vanilla.length > 0 ? vanilla : items;
-  const faster = judged.filter((i) => i.ratio > 1);
+function depthClaim(rt: RuntimeInfo, e: RuntimeEvidence, setting: string): Claim {
+  const claim = `Latency grows with depth, more than with FLOPs (${onHardware(rt)})`;
+  if (!e.depth || !e.paperDepth) return { id: `latency-vs-depth:${rt.id}`, claim, verdict: 'not tested', detail: 'fewer than 4 models of Table 4 timed.' };
+  const d = e.depth;
+  const better =
+    d.difference.low > 0
+      ? 'depth ranks latency better than GMACs'
+      : d.difference.high < 0
+        ? 'GMACs rank latency better than depth'
+        : 'depth and GMACs not told apart';
   return {
-    id: 'deploy-vs-train',
+    id: `latency-vs-depth:${rt.id}`,
     claim,
-    verdict: faster.length === judged.length ? 'held' : faster.length === 0 ? 'did not hold' : 'inconclusive',
+    verdict: e.depthVerdict,
     detail:
-      `train/deploy mean latency: ` +
-      items.map((i) => `${i.model} ${f2(i.ratio, 3)}x${i.separated ? '' : ' (95% CIs overlap)'}`).join(', ') +
-      `${vanilla.length > 0 && vanilla.length < items.length ? ' (verdict on the VanillaNet models; the baselines have no pairs to merge, only BN)' : ''}.`,
+      `Spearman ρ over the ${d.depth.n} models of Table 4 timed (${setting}), 95% bootstrap CI over the models: latency vs depth ρ = ${rhoText(d.depth)}, ` +
+      `vs GMACs ρ = ${rhoText(d.flops)}; ρ(depth) − ρ(GMACs) = ${intervalText(d.difference)} (${better}). ` +
+      `The paper's A100 figures for the same models: ρ(depth) = ${rhoText(e.paperDepth.depth)}, ρ(FLOPs) = ${rhoText(e.paperDepth.flops)}. ` +
+      'The verdict reads ρ(depth): a CI above 0 reproduces the paper.',
   };
 }
 
-export function latencyClaims(sel: LatencySelection | null, zoo: readonly ZooEntry[]): Claim[] {
-  const deploy = sel ? sel.rows.filter((r) => r.form === 'deploy' && r.status === 'ok') : [];
-  const setting = sel ? `${sel.data.backend} on ${sel.data.machine.cpuModel} (${sel.data.machine.cores} cores), ${sel.inputSize} px, batch ${sel.batch}` : '';
-  return [depthVsFlops(deploy, setting), vanillaVsResnet(sel, zoo, setting), deployVsTrain(sel)];
+function speedupClaim(rt: RuntimeInfo, e: RuntimeEvidence): Claim {
+  const claim = `The merged deploy form is faster than the training form (${onHardware(rt)})`;
+  const vanilla = e.speedups.filter((s) => s.vanilla);
+  return {
+    id: `deploy-vs-train:${rt.id}`,
+    claim,
+    verdict: e.speedupVerdict,
+    detail:
+      'train / deploy mean latency, 95% CI: ' +
+      e.speedups.map((s) => `${s.model} ${intervalText(s.ratio, 3)}x`).join(', ') +
+      `${vanilla.length > 0 && vanilla.length < e.speedups.length ? ' (verdict on the VanillaNet models; the baselines have no pairs to merge, only BN)' : ''}.`,
+  };
+}
+
+const settingOf = (s: { inputSize: number; batch: number }, key: string) => `${s.inputSize} px, batch ${s.batch}, run ${key}`;
+
+/**
+ * The latency claims: per runtime of the study (and runtime of its own run, `extra`), the pair and depth claims; per tfjs runtime of Table 4's run timed in
+ * both forms, the deploy speed-up. `speedupRun`: the members of Table 4's run (the study's own when it is that run).
+ */
+export function latencyClaims(
+  study: LatencyStudy | null,
+  extra: readonly StudyMember[],
+  speedupRun: readonly LatencySelection[],
+  zoo: readonly ZooEntry[],
+): Claim[] {
+  const claims: Claim[] = [];
+  for (const [m, e] of studyEvidence([...(study?.members ?? []), ...extra], zoo)) {
+    const setting = settingOf(m, runKey(m.data, m.run));
+    claims.push(pairClaim(m.runtime, e, zoo, setting), depthClaim(m.runtime, e, setting));
+  }
+  if (!study) {
+    claims.push({
+      id: 'vanilla-vs-resnet',
+      claim: 'VanillaNet (deploy) is faster than a ResNet of similar ImageNet accuracy',
+      verdict: 'not tested',
+      detail: 'no latency measured (run `vanillabench latency --runtimes wasm,onnxruntime`).',
+    });
+  }
+  const before = claims.length;
+  for (const s of speedupRun) {
+    const e = runtimeEvidence(s, zoo, `${runKey(s.data, s.run)}:speedup`);
+    if (e.speedups.length > 0) claims.push(speedupClaim(describeRuntime(s.data, s.rows), e));
+  }
+  if (claims.length === before) {
+    claims.push({
+      id: 'deploy-vs-train',
+      claim: 'The merged deploy form is faster than the training form',
+      verdict: 'not tested',
+      detail: 'no model timed in both forms (run `vanillabench latency --form both`).',
+    });
+  }
+  return claims;
 }

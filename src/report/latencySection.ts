@@ -1,22 +1,41 @@
 /**
- * The report's latency sections: Table 4 beside the paper, the latency charts, the other measurements (and
- * deploy latency by runtime), and the provenance of every latency file. Each returns a Section (./markdown.ts).
+ * The report's latency sections: Table 4 beside the paper (one run), the other runs, and the provenance of every
+ * latency file. The study across runtimes is ./latencyStudySection.ts. Each returns a Section (./markdown.ts).
  */
 import path from 'node:path';
 import type { ZooEntry } from '../models/zoo.js';
-import { deployVsTrainChart, depthVsLatencyChart, latencyVsTop1Chart, type ChartMeta } from './charts.js';
 import { latencySubtitle, rowOf, runtimeLabel, type LatencySelection, type LoadedLatency } from './inputs.js';
 import { latencyProvenance } from './latencyProvenance.js';
-import { chartLink, f2, mdTable, renderChart, type PendingChart, type Section } from './markdown.js';
+import { describeRuntime, runKey } from './latencyStudy.js';
+import { f2, mdTable, type Section } from './markdown.js';
 
-const section = (markdown: string[], charts: PendingChart[] = []): Section => ({ markdown, charts, claims: [] });
+const section = (markdown: string[]): Section => ({ markdown, charts: [], claims: [] });
 
-/** Table 4: our counts (and latency, when measured) beside the paper's. */
-export function table4Section(zoo: readonly ZooEntry[], primary: LatencySelection | null): Section {
+/** Models Table 4's run lacks that another run timed (at the same setting): where they are, not mixed in. */
+function elsewhere(zoo: readonly ZooEntry[], primary: LatencySelection, others: readonly LatencySelection[]): string[] {
+  const same = others.filter(
+    (s) => (s.file !== primary.file || s.run !== primary.run) && s.inputSize === primary.inputSize && s.batch === primary.batch && s.width === primary.width,
+  );
+  return zoo.flatMap((z) => {
+    if (rowOf(primary, z.name, 'deploy')) return [];
+    const where = same.filter((s) => rowOf(s, z.name, 'deploy'));
+    if (where.length === 0) return [];
+    const runs = where.map(
+      (s) =>
+        `run ${runKey(s.data, s.run)} of \`${path.basename(s.file)}\` (${describeRuntime(s.data, s.rows).label}: ${f2(rowOf(s, z.name, 'deploy')!.meanMs)} ms)`,
+    );
+    return [`- ${z.name}: not in this run; timed in ${runs.join(', ')}; not shown here, as it was not measured under the same conditions.`];
+  });
+}
+
+/** Table 4: our counts (and latency from one run, when measured) beside the paper's. */
+export function table4Section(zoo: readonly ZooEntry[], primary: LatencySelection | null, others: readonly LatencySelection[] = []): Section {
   const md = ['## Table 4 reproduced', ''];
   md.push(
     "Params (M) follow the paper's convention; GMACs and depth are the deploy form's at 224 px. Paper latency: A100, PyTorch, batch 1." +
-      (primary ? ` Our latency: mean of the timed calls ± relative 95% margin of error, ${latencySubtitle(primary)}.` : ' Our latency: not measured yet.'),
+      (primary
+        ? ` Our latency: mean of the timed calls ± relative 95% margin of error, one run: ${latencySubtitle(primary)}.`
+        : ' Our latency: not measured yet.'),
     '',
   );
   md.push(
@@ -57,109 +76,39 @@ export function table4Section(zoo: readonly ZooEntry[], primary: LatencySelectio
     ),
     '',
   );
-  if (primary) md.push(...latencyProvenance(primary).flatMap((l) => [l, '']));
+  if (primary) {
+    md.push(...latencyProvenance(primary).flatMap((l) => [l, '']));
+    const rest = elsewhere(zoo, primary, others);
+    if (rest.length > 0) md.push('Models of other runs:', '', ...rest, '');
+  }
   return section(md);
 }
 
-/** Latency vs the paper's top-1, depth vs latency, and deploy vs train form latency. */
-export async function latencyChartsSection(primary: LatencySelection | null, chartsDir: string): Promise<Section> {
-  if (!primary) return section([]);
-  const meta = (title: string): ChartMeta => ({ title, subtitle: latencySubtitle(primary) });
-  const deployRows = primary.rows.filter((r) => r.form === 'deploy' && r.status === 'ok');
-  const withTop1 = deployRows.filter((r) => r.paper);
-  const charts: PendingChart[] = [];
-  if (withTop1.length > 0) {
-    charts.push(
-      await renderChart(chartsDir, 'latency-vs-top1.png', "Our latency vs the paper's top-1", () =>
-        latencyVsTop1Chart(
-          withTop1.map((r) => ({ model: r.model, latencyMs: r.meanMs!, top1: r.paper!.top1, vanilla: r.model.startsWith('vanillanet') })),
-          meta("Our deploy latency vs the paper's ImageNet top-1"),
-          `our measured batch-${primary.batch} latency, deploy form (ms)`,
-        ),
-      ),
-    );
-  }
-  if (deployRows.length > 0) {
-    charts.push(
-      await renderChart(chartsDir, 'depth-vs-latency.png', 'Depth vs our latency', () =>
-        depthVsLatencyChart(
-          primary.rows
-            .filter((r) => r.status === 'ok')
-            .map((r) => ({
-              model: r.model,
-              depth: r.depth,
-              latencyMs: r.meanMs!,
-              series: `${r.model.startsWith('vanillanet') ? 'VanillaNet' : 'baselines'}, ${r.form} form`,
-            })),
-          meta('Depth vs measured latency'),
-          `our measured batch-${primary.batch} latency (ms)`,
-        ),
-      ),
-    );
-  }
-  const bothRows = deployRows.filter((r) => rowOf(primary, r.model, 'train'));
-  if (bothRows.length > 0) {
-    charts.push(
-      await renderChart(chartsDir, 'deploy-vs-train.png', 'Deploy vs train form latency', () =>
-        deployVsTrainChart(
-          bothRows.map((d) => {
-            const t = rowOf(primary, d.model, 'train')!;
-            return {
-              model: d.model,
-              deployMs: d.meanMs!,
-              trainMs: t.meanMs!,
-              deployMoeMs: (d.meanMs! * (d.rmePct ?? 0)) / 100,
-              trainMoeMs: (t.meanMs! * (t.rmePct ?? 0)) / 100,
-            };
-          }),
-          meta('Deploy (merged) vs train form latency'),
-        ),
-      ),
-    );
-  }
-  return section(charts.length > 0 ? ['### Latency charts', '', ...charts.flatMap((c) => [chartLink(c), ''])] : [], charts);
-}
-
-/** The latency settings and files Table 4 does not use, and deploy latency by runtime at Table 4's setting. */
-export function otherLatencySection(zoo: readonly ZooEntry[], primary: LatencySelection | null, others: readonly LatencySelection[]): Section {
+/** The latency runs the report's figures do not use (other settings, other runs). */
+export function otherLatencySection(others: readonly LatencySelection[]): Section {
   if (others.length === 0) return section([]);
   const md = ['## Other latency measurements', ''];
+  md.push('Runs not drawn in the figures above (each figure uses one run); their rows are in the files.', '');
   md.push(
     mdTable(
-      ['file', 'backend', 'machine', 'input', 'batch', 'width', 'timed rows', 'skipped rows'],
-      others.map((s) => [
-        path.basename(s.file),
-        s.data.runtime || s.data.adapter ? runtimeLabel(s.data) : s.data.backend,
-        `${s.data.machine.cpuModel} (${s.data.machine.cores} cores)`,
-        String(s.inputSize),
-        String(s.batch),
-        String(s.width),
-        String(s.rows.filter((r) => r.status === 'ok').length),
-        String(s.rows.filter((r) => r.status === 'skipped').length),
-      ]),
+      ['file', 'run', 'runtime', 'hardware', 'input', 'batch', 'width', 'timed rows', 'skipped rows'],
+      others.map((s) => {
+        const rt = describeRuntime(s.data, s.rows);
+        return [
+          path.basename(s.file),
+          runKey(s.data, s.run),
+          rt.label,
+          rt.hardware,
+          String(s.inputSize),
+          String(s.batch),
+          String(s.width),
+          String(s.rows.filter((r) => r.status === 'ok').length),
+          String(s.rows.filter((r) => r.status === 'skipped').length),
+        ];
+      }),
     ),
     '',
   );
-  // the same setting on another runtime: deploy latency side by side
-  const beside = primary
-    ? others.filter((s) => s.data.runtime && s.inputSize === primary.inputSize && s.batch === primary.batch && s.width === primary.width)
-    : [];
-  if (primary && beside.length > 0) {
-    md.push(
-      '### Deploy latency by runtime',
-      '',
-      `Mean ms of the timed calls at ${primary.inputSize} px, batch ${primary.batch}${primary.width !== 1 ? `, width ${primary.width}` : ''} (deploy form).`,
-      '',
-    );
-    const models = zoo.map((z) => z.name).filter((n) => rowOf(primary, n, 'deploy') || beside.some((s) => rowOf(s, n, 'deploy')));
-    md.push(
-      mdTable(
-        ['model', `${primary.data.backend} (${path.basename(primary.file)})`, ...beside.map((s) => `${runtimeLabel(s.data)} (${path.basename(s.file)})`)],
-        models.map((n) => [n, f2(rowOf(primary, n, 'deploy')?.meanMs), ...beside.map((s) => f2(rowOf(s, n, 'deploy')?.meanMs))]),
-      ),
-      '',
-    );
-  }
   return section(md);
 }
 
@@ -168,10 +117,12 @@ export function provenanceSection(latency: readonly LoadedLatency[]): Section {
   if (latency.length === 0) return section([]);
   const md = ['## Provenance', ''];
   for (const { file, data } of latency) {
-    for (const r of data.runs)
+    for (const r of data.runs) {
+      const load = r.load1 ? `, 1-minute load average ${r.load1.before} before and ${r.load1.after} after` : '';
       md.push(
-        `- \`${path.basename(file)}\`: \`${r.command}\` at ${r.date}, commit ${r.commit?.slice(0, 12) ?? 'unknown'}${r.dirty ? ' (uncommitted changes)' : ''}, ${data.runtime ? `${runtimeLabel(data)}, weights built with tfjs ${r.tfjsVersion}` : `${r.backend} (${r.kernels} kernels), tfjs ${r.tfjsVersion}`}, ${r.machine.cpuModel} x ${r.machine.cores}, node ${r.machine.node}`,
+        `- \`${path.basename(file)}\`${r.runId ? `, run ${r.runId}` : ''}: \`${r.command}\` at ${r.date}, commit ${r.commit?.slice(0, 12) ?? 'unknown'}${r.dirty ? ' (uncommitted changes)' : ''}, ${data.runtime ? `${runtimeLabel(data)}, weights built with tfjs ${r.tfjsVersion}` : `${r.backend} (${r.kernels} kernels), tfjs ${r.tfjsVersion}`}, ${r.machine.cpuModel} x ${r.machine.cores}, node ${r.machine.node}${load}${r.study ? `; part of the study \`${r.study.command}\`` : ''}`,
       );
+    }
   }
   md.push('');
   return section(md);

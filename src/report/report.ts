@@ -18,9 +18,11 @@ import { gitCommit } from '../util/provenance.js';
 import { ablationSection, type AblationExperiment } from './ablationSection.js';
 import { writeChart } from './charts.js';
 import { gpuLatencySection } from './gpu.js';
-import { loadReportInputs, rowOf, selectLatency, type LatencySelection, type ReportInputs } from './inputs.js';
+import { loadReportInputs, rowOf, selectLatency, type LatencySelection, type LatencyStudy, type ReportInputs } from './inputs.js';
 import { latencyClaims } from './latencyClaims.js';
-import { latencyChartsSection, otherLatencySection, provenanceSection, table4Section } from './latencySection.js';
+import { otherLatencySection, provenanceSection, table4Section } from './latencySection.js';
+import { latencyStudySection } from './latencyStudySection.js';
+import { runKey } from './latencyStudy.js';
 import type { Section } from './markdown.js';
 
 const VERDICT_MARK: Record<Verdict, string> = {
@@ -57,7 +59,14 @@ export interface ReportOptions {
 }
 
 /** The title, what the report is made of and what is missing (`missing` grows with what the latency selection lacks). */
-function overviewSection(dir: string, inputs: ReportInputs, primary: LatencySelection | null, missing: string[], now: Date): Section {
+function overviewSection(
+  dir: string,
+  inputs: ReportInputs,
+  latency: { primary: LatencySelection | null; study: LatencyStudy | null },
+  missing: string[],
+  now: Date,
+): Section {
+  const { primary, study } = latency;
   const zoo = inputs.zoo;
   const md = ['# VanillaNet reproduction report', ''];
   md.push(`Generated ${now.toISOString()} by \`vanillabench report\` from \`${dir}\`${gitCommit() ? ` (commit ${gitCommit()!.slice(0, 12)})` : ''}.`);
@@ -69,7 +78,8 @@ function overviewSection(dir: string, inputs: ReportInputs, primary: LatencySele
   md.push(`- Model zoo: ${zoo.length} models counted at the paper's setting (224 px, width 1, 1000 classes).`);
   md.push(
     primary
-      ? `- Latency: ${inputs.latency.length} file(s); Table 4 below uses \`${primary.file}\` at ${primary.inputSize} px, batch ${primary.batch}, width ${primary.width}.`
+      ? `- Latency: ${inputs.latency.length} file(s); Table 4 below uses \`${primary.file}\`, run ${runKey(primary.data, primary.run)}, at ${primary.inputSize} px, batch ${primary.batch}, width ${primary.width}` +
+          (study ? `; the study across runtimes: run ${study.key}, ${study.members.length} runtime(s).` : '.')
       : '- Latency: none.',
   );
   md.push(
@@ -122,6 +132,13 @@ export function findingsMarkdown(claims: readonly Claim[]): string {
   ].join('\n');
 }
 
+/** The runtimes of Table 4's run: the study's members when Table 4 is drawn from the study, else Table 4's own. */
+function speedupRunOf(primary: LatencySelection | null, study: LatencyStudy | null): LatencySelection[] {
+  if (!primary) return [];
+  const inStudy = study?.members.some((m) => m.file === primary.file && m.run === primary.run && m.inputSize === primary.inputSize);
+  return inStudy ? study!.members : [primary];
+}
+
 /** Reads the results folder, renders the charts, writes them and REPORT.md (all atomically, after all reading). */
 export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const log = opts.log ?? (() => {});
@@ -129,14 +146,15 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const inputs = loadReportInputs(dir, opts.ablation); // throws before anything is written
   const missing = [...inputs.missing];
   const chartsDir = path.join(dir, 'charts');
-  const { primary, others } = selectLatency(inputs.latency);
-  const claims = latencyClaims(primary, inputs.zoo);
+  const { primary, study, extra, others } = selectLatency(inputs.latency);
+  const speedupRun = speedupRunOf(primary, study);
+  const claims = latencyClaims(study, extra, speedupRun, inputs.zoo);
   const ablation = await ablationSection(inputs.ablation, chartsDir);
   claims.push(...ablation.claims);
   const sections: Section[] = [
-    overviewSection(dir, inputs, primary, missing, opts.now ?? new Date()),
-    table4Section(inputs.zoo, primary),
-    await latencyChartsSection(primary, chartsDir),
+    overviewSection(dir, inputs, { primary, study }, missing, opts.now ?? new Date()),
+    table4Section(inputs.zoo, primary, [...others, ...(study?.members ?? []), ...extra]),
+    await latencyStudySection(study, extra, speedupRun, inputs.zoo, chartsDir),
     { markdown: gpuLatencySection(inputs, inputs.zoo), charts: [], claims: [] },
     claimsSection(claims),
     {
@@ -151,7 +169,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
         '',
       ],
     },
-    otherLatencySection(inputs.zoo, primary, others),
+    otherLatencySection(others),
     provenanceSection(inputs.latency),
   ];
 

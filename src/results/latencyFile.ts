@@ -1,8 +1,9 @@
 /**
- * The stored latency results: results/latency/<backend>-<machine-slug>.json (+ a .csv beside it); on a GPU
+ * The stored latency results: results/latency/<runtime>-<machine-slug>.json (+ a .csv beside it); on a GPU
  * (webgpu) the machine is the GPU: results/latency/webgpu-<gpu-slug>.json, e.g. webgpu-nvidia-h200.json.
- * ONNX Runtime runs (`latency --runtime onnxruntime`) store as backend `onnxruntime`, with `runtime` saying which
- * version and how many threads ran.
+ * <runtime> is the tfjs backend (wasm, cpu, webgpu, tensorflow), `wasm-<n>t` for tfjs-wasm on n threads, or
+ * `onnxruntime-<n>t` for ONNX Runtime on n intra-op threads (`runtime` says which version ran). Every timed row
+ * names the threads it ran on where the runtime has a thread count.
  *
  * One file per backend and machine. A run merges its rows into the file: a row is identified by
  * (model, form, input size, batch, width), and a newer measurement replaces an older one, so timing a few
@@ -62,11 +63,13 @@ export interface LatencyRow {
   warmupRuns?: number;
   /** the first (probe) call, ms: includes one-time costs */
   probeMs?: number;
+  /** passes over the model list whose samples are pooled here (`latency --rounds`); absent: 1 */
+  rounds?: number;
   /** train-form mean / deploy-form mean of the same model (on both rows, when both were timed in one run) */
   trainOverDeploy?: number;
   /** the timed samples, ms, sorted (file only) */
   samplesMs?: number[];
-  /** intra-op threads (ONNX Runtime rows) */
+  /** threads the runtime computed on: ONNX Runtime intra-op threads, tfjs-wasm XNNPACK threads, 1 for tfjs-cpu */
   threads?: number;
   /** the 1-minute load average before and after this row's measurement (runs since issue 17) */
   load1?: LoadWindow;
@@ -74,8 +77,28 @@ export interface LatencyRow {
   run: number;
 }
 
-/** A run's provenance; since issue 17 also its run id and the load average over the whole run. */
-export type LatencyRunProvenance = RunProvenance & { runId?: string; load1?: LoadWindow };
+/** One runtime of a study (`latency --runtimes`) and what became of it. */
+export interface StudyEntry {
+  /** wasm, wasm-2t, cpu, webgpu, tensorflow, onnxruntime-1t ... */
+  id: string;
+  status: 'ok' | 'failed';
+  /** the file its rows went to (basename, beside this one) */
+  file?: string;
+  /** why it failed (not installed, no GPU ...) */
+  reason?: string;
+}
+
+/** The study a run belongs to: the command that ran every runtime, and every runtime it asked for. */
+export interface StudyInfo {
+  command: string;
+  runtimes: StudyEntry[];
+}
+
+/**
+ * A run's provenance; also its run id and the load average over the whole run (runs since issue 17), and, for a
+ * run of a study, the study (runs of one study share the run id).
+ */
+export type LatencyRunProvenance = RunProvenance & { runId?: string; load1?: LoadWindow; study?: StudyInfo };
 
 /** A runtime other than tfjs; absent for tfjs files (their backend and provenance say what ran). */
 export interface LatencyRuntime {
@@ -209,6 +232,7 @@ const CSV_COLUMNS: [string, (r: LatencyRow, f: LatencyFile) => unknown][] = [
   ['commit', (r, f) => f.runs[r.run]?.commit],
   ['runtime', (_r, f) => (f.runtime ? `${f.runtime.name} ${f.runtime.version}` : 'tfjs')],
   ['threads', (r) => r.threads],
+  ['rounds', (r) => r.rounds ?? 1],
 ];
 
 export function latencyCsv(f: LatencyFile): string {

@@ -18,17 +18,36 @@ import {
   CHART_HEIGHT,
   CHART_WIDTH,
   ciBarsConfig,
-  deployVsTrainChart,
   depthVsLatencyChart,
   latencyVsTop1Chart,
+  latencyVsTop1Config,
+  logAxis,
   paddedRange,
+  runtimeForestChart,
+  speedupChart,
+  speedupConfig,
+  type RuntimeLatencyData,
   table2Chart,
   table3Chart,
   trainingCurvesChart,
   writeChart,
 } from '../../src/report/charts.js';
 
+import { placeLabels, type Box } from '../../src/report/chartLabels.js';
+import { verdictNote } from '../../src/report/latencyCharts.js';
+
 const meta = { title: 'Test chart', subtitle: 'test machine - backend cpu' };
+
+/** Ours (hundreds of ms) and the paper's A100 (a few ms) for four models. */
+function latencyData(): RuntimeLatencyData {
+  const pt = (model: string, ms: number, other: number) => ({ model, ms, other, vanilla: model.startsWith('vanillanet') });
+  return {
+    runtime: 'tfjs-wasm, 1 thread',
+    ours: [pt('vanillanet-5', 400, 72.49), pt('vanillanet-6', 455, 76.36), pt('resnet-18', 104, 70.6), pt('resnet-50', 246, 79.8)],
+    paper: [pt('vanillanet-5', 1.61, 72.49), pt('vanillanet-6', 2.01, 76.36), pt('resnet-18', 3.12, 70.6), pt('resnet-50', 7.64, 79.8)],
+    notes: [verdictNote('opposite direction', 'VanillaNet/ResNet 3.87x [3.56, 4.22]')],
+  };
+}
 
 function expectPng(buf: Buffer): void {
   expect(buf.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
@@ -41,41 +60,29 @@ function expectPng(buf: Buffer): void {
 }
 
 describe('chart builders give 1000x600 PNGs', () => {
-  it('latency vs top-1', async () => {
+  it('latency vs top-1, depth vs latency, deploy speed-up, claims by runtime', async () => {
+    const d = latencyData();
+    expectPng(await latencyVsTop1Chart(d, meta));
+    expectPng(await depthVsLatencyChart({ ...d, ours: d.ours.map((p) => ({ ...p, other: p.vanilla ? 5 : 18 })), paper: [] }, meta));
     expectPng(
-      await latencyVsTop1Chart(
-        [
-          { model: 'vanillanet-5', latencyMs: 40, top1: 72.49, vanilla: true },
-          { model: 'vanillanet-6', latencyMs: 60, top1: 76.36, vanilla: true },
-          { model: 'resnet-18', latencyMs: 30, top1: 70.6, vanilla: false },
-          { model: 'resnet-50', latencyMs: 80, top1: 79.8, vanilla: false },
-        ],
-        meta,
-      ),
+      await speedupChart(['vanillanet-5', 'resnet-18'], [{ label: 'tfjs-wasm, 1 thread', ratios: [{ value: 1.5, low: 1.4, high: 1.6 }, null] }], meta, [
+        verdictNote('direction reproduced', 'every VanillaNet above 1'),
+      ]),
     );
-  });
-
-  it('depth vs latency', async () => {
     expectPng(
-      await depthVsLatencyChart(
-        [
-          { model: 'vanillanet-5', depth: 5, latencyMs: 40, series: 'VanillaNet' },
-          { model: 'vanillanet-6', depth: 6, latencyMs: 60, series: 'VanillaNet' },
-          { model: 'resnet-50', depth: 50, latencyMs: 80, series: 'baselines' },
-        ],
+      await runtimeForestChart(
+        {
+          rows: [
+            { label: 'tfjs-wasm, 1 thread', verdict: 'opposite direction', values: [{ value: 3.9, low: 3.5, high: 4.3 }] },
+            { label: 'paper: A100, PyTorch', verdict: null, values: [{ value: 0.52, low: Number.NaN, high: Number.NaN }] },
+          ],
+          markers: [{ label: 'vanillanet-5 / resnet-18', style: 'circle' }],
+          reference: { value: 1, text: '1 = equal latency' },
+          log: true,
+        },
         meta,
-      ),
-    );
-  });
-
-  it('deploy vs train', async () => {
-    expectPng(
-      await deployVsTrainChart(
-        [
-          { model: 'vanillanet-5', deployMs: 40, trainMs: 60, deployMoeMs: 1, trainMoeMs: 3 },
-          { model: 'resnet-18', deployMs: 10, trainMs: 11, deployMoeMs: 0.2, trainMoeMs: null },
-        ],
-        meta,
+        'ratio',
+        [],
       ),
     );
   });
@@ -305,5 +312,51 @@ describe('effect charts', () => {
     expect(y.max).toBeGreaterThanOrEqual(0.95);
     const png = await budgetChart(lines, budgets, { title: 't', subtitle: 's' }, 'y');
     expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
+  });
+});
+
+describe('latency charts readable', () => {
+  const inter = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+  it('labels of crowded points collide with no other label and no marker, and stay in the plot area', () => {
+    // nine points as close as VanillaNet-5...13 on the depth chart (a few px apart), plus two far ones
+    const pts = [
+      ...Array.from({ length: 9 }, (_, i) => ({ x: 100 + 15 * i, y: 300 - 8 * i, w: 80, h: 12 })),
+      { x: 600, y: 100, w: 60, h: 12 },
+      { x: 605, y: 104, w: 60, h: 12 },
+    ];
+    const area = { x: 50, y: 50, w: 900, h: 450 };
+    const placed = placeLabels(pts, area, 6);
+    const markers = pts.map((p) => ({ x: p.x - 6, y: p.y - 6, w: 12, h: 12 }));
+    placed.forEach((b, i) => {
+      expect(b.x >= area.x && b.y >= area.y && b.x + b.w <= area.x + area.w && b.y + b.h <= area.y + area.h).toBe(true);
+      for (const m of markers) expect(inter(b, m), `label ${i} over a marker`).toBe(false);
+      placed.forEach((o, j) => j !== i && expect(inter(b, o), `labels ${i} and ${j}`).toBe(false));
+    });
+    expect(placed.filter((b) => b.leader).length).toBeGreaterThan(0); // the crowd needs leader lines
+    expect(placed[9].leader).toBe(false); // a free point keeps its label beside it
+  });
+
+  it('a log latency axis on round decades when ours and the A100 differ by 100x; every series of the data, the paper hollow', () => {
+    expect(logAxis([1.61, 3061])).toEqual({ min: 1, max: 10000, ticks: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] });
+    const cfg = latencyVsTop1Config(latencyData(), meta);
+    const scales = cfg.options!.scales as Record<string, { type?: string; min: number; max: number }>;
+    expect(scales.x.type).toBe('logarithmic');
+    expect([scales.x.min, scales.x.max]).toEqual([1, 1000]);
+    const ds = cfg.data.datasets as { label: string; backgroundColor: string; data: unknown[] }[];
+    expect(ds.map((d) => d.label)).toEqual([
+      'VanillaNet, ours (tfjs-wasm, 1 thread)',
+      'ResNets, ours (tfjs-wasm, 1 thread)',
+      'VanillaNet, paper (A100, PyTorch)',
+      'ResNets, paper (A100, PyTorch)',
+    ]);
+    expect(ds[2].backgroundColor).toBe('#ffffff');
+    expect(ds.map((d) => d.data.length)).toEqual([2, 2, 2, 2]);
+  });
+
+  it('the deploy speed-up is a ratio with a line at 1 and whiskers from the CI', () => {
+    const cfg = speedupConfig(['vanillanet-5'], [{ label: 'wasm', ratios: [{ value: 1.5, low: 1.2, high: 1.8 }] }], meta, []);
+    expect((cfg.data.datasets[0] as { data: number[] }).data).toEqual([1.5]);
+    expect((cfg.plugins ?? []).map((p) => p.id)).toEqual(expect.arrayContaining(['vbWhiskers', 'vbReferenceLine', 'vbFootnotes']));
   });
 });

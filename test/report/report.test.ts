@@ -248,9 +248,11 @@ describe('report', () => {
     const r = await buildReport({ resultsDir: dir, now: new Date('2025-01-02T00:00:00Z') });
     const md = readFileSync(r.report, 'utf8');
     expect(readdirSync(join(dir, 'charts')).sort()).toEqual([
-      'deploy-vs-train.png',
-      'depth-vs-latency.png',
-      'latency-vs-top1.png',
+      'deploy-speedup.png',
+      'depth-correlation-by-runtime.png',
+      'depth-vs-latency-wasm.png',
+      'latency-ratio-by-runtime.png',
+      'latency-vs-top1-wasm.png',
       'table2-curves.png',
       'table2-forest.png',
       'table2-table2.png',
@@ -269,16 +271,17 @@ describe('report', () => {
     const byId = new Map(r.claims.map((c) => [c.id, c]));
     // ranks of latency 40, 55, 30, 62: 2, 3, 1, 4; of depth 5, 6, 18, 34: 1, 2, 3, 4 (sum d^2 = 6, rho = 1 - 36/60 = 0.4);
     // of GMACs 5.2, 6, 1.8, 3.7: 3, 4, 1, 2 (sum d^2 = 6, rho = 0.4)
-    const dvf = byId.get('depth-vs-flops')!;
-    expect(dvf.detail).toMatch(/latency vs depth ρ = 0\.400/);
-    expect(dvf.detail).toMatch(/latency vs GMACs ρ = 0\.400/);
-    expect(dvf.verdict).toBe('inconclusive'); // equal: neither predicts better
+    const depth = byId.get('latency-vs-depth:wasm')!;
+    expect(depth.claim).toMatch(/tfjs-wasm, 1 thread, on Test CPU, 2 cores/);
+    expect(depth.detail).toMatch(/latency vs depth ρ = 0\.40 \[/);
+    expect(depth.detail).toMatch(/vs GMACs ρ = 0\.40 \[/);
+    expect(depth.verdict).toBe('inconclusive'); // 4 models: the bootstrap CI spans 0
     // pairs: vanillanet-5 (72.49) vs resnet-18 (70.6): 40 vs 30 ms; vanillanet-6 (76.36) vs resnet-34 (75.5): 55 vs 62 ms
-    const vr = byId.get('vanilla-vs-resnet')!;
-    expect(vr.verdict).toBe('inconclusive');
-    expect(vr.detail).toMatch(/1 of 2 pairs/);
-    expect(byId.get('deploy-vs-train')!.verdict).toBe('held');
-    expect(byId.get('deploy-vs-train')!.detail).toMatch(/vanillanet-5 1\.500x/);
+    const vr = byId.get('vanilla-vs-resnet:wasm')!;
+    expect(vr.verdict).toBe('inconclusive'); // one pair on each side of 1
+    expect(vr.detail).toMatch(/vanillanet-5 \/ resnet-18 \(paper top-1 72\.49 vs 70\.6\) 1\.33 \[1\.31, 1\.35\]x, paper A100 0\.52x/);
+    expect(byId.get('deploy-vs-train:wasm')!.verdict).toBe('direction reproduced');
+    expect(byId.get('deploy-vs-train:wasm')!.detail).toMatch(/vanillanet-5 1\.500 \[1\.479, 1\.521\]x/);
     // ablation: series act. +5 pp on every seed (paired): direction reproduced; train/deploy gap 0.01 pp: held
     expect(byId.get('table2:vanillanet-6:series-act')!.verdict).toBe('direction reproduced');
     expect(byId.get('table2:vanillanet-6:series-act')!.detail).toMatch(
