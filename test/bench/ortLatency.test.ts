@@ -98,7 +98,7 @@ describe('stored ONNX Runtime results', () => {
       runtime,
     );
     expect(ortFile.runtime).toEqual(runtime);
-    expect(latencyCsv(ortFile).split('\n')[1]).toMatch(/,onnxruntime 1\.30\.0,2$/);
+    expect(latencyCsv(ortFile).split('\n')[1]).toMatch(/,onnxruntime 1\.30\.0,2,1$/);
     const wasmFile = mergeLatency(null, 'wasm', machine, run('wasm'), [
       row('vanillanet-5', 'deploy', 40),
       row('vanillanet-5', 'train', 60),
@@ -110,9 +110,11 @@ describe('stored ONNX Runtime results', () => {
     const r = await buildReport({ resultsDir: dir, now: new Date('2025-01-02T00:00:00Z') });
     expect(r.latency?.file).toMatch(/wasm-test-cpu-2c\.json$/);
     const md = readFileSync(r.report, 'utf8');
-    expect(md).toContain('### Deploy latency by runtime');
-    expect(md).toMatch(/\| vanillanet-5 \| 40\.00 \| 12\.00 \|/);
-    expect(md).toMatch(/\| resnet-18 \| 30\.00 \| 9\.00 \|/);
+    // the study across runtimes: one column per runtime, its threads in the header
+    expect(md).toContain('## Latency across runtimes');
+    expect(md).toContain('| model | depth | top-1 % (paper) | A100 ms (paper) | ONNX Runtime 1.30.0 (CPU), 2 threads ms | tfjs-wasm, 1 thread ms |');
+    expect(md).toMatch(/\| vanillanet-5 \| 5 \| 72\.49 \| 1\.61 \| 12\.00 ± 1\.0% \| 40\.00 ± 1\.0% \|/);
+    expect(md).toMatch(/\| resnet-18 \| 18 \| 70\.60 \| 3\.12 \| 9\.00 ± 1\.0% \| 30\.00 ± 1\.0% \|/);
     expect(md).toContain('ONNX Runtime 1.30.0 (cpu, 2 threads)');
   });
 });
