@@ -3,7 +3,8 @@
  * the one analysis (src/ablation/analysis.ts) and its claims (src/ablation/verdicts.ts), and formats them: a table
  * per experiment, the Table 2 / Table 3 bar chart and the training curves.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readJsonFile } from '../util/boundedRead.js';
 import path from 'node:path';
 import { summarize, type CellSummary, type Summary } from '../ablation/analysis.js';
 import { cellFields } from '../ablation/matrix.js';
@@ -35,6 +36,7 @@ export interface AblationExperiment {
 /** Reads every experiment's runs.jsonl; a line that is not a run record is a UserError (before anything is written). */
 export function readAblationDir(dir: string, missing: string[]): AblationExperiment[] {
   const d = path.join(dir, 'ablation');
+  if (existsSync(d) && !isFolder(d)) throw new UserError(`${d} is not a folder (the ablation results go there); nothing was written`);
   if (!existsSync(d)) {
     missing.push(
       `no ablation results (${d} does not exist): the Table 2 / Table 3 runs (results/ablation/<experiment>-<preset>/runs.jsonl) have not been made`,
@@ -44,7 +46,7 @@ export function readAblationDir(dir: string, missing: string[]): AblationExperim
   const out: AblationExperiment[] = [];
   for (const name of readdirSync(d).sort()) {
     const sub = path.join(d, name);
-    if (!statSync(sub).isDirectory()) continue;
+    if (!isFolder(sub)) continue;
     const file = path.join(sub, RUNS_FILE);
     if (!existsSync(file)) {
       missing.push(`ablation experiment '${name}' has no runs.jsonl yet`);
@@ -66,13 +68,22 @@ export function readAblationDir(dir: string, missing: string[]): AblationExperim
   return onePresetPerExperiment(out, missing);
 }
 
+/** A folder (following links); a dangling or looping link is not one. */
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Presets by how much they measure: the report shows an experiment's most complete one. */
 const PRESET_ORDER = ['long', 'full', 'quick'];
 
 /** The number of cells of the folder's whole matrix (experiment.json), or undefined (older folders, unreadable file). */
 function matrixCellsOf(folder: string): number | undefined {
   try {
-    const cells = (JSON.parse(readFileSync(path.join(folder, 'experiment.json'), 'utf8')) as { cells?: unknown }).cells;
+    const cells = (readJsonFile(path.join(folder, 'experiment.json'), 'experiment file', 2 ** 20) as { cells?: unknown } | null)?.cells;
     return typeof cells === 'number' ? cells : undefined;
   } catch {
     return undefined;
