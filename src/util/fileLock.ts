@@ -93,7 +93,7 @@ export function tryLock(lockFile: string): number | null {
     } catch {
       continue; // released in between
     }
-    if (!st.isFile()) throw new UserError(`${lockFile} is in the place of a lock file but is not one (not a regular file): remove it`);
+    if (!st.isFile()) throw new UserError(`${lockFile} is in the place of a lock file but is not a regular file: remove it`);
     const pid = lockOwner(lockFile);
     // our own pid: held by this process already (a second holder here would be a second writer too)
     if (pid !== null && processAlive(pid)) return pid;
