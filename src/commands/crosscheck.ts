@@ -7,6 +7,7 @@ import { RECIPE_FLAGS } from './trainerFlags.js';
 import { defaultDecayEpochs } from '../train/schedule.js';
 import { crosscheck } from '../crosscheck/crosscheck.js';
 import { findTorchPython } from '../crosscheck/python.js';
+import { LIMITS } from '../train/limits.js';
 import { DEFAULT_TRAIN_CONFIG } from '../train/trainer.js';
 import { DATASET_NAMES } from '../data/registry.js';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
@@ -25,13 +26,13 @@ const SPEC = {
   summary,
   flags: {
     model: { type: 'string', default: 'vanillanet-6', description: 'model name (see zoo)' },
-    steps: { type: 'number', integer: true, min: 1, default: 20, description: 'training steps to compare' },
+    steps: { type: 'number', integer: true, min: 1, max: LIMITS.steps, default: 20, description: 'training steps to compare' },
     seed: { type: 'number', integer: true, default: 0, description: 'seed (weights, data order, augmentation)' },
     dataset: { type: 'string', default: 'synthetic', choices: ['default', ...DATASET_NAMES], description: 'data (default: synthetic, always available)' },
     data: { type: 'string', description: 'dataset directory', valueName: 'dir' },
-    trainSize: { type: 'number', integer: true, min: 1, default: 64, description: 'training images (subset)' },
-    batchSize: { type: 'number', integer: true, min: 2, default: 16, description: 'batch size' },
-    epochs: { type: 'number', integer: true, min: 1, description: 'epochs of the schedule (default: just enough for --steps)' },
+    trainSize: { type: 'number', integer: true, min: 1, max: LIMITS.images, default: 64, description: 'training images (subset)' },
+    batchSize: { type: 'number', integer: true, min: 2, max: LIMITS.batchSize, default: 16, description: 'batch size' },
+    epochs: { type: 'number', integer: true, min: 1, max: LIMITS.epochs, description: 'epochs of the schedule (default: just enough for --steps)' },
     lr: {
       type: 'number',
       min: 0,
@@ -60,7 +61,7 @@ const SPEC = {
       default: true,
       description: 'also compare each step on its own, the reference restarted from our state after the previous step',
     },
-    threads: { type: 'number', integer: true, min: 1, default: 1, description: 'torch threads in the reference' },
+    threads: { type: 'number', integer: true, min: 1, max: 1024, default: 1, description: 'torch threads in the reference' },
     out: { type: 'string', description: 'keep the exchange folder here: a new or empty folder (default: a temporary folder, removed)', valueName: 'dir' },
     backend: { type: 'string', default: 'wasm', choices: BACKENDS, description: 'tfjs backend of our trainer' },
     ...MODEL_FLAGS,

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { Dataset, DatasetSplits } from '../data/dataset.js';
 import { loadDataset } from '../data/registry.js';
 import { prepareSplits } from '../data/transforms.js';
+import { numBatches } from '../data/batches.js';
+import { LIMITS } from './limits.js';
 import { fashionMnistAvailable } from '../data/fashionMnist.js';
 import { modelOptions } from '../models/zoo.js';
 import type { ModelOptions } from '../models/options.js';
@@ -98,7 +100,12 @@ export interface PreparedRun {
 export async function prepareRun(spec: RunSpec): Promise<PreparedRun> {
   const cfg: TrainConfig = { ...resolveTrainConfig(spec.train), seed: spec.seed };
   if (!(cfg.epochs >= 1)) throw new UserError(`epochs must be at least 1, got ${cfg.epochs}`);
+  if (!(cfg.epochs <= LIMITS.epochs)) throw new UserError(`epochs must be at most ${LIMITS.epochs}, got ${cfg.epochs}`);
   const splits = await loadRunData(spec.data, spec.seed, 3);
+  // a batch larger than the training split gives no full batch: the run would take no step and still look done
+  if (numBatches(splits.train.n, cfg.batchSize, true) < 1) {
+    throw new UserError(`batch size ${cfg.batchSize} is larger than the ${splits.train.n} training images: no training step would run`);
+  }
   const evalSet = splits.validation && splits.validation.n > 0 ? splits.validation : splits.test;
   const options = modelOptions(spec.model, {
     ...spec.modelOptions,
