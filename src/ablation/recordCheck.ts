@@ -51,7 +51,8 @@ function factorsProblem(field: string, v: unknown): string | null {
   return null;
 }
 
-function cellProblem(c: unknown): string | null {
+/** Why `c` is not a matrix cell (null: it is one). */
+export function cellProblem(c: unknown): string | null {
   if (!isObj(c)) return `cell is ${show(c)}, not an object`;
   const t = c.toggles;
   return (
