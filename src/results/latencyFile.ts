@@ -168,6 +168,20 @@ function rowProblem(row: Record<string, unknown>, i: number, runs: number): stri
   return null;
 }
 
+/** Why a run's provenance cannot be shown (null: it can): the fields the report prints. */
+function runProblem(r: unknown): string | null {
+  if (!isObject(r)) return `is ${JSON.stringify(r)}, not a run's provenance`;
+  for (const k of ['command', 'backend', 'tfjsVersion', 'date'] as const) if (typeof r[k] !== 'string') return `has ${k} ${JSON.stringify(r[k])}, not text`;
+  if (r.commit !== null && typeof r.commit !== 'string') return `has commit ${JSON.stringify(r.commit)}`;
+  if (r.kernels !== undefined && r.kernels !== 'ours' && r.kernels !== 'stock') return `has kernels ${JSON.stringify(r.kernels)}, not ours or stock`;
+  if (r.runId !== undefined && typeof r.runId !== 'string') return `has runId ${JSON.stringify(r.runId)}`;
+  const m = r.machine;
+  if (!isObject(m) || typeof m.cpuModel !== 'string' || typeof m.cores !== 'number') return 'has no machine (cpuModel, cores)';
+  const l = r.load1;
+  if (l !== undefined && !(isObject(l) && Number.isFinite(l.before) && Number.isFinite(l.after))) return `has load1 ${JSON.stringify(l)}`;
+  return null;
+}
+
 /** Reads and checks a latency file; a missing file gives null, a bad one a UserError naming it. */
 export function readLatencyFile(file: string): LatencyFile | null {
   if (!existsSync(file)) return null;
@@ -188,7 +202,8 @@ export function readLatencyFile(file: string): LatencyFile | null {
   if (!Array.isArray(d.runs)) bad('no runs array');
   if (!Array.isArray(d.rows)) bad('no rows array');
   (d.runs as unknown[]).forEach((r, i) => {
-    if (!isObject(r)) bad(`run ${i} is ${JSON.stringify(r)}, not a run's provenance`);
+    const why = runProblem(r);
+    if (why) bad(`run ${i} ${why}`);
   });
   (d.rows as unknown[]).forEach((r, i) => {
     if (!isObject(r)) bad(`row ${i} is not an object`);
