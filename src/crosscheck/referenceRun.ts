@@ -7,7 +7,7 @@
  * Only the dropout masks are its own (torch's generator, seeded by the run's seed). So ours - PyTorch over seeds
  * measures what the engines do differently, not what the protocol does.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { epochOrder, numBatches } from '../data/batches.js';
@@ -17,6 +17,7 @@ import { Model } from '../nn/model.js';
 import { describeRunData, prepareRun, type RunSpec, type RunSummary } from '../train/runTraining.js';
 import type { EpochMetrics, TrainHooks } from '../train/trainer.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { claimFolder } from '../util/fileLock.js';
 import { UserError } from '../util/errors.js';
 import { EXCHANGE_FORMAT, referenceTrainSettings, streamFor, writeData, writeJson, type StepBatch } from './exchange.js';
 import { findTorchPython, referenceFailure, runReferenceScript, type TorchPython } from './python.js';
@@ -91,10 +92,11 @@ export async function runReferenceTraining(
   py: TorchPython = findTorchPython(),
 ): Promise<RunSummary & { engine: string; deployMaxLogitDiff: number | null }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vanillabench-torch-'));
+  let release = () => {};
   try {
     const nonce = newNonce();
     const { dataset, testSet, epochs, toggles } = await writeRunExchange(spec, dir, nonce);
-    if (out) mkdirSync(out, { recursive: true });
+    release = out ? claimFolder(out, 'the run folder') : () => {};
     const r = await runReferenceScript(py.python, ['run', dir], (e) => {
       if (e.event === 'step') hooks.onStep?.(e as unknown as Parameters<NonNullable<TrainHooks['onStep']>>[0]);
       if (e.event === 'epoch') {
@@ -129,6 +131,7 @@ export async function runReferenceTraining(
     if (out) writeFileAtomic(path.join(out, 'summary.json'), JSON.stringify({ ...summary, metrics: undefined }, null, 2));
     return summary;
   } finally {
+    release();
     rmSync(dir, { recursive: true, force: true });
   }
 }

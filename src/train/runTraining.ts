@@ -3,8 +3,9 @@
  * `train` runs once and the ablation runner runs per cell x seed. Writes per-epoch metrics (JSONL, one complete
  * line per epoch, fsynced) and the final deploy weights (TF.js LayersModel) when given an output folder.
  */
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, openSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
+import { claimFolder } from '../util/fileLock.js';
 import { join } from 'node:path';
 import type { Dataset, DatasetSplits } from '../data/dataset.js';
 import { loadDataset } from '../data/registry.js';
@@ -127,11 +128,10 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: Trai
   const { cfg, splits, evalSet, options } = prepared;
   const model = Model.create(spec.model, options, 'train', spec.seed);
   let metricsFd: number | null = null;
-  if (out) {
-    mkdirSync(out, { recursive: true });
-    metricsFd = openSync(join(out, 'metrics.jsonl'), 'w');
-  }
+  // one writer per run folder (e.g. a leftover worker of a killed coordinator, or a queue job taken twice)
+  const release = out ? claimFolder(out, 'the run folder') : () => {};
   try {
+    if (out) metricsFd = openSync(join(out, 'metrics.jsonl'), 'w');
     const result = await train(
       model,
       splits.train,
@@ -181,5 +181,6 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: Trai
   } finally {
     if (metricsFd !== null) closeSync(metricsFd);
     model.dispose();
+    release();
   }
 }

@@ -5,7 +5,7 @@
  * the same stale lock cannot both succeed.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { readRegularFile } from './boundedRead.js';
 import { UserError } from './errors.js';
@@ -110,6 +110,18 @@ export function unlock(lockFile: string): void {
   } catch {
     // best effort
   }
+}
+
+/**
+ * Creates `dir` and holds it for this process (`<dir>/.lock`): a run folder has one writer. Another live writer is a
+ * UserError naming it; `release` frees the folder.
+ */
+export function claimFolder(dir: string, what: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const lock = path.join(dir, '.lock');
+  const owner = tryLock(lock);
+  if (owner !== null) throw new UserError(`${what} ${dir} is being written by process ${owner}`);
+  return () => unlock(lock);
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));

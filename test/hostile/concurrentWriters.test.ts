@@ -177,6 +177,44 @@ describe('--merge re-reads and writes under the lock', () => {
   });
 });
 
+describe('a run folder has one writer', () => {
+  it('a run into a folder another live process is writing fails saying so; a stale claim is taken over', async () => {
+    const { executeRun } = await import('../../src/ablation/executor.js');
+    const toggles = { deepTraining: false, seriesAct: false, shortcut: 'none' as const, actNum: 3, width: 1 / 32, stem: 'imagenet' as const };
+    const run = {
+      runId: '0123456789abcdef',
+      experiment: 'x',
+      preset: 'p',
+      seed: 1,
+      cell: { id: 'c0', index: 0, entry: 0, model: 'vanillanet-5', label: 'VanillaNet-5', factors: {}, baseline: {}, toggles },
+      spec: {
+        model: 'vanillanet-5',
+        modelOptions: { width: 1 / 32 },
+        data: { name: 'synthetic', trainSize: 32, testSize: 16, inputSize: 32 },
+        train: { epochs: 1, batchSize: 16 },
+        seed: 1,
+      },
+    };
+    const ctx = {
+      backend: 'wasm',
+      tfjsVersion: '4.22.0',
+      commit: null,
+      machine: { cpuModel: 'x', cores: 2, memoryGiB: 1, platform: 'linux', node: 'v20', hostname: 'h' },
+    };
+    const out = path.join(tmp, 'runfolder');
+    mkdirSync(out);
+    writeFileSync(path.join(out, '.lock'), `${process.ppid}\n`);
+    const r = await executeRun(run, out, ctx);
+    expect(r.status).toBe('failed');
+    expect(r.message).toMatch(new RegExp(`the run folder .*runfolder is being written by process ${process.ppid}`));
+    expect(readdirSync(out)).toEqual(['.lock']);
+    writeFileSync(path.join(out, '.lock'), '999999999\n');
+    const again = await executeRun(run, out, ctx);
+    expect(again.status, again.message).toBe('ok');
+    expect(readdirSync(out).sort()).toEqual(['deploy', 'metrics.jsonl', 'summary.json']);
+  });
+});
+
 describe('the lock file', () => {
   it('a live holder makes a writer wait, then refuse in one line naming the holder', () => {
     const lock = path.join(tmp, 'live.lock');
