@@ -80,6 +80,22 @@ describe('a bad third line of runs.jsonl', () => {
   });
 });
 
+describe('`vanillabench report` on them: exit 1 and one line, never exit 70 with a stack trace', () => {
+  it.each([
+    ['cell: {}', /runs\.jsonl:3: ignoring a record: cell\.id/],
+    ['metrics: "x"', /runs\.jsonl:3: ignoring a record: metrics is "x"/],
+    ['testTop1: -500', /runs\.jsonl:3: ignoring a record: testTop1 is -500/],
+    ['a record of another experiment', /mixed matrices are refused/],
+  ])('%s', async (what, message) => {
+    ensureBuilt(['dist/src/cli.js', 'dist/src/commands/report.js']);
+    const { dir } = folderWith(HOSTILE.find(([w]) => w === what)![1]);
+    const r = await runCli(['report', '--out', dir]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('a resumed matrix whose experiment changed never averages different settings', () => {
   const smokeText = (epochs: number) => `export default {
   name: 'smoke', description: 'smoke, edited', dataset: { name: 'synthetic', trainSize: 256, valSize: 64, testSize: 128, inputSize: 32 },
