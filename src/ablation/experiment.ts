@@ -296,7 +296,6 @@ function checkScale(c: Checker, e: ResolvedExperiment, field: string): void {
 }
 
 function checkCombined(c: Checker, e: ResolvedExperiment, field: string): void {
-  checkScale(c, e, field);
   const d = e.dataset;
   if (d.valSize !== undefined && d.trainSize !== undefined && d.valSize >= d.trainSize) {
     c.fail(
@@ -304,6 +303,7 @@ function checkCombined(c: Checker, e: ResolvedExperiment, field: string): void {
       `(${d.valSize}) must be smaller than dataset.trainSize (${d.trainSize}): validation images are carved out of the training subset`,
     );
   }
+  checkScale(c, e, field);
   // every cell's model options must resolve (e.g. a factor value the model does not support)
   e.models.forEach((m, i) => {
     const { model, label: _label, maxSeeds: _maxSeeds, train: _train, ...options } = m;

@@ -148,7 +148,7 @@ function badLinesWarning(file: string, bad: { line: number; why: string }[]): st
   const rest = more.length
     ? ` (and ${more.length} more line${more.length > 1 ? 's' : ''} ignored: ${list.join(', ')}${more.length > list.length ? ', ...' : ''})`
     : '';
-  return `${file}:${first.line}: ${first.why}${rest}`;
+  return `${file}: line ${first.line}: ${first.why}${rest}`;
 }
 
 /**

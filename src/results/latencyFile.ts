@@ -154,7 +154,8 @@ function rowProblem(row: Record<string, unknown>, i: number, runs: number): stri
   if (row.status !== 'ok' && row.status !== 'skipped') return `row ${i} has status ${JSON.stringify(row.status)}`;
   for (const [j, [k, min, max]] of ROW_NUMBERS.entries()) {
     const v = row[k];
-    if (v === undefined && j >= REQUIRED) continue;
+    // an optional figure may be absent, or null where it was not finite when written
+    if ((v === undefined || v === null) && j >= REQUIRED) continue;
     if (v === undefined) return `${name} lacks numeric ${k}`;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) return `${name} has ${k} ${JSON.stringify(v)}, not a number in ${min}..${max}`;
   }

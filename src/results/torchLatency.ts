@@ -70,7 +70,7 @@ export function readTorchLatencyFile(file: string): TorchLatencyFile | null {
   (data.rows as unknown[]).forEach((r, i) => {
     if (!isObject(r) || typeof r.model !== 'string') bad(`row ${i} has no model`);
     const mean = (r as Record<string, unknown>).meanMs;
-    if (typeof mean !== 'number' || !Number.isFinite(mean) || mean < 0) bad(`row ${i} (${String((r as Record<string, unknown>).model)}) has no meanMs of 0 or more`);
+    if (typeof mean !== 'number' || !Number.isFinite(mean) || mean < 0) bad(`row ${i} (${String((r as Record<string, unknown>).model)}) has no numeric meanMs (of 0 or more)`);
   });
   return data as unknown as TorchLatencyFile;
 }

@@ -72,7 +72,7 @@ describe('latency run files are reserved exclusively', () => {
       writeFileSync(file, '{}');
       release();
       process.stdout.write(file);`;
-    const at = String(Date.now() + 1500);
+    const at = String(Date.now() + 800);
     const out = await Promise.all(Array.from({ length: 8 }, () => script(code, base, at)));
     const files = out.map((o) => o.stdout);
     expect(
@@ -245,8 +245,8 @@ describe('the lock file', () => {
       while (Date.now() < at) {}
       const owner = tryLock(process.argv[1]);
       process.stdout.write(owner === null ? 'held' : 'busy');
-      await new Promise((r) => setTimeout(r, 1500));`;
-    const at = String(Date.now() + 1500);
+      await new Promise((r) => setTimeout(r, 800));`;
+    const at = String(Date.now() + 800);
     const out = await Promise.all(Array.from({ length: 8 }, () => script(code, lock, at)));
     expect(
       out.map((o) => o.stdout).filter((s) => s === 'held'),

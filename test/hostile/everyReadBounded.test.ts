@@ -199,7 +199,7 @@ describe('long lines and large files (bounded memory)', () => {
     );
     accepted(true)(torn);
     accepted(2)(mid);
-    refusedClearly(report, /runs\.jsonl:2: ignoring a line of \d+ bytes, longer than a record may be/);
+    refusedClearly(report, /runs\.jsonl: line 2: ignoring a line of \d+ bytes, longer than a record may be/);
     expect(report.maxRssMiB!).toBeLessThan(400);
   });
   it('a runs.jsonl over 1 GiB and a latency file over 256 MiB are refused by their size before anything is read', async () => {

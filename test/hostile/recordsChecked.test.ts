@@ -49,7 +49,7 @@ describe('a bad third line of runs.jsonl', () => {
     const { dir, file } = folderWith(line);
     const err = reportError(dir);
     expect(err, String((err as Error)?.stack ?? err)).toBeInstanceOf(UserError);
-    expect((err as Error).message).toContain(`${file}:3: `);
+    expect((err as Error).message).toContain(`${file}: line 3: `);
     expect((err as Error).message).toMatch(names);
     const warnings: string[] = [];
     const r = readRuns(file, (w) => warnings.push(w));
@@ -64,7 +64,7 @@ describe('a bad third line of runs.jsonl', () => {
     const warnings: string[] = [];
     readRuns(file, (w) => warnings.push(w));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/runs\.jsonl:3: .*\(and 39 more lines ignored: 4, 5, 6, 7, 8, \.\.\.\)/);
+    expect(warnings[0]).toMatch(/runs\.jsonl: line 3: .*\(and 39 more lines ignored: 4, 5, 6, 7, 8, \.\.\.\)/);
   });
 
   it('valid records at the edges of their ranges are read', () => {
@@ -82,9 +82,9 @@ describe('a bad third line of runs.jsonl', () => {
 
 describe('`vanillabench report` on them: exit 1 and one line, never exit 70 with a stack trace', () => {
   it.each([
-    ['cell: {}', /runs\.jsonl:3: ignoring a record: cell\.id/],
-    ['metrics: "x"', /runs\.jsonl:3: ignoring a record: metrics is "x"/],
-    ['testTop1: -500', /runs\.jsonl:3: ignoring a record: testTop1 is -500/],
+    ['cell: {}', /runs\.jsonl: line 3: ignoring a record: cell\.id/],
+    ['metrics: "x"', /runs\.jsonl: line 3: ignoring a record: metrics is "x"/],
+    ['testTop1: -500', /runs\.jsonl: line 3: ignoring a record: testTop1 is -500/],
     ['a record of another experiment', /mixed matrices are refused/],
   ])('%s', async (what, message) => {
     ensureBuilt(['dist/src/cli.js', 'dist/src/commands/report.js']);
