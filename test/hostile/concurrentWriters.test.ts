@@ -15,28 +15,12 @@ import { UserError } from '../../src/util/errors.js';
 import { machineInfo } from '../../src/util/provenance.js';
 import { ensureBuilt, ROOT } from '../support/build.js';
 import { runCli, type CliResult } from '../support/cli.js';
+import { QUICK_LATENCY } from './latencyFlags.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'vb-hostile-conc-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const COMMITTED = path.join(ROOT, 'results/latency/wasm-amd-epyc-2c.json');
-const QUICK = [
-  '--form',
-  'deploy',
-  '--input',
-  '32',
-  '--width',
-  '0.0625',
-  '--min-time-ms',
-  '20',
-  '--min-samples',
-  '3',
-  '--warmup-runs',
-  '1',
-  '--warmup-ms',
-  '0',
-  '--backend',
-  'wasm',
-];
+const QUICK = QUICK_LATENCY;
 
 beforeAll(() => ensureBuilt(['dist/src/cli.js', 'dist/src/commands/latency.js', 'dist/src/util/fileLock.js']));
 
