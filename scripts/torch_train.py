@@ -26,7 +26,7 @@ Exchange folder, format version 1 (vanillabench writes the first three, this scr
   steps/<k>.safetensors  (when settings.run.resync) vanillabench's weights, BN statistics and AdamW moments
                       (adam.exp_avg.<name>, adam.exp_avg_sq.<name>; metadata "step") after step k: the reference
                       restarts each step from them and compares its own state after the step
-  torch/result.json   per step: loss, lr, lambda; with resync, per step the one-step loss and per tensor
+  torch/result.json   the nonce of settings.run (echoed: this run wrote it); per step: loss, lr, lambda; with resync, per step the one-step loss and per tensor
                       [max |diff|, max |value|, ||diff||, ||update||]; versions; seconds
   torch/final.safetensors  every tensor of init.safetensors after the last step (running statistics included)
 
@@ -47,6 +47,19 @@ import sys
 import time
 
 FORMAT = 1
+
+
+def die_with_parent():
+    """Linux: this process gets SIGKILL when its parent dies (a killed caller leaves no reference trainer behind)."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # another platform: the caller kills the process group instead
+        pass
+
+
+die_with_parent()
 
 try:
     import numpy as np
@@ -574,7 +587,8 @@ def run_steps(folder):
     sd = model.state_dict()
     write_safetensors(os.path.join(out, "final.safetensors"),
                       {k: sd[k].detach().float().numpy().reshape(a.shape) for k, a in init.items()}, {"format": FORMAT})
-    result = {"format": FORMAT, "steps": steps}
+    # the caller's nonce, echoed: proof that this run wrote the result (not an old file in the folder)
+    result = {"format": FORMAT, "nonce": r.get("nonce"), "steps": steps}
 
     if r.get("resync"):
         # each step on its own: restart from vanillabench's state after the previous step (weights, BN statistics,
@@ -727,7 +741,7 @@ def run_training(folder):
     deep = m["options"]["deepTraining"]
     model, opt = fresh_model(m, t, init, dtype)
     t0 = time.time()
-    result = {"format": FORMAT, "status": "ok", "epochs": [], **versions()}
+    result = {"format": FORMAT, "nonce": r.get("nonce"), "status": "ok", "epochs": [], **versions()}
     train_seconds, images_seen, lam, step = 0.0, 0, 0.0, 0
     parent = os.getppid()  # a run whose caller died (killed) stops at its next step
 

@@ -8,6 +8,7 @@ import { runTraining } from '../train/runTraining.js';
 import { runReferenceTraining } from '../crosscheck/referenceRun.js';
 import type { EpochMetrics, StepProgress } from '../train/trainer.js';
 import type { RunDescription } from './matrix.js';
+import { recordProblem } from './recordCheck.js';
 import { failedRecord, recordFromSummary, type RecordContext, type RunRecord } from './store.js';
 
 export interface RunStep {
@@ -44,6 +45,14 @@ function errorMessage(err: unknown): string {
 
 /** Runs one run description in this process: its record, 'failed' when runTraining throws. */
 export async function executeRun(run: RunDescription, out: string | null, ctx: RecordContext, hooks: ExecuteHooks = {}): Promise<RunRecord> {
+  const t0 = performance.now();
+  const r = await executeUnchecked(run, out, ctx, hooks);
+  // the store's reader would leave out a record it cannot use: such a run is recorded as failed, saying why
+  const why = recordProblem(r);
+  return why ? failedRecord(run, `the run gave a record that cannot be stored (${why})`, (performance.now() - t0) / 1000, ctx) : r;
+}
+
+async function executeUnchecked(run: RunDescription, out: string | null, ctx: RecordContext, hooks: ExecuteHooks): Promise<RunRecord> {
   const t0 = performance.now();
   const metrics: EpochMetrics[] = [];
   const epochs = run.spec.train.epochs ?? 0;

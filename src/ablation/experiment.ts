@@ -20,6 +20,7 @@ import { DATASET_NAMES } from '../data/registry.js';
 import { FACTOR_OPTIONS, MODEL_OPTIONS, resolveOptions, type ModelOptions, type OptionName } from '../models/options.js';
 import { MODEL_NAMES, modelOptions } from '../models/zoo.js';
 import type { TrainConfig } from '../train/trainer.js';
+import { LIMITS } from '../train/limits.js';
 import { UserError, oneOf } from '../util/errors.js';
 
 /** Model options an experiment may set or vary: those marked `factor` in the options table (the data decides the rest). */
@@ -33,21 +34,21 @@ type Rule = { type: 'number'; min: number; max?: number; integer?: boolean } | {
 
 /** Trainer options and what each accepts (seed comes from the experiment's seeds). */
 export const TRAIN_RULES = {
-  epochs: { type: 'number', min: 1, integer: true },
-  batchSize: { type: 'number', min: 1, integer: true },
-  lr: { type: 'number', min: 0 },
-  minLr: { type: 'number', min: 0 },
-  warmupEpochs: { type: 'number', min: 0 },
-  weightDecay: { type: 'number', min: 0 },
+  epochs: { type: 'number', min: 1, max: LIMITS.epochs, integer: true },
+  batchSize: { type: 'number', min: 1, max: LIMITS.batchSize, integer: true },
+  lr: { type: 'number', min: 0, max: LIMITS.rate },
+  minLr: { type: 'number', min: 0, max: LIMITS.rate },
+  warmupEpochs: { type: 'number', min: 0, max: LIMITS.epochs },
+  weightDecay: { type: 'number', min: 0, max: LIMITS.rate },
   labelSmoothing: { type: 'number', min: 0, max: 0.99 },
-  decayEpochs: { type: 'number', min: 0 },
+  decayEpochs: { type: 'number', min: 0, max: LIMITS.epochs },
   lambdaShape: { type: 'choice', values: ['linear', 'cosine'] },
   lambdaPer: { type: 'choice', values: ['step', 'epoch'] },
   mergeAfterDecay: { type: 'boolean' },
   augment: { type: 'boolean' },
   evalTest: { type: 'boolean' },
   bnMomentum: { type: 'number', min: 0, max: 1 },
-  evalBatchSize: { type: 'number', min: 1, integer: true },
+  evalBatchSize: { type: 'number', min: 1, max: LIMITS.batchSize, integer: true },
 } as const satisfies Record<TrainFactorName, Rule>;
 
 export const TRAIN_FACTORS = Object.keys(TRAIN_RULES) as TrainFactorName[];
@@ -207,9 +208,9 @@ function checkDataset(c: Checker, v: unknown, field: string, partial: boolean): 
   }
   if (o.inputSize !== undefined || !partial) out.inputSize = c.integer(o.inputSize, `${field}.inputSize`, 8, 4096);
   if (o.dir !== undefined) out.dir = c.string(o.dir, `${field}.dir`);
-  if (o.trainSize !== undefined) out.trainSize = c.integer(o.trainSize, `${field}.trainSize`, 1);
-  if (o.valSize !== undefined) out.valSize = c.integer(o.valSize, `${field}.valSize`, 0);
-  if (o.testSize !== undefined) out.testSize = c.integer(o.testSize, `${field}.testSize`, 1);
+  if (o.trainSize !== undefined) out.trainSize = c.integer(o.trainSize, `${field}.trainSize`, 1, LIMITS.images);
+  if (o.valSize !== undefined) out.valSize = c.integer(o.valSize, `${field}.valSize`, 0, LIMITS.images);
+  if (o.testSize !== undefined) out.testSize = c.integer(o.testSize, `${field}.testSize`, 1, LIMITS.images);
   return out;
 }
 
@@ -272,9 +273,13 @@ function checkTrain(c: Checker, v: unknown, field: string): TrainSettings {
 
 function checkSeeds(c: Checker, v: unknown, field: string): number[] {
   if (!Array.isArray(v) || v.length === 0) c.fail(field, `must be a non-empty array of integer seeds, got ${show(v)}`);
+  if (v.length > LIMITS.seeds) c.fail(field, `has ${v.length} seeds; at most ${LIMITS.seeds}`);
   const seeds = v.map((s, i) => c.integer(s, `${field}[${i}]`, 0, 2 ** 31 - 1));
-  const dup = seeds.find((s, i) => seeds.indexOf(s) !== i);
-  if (dup !== undefined) c.fail(field, `repeats the seed ${dup}`);
+  const seen = new Set<number>();
+  for (const s of seeds) {
+    if (seen.has(s)) c.fail(field, `repeats the seed ${s}`);
+    seen.add(s);
+  }
   return seeds;
 }
 
@@ -290,6 +295,21 @@ function checkOverrides(c: Checker, v: unknown, field: string): ExperimentOverri
   return out;
 }
 
+/** The matrix's size before it is expanded, and every batch size against the training images it gets. */
+function checkScale(c: Checker, e: ResolvedExperiment, field: string): void {
+  const cells = Object.values(e.factors).reduce((n, values) => n * (values?.length ?? 1), e.models.length);
+  const runs = cells * e.seeds.length;
+  if (runs > LIMITS.runs) c.fail(`${field}factors`, `with the models and seeds make ${runs} runs; a matrix has at most ${LIMITS.runs}`);
+  const d = e.dataset;
+  if (d.trainSize === undefined) return; // the whole split: its size is known when the data loads (prepareRun checks)
+  const images = d.trainSize - (d.valSize ?? 0);
+  const batches = [e.train.batchSize, ...e.models.map((m) => m.train?.batchSize), ...((e.factors.batchSize as number[] | undefined) ?? [])];
+  const big = batches.find((b) => b !== undefined && b > images);
+  if (big !== undefined) {
+    c.fail(`${field}train.batchSize`, `${big} is larger than the ${images} training images (dataset.trainSize less valSize): no training step would run`);
+  }
+}
+
 function checkCombined(c: Checker, e: ResolvedExperiment, field: string): void {
   const d = e.dataset;
   if (d.valSize !== undefined && d.trainSize !== undefined && d.valSize >= d.trainSize) {
@@ -298,6 +318,7 @@ function checkCombined(c: Checker, e: ResolvedExperiment, field: string): void {
       `(${d.valSize}) must be smaller than dataset.trainSize (${d.trainSize}): validation images are carved out of the training subset`,
     );
   }
+  checkScale(c, e, field);
   // every cell's model options must resolve (e.g. a factor value the model does not support)
   e.models.forEach((m, i) => {
     const { model, label: _label, maxSeeds: _maxSeeds, train: _train, ...options } = m;

@@ -49,6 +49,15 @@ export function defaultWorkers(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
+/** SIGKILL to a worker's process group (the worker and its children), or to the worker alone where that fails. */
+export function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
 export function workerScript(): string {
   return path.join(packageRoot(), 'dist', 'src', 'ablation', 'poolWorker.js');
 }
@@ -58,12 +67,15 @@ export class LocalPool implements Executor {
 
   constructor(private readonly opts: PoolOptions) {}
 
-  /** Kills every worker at once (their current runs get no record: a resume reruns them). */
+  /**
+   * Kills every worker at once, with whatever it started (a reference trainer, hung or not): each worker leads its
+   * own process group. Their current runs get no record: a resume reruns them.
+   */
   kill(): void {
     for (const w of this.workers) {
       w.stopping = true;
       w.current = null;
-      w.child.kill('SIGKILL');
+      killGroup(w.child);
     }
   }
 
@@ -156,6 +168,8 @@ class PoolRun {
 
   spawn(slot: number): void {
     const child = fork(this.script, [], {
+      // its own process group: a kill reaches the processes it started too (./pool.ts killGroup)
+      detached: true,
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, ...backendEnv(this.opts.backend), ...this.opts.env },

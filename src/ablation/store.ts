@@ -5,13 +5,16 @@
  * during that write is ignored on read (with a warning) and cut off before the next append, so it never breaks a
  * resume. When a run has several records (a failed run rerun on --resume), the last one wins.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { EpochMetrics } from '../train/trainer.js';
 import type { RunSummary } from '../train/runTraining.js';
 import { UserError } from '../util/errors.js';
 import type { GpuAdapterInfo, MachineInfo } from '../util/provenance.js';
-import { runKey, type CellDescription, type RunDescription } from './matrix.js';
+import { tryLock, unlock } from '../util/fileLock.js';
+import { scanJsonLines } from '../util/jsonLines.js';
+import { describeFactors, runKey, type CellDescription, type RunDescription } from './matrix.js';
+import { cellSettingsKey, MatrixConsistency, recordProblem } from './recordCheck.js';
 
 export const RECORD_VERSION = 1;
 export const RUNS_FILE = 'runs.jsonl';
@@ -136,56 +139,86 @@ export interface ReadResult {
   torn: boolean;
 }
 
-function isRecord(v: unknown): v is RunRecord {
-  if (typeof v !== 'object' || v === null) return false;
-  const r = v as Partial<RunRecord>;
-  return (
-    typeof r.runId === 'string' &&
-    typeof r.experiment === 'string' &&
-    typeof r.preset === 'string' &&
-    (r.status === 'ok' || r.status === 'diverged' || r.status === 'failed') &&
-    typeof r.cell === 'object' &&
-    r.cell !== null &&
-    typeof r.seed === 'number'
-  );
+/** runs.jsonl is read whole: at most this much (a long matrix writes a few kB per run) */
+export const MAX_RUNS_FILE_BYTES = 2 ** 30;
+/** one record: its metrics hold one entry per epoch (a few hundred bytes each) */
+export const MAX_RECORD_BYTES = 16 * 2 ** 20;
+
+/** The warning for a file's bad lines: the first with its reason, and how many more (one line per file). */
+function badLinesWarning(file: string, bad: { line: number; why: string }[]): string {
+  const [first, ...more] = bad;
+  const list = more.slice(0, 5).map((b) => b.line);
+  const rest = more.length
+    ? ` (and ${more.length} more line${more.length > 1 ? 's' : ''} ignored: ${list.join(', ')}${more.length > list.length ? ', ...' : ''})`
+    : '';
+  return `${file}: line ${first.line}: ${first.why}${rest}`;
 }
 
-/** Reads runs.jsonl; a torn final line or an unreadable line is skipped with a warning. A missing file reads as empty. */
+/**
+ * Reads runs.jsonl: every record checked (./recordCheck.ts: types, ranges, one matrix, one configuration per cell);
+ * the lines that fail are left out with one warning for the file (file:line and why), a torn final line with another.
+ * A missing file reads as empty; one that is not a regular file or over the size bound is a UserError.
+ */
 export function readRuns(file: string, warn: (line: string) => void = () => {}): ReadResult {
   const out: ReadResult = { records: [], latest: new Map(), completeBytes: 0, torn: false };
-  if (!existsSync(file)) return out;
-  const buf = readFileSync(file);
-  const end = buf.lastIndexOf(0x0a) + 1; // after the last newline
-  out.completeBytes = end;
-  const tail = buf.subarray(end).toString('utf8');
-  if (tail.trim() !== '') {
-    out.torn = true;
-    warn(`${file}: ignoring an incomplete last line (${tail.length} bytes, from a run killed while writing it)`);
-  }
-  const lines = buf.subarray(0, end).toString('utf8').split('\n');
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
+  if (!existsSync(file) && !isLink(file)) return out;
+  const bad: { line: number; why: string }[] = [];
+  const matrix = new MatrixConsistency();
+  const scan = scanJsonLines(file, { what: 'results file', maxBytes: MAX_RUNS_FILE_BYTES, maxLineBytes: MAX_RECORD_BYTES }, ({ line, text, bytes }) => {
+    if (text === null) return bad.push({ line, why: `ignoring a line of ${bytes} bytes, longer than a record may be (${MAX_RECORD_BYTES})` });
+    if (text.trim() === '') return;
     let v: unknown;
     try {
-      v = JSON.parse(line);
+      v = JSON.parse(text);
     } catch {
-      warn(`${file}: line ${i + 1}: ignoring a line that is not JSON (${line.length} bytes)`);
-      return;
+      return bad.push({ line, why: `ignoring a line that is not JSON (${text.length} bytes)` });
     }
-    if (!isRecord(v)) {
-      warn(`${file}: line ${i + 1}: ignoring a line that is not a run record`);
-      return;
-    }
-    out.records.push(v);
-    out.latest.set(runKey(v), v);
+    const why = recordProblem(v) ?? matrix.problem(v as RunRecord, line);
+    if (why) return bad.push({ line, why: `ignoring a record: ${why}` });
+    out.records.push(v as RunRecord);
+    out.latest.set(runKey(v as RunRecord), v as RunRecord);
   });
+  out.completeBytes = scan.completeBytes;
+  if (scan.tail !== null) {
+    out.torn = true;
+    warn(`${file}: ignoring an incomplete last line (${scan.tail.length} bytes, from a run killed while writing it)`);
+  }
+  if (bad.length) warn(badLinesWarning(file, bad));
   return out;
+}
+
+/**
+ * A resumed matrix whose experiment changed: a stored run of a cell (same model entry, model and factor values) made
+ * with other settings than the matrix now gives that cell would be averaged with the new runs: refused.
+ */
+function checkSameSettings(file: string, records: readonly RunRecord[], cells: readonly CellDescription[]): void {
+  const now = new Map(cells.map((c) => [cellSettingsKey(c), c]));
+  for (const r of records) {
+    const c = now.get(cellSettingsKey(r.cell));
+    if (c && c.id !== r.cell.id) {
+      throw new UserError(
+        `${file} holds runs of ${c.label} (${describeFactors(c.factors)}) made with other settings than the experiment now gives (cell ${r.cell.id}, now ${c.id}): ` +
+          'the experiment changed since, and a cell never averages different settings: use --out DIR for the new settings (or restore the experiment to resume)',
+      );
+    }
+  }
+}
+
+/** Whether `file` is a symbolic link (a dangling one does not "exist" but is still something there). */
+function isLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 export interface OpenOptions {
   resume: boolean;
   experiment: string;
   preset: string;
+  /** the matrix's cells: a resume refuses a folder whose runs of a cell were made with other settings */
+  cells?: readonly CellDescription[];
   warn?: (line: string) => void;
 }
 
@@ -209,17 +242,19 @@ export class RunStore {
   static open(dir: string, opts: OpenOptions): RunStore {
     const warn = opts.warn ?? (() => {});
     const store = new RunStore(dir);
-    if (existsSync(store.file) && statSync(store.file).size > 0) {
+    // read and checked before anything is created: a folder, FIFO or device in its place is refused here
+    const held = readRuns(store.file, opts.resume ? warn : () => {});
+    if (held.completeBytes > 0 || held.torn) {
       if (!opts.resume) {
         throw new UserError(`${store.file} already holds results: add --resume to continue that matrix (runs already ok are kept), or --out DIR for a new one`);
       }
-      const r = readRuns(store.file, warn);
-      const other = r.records.find((x) => x.experiment !== opts.experiment || x.preset !== opts.preset);
+      const other = held.records.find((x) => x.experiment !== opts.experiment || x.preset !== opts.preset);
       if (other) {
         throw new UserError(
           `${store.file} holds results of experiment ${other.experiment}, preset ${other.preset}, not ${opts.experiment} preset ${opts.preset}: use --out DIR for this one`,
         );
       }
+      if (opts.cells) checkSameSettings(store.file, held.records, opts.cells);
     }
     mkdirSync(dir, { recursive: true });
     store.lock();
@@ -239,22 +274,8 @@ export class RunStore {
   }
 
   private lock(): void {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(this.lockFile, 'wx');
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const pid = Number.parseInt(readFileSync(this.lockFile, 'utf8'), 10);
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-          throw new UserError(`${this.dir} is in use by another ablate run (pid ${pid}); wait for it or use --out DIR`);
-        }
-        unlinkSync(this.lockFile); // left by a run that was killed
-      }
-    }
-    throw new UserError(`could not lock ${this.dir} (${this.lockFile})`);
+    const pid = tryLock(this.lockFile);
+    if (pid !== null) throw new UserError(`${this.dir} is in use by another ablate run (pid ${pid}); wait for it or use --out DIR`);
   }
 
   /** Appends one record: one write of one complete line, then fsync. */
@@ -275,19 +296,6 @@ export class RunStore {
       closeSync(this.fd);
       this.fd = null;
     }
-    try {
-      if (existsSync(this.lockFile) && Number.parseInt(readFileSync(this.lockFile, 'utf8'), 10) === process.pid) unlinkSync(this.lockFile);
-    } catch {
-      // best effort
-    }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    unlock(this.lockFile);
   }
 }

@@ -275,7 +275,8 @@ export async function run(argv: string[]): Promise<void> {
   if (f.dryRun) return printDryRun(f, out, loaded);
   // runs.jsonl is read on open, before the matrix and for every summary: say each thing once
   const warn = onceWarner();
-  const store = RunStore.open(out, { resume: f.resume, experiment: experiment.name, preset: f.preset, warn });
+  // a resume whose experiment changed is refused here: a cell never averages runs of different settings
+  const store = RunStore.open(out, { resume: f.resume, experiment: experiment.name, preset: f.preset, warn, cells: matrix.cells });
   const t0 = performance.now();
   let pool: LocalPool | null = null;
   const onSignal = (signal: NodeJS.Signals) => {

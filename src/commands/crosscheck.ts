@@ -1,5 +1,5 @@
 /** `vanillabench crosscheck`: our trainer against the PyTorch reference trainer, step by step (issue 16). */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
@@ -7,6 +7,7 @@ import { RECIPE_FLAGS } from './trainerFlags.js';
 import { defaultDecayEpochs } from '../train/schedule.js';
 import { crosscheck } from '../crosscheck/crosscheck.js';
 import { findTorchPython } from '../crosscheck/python.js';
+import { LIMITS } from '../train/limits.js';
 import { DEFAULT_TRAIN_CONFIG } from '../train/trainer.js';
 import { DATASET_NAMES } from '../data/registry.js';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
@@ -14,6 +15,8 @@ import { checkModelName } from '../models/zoo.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { log, printJson } from '../util/output.js';
 import { UserError } from '../util/errors.js';
+import { tryLock, unlock } from '../util/fileLock.js';
+import { checkOutputDir } from '../util/outputDir.js';
 
 export const summary = 'train a few steps here and in PyTorch (scripts/torch_train.py) from the same weights and batches; compare loss, lr, lambda and weights';
 
@@ -23,13 +26,13 @@ const SPEC = {
   summary,
   flags: {
     model: { type: 'string', default: 'vanillanet-6', description: 'model name (see zoo)' },
-    steps: { type: 'number', integer: true, min: 1, default: 20, description: 'training steps to compare' },
+    steps: { type: 'number', integer: true, min: 1, max: LIMITS.steps, default: 20, description: 'training steps to compare' },
     seed: { type: 'number', integer: true, default: 0, description: 'seed (weights, data order, augmentation)' },
     dataset: { type: 'string', default: 'synthetic', choices: ['default', ...DATASET_NAMES], description: 'data (default: synthetic, always available)' },
     data: { type: 'string', description: 'dataset directory', valueName: 'dir' },
-    trainSize: { type: 'number', integer: true, min: 1, default: 64, description: 'training images (subset)' },
-    batchSize: { type: 'number', integer: true, min: 2, default: 16, description: 'batch size' },
-    epochs: { type: 'number', integer: true, min: 1, description: 'epochs of the schedule (default: just enough for --steps)' },
+    trainSize: { type: 'number', integer: true, min: 1, max: LIMITS.images, default: 64, description: 'training images (subset)' },
+    batchSize: { type: 'number', integer: true, min: 2, max: LIMITS.batchSize, default: 16, description: 'batch size' },
+    epochs: { type: 'number', integer: true, min: 1, max: LIMITS.epochs, description: 'epochs of the schedule (default: just enough for --steps)' },
     lr: {
       type: 'number',
       min: 0,
@@ -58,89 +61,119 @@ const SPEC = {
       default: true,
       description: 'also compare each step on its own, the reference restarted from our state after the previous step',
     },
-    threads: { type: 'number', integer: true, min: 1, default: 1, description: 'torch threads in the reference' },
-    out: { type: 'string', description: 'keep the exchange folder here (default: a temporary folder, removed)', valueName: 'dir' },
+    threads: { type: 'number', integer: true, min: 1, max: 1024, default: 1, description: 'torch threads in the reference' },
+    out: { type: 'string', description: 'keep the exchange folder here: a new or empty folder (default: a temporary folder, removed)', valueName: 'dir' },
     backend: { type: 'string', default: 'wasm', choices: BACKENDS, description: 'tfjs backend of our trainer' },
     ...MODEL_FLAGS,
   },
 } as const satisfies CommandSpec;
 
+/**
+ * The exchange folder: a temporary one, or --out checked before any work and claimed: new or empty (files left
+ * there by an earlier run could pass for the reference's output), and held by this run alone (its lock).
+ */
+function exchangeFolder(out: string | undefined): { dir: string; release: () => void } {
+  if (out === undefined) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vanillabench-crosscheck-'));
+    return { dir, release: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  checkOutputDir(out);
+  mkdirSync(out, { recursive: true });
+  const lock = path.join(out, '.crosscheck.lock');
+  const owner = tryLock(lock);
+  if (owner !== null) throw new UserError(`--out ${out} is in use by another crosscheck (pid ${owner})`);
+  const held = readdirSync(out).filter((name) => name !== '.crosscheck.lock');
+  if (held.length > 0) {
+    unlock(lock);
+    throw new UserError(
+      `--out ${out} is not empty (${held.slice(0, 3).join(', ')}${held.length > 3 ? ', ...' : ''}): the exchange needs a new or empty folder, so that no earlier result can pass for this run's`,
+    );
+  }
+  return { dir: out, release: () => unlock(lock) };
+}
+
 export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
   checkModelName(f.model);
+  const { dir, release } = exchangeFolder(f.out);
+  try {
+    await crosscheckCommand(f, dir);
+  } finally {
+    release();
+  }
+}
+
+type Flags = NonNullable<ReturnType<typeof parseCommandFlags<typeof SPEC>>>;
+
+async function crosscheckCommand(f: Flags, dir: string): Promise<void> {
   const py = findTorchPython(f.python);
   const backend = await selectBackend(f.backend, { log });
   const stepsPerEpoch = Math.floor(f.trainSize / f.batchSize);
   if (stepsPerEpoch < 1) throw new UserError(`--train-size ${f.trainSize} gives no full batch of ${f.batchSize}`);
   const epochs = f.epochs ?? Math.ceil(f.steps / stepsPerEpoch);
-  const dir = f.out ?? mkdtempSync(path.join(tmpdir(), 'vanillabench-crosscheck-'));
-  try {
-    const r = await crosscheck(
-      {
-        model: f.model,
-        modelOptions: modelOptionsFromFlags({ ...f, input: undefined, classes: undefined }, { width: 1 / 16 }),
-        data: { name: f.dataset, dir: f.data, trainSize: f.trainSize, inputSize: f.input ?? 32 },
-        train: {
-          epochs,
-          batchSize: f.batchSize,
-          lr: f.lr,
-          minLr: f.minLr,
-          weightDecay: f.weightDecay,
-          warmupEpochs: f.warmupEpochs,
-          labelSmoothing: f.labelSmoothing,
-          decayEpochs: f.decayEpochs ?? defaultDecayEpochs(epochs),
-          lambdaShape: f.lambdaShape,
-          lambdaPer: f.lambdaPer,
-          bnMomentum: f.bnMomentum,
-          augment: f.augment,
-        },
-        seed: f.seed,
-        steps: f.steps,
-        dir,
-        threads: f.threads,
-        init: f.init as 'perturbed' | 'plain',
-        referenceDtype: f.referenceDtype as 'float32' | 'float64',
-        resync: f.resync,
+  const r = await crosscheck(
+    {
+      model: f.model,
+      modelOptions: modelOptionsFromFlags({ ...f, input: undefined, classes: undefined }, { width: 1 / 16 }),
+      data: { name: f.dataset, dir: f.data, trainSize: f.trainSize, inputSize: f.input ?? 32 },
+      train: {
+        epochs,
+        batchSize: f.batchSize,
+        lr: f.lr,
+        minLr: f.minLr,
+        weightDecay: f.weightDecay,
+        warmupEpochs: f.warmupEpochs,
+        labelSmoothing: f.labelSmoothing,
+        decayEpochs: f.decayEpochs ?? defaultDecayEpochs(epochs),
+        lambdaShape: f.lambdaShape,
+        lambdaPer: f.lambdaPer,
+        bnMomentum: f.bnMomentum,
+        augment: f.augment,
       },
-      py,
-      log,
+      seed: f.seed,
+      steps: f.steps,
+      dir,
+      threads: f.threads,
+      init: f.init as 'perturbed' | 'plain',
+      referenceDtype: f.referenceDtype as 'float32' | 'float64',
+      resync: f.resync,
+    },
+    py,
+    log,
+  );
+  // the tolerance applies to each step on its own (resynchronised) when there is that comparison: free-running
+  // runs part through float32 rounding in chaotic settings (both numbers are printed)
+  const checked = r.perStep.slice(0, f.checkSteps);
+  const err = (s: (typeof checked)[number]) => s.resync?.lossRelErr ?? s.loss.relErr;
+  const bad = checked.filter((s) => !(err(s) <= f.tolerance));
+  const doc = { ...r, backend: backend.name, tfjsVersion: backend.tfjsVersion, tolerance: f.tolerance, checkSteps: f.checkSteps, dir: f.out ?? null };
+  if (f.json) printJson(doc);
+  else {
+    console.log(
+      `${r.model} ${JSON.stringify(r.toggles)} on ${r.data}; ours: ${backendSummary(backend)}; reference: torch ${r.torch}, python ${r.python} (${r.interpreter})`,
     );
-    // the tolerance applies to each step on its own (resynchronised) when there is that comparison: free-running
-    // runs part through float32 rounding in chaotic settings (both numbers are printed)
-    const checked = r.perStep.slice(0, f.checkSteps);
-    const err = (s: (typeof checked)[number]) => s.resync?.lossRelErr ?? s.loss.relErr;
-    const bad = checked.filter((s) => !(err(s) <= f.tolerance));
-    const doc = { ...r, backend: backend.name, tfjsVersion: backend.tfjsVersion, tolerance: f.tolerance, checkSteps: f.checkSteps, dir: f.out ?? null };
-    if (f.json) printJson(doc);
-    else {
+    console.log('step  epoch  loss (ours)   loss (torch)  rel.err    one-step   lr (ours/torch)          lambda (ours/torch)');
+    for (const s of r.perStep) {
+      const one = s.resync ? s.resync.lossRelErr.toExponential(2) : '-';
       console.log(
-        `${r.model} ${JSON.stringify(r.toggles)} on ${r.data}; ours: ${backendSummary(backend)}; reference: torch ${r.torch}, python ${r.python} (${r.interpreter})`,
+        `${String(s.step).padStart(4)}  ${String(s.epoch).padStart(5)}  ${s.loss.ours.toFixed(6).padStart(11)}  ${s.loss.torch.toFixed(6).padStart(12)}  ${s.loss.relErr.toExponential(2).padStart(9)}  ${one.padStart(9)}  ${s.lr.ours.toExponential(4)}/${s.lr.torch.toExponential(4)}  ${s.lambda.ours.toFixed(4)}/${s.lambda.torch.toFixed(4)}`,
       );
-      console.log('step  epoch  loss (ours)   loss (torch)  rel.err    one-step   lr (ours/torch)          lambda (ours/torch)');
-      for (const s of r.perStep) {
-        const one = s.resync ? s.resync.lossRelErr.toExponential(2) : '-';
-        console.log(
-          `${String(s.step).padStart(4)}  ${String(s.epoch).padStart(5)}  ${s.loss.ours.toFixed(6).padStart(11)}  ${s.loss.torch.toFixed(6).padStart(12)}  ${s.loss.relErr.toExponential(2).padStart(9)}  ${one.padStart(9)}  ${s.lr.ours.toExponential(4)}/${s.lr.torch.toExponential(4)}  ${s.lambda.ours.toFixed(4)}/${s.lambda.torch.toFixed(4)}`,
-        );
-      }
-      if (r.resync)
-        console.log(
-          `each step on its own: max loss rel.err ${r.resync.maxLossRelErr.toExponential(2)}, first over 1e-3: ${r.resync.firstStepOver1e3 ?? 'none'}, worst tensor ${r.resync.worstTensor.name} ${r.resync.worstTensor.relErr.toExponential(2)} (step ${r.resync.worstTensor.step})`,
-        );
-      console.log(
-        `max loss rel.err ${r.maxLossRelErr.toExponential(2)}; first step over 1e-3: ${r.firstStepOver1e3 ?? 'none'}; lr max abs err ${r.lrMaxAbsErr.toExponential(1)}, lambda ${r.lambdaMaxAbsErr.toExponential(1)}`,
-      );
-      console.log(
-        `worst tensor after step ${r.steps}: ${r.worstTensor.name} ${r.worstTensor.relErr.toExponential(2)} (without the ${r.gradientFree.length} gradient-free ones: trainable ${r.worstTrainable.name} ${r.worstTrainable.relErr.toExponential(2)}${r.worstRunningStat ? `; running stats: ${r.worstRunningStat.name} ${r.worstRunningStat.relErr.toExponential(2)}` : ''})`,
-      );
-      for (const n of r.notes) console.log(`note: ${n}`);
     }
-    if (bad.length)
-      throw new UserError(
-        `loss differs from PyTorch by more than ${f.tolerance} (relative${r.resync ? ', each step on its own' : ''}) at ${bad.length} of the first ${checked.length} steps, first at step ${bad[0].step} (${bad[0].loss.ours} vs ${bad[0].resync?.loss ?? bad[0].loss.torch})`,
+    if (r.resync)
+      console.log(
+        `each step on its own: max loss rel.err ${r.resync.maxLossRelErr.toExponential(2)}, first over 1e-3: ${r.resync.firstStepOver1e3 ?? 'none'}, worst tensor ${r.resync.worstTensor.name} ${r.resync.worstTensor.relErr.toExponential(2)} (step ${r.resync.worstTensor.step})`,
       );
-  } finally {
-    if (f.out === undefined) rmSync(dir, { recursive: true, force: true });
+    console.log(
+      `max loss rel.err ${r.maxLossRelErr.toExponential(2)}; first step over 1e-3: ${r.firstStepOver1e3 ?? 'none'}; lr max abs err ${r.lrMaxAbsErr.toExponential(1)}, lambda ${r.lambdaMaxAbsErr.toExponential(1)}`,
+    );
+    console.log(
+      `worst tensor after step ${r.steps}: ${r.worstTensor.name} ${r.worstTensor.relErr.toExponential(2)} (without the ${r.gradientFree.length} gradient-free ones: trainable ${r.worstTrainable.name} ${r.worstTrainable.relErr.toExponential(2)}${r.worstRunningStat ? `; running stats: ${r.worstRunningStat.name} ${r.worstRunningStat.relErr.toExponential(2)}` : ''})`,
+    );
+    for (const n of r.notes) console.log(`note: ${n}`);
   }
+  if (bad.length)
+    throw new UserError(
+      `loss differs from PyTorch by more than ${f.tolerance} (relative${r.resync ? ', each step on its own' : ''}) at ${bad.length} of the first ${checked.length} steps, first at step ${bad[0].step} (${bad[0].loss.ours} vs ${bad[0].resync?.loss ?? bad[0].loss.torch})`,
+    );
 }

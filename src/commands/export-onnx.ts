@@ -19,6 +19,7 @@ import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { runProvenance } from '../util/provenance.js';
 import { UserError, oneOf } from '../util/errors.js';
 import { log, printJson } from '../util/output.js';
+import { checkOutputFile } from '../util/outputDir.js';
 
 export const summary = 'export a model directory or a zoo model (deploy form) as ONNX (opset 13), checked in ONNX Runtime against tfjs';
 
@@ -79,6 +80,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!f) return;
   const [src, file] = f.positionals;
   if (!file.toLowerCase().endsWith('.onnx')) throw new UserError(`the output file should end in .onnx, got '${file}'`);
+  checkOutputFile(file); // before the backend and the model
   checkSource(src, f);
   const backend = await selectBackend(f.backend, { log });
   const s = await source(src, f);

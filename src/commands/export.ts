@@ -9,6 +9,7 @@ import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { runProvenance } from '../util/provenance.js';
 import { log, printJson } from '../util/output.js';
+import { checkOutputDir } from '../util/outputDir.js';
 
 export const summary = "save a model's deploy form with random weights (freshly initialised, merged) as a TF.js LayersModel directory";
 
@@ -31,6 +32,7 @@ export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
   const [name, dir] = f.positionals;
+  checkOutputDir(dir, 'the output folder'); // before the backend and the model
   const options = modelOptions(name, modelOptionsFromFlags(f));
   const backend = await selectBackend(f.backend, { log });
   const params = zooEntry(name, options).deployParamsM;

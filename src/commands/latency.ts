@@ -5,7 +5,6 @@
  * memory) in onnxruntime-node instead, with the same statistics. `--runtimes` measures several runtimes in one run
  * (a study: ../bench/latencyStudy.ts), each in its own process under the study's run id.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, backendSummary, selectBackend, type BackendInfo } from '../backend/select.js';
@@ -13,14 +12,14 @@ import { latencyResult, type LatencyResult } from '../bench/measureLatency.js';
 import { ortTimed, probeAndMeasure, tfjsTimed } from '../bench/timedModel.js';
 import {
   latencyFileName,
+  mergeIntoLatencyFile,
   mergeLatency,
-  readLatencyFile,
   writeLatencyFile,
   type LatencyForm,
   type LatencyRow,
   type LatencyRuntime,
 } from '../results/latencyFile.js';
-import { load1, newRunId, runFile, type LoadWindow } from '../results/latencyRun.js';
+import { chooseRunFile, load1, newRunId, type LoadWindow } from '../results/latencyRun.js';
 import { parseRuntimes, runStudy, runtimeStoreName, RUNTIMES_SYNTAX, type StudyOutcome } from '../bench/latencyStudy.js';
 import { ONNX_IR_VERSION, ONNX_OPSET } from '../interop/onnx.js';
 import { defaultOrtThreads, loadOrt, ortVersion, type OrtModule } from '../interop/ort.js';
@@ -296,18 +295,6 @@ function checkRuntimeFlags(f: Flags): boolean {
   return onOrt;
 }
 
-/**
- * Where this run's measurements go: its own file unless --merge, so that measurements already stored (committed ones
- * too) are never replaced silently; with --merge, the stored file it merges into (read first: a corrupt one stops here).
- */
-function chooseFile(mergeFile: string, merge: boolean, runId: string): { file: string; previous: ReturnType<typeof readLatencyFile> } {
-  const file = merge ? mergeFile : runFile(mergeFile, runId);
-  const previous = merge ? readLatencyFile(file) : null;
-  if (merge && previous) log(`latency: merging into ${file} (rows of the same model, form and setting are replaced)`);
-  else if (!merge && existsSync(mergeFile)) log(`latency: ${mergeFile} is left as it is; this run goes to ${file} (--merge merges into it)`);
-  return { file, previous };
-}
-
 /** What carries over from one model to the next in a run. */
 interface RunProgress {
   /** fastest observed ms per GMAC (per image), to predict a model's single forward time before building it */
@@ -462,8 +449,26 @@ export async function run(argv: string[]): Promise<void> {
   const storeAs = runtime ? runtime.name : backend.name;
   const fileName = runtimeStoreName(runtime ? 'onnxruntime' : 'tfjs', backend.name, rowThreads);
   const mergeFile = path.join(f.out, latencyFileName(fileName, machine, runtime ? undefined : backend.adapter));
-  const runId = f.runId ?? newRunId();
-  const { file, previous } = chooseFile(mergeFile, f.merge, runId);
+  const { runId, file, release } = chooseRunFile(mergeFile, f.merge, log, f.runId);
+  try {
+    await measureAll(f, names, forms, { ort, threads, rowThreads, runtime, backend, machine, storeAs, runId, file }, argv);
+  } finally {
+    release();
+  }
+}
+
+interface RunTarget extends TimingRuntime {
+  runtime: LatencyRuntime | undefined;
+  backend: Awaited<ReturnType<typeof selectBackend>>;
+  machine: ReturnType<typeof machineInfo>;
+  storeAs: string;
+  runId: string;
+  file: string;
+}
+
+/** Times every model (--rounds passes), storing after each one (its own file, or merged under the file's lock), and prints the result. */
+async function measureAll(f: Flags, names: string[], forms: LatencyForm[], t: RunTarget, argv: string[]): Promise<void> {
+  const { ort, threads, rowThreads, runtime, backend, machine, storeAs, runId, file } = t;
   log(
     `latency: ${names.length} model(s) x ${forms.join('+')} at ${f.input}px, batch ${f.batch}, width ${f.width}; ` +
       (runtime
@@ -480,7 +485,11 @@ export async function run(argv: string[]): Promise<void> {
     runId,
     load1: runLoad,
   };
-  let written: ReturnType<typeof writeLatencyFile> | null = null;
+  // --merge: this model's rows into the stored file as it is now; else every row so far into this run's own file
+  const store = (modelRows: BaseRow[]) =>
+    f.merge
+      ? mergeIntoLatencyFile(file, storeAs, machine, provenance, modelRows, runtime)
+      : writeLatencyFile(file, mergeLatency(null, storeAs, machine, provenance, rows, runtime));
   const progress: RunProgress = { msPerGmac: null, step: 0, round: 1, steps: names.length * forms.length * f.rounds, started: performance.now() };
 
   const byModel = new Map<string, BaseRow[]>();
@@ -493,11 +502,11 @@ export async function run(argv: string[]): Promise<void> {
       if (tf.memory().numTensors > 0) log(`latency: note: ${tf.memory().numTensors} tensors alive after ${name}`);
       // stored after every model, so a killed or crashed run keeps what it measured
       runLoad.after = load1();
-      written = writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
+      store(modelRows);
     }
   }
   runLoad.after = load1();
-  const stored = written ?? writeLatencyFile(file, mergeLatency(previous, storeAs, machine, provenance, rows, runtime));
+  const stored = store([]);
   log(`latency: wrote ${stored.json} and ${stored.csv}`);
 
   printResult(f.json, names, rows, stored, { backend, runtime, provenance });

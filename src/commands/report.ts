@@ -5,6 +5,7 @@
 import { buildReport } from '../report/report.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { log, printJson } from '../util/output.js';
+import { checkOutputDir } from '../util/outputDir.js';
 
 export const summary = 'write results/REPORT.md and charts from the stored results (what held, what did not, what is missing)';
 
@@ -29,6 +30,7 @@ const SPEC = {
 export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
+  checkOutputDir(f.out); // it is written (REPORT.md, charts/): checked before anything is read
   const r = await buildReport({ resultsDir: f.out, log: (l) => log(l), ablation: f.ablation.length > 0 ? f.ablation : undefined });
   if (f.json) {
     printJson(r);

@@ -1,4 +1,5 @@
 /** `vanillabench train`: one training run with the paper's toggles, then merge and evaluate the deploy form. */
+import { LIMITS } from '../train/limits.js';
 import { join } from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
 import { RECIPE_FLAGS } from './trainerFlags.js';
@@ -34,17 +35,17 @@ const SPEC = {
       description: 'default: Fashion-MNIST when installed, else synthetic',
     },
     data: { type: 'string', description: 'dataset directory', valueName: 'dir' },
-    trainSize: { type: 'number', integer: true, min: 1, description: 'training images (subset)' },
+    trainSize: { type: 'number', integer: true, min: 1, max: LIMITS.images, description: 'training images (subset)' },
     valSize: {
       type: 'number',
       integer: true,
       min: 0,
       description: `validation images carved from the training subset, scored every epoch (default: ${VAL_FRACTION * 100}% of it; 0: none, the epochs are scored on the test split)`,
     },
-    testSize: { type: 'number', integer: true, min: 1, description: 'test images (subset)' },
-    epochs: { type: 'number', integer: true, min: 1, default: D.epochs, description: 'epochs' },
-    batchSize: { type: 'number', integer: true, min: 1, default: D.batchSize, description: 'batch size' },
-    lr: { type: 'number', min: 0, default: D.lr, description: 'peak learning rate (AdamW)' },
+    testSize: { type: 'number', integer: true, min: 1, max: LIMITS.images, description: 'test images (subset)' },
+    epochs: { type: 'number', integer: true, min: 1, max: LIMITS.epochs, default: D.epochs, description: 'epochs' },
+    batchSize: { type: 'number', integer: true, min: 1, max: LIMITS.batchSize, default: D.batchSize, description: 'batch size' },
+    lr: { type: 'number', min: 0, max: LIMITS.rate, default: D.lr, description: 'peak learning rate (AdamW)' },
     ...RECIPE_FLAGS,
     mergeAfterDecay: { type: 'boolean', default: false, description: 'merge the conv pairs once lambda = 1 and keep training the merged model' },
     augment: { type: 'boolean', default: false, description: 'random crop (padding 4) + horizontal flip, training batches only' },

@@ -27,6 +27,7 @@ import {
 import { PROCESSOR_ENV as ENV, type RunJobData } from '../queue/protocol.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
 import { UserError } from '../util/errors.js';
+import { checkOutputDir } from '../util/outputDir.js';
 import { formatDuration, log, printJson } from '../util/output.js';
 import { packageRoot } from '../util/provenance.js';
 
@@ -137,6 +138,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!f) return;
   const target = parseRedisUrl(f.queue);
   const queueName = checkQueueName(f.queueName);
+  if (f.runsDir !== undefined) checkOutputDir(f.runsDir, '--runs-dir'); // before Redis and the backend
   const file = processorFile();
   if (!existsSync(file)) throw new UserError(`${file} is missing: run \`npm run build\` first`);
   const t0 = performance.now();

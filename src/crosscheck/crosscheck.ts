@@ -7,7 +7,7 @@
  *
  * Dropout is run at rate 0 (its masks are not exported).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { numBatches } from '../data/batches.js';
@@ -27,6 +27,7 @@ import type { AdamW } from '../train/adamw.js';
 import { UserError } from '../util/errors.js';
 import { EXCHANGE_FORMAT, referenceTrainSettings, streamFor, writeData, writeJson, type StepBatch } from './exchange.js';
 import { referenceFailure, runReferenceScript, type TorchPython } from './python.js';
+import { checkStepsResult, newNonce, readReferenceResult, type ReferenceSteps } from './referenceResult.js';
 
 export interface CrosscheckSpec {
   model: string;
@@ -132,8 +133,8 @@ function compareTensors(ours: Map<string, LoadedTensor>, theirs: Map<string, Loa
   const out: TensorComparison[] = [];
   for (const [name, a] of ours) {
     const b = theirs.get(name);
-    if (!b) throw new Error(`internal: the reference trainer wrote no ${name}`);
-    if (a.data.length !== b.data.length) throw new Error(`internal: ${name} has ${a.data.length} values here, ${b.data.length} in the reference`);
+    if (!b) throw new UserError(`the reference trainer's final.safetensors has no ${name}; nothing was compared`);
+    if (a.data.length !== b.data.length) throw new UserError(`${name} has ${a.data.length} values here, ${b.data.length} in the reference's final.safetensors`);
     let maxAbsErr = 0;
     let maxAbs = 0;
     for (let i = 0; i < a.data.length; i++) {
@@ -239,23 +240,23 @@ async function runOurs(
   return { ours, batches, final: final as Map<string, LoadedTensor>, oursSeconds: (performance.now() - t0) / 1000 };
 }
 
-type ReferenceResult = {
-  steps: { loss: number; lr: number; lambda: number }[];
-  resync?: { loss: number; tensors: Record<string, [number, number, number, number]> }[];
-};
-
-/** Runs the reference trainer on the exchange folder; its per-step results and final weights. */
-async function runTorch(dir: string, py: TorchPython): Promise<{ ref: ReferenceResult; theirs: Map<string, LoadedTensor>; torchSeconds: number }> {
+/** Runs the reference trainer on the exchange folder; its per-step results (checked: ./referenceResult.ts) and final weights. */
+async function runTorch(
+  dir: string,
+  py: TorchPython,
+  expect: { nonce: string; steps: number; resync: boolean },
+): Promise<{ ref: ReferenceSteps; theirs: Map<string, LoadedTensor>; torchSeconds: number }> {
   const t1 = performance.now();
   const r = await runReferenceScript(py.python, ['steps', dir]);
   if (r.status !== 0) throw referenceFailure(r);
   const torchSeconds = (performance.now() - t1) / 1000;
-  const ref = JSON.parse(readFileSync(path.join(dir, 'torch', 'result.json'), 'utf8')) as ReferenceResult;
+  const raw = readReferenceResult(dir, expect.nonce);
+  const ref = checkStepsResult(raw, path.join(dir, 'torch', 'result.json'), expect.steps, expect.resync);
   return { ref, theirs: loadSafetensors(path.join(dir, 'torch', 'final.safetensors')), torchSeconds };
 }
 
 /** Step k of ours against the reference's (free-running), and against its one step from our state (resync). */
-function compareSteps(ours: OurStep[], ref: ReferenceResult, free: Set<string>): StepComparison[] {
+function compareSteps(ours: OurStep[], ref: ReferenceSteps, free: Set<string>): StepComparison[] {
   return ours.map((o, k) => {
     const t = ref.steps[k];
     const c: StepComparison = {
@@ -340,7 +341,8 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
   const { ours, batches, final, oursSeconds } = await runOurs(spec, model, ds, splits.test, cfg, resync);
   log(`ours: ${spec.steps} steps in ${oursSeconds.toFixed(1)} s`);
 
-  // the exchange folder
+  // the exchange folder; the reference echoes the nonce, so only its own result can be compared
+  const nonce = newNonce();
   const settings = {
     format: EXCHANGE_FORMAT,
     model: { name: spec.model, family: model.desc.family, options },
@@ -353,6 +355,7 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
       dtype: spec.referenceDtype ?? 'float32',
       init: spec.init ?? 'perturbed',
       resync,
+      nonce,
     },
     data: { name: ds.name, n: ds.n, height: ds.height, width: ds.width, channels: ds.channels, numClasses: ds.numClasses },
   };
@@ -360,7 +363,7 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
   writeData(path.join(spec.dir, 'data.safetensors'), ds, streamFor(ds, batches, spec.seed, cfg.augment));
 
   // the reference
-  const { ref, theirs, torchSeconds } = await runTorch(spec.dir, py);
+  const { ref, theirs, torchSeconds } = await runTorch(spec.dir, py, { nonce, steps: spec.steps, resync });
   log(`torch ${py.torch}: ${spec.steps} steps in ${torchSeconds.toFixed(1)} s`);
 
   // the comparison

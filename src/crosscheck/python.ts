@@ -60,10 +60,12 @@ export function findTorchPython(explicit?: string, env: NodeJS.ProcessEnv = proc
   throw new UserError(`no Python 3 with PyTorch found (${tried.join('; ')}): the reference trainer needs it; ${INSTALL_HINT}`);
 }
 
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
  * Runs the reference script without blocking the event loop (a test runner's or pool worker's must keep answering).
  * Lines of stdout that are JSON objects with an "event" go to `onEvent`; the rest (and stderr) is kept, its last
- * 20 kB, for the error message. The child is killed if this process exits first.
+ * 20 kB, for the error message. The child is killed if this process exits or is signalled first.
  */
 export function runReferenceScript(
   python: string,
@@ -71,9 +73,23 @@ export function runReferenceScript(
   onEvent?: (e: { event: string } & Record<string, unknown>) => void,
 ): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve) => {
+    // in this process's group: a pool worker's group kill (src/ablation/pool.ts) reaches it, hung or not
     const child = spawn(python, [referenceScript(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const killChild = () => child.kill('SIGKILL');
+    // a signal nobody else handles ends this process: the child first (a signal sent to this process alone does
+    // not reach it), then the signal's own effect; a handler of the caller's decides for itself
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (process.listenerCount(signal) > 1) return;
+      stopWatching();
+      killChild();
+      process.kill(process.pid, signal);
+    };
+    const stopWatching = () => {
+      process.off('exit', killChild);
+      for (const sig of SIGNALS) process.off(sig, onSignal);
+    };
     process.once('exit', killChild);
+    for (const sig of SIGNALS) process.on(sig, onSignal);
     let output = '';
     let partial = '';
     const keep = (text: string) => {
@@ -90,11 +106,11 @@ export function runReferenceScript(
     });
     child.stderr.on('data', (d: Buffer) => keep(d.toString('utf8')));
     child.on('error', (e) => {
-      process.off('exit', killChild);
+      stopWatching();
       resolve({ status: -1, output: `${output}\n${e.message}` });
     });
     child.on('close', (status) => {
-      process.off('exit', killChild);
+      stopWatching();
       resolve({ status, output: output + partial });
     });
   });

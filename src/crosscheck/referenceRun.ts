@@ -7,7 +7,7 @@
  * Only the dropout masks are its own (torch's generator, seeded by the run's seed). So ours - PyTorch over seeds
  * measures what the engines do differently, not what the protocol does.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { epochOrder, numBatches } from '../data/batches.js';
@@ -17,25 +17,11 @@ import { Model } from '../nn/model.js';
 import { describeRunData, prepareRun, type RunSpec, type RunSummary } from '../train/runTraining.js';
 import type { EpochMetrics, TrainHooks } from '../train/trainer.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { claimFolder } from '../util/fileLock.js';
 import { UserError } from '../util/errors.js';
 import { EXCHANGE_FORMAT, referenceTrainSettings, streamFor, writeData, writeJson, type StepBatch } from './exchange.js';
 import { findTorchPython, referenceFailure, runReferenceScript, type TorchPython } from './python.js';
-
-/** What torch/result.json holds after a `run` (scripts/torch_train.py run_training). */
-interface ReferenceRunResult {
-  status: 'ok' | 'diverged';
-  message?: string;
-  epochs: EpochMetrics[];
-  trainTop1?: number;
-  valTop1?: number;
-  deployValTop1?: number | null;
-  testTop1?: number | null;
-  deployTestTop1?: number | null;
-  imagesPerSec: number;
-  wallSeconds: number;
-  /** VanillaNet: max |logit difference| of the merged deploy form against the trained form at lambda 1, relative */
-  deployMaxLogitDiff?: number;
-}
+import { checkRunResult, newNonce, readReferenceResult } from './referenceResult.js';
 
 /** The engine line a torch record carries where ours carries the tfjs backend. */
 export const torchBackendName = (py: TorchPython): string => `torch ${py.torch} (cpu, 1 thread; python ${py.pythonVersion})`;
@@ -52,7 +38,7 @@ function runBatches(n: number, batchSize: number, epochs: number, seed: number):
 }
 
 /** Writes the exchange folder of a whole run into `dir`. */
-async function writeRunExchange(spec: RunSpec, dir: string): Promise<Pick<RunSummary, 'dataset' | 'testSet' | 'epochs' | 'toggles'>> {
+async function writeRunExchange(spec: RunSpec, dir: string, nonce: string): Promise<Pick<RunSummary, 'dataset' | 'testSet' | 'epochs' | 'toggles'>> {
   const prepared = await prepareRun(spec);
   const { cfg, splits, evalSet, options } = prepared;
   if (cfg.mergeAfterDecay) throw new UserError('mergeAfterDecay is not implemented in the PyTorch reference trainer');
@@ -67,7 +53,7 @@ async function writeRunExchange(spec: RunSpec, dir: string): Promise<Pick<RunSum
       format: EXCHANGE_FORMAT,
       model: { name: spec.model, family: model.desc.family, options },
       train: referenceTrainSettings(cfg),
-      run: { mode: 'run', steps: stepsPerEpoch * cfg.epochs, stepsPerEpoch, seed: spec.seed, threads: 1, dtype: 'float32', testIsValidation },
+      run: { mode: 'run', steps: stepsPerEpoch * cfg.epochs, stepsPerEpoch, seed: spec.seed, threads: 1, dtype: 'float32', testIsValidation, nonce },
       data: {
         name: splits.train.name,
         n: splits.train.n,
@@ -106,9 +92,11 @@ export async function runReferenceTraining(
   py: TorchPython = findTorchPython(),
 ): Promise<RunSummary & { engine: string; deployMaxLogitDiff: number | null }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vanillabench-torch-'));
+  let release = () => {};
   try {
-    const { dataset, testSet, epochs, toggles } = await writeRunExchange(spec, dir);
-    if (out) mkdirSync(out, { recursive: true });
+    const nonce = newNonce();
+    const { dataset, testSet, epochs, toggles } = await writeRunExchange(spec, dir, nonce);
+    release = out ? claimFolder(out, 'the run folder') : () => {};
     const r = await runReferenceScript(py.python, ['run', dir], (e) => {
       if (e.event === 'step') hooks.onStep?.(e as unknown as Parameters<NonNullable<TrainHooks['onStep']>>[0]);
       if (e.event === 'epoch') {
@@ -118,7 +106,8 @@ export async function runReferenceTraining(
       }
     });
     if (r.status !== 0) throw referenceFailure(r);
-    const res = JSON.parse(readFileSync(path.join(dir, 'torch', 'result.json'), 'utf8')) as ReferenceRunResult;
+    // checked before use: this run's nonce, a known status, every epoch (else the run is recorded as failed, saying why)
+    const res = checkRunResult(readReferenceResult(dir, nonce), path.join(dir, 'torch', 'result.json'), epochs);
     const summary: RunSummary & { engine: string; deployMaxLogitDiff: number | null } = {
       model: spec.model,
       toggles,
@@ -142,6 +131,7 @@ export async function runReferenceTraining(
     if (out) writeFileAtomic(path.join(out, 'summary.json'), JSON.stringify({ ...summary, metrics: undefined }, null, 2));
     return summary;
   } finally {
+    release();
     rmSync(dir, { recursive: true, force: true });
   }
 }

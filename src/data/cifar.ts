@@ -8,7 +8,8 @@
  * bytes. Files train.bin and test.bin (directory cifar-100-binary).
  * Converted to NHWC floats in [0, 1].
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readRegularFile } from '../util/boundedRead.js';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { checkDataset, type Dataset } from './dataset.js';
@@ -276,7 +277,8 @@ function classNamesFrom(dir: string, file: string, fallback: readonly string[]):
   const p = join(dir, file);
   if (existsSync(p)) {
     try {
-      const names = readFileSync(p, 'utf8')
+      const names = readRegularFile(p, { what: 'class names file', maxBytes: 2 ** 20 })
+        .toString('utf8')
         .split(/\r?\n/)
         .map((s) => s.trim())
         .filter((s) => s.length > 0);

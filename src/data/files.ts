@@ -2,23 +2,23 @@
  * Small file helpers shared by the loaders: reading with user-facing errors,
  * gunzip, and recognising foreign files for clear messages.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync, constants as zlibConstants } from 'node:zlib';
+import { readRegularFile } from '../util/boundedRead.js';
 import { UserError } from '../util/errors.js';
 
-/** Reads a whole file; a missing or unreadable file is a UserError naming it. */
-export function readFileOrThrow(file: string, what = 'file', hint = ''): Buffer {
-  let st;
+/** The largest data file read whole (a dataset's images: EMNIST's largest IDX file is 550 MB). */
+export const MAX_DATA_FILE_BYTES = 2 ** 30;
+
+/**
+ * Reads a whole regular file of at most `maxBytes`; a missing, unreadable or oversized file, a folder, FIFO or
+ * device is a UserError naming it (a FIFO is refused at once, not waited on).
+ */
+export function readFileOrThrow(file: string, what = 'file', hint = '', maxBytes = MAX_DATA_FILE_BYTES): Buffer {
   try {
-    st = statSync(file);
-  } catch {
-    throw new UserError(`${what} not found: ${file}${hint ? ` — ${hint}` : ''}`);
-  }
-  if (!st.isFile()) throw new UserError(`${what} ${file} is not a regular file`);
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw new UserError(`cannot read ${what} ${file}: ${(e as Error).message}`);
+    return readRegularFile(file, { what, maxBytes });
+  } catch (err) {
+    if (err instanceof UserError && hint && err.message.startsWith(`${what} not found:`)) throw new UserError(`${err.message} — ${hint}`);
+    throw err;
   }
 }
 
@@ -27,21 +27,37 @@ export function isGzip(buf: Uint8Array): boolean {
 }
 
 /**
- * Gunzips a buffer. A truncated gzip stream yields the bytes that could be
- * recovered and `truncated: true` (so the caller can report expected vs
+ * Gunzips a buffer into at most `maxBytes` (a gzip bomb stops there: a UserError naming the file). A truncated gzip
+ * stream yields the bytes that could be recovered and `truncated: true` (so the caller can report expected vs
  * actual sizes); a corrupt stream is a UserError naming the file.
  */
-export function gunzipFile(buf: Uint8Array, file: string): { data: Buffer; truncated: boolean } {
+export function gunzipFile(buf: Uint8Array, file: string, maxBytes = MAX_DATA_FILE_BYTES): { data: Buffer; truncated: boolean } {
+  const tooLarge = (e: unknown): boolean => (e as NodeJS.ErrnoException)?.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError;
+  const refuse = () => new UserError(`${file} inflates to more than ${maxBytes} bytes (the most it may hold); it is damaged or not what it claims to be`);
   try {
-    return { data: gunzipSync(buf), truncated: false };
+    return { data: gunzipSync(buf, { maxOutputLength: maxBytes }), truncated: false };
   } catch (e) {
+    if (tooLarge(e)) throw refuse();
     const msg = (e as Error).message;
     try {
-      const partial = gunzipSync(buf, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      const partial = gunzipSync(buf, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: maxBytes });
       return { data: partial, truncated: true };
-    } catch {
+    } catch (e2) {
+      if (tooLarge(e2)) throw refuse();
       throw new UserError(`${file} is gzip-compressed but corrupt (${msg}); re-download or re-install it`);
     }
+  }
+}
+
+/**
+ * The first bytes a gzip stream inflates to, from a prefix of it (deflate expands at most ~1032x, so this stays
+ * small whatever the whole stream holds); empty when even that prefix is corrupt.
+ */
+export function gunzipHead(buf: Uint8Array, prefixBytes = 4096): Buffer {
+  try {
+    return gunzipSync(buf.subarray(0, prefixBytes), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: prefixBytes * 1100 });
+  } catch {
+    return Buffer.alloc(0);
   }
 }
 

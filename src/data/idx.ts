@@ -8,7 +8,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { bytesToUnit, checkDataset, type Dataset } from './dataset.js';
-import { describeContent, gunzipFile, hexHead, isGzip, readFileOrThrow } from './files.js';
+import { describeContent, gunzipFile, gunzipHead, hexHead, isGzip, MAX_DATA_FILE_BYTES, readFileOrThrow } from './files.js';
 
 export type IdxKind = 'images' | 'labels';
 
@@ -127,6 +127,23 @@ function checkLength(src: IdxInput, dims: number[], count: number, expectedBytes
 }
 
 /**
+ * What a gzipped IDX file may inflate to: what its header declares (read from the first inflated bytes) and one
+ * byte more, so a longer stream is still reported as too large; a header declaring more than the data-file limit is
+ * refused before anything is inflated. Without a readable header: the limit itself.
+ */
+function declaredGzipBytes(input: Uint8Array, file: string): number {
+  const head = gunzipHead(input);
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0 || head.length < 4 + 4 * head[3]) return MAX_DATA_FILE_BYTES;
+  let count = 1;
+  for (let d = 0; d < head[3]; d++) count *= head.readUInt32BE(4 + 4 * d);
+  const bytes = 4 + 4 * head[3] + count;
+  if (bytes > MAX_DATA_FILE_BYTES) {
+    throw new UserError(`${file}: its IDX header declares ${count} bytes of data, more than the ${MAX_DATA_FILE_BYTES} bytes a data file may hold`);
+  }
+  return bytes + 1;
+}
+
+/**
  * Parses IDX bytes (gzip or raw). `expect` checks the kind (images: 3 dims,
  * labels: 1 dim). Every problem is a UserError naming `file`.
  */
@@ -135,7 +152,7 @@ export function parseIdx(input: Uint8Array, file: string, expect?: IdxKind): Idx
   let truncatedGzip = false;
   const gz = isGzip(input);
   if (gz) {
-    const r = gunzipFile(input, file);
+    const r = gunzipFile(input, file, declaredGzipBytes(input, file));
     buf = r.data;
     truncatedGzip = r.truncated;
   }

@@ -11,7 +11,8 @@
  * The archive is read through a file descriptor, one entry at a time, so a
  * large checkpoint is never held in memory whole.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { openRegularFile } from '../util/boundedRead.js';
 import * as zlib from 'node:zlib';
 import { UserError } from '../util/errors.js';
 
@@ -51,21 +52,8 @@ interface ByteSource {
 }
 
 function fileSource(file: string): ByteSource {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    throw new UserError(`cannot open ${file}: ${(err as Error).message}`);
-  }
-  let size: number;
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new UserError(`${file} is not a regular file`);
-    size = st.size;
-  } catch (err) {
-    closeSync(fd);
-    throw err instanceof UserError ? err : new UserError(`cannot read ${file}: ${(err as Error).message}`);
-  }
+  // opened without blocking and checked to be a regular file (a FIFO or device is refused, not waited on)
+  const { fd, size } = openRegularFile(file, '');
   return {
     size,
     read(offset: number, length: number): Buffer {

@@ -9,12 +9,11 @@
  * at its next training step and exits: BullMQ then gives the job to another worker after stall detection.
  */
 import os from 'node:os';
-import path from 'node:path';
 import type { SandboxedJob } from 'bullmq';
 import { executeRun } from '../ablation/executor.js';
-import { runKey } from '../ablation/matrix.js';
 import { backendMismatch, workerContext } from '../ablation/runBackend.js';
 import type { RecordContext, RunRecord } from '../ablation/store.js';
+import { jobProblem, jobRunFolder } from './jobCheck.js';
 import { PROCESSOR_ENV as ENV, versionMismatch, type RunJobData, type RunJobProgress } from './protocol.js';
 
 let context: Promise<RecordContext> | null = null;
@@ -32,13 +31,15 @@ export default async function processRunJob(job: SandboxedJob<RunJobData, RunRec
   const name = `${process.env[ENV.worker] ?? os.hostname()} (pid ${process.pid})`;
   const mismatch = versionMismatch(job.data);
   if (mismatch) throw new Error(`worker ${name} cannot run job ${job.id}: ${mismatch}; run the same vanillabench version on the coordinator and the workers`);
+  // untrusted input: checked before anything is trained or written
+  const problem = jobProblem(job.data);
+  if (problem) throw new Error(`worker ${name} refuses job ${job.id}: ${problem}`);
   const ctx = await recordContext();
   const want = job.data.backend;
   const wrongBackend = backendMismatch(want, ctx.backend);
   if (wrongBackend) throw new Error(`worker ${name} ${wrongBackend}: start the workers with --backend ${want}`);
   const run = job.data.run;
-  const runsDir = process.env[ENV.runsDir];
-  const out = runsDir ? path.join(runsDir, run.experiment, runKey(run)) : null;
+  const out = jobRunFolder(process.env[ENV.runsDir], run);
   let last = -Infinity;
   return executeRun(run, out, ctx, {
     onStep: (p) => {

@@ -5,6 +5,7 @@
  */
 import type { RunStep } from '../ablation/executor.js';
 import { MATRIX_VERSION, type RunDescription } from '../ablation/matrix.js';
+import { recordProblem } from '../ablation/recordCheck.js';
 import { RECORD_VERSION, type RunRecord } from '../ablation/store.js';
 
 /**
@@ -81,5 +82,9 @@ export function checkReturnedRecord(v: unknown, run: RunDescription): string | n
   if (r.status !== 'ok' && r.status !== 'diverged' && r.status !== 'failed') return `the returned record has status ${String(r.status)}`;
   if (r.v !== RECORD_VERSION) return `the returned record has version ${String(r.v)}, this code writes ${RECORD_VERSION}`;
   if (typeof r.cell !== 'object' || r.cell === null || !Array.isArray(r.metrics)) return 'the returned record lacks its cell or metrics';
-  return null;
+  if (r.cell.id !== run.cell.id) return `the returned record is of cell ${String(r.cell.id)}, not ${run.cell.id}`;
+  if (r.engine !== run.engine) return `the returned record names engine ${String(r.engine)}, the run ${String(run.engine)}`;
+  // what the store's reader would refuse never reaches the store
+  const why = recordProblem(r);
+  return why ? `the returned record cannot be stored: ${why}` : null;
 }

@@ -71,7 +71,15 @@ export class QueueExecutor implements Executor {
         `${describeRedisError(err, t)}; runs already collected are in the result store, queued ones stay in Redis: rerun the same command with --resume to continue`,
       );
     } finally {
-      await Promise.race([Promise.allSettled([events.close(), queue.close()]), new Promise((r) => setTimeout(r, 3000).unref())]);
+      const closed = await Promise.race([
+        Promise.allSettled([events.close(), queue.close()]).then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref()),
+      ]);
+      // Redis away: a polite close waits for it; drop the connections so that no reconnect keeps this process alive
+      if (!closed) {
+        const conns = [queue, events].flatMap((q) => [q.backend.connection, q.backend.blockingConnection]);
+        await Promise.allSettled(conns.map((c) => c?.disconnect(false)));
+      }
     }
   }
 }

@@ -291,9 +291,13 @@ export class QueueFollower {
 
   /** The poll: states of unfinished jobs (events missed while away, or lost), idle timeout, hints. */
   private poll(): void {
-    if (this.polling || this.settled) return;
+    if (this.settled) return;
+    if (this.redisGone()) return;
+    if (this.polling) return;
     this.polling = true;
-    const patience = this.o.tuning?.reconnectWindowMs || 60_000;
+    this.pollStarted = Date.now();
+    // Redis away: give up after the reconnect window, or sooner at --queue-timeout
+    const patience = Math.min(this.o.tuning?.reconnectWindowMs || 60_000, this.o.idleTimeoutMs || Infinity);
     this.pollOnce()
       .then(
         () => {
@@ -309,6 +313,25 @@ export class QueueFollower {
       .finally(() => {
         this.polling = false;
       });
+  }
+
+  private pollStarted = 0;
+
+  /**
+   * Whether Redis stopped answering (a poll pending, or polls failing) for longer than --queue-timeout with no run
+   * heard of: the matrix then ends, its state resumable (records collected so far are stored; jobs stay queued).
+   */
+  private redisGone(): boolean {
+    const o = this.o;
+    const since = this.failingSince || (this.polling ? this.pollStarted : 0);
+    if (!o.idleTimeoutMs || !since || Date.now() - since <= o.idleTimeoutMs || Date.now() - this.lastActivity <= o.idleTimeoutMs) return false;
+    this.finish(
+      new UserError(
+        `${this.where} has not answered for ${Math.round((Date.now() - since) / 1000)}s (--queue-timeout ${Math.round(o.idleTimeoutMs / 1000)}): ` +
+          `stopped waiting; the ${this.outstanding.size} unfinished run${this.outstanding.size === 1 ? '' : 's'} were not collected: when Redis is back, rerun this command with --resume`,
+      ),
+    );
+    return true;
   }
 
   private async pollOnce(): Promise<void> {

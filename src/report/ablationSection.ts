@@ -3,7 +3,8 @@
  * the one analysis (src/ablation/analysis.ts) and its claims (src/ablation/verdicts.ts), and formats them: a table
  * per experiment, the Table 2 / Table 3 bar chart and the training curves.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readJsonFile } from '../util/boundedRead.js';
 import path from 'node:path';
 import type { CellSummary, Summary } from '../ablation/analysis.js';
 import { ladderOfFolder, summarizeFolder, type LadderSummary } from '../ablation/ladder.js';
@@ -60,6 +61,7 @@ function readFolder(sub: string): RunRecord[] {
  */
 export function readAblationDir(dir: string, missing: string[], only?: readonly string[]): AblationExperiment[] {
   const d = path.join(dir, 'ablation');
+  if (!only && existsSync(d) && !isFolder(d)) throw new UserError(`${d} is not a folder (the ablation results go there); nothing was written`);
   const folders = only
     ? only.map((f) => path.resolve(f))
     : existsSync(d)
@@ -76,7 +78,7 @@ export function readAblationDir(dir: string, missing: string[], only?: readonly 
   const out: AblationExperiment[] = [];
   for (const sub of folders) {
     const name = path.basename(sub);
-    if (!existsSync(sub) || !statSync(sub).isDirectory()) {
+    if (!isFolder(sub)) {
       if (only) throw new UserError(`--ablation ${sub}: not a folder`);
       continue;
     }
@@ -101,13 +103,22 @@ export function readAblationDir(dir: string, missing: string[], only?: readonly 
   return out.filter((e, i) => !isRung(e) || out.findIndex((x) => isRung(x) && x.ladder.experiment === e.ladder.experiment) === i);
 }
 
+/** A folder (following links); a dangling or looping link is not one. */
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Presets by how much they measure: without a ladder, the report shows an experiment's most complete one. */
 const PRESET_ORDER = ['long', 'full', 'quick'];
 
 /** The number of cells of the folder's whole matrix (experiment.json), or undefined (older folders, unreadable file). */
 function matrixCellsOf(folder: string): number | undefined {
   try {
-    const cells = (JSON.parse(readFileSync(path.join(folder, 'experiment.json'), 'utf8')) as { cells?: unknown }).cells;
+    const cells = (readJsonFile(path.join(folder, 'experiment.json'), 'experiment file', 2 ** 20) as { cells?: unknown } | null)?.cells;
     return typeof cells === 'number' ? cells : undefined;
   } catch {
     return undefined;

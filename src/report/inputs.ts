@@ -3,10 +3,12 @@
  * (src/results/latencyFile.ts), the PyTorch peer's files (src/results/torchLatency.ts) and the ablation runs
  * (./ablationSection.ts). A corrupt file is one UserError naming it; what is missing is listed.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readJsonFile } from '../util/boundedRead.js';
+import { UserError } from '../util/errors.js';
 import path from 'node:path';
 import { MODEL_NAMES, modelOptions, zooEntry, type ZooEntry } from '../models/zoo.js';
-import { readLatencyFile, type LatencyFile, type LatencyRow } from '../results/latencyFile.js';
+import { MAX_LATENCY_FILE_BYTES, readLatencyFile, type LatencyFile, type LatencyRow } from '../results/latencyFile.js';
 import {
   choosePrimary,
   chooseStudy,
@@ -41,7 +43,7 @@ export interface ReportInputs {
 /** Whether a file holds the PyTorch peer's schema (read by readTorchLatencyFile, not readLatencyFile). */
 function isTorchFile(file: string): boolean {
   try {
-    return isTorchLatency(JSON.parse(readFileSync(file, 'utf8')));
+    return isTorchLatency(readJsonFile(file, 'latency file', MAX_LATENCY_FILE_BYTES));
   } catch {
     return false; // readLatencyFile names the problem
   }
@@ -49,7 +51,7 @@ function isTorchFile(file: string): boolean {
 
 function readTorchPeers(dir: string): ReportInputs['torch'] {
   const d = path.join(dir, 'latency');
-  if (!existsSync(d)) return [];
+  if (!existsSync(d) || !statSync(d).isDirectory()) return [];
   return readdirSync(d)
     .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
     .sort()
@@ -60,6 +62,7 @@ function readTorchPeers(dir: string): ReportInputs['torch'] {
 
 function readLatencyDir(dir: string, missing: string[]): LoadedLatency[] {
   const d = path.join(dir, 'latency');
+  if (existsSync(d) && !statSync(d).isDirectory()) throw new UserError(`${d} is not a folder (the latency results go there); nothing was written`);
   if (!existsSync(d)) {
     missing.push(`no latency results (${d} does not exist): run \`vanillabench latency\``);
     return [];

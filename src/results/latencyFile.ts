@@ -9,7 +9,8 @@
  * (model, form, input size, batch, width), and a newer measurement replaces an older one, so timing a few
  * models does not erase the others. Every row names the run (runs[]: provenance) that produced it.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { readJsonFile } from '../util/boundedRead.js';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -17,6 +18,7 @@ import { UserError } from '../util/errors.js';
 import { slug, type MachineInfo, type RunProvenance } from '../util/provenance.js';
 import type { GpuAdapterInfo } from '../backend/webgpu.js';
 import type { LoadWindow } from './latencyRun.js';
+import { lockFileFor, withLock } from '../util/fileLock.js';
 
 export const LATENCY_SCHEMA = 'vanillabench/latency@1';
 
@@ -143,34 +145,97 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A latency file holds every timed sample of its rows: a few MB; more is not a latency file. */
+export const MAX_LATENCY_FILE_BYTES = 256 * 2 ** 20;
+
+/** Numeric fields of a row: [min, max]; those before `meanMs` are required. */
+const ROW_NUMBERS: [string, number, number][] = [
+  ['inputSize', 1, 1e6],
+  ['batch', 1, 1e6],
+  ['width', 1e-9, 1e6],
+  ['depth', 0, 1e6],
+  ['paramsM', 0, 1e9],
+  ['gmacs', 0, 1e12],
+  ['meanMs', 0, 1e12],
+  ['medianMs', 0, 1e12],
+  ['p90Ms', 0, 1e12],
+  ['p99Ms', 0, 1e12],
+  ['minMs', 0, 1e12],
+  ['maxMs', 0, 1e12],
+  ['sdMs', 0, 1e12],
+  ['rmePct', 0, 1e12],
+  ['samples', 0, 1e12],
+  ['throughput', 0, 1e15],
+  ['warmupRuns', 0, 1e12],
+  ['probeMs', 0, 1e12],
+  ['trainOverDeploy', 0, 1e12],
+  ['threads', 0, 1e6],
+];
+const REQUIRED = ROW_NUMBERS.findIndex(([k]) => k === 'meanMs');
+
+/** Why row `i` cannot be used (null: it can). */
+function rowProblem(row: Record<string, unknown>, i: number, runs: number): string | null {
+  const name = `row ${i} (${String(row.model).slice(0, 40)})`;
+  if (typeof row.model !== 'string' || (row.form !== 'deploy' && row.form !== 'train')) return `row ${i} lacks model/form`;
+  if (row.status !== 'ok' && row.status !== 'skipped') return `row ${i} has status ${JSON.stringify(row.status)}`;
+  for (const [j, [k, min, max]] of ROW_NUMBERS.entries()) {
+    const v = row[k];
+    // an optional figure may be absent, or null where it was not finite when written
+    if ((v === undefined || v === null) && j >= REQUIRED) continue;
+    if (v === undefined) return `${name} lacks numeric ${k}`;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) return `${name} has ${k} ${JSON.stringify(v)}, not a number in ${min}..${max}`;
+  }
+  if (row.status === 'ok' && typeof row.meanMs !== 'number') return `${name} is ok but has no meanMs`;
+  if (!Number.isInteger(row.run) || (row.run as number) < 0 || (row.run as number) >= runs) return `${name} names run ${JSON.stringify(row.run)}, not one of the file's ${runs} runs`;
+  if (row.paper !== undefined && row.paper !== null && !isObject(row.paper)) return `${name} has paper ${JSON.stringify(row.paper)}`;
+  if (row.samplesMs !== undefined && !(Array.isArray(row.samplesMs) && row.samplesMs.every((x) => typeof x === 'number' && Number.isFinite(x)))) {
+    return `${name} has samplesMs that are not a list of numbers`;
+  }
+  if (row.load1 !== undefined && !(isObject(row.load1) && typeof row.load1.before === 'number' && typeof row.load1.after === 'number')) return `${name} has a bad load1`;
+  return null;
+}
+
+/** Why a run's provenance cannot be shown (null: it can): the fields the report prints. */
+function runProblem(r: unknown): string | null {
+  if (!isObject(r)) return `is ${JSON.stringify(r)}, not a run's provenance`;
+  for (const k of ['command', 'backend', 'tfjsVersion', 'date'] as const) if (typeof r[k] !== 'string') return `has ${k} ${JSON.stringify(r[k])}, not text`;
+  if (r.commit !== null && typeof r.commit !== 'string') return `has commit ${JSON.stringify(r.commit)}`;
+  if (r.kernels !== undefined && r.kernels !== 'ours' && r.kernels !== 'stock') return `has kernels ${JSON.stringify(r.kernels)}, not ours or stock`;
+  if (r.runId !== undefined && typeof r.runId !== 'string') return `has runId ${JSON.stringify(r.runId)}`;
+  const m = r.machine;
+  if (!isObject(m) || typeof m.cpuModel !== 'string' || typeof m.cores !== 'number') return 'has no machine (cpuModel, cores)';
+  const l = r.load1;
+  if (l !== undefined && !(isObject(l) && Number.isFinite(l.before) && Number.isFinite(l.after))) return `has load1 ${JSON.stringify(l)}`;
+  return null;
+}
+
 /** Reads and checks a latency file; a missing file gives null, a bad one a UserError naming it. */
 export function readLatencyFile(file: string): LatencyFile | null {
   if (!existsSync(file)) return null;
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UserError(`corrupt latency results file ${file}: ${(err as Error).message}; fix or delete it (nothing was written)`);
-  }
   const bad = (why: string): never => {
     throw new UserError(`corrupt latency results file ${file}: ${why}; fix or delete it (nothing was written)`);
   };
+  let data: unknown;
+  try {
+    data = readJsonFile(file, 'latency results file', MAX_LATENCY_FILE_BYTES);
+  } catch (err) {
+    return bad((err as Error).message);
+  }
   if (!isObject(data)) bad('not a JSON object');
   const d = data as Record<string, unknown>;
   if (d.schema !== LATENCY_SCHEMA) bad(`schema is ${JSON.stringify(d.schema)}, expected "${LATENCY_SCHEMA}"`);
   if (typeof d.backend !== 'string') bad('no backend');
-  if (!isObject(d.machine)) bad('no machine');
+  if (!isObject(d.machine) || typeof d.machine.cpuModel !== 'string') bad('no machine');
   if (!Array.isArray(d.runs)) bad('no runs array');
   if (!Array.isArray(d.rows)) bad('no rows array');
+  (d.runs as unknown[]).forEach((r, i) => {
+    const why = runProblem(r);
+    if (why) bad(`run ${i} ${why}`);
+  });
   (d.rows as unknown[]).forEach((r, i) => {
     if (!isObject(r)) bad(`row ${i} is not an object`);
-    const row = r as Record<string, unknown>;
-    if (typeof row.model !== 'string' || (row.form !== 'deploy' && row.form !== 'train')) bad(`row ${i} lacks model/form`);
-    if (row.status !== 'ok' && row.status !== 'skipped') bad(`row ${i} has status ${JSON.stringify(row.status)}`);
-    for (const k of ['inputSize', 'batch', 'width', 'depth', 'paramsM', 'gmacs', 'run']) {
-      if (typeof row[k] !== 'number') bad(`row ${i} (${row.model}) lacks numeric ${k}`);
-    }
-    if (row.status === 'ok' && typeof row.meanMs !== 'number') bad(`row ${i} (${row.model}) is ok but has no meanMs`);
+    const why = rowProblem(r as Record<string, unknown>, i, (d.runs as unknown[]).length);
+    if (why) bad(why);
   });
   return data as LatencyFile;
 }
@@ -179,8 +244,11 @@ export function readLatencyFile(file: string): LatencyFile | null {
 export function mergeLatency(
   previous: LatencyFile | null, backend: string, machine: MachineInfo, run: LatencyRunProvenance, rows: Omit<LatencyRow, 'run'>[], runtime?: LatencyRuntime,
 ): LatencyFile {
-  const runs = [...(previous?.runs ?? []), run];
-  const newIndex = runs.length - 1;
+  // a run writes after every model: its provenance entry is updated in place, not repeated
+  const runs = [...(previous?.runs ?? [])];
+  const mine = run.runId !== undefined ? runs.findIndex((r) => r.runId === run.runId) : -1;
+  const newIndex = mine >= 0 ? mine : runs.push(run) - 1;
+  runs[newIndex] = run;
   const byKey = new Map<string, LatencyRow>();
   for (const r of previous?.rows ?? []) byKey.set(rowKey(r), r);
   for (const r of rows) byKey.set(rowKey({ ...r, run: newIndex }), { ...r, run: newIndex });
@@ -251,6 +319,17 @@ export function formatLatencyJson(f: LatencyFile): string {
   const headText = JSON.stringify(head, null, 2);
   const rowsText = rows.map((r) => `    ${JSON.stringify(r)}`).join(',\n');
   return `${headText.slice(0, -2)},\n  "rows": [\n${rowsText}\n  ]\n}\n`;
+}
+
+/**
+ * Merges `rows` into the stored `file` under its lock: the file is read again there, so two runs merging into one
+ * file at the same time both keep their rows (each write sees the other's). Returns the paths written.
+ */
+export function mergeIntoLatencyFile(
+  file: string, backend: string, machine: MachineInfo, run: LatencyRunProvenance, rows: Omit<LatencyRow, 'run'>[], runtime?: LatencyRuntime,
+): { json: string; csv: string } {
+  mkdirSync(path.dirname(file), { recursive: true });
+  return withLock(lockFileFor(file), file, () => writeLatencyFile(file, mergeLatency(readLatencyFile(file), backend, machine, run, rows, runtime)));
 }
 
 /** Writes the .json and the .csv atomically (each: temp file + rename); returns both paths. */

@@ -7,7 +7,9 @@
  * meanMs is the authors' figure: the wall time of `iterations` calls between two torch.cuda.synchronize(), divided
  * by the count; the others come from per-call CUDA events.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readJsonFile } from '../util/boundedRead.js';
+import { MAX_LATENCY_FILE_BYTES } from './latencyFile.js';
 import { UserError } from '../util/errors.js';
 
 export const TORCH_LATENCY_SCHEMA = 'vanillabench/torch-latency@1';
@@ -56,7 +58,7 @@ export function readTorchLatencyFile(file: string): TorchLatencyFile | null {
   };
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = readJsonFile(file, 'PyTorch latency file', MAX_LATENCY_FILE_BYTES);
   } catch (err) {
     return bad((err as Error).message);
   }
@@ -69,7 +71,8 @@ export function readTorchLatencyFile(file: string): TorchLatencyFile | null {
   if (!Array.isArray(data.rows)) bad('no rows array');
   (data.rows as unknown[]).forEach((r, i) => {
     if (!isObject(r) || typeof r.model !== 'string') bad(`row ${i} has no model`);
-    if (typeof (r as Record<string, unknown>).meanMs !== 'number') bad(`row ${i} (${(r as Record<string, unknown>).model}) has no numeric meanMs`);
+    const mean = (r as Record<string, unknown>).meanMs;
+    if (typeof mean !== 'number' || !Number.isFinite(mean) || mean < 0) bad(`row ${i} (${String((r as Record<string, unknown>).model)}) has no numeric meanMs (of 0 or more)`);
   });
   return data as unknown as TorchLatencyFile;
 }

@@ -3,13 +3,16 @@
  * `train` runs once and the ablation runner runs per cell x seed. Writes per-epoch metrics (JSONL, one complete
  * line per epoch, fsynced) and the final deploy weights (TF.js LayersModel) when given an output folder.
  */
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, openSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
+import { claimFolder } from '../util/fileLock.js';
 import { join } from 'node:path';
 import type { Dataset, DatasetSplits } from '../data/dataset.js';
 import { datasetPreprocessing, type DatasetPreprocessing } from '../data/preprocessing.js';
 import { loadDataset } from '../data/registry.js';
 import { prepareSplits } from '../data/transforms.js';
+import { numBatches } from '../data/batches.js';
+import { LIMITS } from './limits.js';
 import { fashionMnistAvailable } from '../data/fashionMnist.js';
 import { modelOptions } from '../models/zoo.js';
 import type { ModelOptions } from '../models/options.js';
@@ -106,7 +109,12 @@ export interface PreparedRun {
 export async function prepareRun(spec: RunSpec): Promise<PreparedRun> {
   const cfg: TrainConfig = { ...resolveTrainConfig(spec.train), seed: spec.seed };
   if (!(cfg.epochs >= 1)) throw new UserError(`epochs must be at least 1, got ${cfg.epochs}`);
+  if (!(cfg.epochs <= LIMITS.epochs)) throw new UserError(`epochs must be at most ${LIMITS.epochs}, got ${cfg.epochs}`);
   const splits = await loadRunData(spec.data, spec.seed, 3);
+  // a batch larger than the training split gives no full batch: the run would take no step and still look done
+  if (numBatches(splits.train.n, cfg.batchSize, true) < 1) {
+    throw new UserError(`batch size ${cfg.batchSize} is larger than the ${splits.train.n} training images: no training step would run`);
+  }
   const evalSet = splits.validation && splits.validation.n > 0 ? splits.validation : splits.test;
   const options = modelOptions(spec.model, {
     ...spec.modelOptions,
@@ -134,11 +142,10 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: RunH
   const { cfg, splits, evalSet, options } = prepared;
   const model = Model.create(spec.model, options, 'train', spec.seed);
   let metricsFd: number | null = null;
-  if (out) {
-    mkdirSync(out, { recursive: true });
-    metricsFd = openSync(join(out, 'metrics.jsonl'), 'w');
-  }
+  // one writer per run folder (e.g. a leftover worker of a killed coordinator, or a queue job taken twice)
+  const release = out ? claimFolder(out, 'the run folder') : () => {};
   try {
+    if (out) metricsFd = openSync(join(out, 'metrics.jsonl'), 'w');
     const result = await train(
       model,
       splits.train,
@@ -191,5 +198,6 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: RunH
   } finally {
     if (metricsFd !== null) closeSync(metricsFd);
     model.dispose();
+    release();
   }
 }

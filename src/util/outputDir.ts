@@ -1,6 +1,7 @@
 /**
- * Checks an output folder before any work: it must be a folder or creatable as one, writable, and on a real file
- * system (Node's recursive mkdir never returns on /proc). A UserError names the flag and what is wrong.
+ * Checks an output folder before any work: it must be named (not empty, not longer than the system allows), be a
+ * folder or creatable as one, writable, and on a real file system (Node's recursive mkdir never returns on /proc).
+ * A UserError names the flag and what is wrong.
  */
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +10,23 @@ import { UserError } from './errors.js';
 /** Pseudo file systems nothing is written to (mkdir -p loops on procfs). */
 const VIRTUAL_ROOTS = ['/proc', '/sys', '/dev'];
 
+/** Linux's limits: a whole path, and one name in it (bytes). */
+const PATH_MAX = 4095;
+const NAME_MAX = 255;
+
+/** The path's shape alone: empty, a NUL, too long as a whole or in one of its names. */
+function checkPathShape(p: string, flag: string): void {
+  if (p === '') throw new UserError(`${flag} is empty: name a folder`);
+  if (p.includes('\0')) throw new UserError(`${flag} ${JSON.stringify(p)} contains a NUL character`);
+  const abs = path.resolve(p);
+  if (Buffer.byteLength(abs) > PATH_MAX) throw new UserError(`${flag} is too long (${Buffer.byteLength(abs)} bytes as a full path; at most ${PATH_MAX})`);
+  const long = abs.split('/').find((part) => Buffer.byteLength(part) > NAME_MAX);
+  if (long)
+    throw new UserError(`${flag} ${p}: the name '${long.slice(0, 24)}...' is ${Buffer.byteLength(long)} bytes long; a file name has at most ${NAME_MAX}`);
+}
+
 export function checkOutputDir(dir: string, flag = '--out'): void {
+  checkPathShape(dir, flag);
   const abs = path.resolve(dir);
   // the nearest part of the path that exists
   let existing = abs;
@@ -52,4 +69,20 @@ export function checkOutputDir(dir: string, flag = '--out'): void {
   } catch {
     throw new UserError(`${flag} ${dir}: ${existing === abs ? 'the folder' : existing} is not writable`);
   }
+}
+
+/**
+ * Checks an output file before any work: its folder as checkOutputDir does, and the file, when it exists, a regular
+ * file (it is replaced), not a folder.
+ */
+export function checkOutputFile(file: string, flag = 'the output file'): void {
+  checkPathShape(file, flag);
+  checkOutputDir(path.dirname(path.resolve(file)), `${flag}'s folder`);
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    return; // not there yet
+  }
+  if (!st.isFile()) throw new UserError(`${flag} ${file} exists and is not a regular file`);
 }

@@ -26,7 +26,7 @@ describe('--set', () => {
       augment: false,
       lambdaShape: 'cosine',
     });
-    expect(() => parseTrainOverrides(['epochs=0'])).toThrow('--set epochs=0: epochs must be an integer of at least 1');
+    expect(() => parseTrainOverrides(['epochs=0'])).toThrow('--set epochs=0: epochs must be an integer from 1 to 10000');
     expect(() => parseTrainOverrides(['epochs'])).toThrow('--set epochs: write key=value, e.g. --set epochs=1');
     expect(() => parseTrainOverrides(['width=2'])).toThrow(/--set width=2: width is not a trainer setting; settings are epochs, batchSize/);
     expect(() => parseTrainOverrides(['lambdaShape=step'])).toThrow("lambdaShape must be 'linear' or 'cosine'");

@@ -62,7 +62,9 @@ describe('run store', () => {
     const warnings: string[] = [];
     const r = readRuns(file, (w) => warnings.push(w));
     expect(r.records.map((x) => x.seed)).toEqual([1, 2]);
-    expect(warnings).toHaveLength(2);
+    // one warning for the file: the first bad line (file:line) and how many more
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/runs\.jsonl: line 2: ignoring a line that is not JSON .*\(and 1 more line ignored: 3\)/);
     expect(r.torn).toBe(false);
   });
 

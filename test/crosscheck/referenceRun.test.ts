@@ -73,10 +73,24 @@ describe.skipIf(!py)('the PyTorch reference trainer, whole runs', () => {
       preset: 'p',
       seed: 5,
       engine: 'torch',
-      cell: { id: 'c', index: 0, entry: 0, model: 'alexnet', label: 'AlexNet' } as unknown as CellDescription,
+      cell: {
+        id: 'c',
+        index: 0,
+        entry: 0,
+        model: 'alexnet',
+        label: 'AlexNet',
+        factors: {},
+        baseline: {},
+        toggles: { deepTraining: true, seriesAct: true, shortcut: 'none', actNum: 3, width: 1 / 32, stem: 'small' },
+      } as CellDescription,
       spec: spec('alexnet', { deepTraining: true, seriesAct: true }),
     };
-    const ctx = { backend: 'wasm', tfjsVersion: '4', commit: null, machine: { cpu: 'x', cores: 2, memoryGiB: 1, platform: 'linux' } } as never;
+    const ctx = {
+      backend: 'wasm',
+      tfjsVersion: '4',
+      commit: null,
+      machine: { cpuModel: 'x', cores: 2, memoryGiB: 1, platform: 'linux', node: 'v20', hostname: 'h' },
+    };
     const r = await executeRun(run, path.join(out, runKey(run)), ctx);
     expect(r.status).toBe('ok');
     expect(r.engine).toBe('torch');

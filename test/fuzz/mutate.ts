@@ -81,6 +81,69 @@ export function mutate(base: Uint8Array, r: () => number): { bytes: Buffer; what
   }
 }
 
+/** Values an adversary puts in a JSON field: wrong types, boundaries, absurd magnitudes. */
+const INFINITY_MARK = 987654321.125;
+const HOSTILE_JSON: unknown[] = [null, 0, -1, 1.5, 100.5, -500, 1e300, -1e300, 2 ** 53, '', 'x', '../../x', true, false, [], {}, [null], { a: 1 }];
+
+/** Every path (keys and indices) to a value of `v`, up to `limit` of them. */
+function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[][] = [], limit = 4000): (string | number)[][] {
+  if (out.length >= limit) return out;
+  out.push(at);
+  if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...at, i], out, limit));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) paths(x, [...at, k], out, limit);
+  return out;
+}
+
+/**
+ * One structural mutation of a JSON document (or, for JSON lines, of one line): a value replaced by a hostile one,
+ * a key deleted, an element repeated, a number turned into text or into 1e400 (Infinity once parsed). Falls back
+ * to a byte mutation when the text is not JSON.
+ */
+export function mutateJson(base: Uint8Array, r: () => number, lines = false): { bytes: Buffer; what: string } {
+  const text = Buffer.from(base).toString('utf8');
+  const docs = lines ? text.split('\n') : [text];
+  const candidates = docs.map((d, i) => [d, i] as const).filter(([d]) => d.trim() !== '');
+  if (candidates.length === 0) return mutate(base, r);
+  const [doc, index] = candidates[Math.floor(r() * candidates.length)]!;
+  let v: unknown;
+  try {
+    v = JSON.parse(doc);
+  } catch {
+    return mutate(base, r);
+  }
+  const all = paths(v);
+  const p = all[Math.floor(r() * all.length)]!;
+  const kind = Math.floor(r() * 5);
+  let out: string;
+  let what: string;
+  if (p.length === 0) {
+    out = JSON.stringify(HOSTILE_JSON[Math.floor(r() * HOSTILE_JSON.length)]);
+    what = `document replaced by ${out}`;
+  } else {
+    const parent = p.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], v) as Record<string | number, unknown>;
+    const key = p[p.length - 1]!;
+    if (kind === 0 && !Array.isArray(parent)) {
+      delete parent[key];
+      what = `deleted ${p.join('.')}`;
+    } else if (kind === 1 && Array.isArray(parent)) {
+      parent.splice(Number(key), 0, parent[Number(key)]);
+      what = `repeated ${p.join('.')}`;
+    } else if (kind === 2 && typeof parent[key] === 'number') {
+      parent[key] = String(parent[key]);
+      what = `${p.join('.')} as text`;
+    } else if (kind === 3) {
+      parent[key] = INFINITY_MARK; // written as 1e400 below: JSON.parse gives Infinity
+      what = `${p.join('.')} = 1e400`;
+    } else {
+      parent[key] = HOSTILE_JSON[Math.floor(r() * HOSTILE_JSON.length)];
+      what = `${p.join('.')} = ${JSON.stringify(parent[key])}`;
+    }
+    out = JSON.stringify(v).replace(String(INFINITY_MARK), '1e400');
+  }
+  docs[index] = out;
+  return { bytes: Buffer.from(docs.join(lines ? '\n' : '')), what: `${lines ? `line ${index + 1}: ` : ''}${what}` };
+}
+
 export interface FuzzReport {
   tried: number;
   accepted: number;
@@ -100,6 +163,8 @@ export interface FuzzOptions {
   perInputMs: number;
   /** heap + array buffers may grow at most this much over the run */
   heapGrowthMiB: number;
+  /** how an input is derived from the base (default: byte mutations, ./mutate.ts mutate) */
+  mutator?: (base: Uint8Array, r: () => number) => { bytes: Buffer; what: string };
 }
 
 const used = () => {
@@ -115,7 +180,7 @@ export async function fuzz(base: Uint8Array, read: (bytes: Buffer) => unknown, o
   const heap0 = used();
   const rep: FuzzReport = { tried: 0, accepted: 0, refused: 0, slowestMs: 0, seconds: 0, findings: [] };
   for (let i = 0; i < o.count && performance.now() - start < o.budgetMs; i++) {
-    const { bytes, what } = mutate(base, r);
+    const { bytes, what } = (o.mutator ?? mutate)(base, r);
     const t0 = performance.now();
     try {
       await read(bytes);

@@ -9,31 +9,13 @@ import { machineInfo } from '../../src/util/provenance.js';
 import { latencyProvenance } from '../../src/report/latencyProvenance.js';
 import { selectLatency } from '../../src/report/inputs.js';
 import { ensureBuilt, ROOT } from '../support/build.js';
+import { QUICK_LATENCY } from './latencyFlags.js';
 
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
 /** A latency file of two runs (the suite's 2026-11 measurements, kept as a fixture when results/ moved on). */
 const COMMITTED = path.join(ROOT, 'test/fixtures/latency/wasm-two-runs.json');
-const QUICK = [
-  '--models',
-  'vanillanet-5',
-  '--form',
-  'deploy',
-  '--input',
-  '32',
-  '--width',
-  '0.0625',
-  '--min-time-ms',
-  '20',
-  '--min-samples',
-  '3',
-  '--warmup-runs',
-  '1',
-  '--warmup-ms',
-  '0',
-  '--backend',
-  'wasm',
-];
+const QUICK = ['--models', 'vanillanet-5', ...QUICK_LATENCY];
 let tmp: string;
 
 beforeAll(() => {

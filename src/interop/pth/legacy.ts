@@ -1,17 +1,13 @@
 /** Recognises the pre-zip torch.save formats (and plain pickles) by their first bytes, to refuse them clearly. */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { openRegularFile } from '../../util/boundedRead.js';
 import { UserError } from '../../util/errors.js';
 
 /** First 12 bytes of a legacy (torch < 1.6) checkpoint: PROTO 2, LONG1 <magic 0x1950a86a20f9469cfc6c>. */
 const LEGACY_MAGIC = Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8]);
 
 function readHead(file: string, n: number): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    throw new UserError(`cannot open ${file}: ${(err as Error).message}`);
-  }
+  const { fd } = openRegularFile(file, '');
   try {
     const buf = Buffer.alloc(n);
     let got = 0;
