@@ -36,7 +36,7 @@ describe('--set', () => {
     const table2 = await loadExperiment(path.join(ROOT, 'experiments/table2.ts'));
     const full = applyTrainOverrides(applyPreset(table2, 'full'), { epochs: 1 });
     expect(full.train.epochs).toBe(1);
-    expect(full.models.find((m) => m.model === 'resnet-50')!.train).toEqual({ epochs: 1 }); // was 3
+    expect(full.models.find((m) => m.model === 'resnet-50')!.train).toEqual({ epochs: 1 }); // was 10
     const withFactor = { ...applyPreset(table2, 'quick'), factors: { epochs: [1, 2] } };
     expect(() => applyTrainOverrides(withFactor, { epochs: 3 })).toThrow('--set epochs: this is a factor of table2 (varied over [1,2]); it cannot be set');
     expect(overridesSuffix({ epochs: 1, lr: 0.001, lambdaShape: 'cosine' })).toBe('-epochs1-lr0.001-lambdaShapecosine');
