@@ -70,7 +70,8 @@ function loadText(m: Pick<LatencySelection, 'data' | 'run'>): string {
 async function runtimeCharts(m: StudyMember, e: RuntimeEvidence, chartsDir: string): Promise<PendingChart[]> {
   const meta = (title: string): ChartMeta => ({
     title,
-    subtitle: `${m.runtime.hardware}${m.runtime.software ? ' (software adapter: plumbing, not a GPU)' : ''} - ${m.runtime.label} - ${m.inputSize} px, batch ${m.batch} - run ${runKey(m.data, m.run)}${loadText(m)}`,
+    // a software adapter's subtitle leaves the runtime to the title: its name is long, and what matters is that it is no GPU
+    subtitle: `${m.runtime.hardware}${m.runtime.software ? ' (software adapter: plumbing, not a GPU)' : ` - ${m.runtime.label}`} - ${m.inputSize} px, batch ${m.batch} - run ${runKey(m.data, m.run)}${loadText(m)}`,
   });
   const id = slug(m.runtime.id);
   const top1 = points(
@@ -151,8 +152,8 @@ async function forestCharts(study: LatencyStudy, evidence: Map<StudyMember, Runt
   if (ranked.length > 0) {
     const paper = ranked[0][1].paperDepth!;
     const rows = [
-      ...ranked.map(([m, e]) => ({ label: label(m), verdict: e.depthVerdict, values: [e.depth!.depth, e.depth!.flops] })),
-      { label: 'paper: A100, PyTorch', verdict: null, values: [paper.depth, paper.flops] },
+      ...ranked.map(([m, e]) => ({ label: `${label(m)}, ${e.depth!.depth.n} models`, verdict: e.depthVerdict, values: [e.depth!.depth, e.depth!.flops] })),
+      { label: `paper: A100, PyTorch, ${paper.depth.n} models`, verdict: null, values: [paper.depth, paper.flops] },
     ];
     charts.push(
       await renderChart(chartsDir, 'depth-correlation-by-runtime.png', 'Rank correlation of latency with depth and FLOPs, by runtime', () =>
@@ -169,7 +170,13 @@ async function forestCharts(study: LatencyStudy, evidence: Map<StudyMember, Runt
           },
           meta('Does latency grow with depth? Rank correlation by runtime'),
           "Spearman's ρ over the models of Table 4 timed, 95% bootstrap CI over the models",
-          [{ text: `Models: ${ranked[0][1].depth!.models.join(', ')}. Colour: the verdict on ρ(depth) (a CI above 0 reproduces the paper).` }],
+          [
+            {
+              text:
+                `Each row: the models of Table 4 its run timed (${ranked[0][0].runtime.label}: ${ranked[0][1].depth!.models.join(', ')}); the paper's row: the same ${paper.depth.n}. ` +
+                'Colour: the verdict on ρ(depth) (a CI above 0 reproduces the paper).',
+            },
+          ],
         ),
       ),
     );
