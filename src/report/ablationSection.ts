@@ -132,7 +132,7 @@ const analysable = (e: AblationExperiment) =>
 const isRung = (e: AblationExperiment) => e.ladder.rungs.length > 1;
 
 /**
- * One entry per experiment: its ladder when its folders declare one (shown once, its cells and levels from its largest rung whose every cell has 2 ok seeds),
+ * One entry per experiment: its ladder when its folders declare one (shown once, its cells and levels from its largest rung whose every cell has 2 ok seeds, else its rung with the most such cells),
  * else its most complete preset (long, full, quick among the analysable folders). The others are named as not shown,
  * with the reason.
  */
@@ -140,8 +140,10 @@ function onePerExperiment(list: AblationExperiment[], missing: string[]): Ablati
   const rank = (e: AblationExperiment) => {
     const i = PRESET_ORDER.indexOf(e.summary.preset);
     const rung = isRung(e) ? e.ladder.rungs.findIndex((r) => r.preset === e.summary.preset) : -1;
-    // a ladder is shown by its largest rung whose every cell has 2 ok seeds (else its largest with runs)
-    return isRung(e) ? (analysable(e) ? -200 : -100) - rung : (analysable(e) ? 0 : 10) + (i < 0 ? PRESET_ORDER.length : i);
+    // a ladder is shown by its largest rung whose every cell has 2 ok seeds (else the rung with the most such cells,
+    // so that a rung where only some networks have run does not hide the others' levels)
+    const okCells = e.summary.cells.filter((c) => c.ok >= 2).length;
+    return isRung(e) ? (analysable(e) ? -100_000 : -10 * okCells) - rung : (analysable(e) ? 0 : 10) + (i < 0 ? PRESET_ORDER.length : i);
   };
   const best = new Map<string, AblationExperiment>();
   for (const e of list) {
