@@ -20,6 +20,7 @@ import {
   type LatencyRuntime,
 } from '../results/latencyFile.js';
 import { chooseRunFile, load1, newRunId, type LoadWindow } from '../results/latencyRun.js';
+import { watchXnnErrors, xnnErrorReason, type XnnErrorWatch } from '../backend/xnnErrors.js';
 import { parseRuntimes, runStudy, runtimeStoreName, RUNTIMES_SYNTAX, type StudyOutcome } from '../bench/latencyStudy.js';
 import { ONNX_IR_VERSION, ONNX_OPSET } from '../interop/onnx.js';
 import { defaultOrtThreads, loadOrt, ortVersion, type OrtModule } from '../interop/ort.js';
@@ -314,6 +315,8 @@ interface TimingRuntime {
   threads: number;
   /** the threads stored on each row (undefined where the runtime has no thread count of its own) */
   rowThreads: number | undefined;
+  /** XNNPACK's error lines (tfjs-wasm): a form measured while they appear is refused */
+  xnn?: XnnErrorWatch;
 }
 
 /** Times each form of one model, or says why not: its rows, pooled with the `earlier` rounds' rows of the model. */
@@ -325,7 +328,7 @@ async function timeModel(
   p: RunProgress,
   earlier: readonly BaseRow[],
 ): Promise<BaseRow[]> {
-  const { ort, threads, rowThreads } = on;
+  const { ort, threads, rowThreads, xnn } = on;
   const options = modelOptions(name, { inputSize: f.input, width: f.width });
   const z = zooEntry(name, options);
   const modelRows: BaseRow[] = [];
@@ -347,6 +350,7 @@ async function timeModel(
       skip(before);
       continue;
     }
+    xnn?.take(); // errors of earlier models are theirs
     const model = Model.create(name, options, form, f.seed);
     if (form === 'train') model.setLambda(1);
     const timed = ort ? await ortTimed(ort, model, f.batch, threads) : tfjsTimed(model, f.batch);
@@ -354,6 +358,11 @@ async function timeModel(
       const m = await probeAndMeasure(timed, f, prefix);
       if ('skip' in m) {
         skip(m.skip);
+        continue;
+      }
+      const xnnErrors = xnn?.take() ?? [];
+      if (xnnErrors.length > 0) {
+        skip(xnnErrorReason(xnnErrors));
         continue;
       }
       const { r, cold, load } = m;
@@ -493,17 +502,22 @@ async function measureAll(f: Flags, names: string[], forms: LatencyForm[], t: Ru
   const progress: RunProgress = { msPerGmac: null, step: 0, round: 1, steps: names.length * forms.length * f.rounds, started: performance.now() };
 
   const byModel = new Map<string, BaseRow[]>();
-  for (; progress.round <= f.rounds; progress.round++) {
-    for (const name of names) {
-      const modelRows = await timeModel(name, forms, f, { ort, threads, rowThreads }, progress, byModel.get(name) ?? []);
-      if (progress.round === f.rounds) pairForms(name, modelRows);
-      byModel.set(name, modelRows);
-      rows.splice(0, rows.length, ...names.flatMap((n) => byModel.get(n) ?? []));
-      if (tf.memory().numTensors > 0) log(`latency: note: ${tf.memory().numTensors} tensors alive after ${name}`);
-      // stored after every model, so a killed or crashed run keeps what it measured
-      runLoad.after = load1();
-      store(modelRows);
+  const xnn = watchXnnErrors();
+  try {
+    for (; progress.round <= f.rounds; progress.round++) {
+      for (const name of names) {
+        const modelRows = await timeModel(name, forms, f, { ort, threads, rowThreads, xnn }, progress, byModel.get(name) ?? []);
+        if (progress.round === f.rounds) pairForms(name, modelRows);
+        byModel.set(name, modelRows);
+        rows.splice(0, rows.length, ...names.flatMap((n) => byModel.get(n) ?? []));
+        if (tf.memory().numTensors > 0) log(`latency: note: ${tf.memory().numTensors} tensors alive after ${name}`);
+        // stored after every model, so a killed or crashed run keeps what it measured
+        runLoad.after = load1();
+        store(modelRows);
+      }
     }
+  } finally {
+    xnn.stop();
   }
   runLoad.after = load1();
   const stored = store([]);
