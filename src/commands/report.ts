@@ -37,5 +37,6 @@ export async function run(argv: string[]): Promise<void> {
   const lines = [`report: ${r.report}`, ...r.charts.map((c) => `chart: ${c}`)];
   for (const c of r.claims) lines.push(`${c.verdict.padEnd(12)}  ${c.claim}`);
   for (const m of r.missing) lines.push(`missing: ${m}`);
+  for (const m of r.notShown) lines.push(`not shown: ${m}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
