@@ -14,7 +14,7 @@ const SPEC = {
   summary:
     'Reads <out>/latency/*.json and <out>/ablation/<experiment>-<preset>/runs.jsonl, computes the zoo counts, and writes ' +
     '<out>/charts/*.png and <out>/REPORT.md: Table 4 reproduced beside the paper, the ablations with 95% CIs, and which ' +
-    "of the paper's claims held on this machine. Missing results are listed; a corrupt file is an error and nothing is written.",
+    "of the paper's claims held on this machine. Missing results are listed, and the folders it leaves out are named as not shown, with the reason; a corrupt file is an error and nothing is written.",
   flags: {
     out: { type: 'string', default: 'results', description: 'results folder (read, and written: REPORT.md, charts/)', valueName: 'dir' },
     ablation: {
@@ -39,5 +39,6 @@ export async function run(argv: string[]): Promise<void> {
   const lines = [`report: ${r.report}`, ...r.charts.map((c) => `chart: ${c}`)];
   for (const c of r.claims) lines.push(`${c.verdict.padEnd(12)}  ${c.claim}`);
   for (const m of r.missing) lines.push(`missing: ${m}`);
+  for (const m of r.notShown) lines.push(`not shown: ${m}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

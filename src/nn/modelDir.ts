@@ -15,6 +15,7 @@ import { describeModel, modelOptions } from '../models/zoo.js';
 import { UserError } from '../util/errors.js';
 import { readRegularFile } from '../util/boundedRead.js';
 import { loadLayersModelDir } from './export.js';
+import { modelFolderHint } from './modelFolder.js';
 import { weightSpecs, type Weights } from './weights.js';
 
 export interface ModelDirRecord {
@@ -71,7 +72,7 @@ const layerName = (id: string) => id.replace(/[^A-Za-z0-9_]/g, '_');
  * UserError when the directory is unreadable, does not say which model it holds, or does not match it.
  */
 export async function loadModelDir(dir: string): Promise<LoadedModelDir> {
-  if (!existsSync(join(dir, 'model.json'))) throw new UserError(`${dir} is not a TF.js model directory (no model.json)`);
+  if (!existsSync(join(dir, 'model.json'))) throw new UserError(`${dir} is not a TF.js model directory (no model.json)${modelFolderHint(dir)}`);
   const record = readModelDirRecord(dir);
   if (!record) {
     throw new UserError(

@@ -4,6 +4,7 @@
  * weight files together exactly as long as the weight specs need. Anything else is one UserError naming the folder.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRegularFile, resolveInside } from '../util/boundedRead.js';
 import { UserError } from '../util/errors.js';
@@ -37,6 +38,17 @@ export interface ModelFolderArtifacts {
   weightData: ArrayBuffer;
 }
 
+/**
+ * Where a folder without model.json keeps its model, said for the error: `train --out DIR` writes the model to DIR/deploy,
+ * and DIR is the folder its last line names, so users pass DIR.
+ */
+export function modelFolderHint(dir: string): string {
+  const deploy = join(dir, 'deploy');
+  return !existsSync(join(dir, 'model.json')) && existsSync(join(deploy, 'model.json'))
+    ? `; ${dir} is a train run folder: its model is ${deploy} (give that folder)`
+    : '';
+}
+
 /** Reads model.json and its weight files from `dir` (see the module comment). */
 export function readModelFolder(dir: string): ModelFolderArtifacts {
   const jsonFile = join(dir, 'model.json');
@@ -44,7 +56,7 @@ export function readModelFolder(dir: string): ModelFolderArtifacts {
   try {
     json = JSON.parse(readRegularFile(jsonFile, { what: 'model.json', maxBytes: MAX_MODEL_JSON }).toString('utf8'));
   } catch (e) {
-    throw new UserError(`cannot read a TF.js model from ${dir}: ${(e as Error).message}`);
+    throw new UserError(`cannot read a TF.js model from ${dir}: ${(e as Error).message}${modelFolderHint(dir)}`);
   }
   if (!isObject(json)) throw new UserError(`${dir}: model.json is not a JSON object`);
   const { modelTopology, weightsManifest } = json;

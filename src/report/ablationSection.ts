@@ -56,10 +56,11 @@ function readFolder(sub: string): RunRecord[] {
 
 /**
  * Reads every experiment's folders under <dir>/ablation. An experiment whose folders declare a budget ladder is shown
- * as that ladder (its rung folders; the others are named as not shown); one without is shown by its most complete
- * folder. `only` (report --ablation) shows exactly these folders, each as its own ladder or alone.
+ * as that ladder (its rung folders; the others go to `notShown` with the reason); one without is shown by its most
+ * complete folder. `only` (report --ablation) shows exactly these folders, each as its own ladder or alone. A folder
+ * left out is not missing: the user may have made it on purpose, so it is named apart from what is missing.
  */
-export function readAblationDir(dir: string, missing: string[], only?: readonly string[]): AblationExperiment[] {
+export function readAblationDir(dir: string, missing: string[], notShown: string[], only?: readonly string[]): AblationExperiment[] {
   const d = path.join(dir, 'ablation');
   if (!only && existsSync(d) && !isFolder(d)) throw new UserError(`${d} is not a folder (the ablation results go there); nothing was written`);
   const folders = only
@@ -85,20 +86,20 @@ export function readAblationDir(dir: string, missing: string[], only?: readonly 
     const file = path.join(sub, RUNS_FILE);
     if (!existsSync(file)) {
       if (only) throw new UserError(`--ablation ${sub}: no ${RUNS_FILE} in it (an ablate output folder has one)`);
-      if (!name.endsWith('-ladder')) missing.push(`ablation folder '${name}' is not shown (no runs.jsonl yet)`);
+      if (!name.endsWith('-ladder')) notShown.push(`ablation folder '${name}' (no runs.jsonl yet)`);
       continue;
     }
     const records = readFolder(sub);
     if (records.length === 0) {
-      missing.push(`ablation folder '${name}' is not shown (no usable records yet)`);
+      notShown.push(`ablation folder '${name}' (no usable records yet)`);
       continue;
     }
     const summary = summarizeFolder(sub);
     const ladder = ladderOfFolder(sub, summary);
     out.push({ name, file, summary, ladder, matrixCells: matrixCellsOf(sub) });
   }
-  if (out.length === 0 && !only && !missing.some((m) => m.startsWith('ablation folder'))) missing.push(`no ablation experiments in ${d}`);
-  if (!only) return onePerExperiment(out, missing);
+  if (out.length === 0 && !only && notShown.length === 0) missing.push(`no ablation experiments in ${d}`);
+  if (!only) return onePerExperiment(out, notShown);
   // several rungs of one ladder asked for: the ladder once
   return out.filter((e, i) => !isRung(e) || out.findIndex((x) => isRung(x) && x.ladder.experiment === e.ladder.experiment) === i);
 }
@@ -136,7 +137,7 @@ const isRung = (e: AblationExperiment) => e.ladder.rungs.length > 1;
  * else its most complete preset (long, full, quick among the analysable folders). The others are named as not shown,
  * with the reason.
  */
-function onePerExperiment(list: AblationExperiment[], missing: string[]): AblationExperiment[] {
+function onePerExperiment(list: AblationExperiment[], notShown: string[]): AblationExperiment[] {
   const rank = (e: AblationExperiment) => {
     const i = PRESET_ORDER.indexOf(e.summary.preset);
     const rung = isRung(e) ? e.ladder.rungs.findIndex((r) => r.preset === e.summary.preset) : -1;
@@ -160,8 +161,8 @@ function onePerExperiment(list: AblationExperiment[], missing: string[]): Ablati
     const why = isRung(b)
       ? `it is not a rung of ${e.summary.experiment}'s budget ladder (${b.ladder.rungs.map((r) => r.preset).join(' → ')})`
       : `the report uses '${b.name}' (preset ${b.summary.preset}) for ${e.summary.experiment}`;
-    missing.push(
-      `ablation folder '${e.name}' (${e.summary.experiment}, preset ${e.summary.preset}${part}) is not shown: ${why}; \`report --ablation results/ablation/${e.name}\` shows it`,
+    notShown.push(
+      `ablation folder '${e.name}' (${e.summary.experiment}, preset ${e.summary.preset}${part}): ${why}; \`report --ablation results/ablation/${e.name}\` shows it`,
     );
   }
   return list.filter((e) => shown.has(e));

@@ -38,6 +38,8 @@ export interface ReportInputs {
   torch: { file: string; data: TorchLatencyFile }[];
   ablation: AblationExperiment[];
   missing: string[];
+  /** result folders there but left out of the report, each with the reason (not missing: they exist) */
+  notShown: string[];
 }
 
 /** Whether a file holds the PyTorch peer's schema (read by readTorchLatencyFile, not readLatencyFile). */
@@ -89,11 +91,12 @@ export function zooAtPaperSetting(): ZooEntry[] {
 /** Reads and checks everything the report uses; throws a UserError on a corrupt file (before anything is written). */
 export function loadReportInputs(resultsDir: string, ablationFolders?: readonly string[]): ReportInputs {
   const missing: string[] = [];
+  const notShown: string[] = [];
   if (!existsSync(resultsDir)) missing.push(`the results folder ${resultsDir} does not exist yet`);
   const latency = readLatencyDir(resultsDir, missing);
   const torch = readTorchPeers(resultsDir);
-  const ablation = readAblationDir(resultsDir, missing, ablationFolders);
-  return { zoo: zooAtPaperSetting(), latency, torch, ablation, missing };
+  const ablation = readAblationDir(resultsDir, missing, notShown, ablationFolders);
+  return { zoo: zooAtPaperSetting(), latency, torch, ablation, missing, notShown };
 }
 
 /** What the report's latency figures are drawn from (one run each: ./latencyStudy.ts), and every other run. */

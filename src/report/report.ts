@@ -44,6 +44,8 @@ export interface ReportResult {
   report: string;
   charts: string[];
   missing: string[];
+  /** result folders left out of the report, each with the reason */
+  notShown: string[];
   claims: Claim[];
   latency: { file: string; inputSize: number; batch: number; width: number; timed: number } | null;
   ablation: { experiment: string; kind: ExperimentKind; records: number; cells: number }[];
@@ -98,6 +100,7 @@ function overviewSection(
     for (const r of primary.rows.filter((x) => x.status === 'skipped')) missing.push(`latency skipped for ${r.model} (${r.form}): ${r.reason}`);
   }
   if (missing.length > 0) md.push('', 'Missing:', '', ...missing.map((m) => `- ${m}`));
+  if (inputs.notShown.length > 0) md.push('', 'Not shown (reason):', '', ...inputs.notShown.map((m) => `- ${m}`));
   md.push('');
   return { markdown: md, charts: [], claims: [] };
 }
@@ -195,6 +198,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     report,
     charts: charts.map((c) => c.file),
     missing,
+    notShown: inputs.notShown,
     claims,
     latency: primary
       ? {

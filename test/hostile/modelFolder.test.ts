@@ -100,6 +100,14 @@ describe('loadLayersModelDir on hostile folders', () => {
     });
     expect(await refusal(dir)).toMatch(/takes its input from 'stages_0_pool', which is not a layer/);
   });
+  it('a train run folder (its model in deploy/) is refused with the folder to give, as `train --out` users pass it', async () => {
+    const run = join(tmp, 'trainrun');
+    mkdirSync(run, { recursive: true });
+    writeFileSync(join(run, 'summary.json'), '{}');
+    cpSync(good, join(run, 'deploy'), { recursive: true });
+    expect(await refusal(run)).toMatch(/trainrun is a train run folder: its model is .*trainrun\/deploy/);
+    expect(await refusal(join(tmp, 'nothing-here'))).not.toMatch(/train run folder/);
+  });
   it('readModelDirRecord does not read a vanillabench.json that is /dev/zero', () => {
     const dir = variant('metazero', null, (d) => symlinkSync('/dev/zero', join(d, 'vanillabench.json')));
     expect(readModelDirRecord(dir)?.model).toBe('vanillanet-5');

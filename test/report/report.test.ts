@@ -181,7 +181,14 @@ describe('report', () => {
     fullAndQuick(dir);
     const r = await buildReport({ resultsDir: dir });
     const md = readFileSync(r.report, 'utf8');
-    expect(r.missing.some((m) => m.includes("'table2-quick'") && m.includes("uses 'table2-full'"))).toBe(true);
+    // the user's quick run is named as not shown, with the reason and the command that shows it; nothing is "missing"
+    const note = r.notShown.find((m) => m.includes("'table2-quick'"));
+    expect(note).toContain("uses 'table2-full'");
+    expect(note).toContain('`report --ablation results/ablation/table2-quick` shows it');
+    expect(r.missing.some((m) => m.includes('table2-quick'))).toBe(false);
+    const overview = md.slice(0, md.indexOf('## Table 4'));
+    expect(overview).toMatch(/Not shown \(reason\):\n\n- ablation folder 'table2-quick' \(table2, preset quick\): the report uses 'table2-full'/);
+    expect(overview.slice(overview.indexOf('Missing:'), overview.indexOf('Not shown'))).not.toContain('table2-quick');
     expect(md).toContain('table2-full');
     expect(r.charts.some((c) => c.includes('table2-quick'))).toBe(false);
     // a full matrix still running (a cell with fewer than 2 ok seeds) gives way to a complete quick one
@@ -190,7 +197,7 @@ describe('report', () => {
       .split('\n');
     writeFileSync(join(dir, 'ablation', 'table2-full', 'runs.jsonl'), `${lines.filter((l) => JSON.parse(l).seed === 1).join('\n')}\n`);
     const again = await buildReport({ resultsDir: dir });
-    expect(again.missing.some((m) => m.includes("'table2-full'") && m.includes("uses 'table2-quick'"))).toBe(true);
+    expect(again.notShown.some((m) => m.includes("'table2-full'") && m.includes("uses 'table2-quick'"))).toBe(true);
   });
 
   it('a larger preset run for part of its matrix (e.g. --models) does not hide a complete smaller one', async () => {
@@ -215,13 +222,13 @@ describe('report', () => {
       cellIds.length,
     );
     const r = await buildReport({ resultsDir: dir });
-    const note = r.missing.find((m) => m.includes("'table2-long'"));
+    const note = r.notShown.find((m) => m.includes("'table2-long'"));
     expect(note).toContain(`1 of its ${cellIds.length} cells run`);
     expect(note).toContain("uses 'table2-full'");
     // once the long matrix has every cell, it is the one shown
     write('table2-long', 'long', all, cellIds.length);
     const again = await buildReport({ resultsDir: dir });
-    expect(again.missing.some((m) => m.includes("'table2-full'") && m.includes("uses 'table2-long'"))).toBe(true);
+    expect(again.notShown.some((m) => m.includes("'table2-full'") && m.includes("uses 'table2-long'"))).toBe(true);
   });
 
   it('a corrupt runs.jsonl line is a UserError naming the file and line', async () => {
@@ -266,7 +273,7 @@ describe('report', () => {
     expect(md).toMatch(/\| vanillanet-5 \|.*\| 1\.61 \| 40\.00 ± 1\.0% \| 60\.00 ± 1\.0% \| 1\.500 \| 72\.49 \|/);
     expect(md).toMatch(/\| vanillanet-13-1\.5x \|.*\| skipped \|/);
     expect(r.missing.join('\n')).toMatch(/latency skipped for vanillanet-13-1\.5x \(deploy\): one forward pass took 9000 ms/);
-    expect(r.missing.join('\n')).toMatch(/'table3' is not shown \(no runs.jsonl yet\)/);
+    expect(r.notShown).toContain("ablation folder 'table3' (no runs.jsonl yet)");
 
     const byId = new Map(r.claims.map((c) => [c.id, c]));
     // ranks of latency 40, 55, 30, 62: 2, 3, 1, 4; of depth 5, 6, 18, 34: 1, 2, 3, 4 (sum d^2 = 6, rho = 1 - 36/60 = 0.4);
