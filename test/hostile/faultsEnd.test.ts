@@ -15,6 +15,7 @@ import { UserError } from '../../src/util/errors.js';
 import { Cli, redisServerPath, startRedis } from '../queue/helpers.js';
 import { ensureBuilt } from '../support/build.js';
 import { runCli, type CliResult } from '../support/cli.js';
+import { alive } from '../support/process.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'vb-hostile-faults-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -28,17 +29,6 @@ const oneLine = (r: CliResult, message: RegExp) => {
   expect(r.code, r.stderr).toBe(1);
   expect(r.stderr).toMatch(message);
   expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
-};
-const alive = (pid: number) => {
-  try {
-    return (
-      readFileSync(`/proc/${pid}/stat`, 'utf8')
-        .replace(/^.*\) /, '')
-        .split(' ')[0] !== 'Z'
-    );
-  } catch {
-    return false;
-  }
 };
 const waitFor = async (cond: () => boolean, ms: number) => {
   for (const t0 = Date.now(); Date.now() - t0 < ms;) {

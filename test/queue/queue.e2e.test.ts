@@ -17,6 +17,7 @@ import { readRuns } from '../../src/ablation/store.js';
 import { parseRedisUrl, redisOptions } from '../../src/queue/connection.js';
 import { jobData } from '../../src/queue/protocol.js';
 import { Cli, cli, ensureBuilt, freePort, redisServerPath, ROOT, selfSignedCert, startRedis, type RedisServer } from './helpers.js';
+import { alive } from '../support/process.js';
 
 /** Linux: the pids whose parent is `pid` (empty elsewhere). */
 function childPids(pid: number): number[] {
@@ -35,19 +36,6 @@ function childPids(pid: number): number[] {
       }
     })
     .map(Number);
-}
-
-/** Running (a zombie left for a parent that does not reap counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    return (
-      readFileSync(`/proc/${pid}/stat`, 'utf8')
-        .replace(/^.*\) /, '')
-        .split(' ')[0] !== 'Z'
-    );
-  } catch {
-    return false;
-  }
 }
 
 const REDIS = redisServerPath();
