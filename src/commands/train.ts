@@ -15,7 +15,7 @@ import { log, printJson, progressBar } from '../util/output.js';
 import { checkModelName } from '../models/zoo.js';
 import { UserError } from '../util/errors.js';
 import { checkOutputDir } from '../util/outputDir.js';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export const summary = 'train one model (toggles, dataset, seed), merge it, evaluate both forms, save the deploy weights';
@@ -109,16 +109,31 @@ function runSpec(f: Flags, modelOptions: RunSpec['modelOptions']): RunSpec {
   };
 }
 
+/** The files a finished or running `train` leaves in its folder. */
+const RUN_FILES = ['provenance.json', 'metrics.jsonl'];
+const holdsRun = (dir: string): boolean => RUN_FILES.some((n) => existsSync(join(dir, n)));
+
+/** The default folder of a run: `base`, or `base-2`, `-3`, ... where earlier runs are kept (never overwritten). */
+function freshRunFolder(base: string): string {
+  if (!holdsRun(base)) return base;
+  for (let i = 2; ; i++) if (!holdsRun(`${base}-${i}`)) return `${base}-${i}`;
+}
+
 export async function run(argv: string[]): Promise<void> {
   const f = parseCommandFlags(argv, SPEC);
   if (!f) return;
   checkModelName(f.model);
   if (f.out !== undefined) checkOutputDir(f.out); // before the backend and the dataset load
+  if (f.out !== undefined && holdsRun(f.out))
+    throw new UserError(
+      `--out ${f.out} already holds a training run (${RUN_FILES.filter((n) => existsSync(join(f.out!, n))).join(', ')}): give another folder, or remove it first (nothing was written)`,
+    );
   const backend = await selectBackend(f.backend, { log });
   const modelOpts = modelOptionsFromFlags({ ...f, input: undefined, classes: undefined }, { width: 1 / 16 });
   const tag = [f.model, `dt-${f.deepTraining ?? 'default'}`, `sa-${f.seriesAct ?? 'default'}`, `sc-${f.shortcut ?? 'default'}`, `s${f.seed}`].join('_');
-  const out = f.out ?? join('results', 'runs', tag);
+  const out = f.out ?? freshRunFolder(join('results', 'runs', tag));
   const spec = runSpec(f, modelOpts);
+  if (f.out === undefined && out !== join('results', 'runs', tag)) log(`results/runs/${tag} holds an earlier run (kept)`);
   log(`dataset ${resolveDatasetName(f.dataset)}; writing ${out}`);
   let bar: ReturnType<typeof progressBar> | null = null;
   let evalSplit = 'validation';

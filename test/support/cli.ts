@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ROOT } from './build.js';
 
 export interface CliResult {
@@ -20,13 +21,15 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   /** stderr goes to this file, opened for appending (as a shell's 2>>), instead of a socket to us; read back after */
   stderrFile?: string;
+  /** the working folder (default: the repository) */
+  cwd?: string;
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const errFd = opts.stderrFile ? openSync(opts.stderrFile, 'a') : null;
-    const child = spawn(process.execPath, ['bin/vanillabench.js', ...args], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], {
+      cwd: opts.cwd ?? ROOT,
       stdio: ['ignore', 'pipe', errFd ?? 'pipe'],
       env: opts.env ?? process.env,
     });
