@@ -80,7 +80,8 @@ export function answerText(l: LadderSummary): string[] {
   const rows = withPaper.length > 0 ? withPaper : l.effects;
   if (rows.length === 0) return [`${l.experiment}: no comparison (a matrix of one cell)`];
   const top = l.rungs[l.rungs.length - 1].label;
-  const head = ['comparison', `difference [95% CI] at ${top}`, 'paper', 'verdict'];
+  // a folder that is no rung of a ladder has one budget: no rung label to name
+  const head = ['comparison', l.rungs.length > 1 ? `difference [95% CI] at ${top}` : 'difference [95% CI]', 'paper', 'verdict'];
   const body = rows.map((e) => {
     const x = e.ladder.effects[e.ladder.effects.length - 1];
     return [

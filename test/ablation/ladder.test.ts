@@ -206,6 +206,7 @@ describe("ablate's answer", () => {
     const l = analyseLadder('exp', [{ preset: 'full', label: '1x', budget: 1, folder: 'f', summary: s }]);
     const text = answerText(l);
     expect(text[0]).toBe('exp: 1 of 1 paper effects have a verdict');
+    expect(text[1]).toMatch(/^comparison +difference \[95% CI\] +paper +verdict$/); // one budget: no rung label
     expect(text[2]).toMatch(
       /^vanillanet-6, deepTraining off, seriesAct on vs vanillanet-6, deepTraining off, seriesAct off +\+5\.20 \[\+4\.95, \+5\.45\] +\+15\.65 +direction reproduced \(ours\/paper 0\.33; stability 1\.00\) \[5\]$/,
     );
