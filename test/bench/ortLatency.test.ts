@@ -14,6 +14,7 @@ import { createOrtSession, loadOrt } from '../../src/interop/ort.js';
 import { modelOptions } from '../../src/models/zoo.js';
 import { Model } from '../../src/nn/model.js';
 import { buildReport } from '../../src/report/report.js';
+import { timedRow } from '../support/latency.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vb-ortlat-'));
 beforeAll(async () => {
@@ -56,28 +57,8 @@ const run = (backend: string) => ({
   seed: 0,
 });
 function row(model: string, form: 'deploy' | 'train', meanMs: number): Omit<LatencyRow, 'run'> {
-  return {
-    model,
-    form,
-    status: 'ok',
-    inputSize: 224,
-    batch: 1,
-    width: 1,
-    depth: 5,
-    paramsM: 10,
-    gmacs: 5,
-    paper: null,
-    meanMs,
-    medianMs: meanMs,
-    p90Ms: meanMs,
-    p99Ms: meanMs,
-    minMs: meanMs,
-    maxMs: meanMs,
-    sdMs: 0,
-    rmePct: 1,
-    samples: 20,
-    throughput: 1000 / meanMs,
-  };
+  const { run: _, ...r } = timedRow(model, form, meanMs, { throughput: 1000 / meanMs });
+  return r;
 }
 
 describe('stored ONNX Runtime results', () => {

@@ -12,6 +12,7 @@ import { TORCH_LATENCY_SCHEMA, readTorchLatencyFile, type TorchLatencyFile } fro
 import { buildReport } from '../../src/report/report.js';
 import { loadReportInputs, selectLatency } from '../../src/report/inputs.js';
 import { UserError } from '../../src/util/errors.js';
+import { timedRow } from '../support/latency.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dirs: string[] = [];
@@ -33,28 +34,7 @@ const machine = { cpuModel: 'Test CPU', cores: 16, memoryGiB: 128, platform: 'li
 const adapter = { name: 'Synthetic GPU', vendor: 'nvidia', architecture: 'hopper', device: 'Synthetic GPU', description: 'NVIDIA: 1.2.3', software: false };
 
 function row(model: string, form: 'deploy' | 'train', meanMs: number): LatencyRow {
-  return {
-    model,
-    form,
-    status: 'ok',
-    inputSize: 224,
-    batch: 1,
-    width: 1,
-    depth: 5,
-    paramsM: 15,
-    gmacs: 5,
-    paper: null,
-    meanMs,
-    medianMs: meanMs,
-    p90Ms: meanMs,
-    p99Ms: meanMs,
-    minMs: meanMs,
-    maxMs: meanMs,
-    sdMs: 0.01,
-    rmePct: 0.5,
-    samples: 50,
-    run: 0,
-  };
+  return timedRow(model, form, meanMs, { paramsM: 15, sdMs: 0.01, rmePct: 0.5, samples: 50 });
 }
 
 function webgpuFile(): LatencyFile {

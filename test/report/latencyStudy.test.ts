@@ -2,27 +2,18 @@
  * The report's latency study: every latency figure from one measurement run, every runtime of that run side by side,
  * the paper's two latency claims judged per runtime with the statistic behind each verdict.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LATENCY_SCHEMA, formatLatencyJson, type LatencyFile, type LatencyRow, type LatencyRunProvenance } from '../../src/results/latencyFile.js';
 import { buildReport } from '../../src/report/report.js';
 import { selectLatency } from '../../src/report/inputs.js';
 import { zooAtPaperSetting } from '../../src/report/inputs.js';
 import { paperRow } from '../../src/models/paper.js';
+import { TEST_MACHINE, tempDirs, timedRow } from '../support/latency.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'vb-study-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const machine = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 8, platform: 'linux-x64', node: 'v20.0.0', hostname: 'test' };
+const tempDir = tempDirs('vb-study-');
+const machine = TEST_MACHINE;
 const zoo = new Map(zooAtPaperSetting().map((z) => [z.name, z]));
 
 function runOf(runId: string, backend: string, extra: Partial<LatencyRunProvenance> = {}): LatencyRunProvenance {
@@ -45,24 +36,15 @@ function runOf(runId: string, backend: string, extra: Partial<LatencyRunProvenan
 /** A timed row of a zoo model at the paper's setting: its own depth and GMACs, our `meanMs` with 1% margin. */
 function row(model: string, form: 'deploy' | 'train', meanMs: number, run = 0, threads?: number): LatencyRow {
   const z = zoo.get(model)!;
-  return {
-    model,
-    form,
-    status: 'ok',
-    inputSize: 224,
-    batch: 1,
-    width: 1,
+  return timedRow(model, form, meanMs, {
     depth: form === 'deploy' ? z.depth : z.trainDepth,
     paramsM: z.paramsM,
     gmacs: form === 'deploy' ? z.gmacs : z.trainGmacs,
     paper: paperRow(model) ? z.paper : null,
-    meanMs,
-    medianMs: meanMs,
-    rmePct: 1,
     samples: 10,
     ...(threads !== undefined ? { threads } : {}),
     run,
-  };
+  });
 }
 
 const TABLE4 = ['vanillanet-5', 'vanillanet-6', 'vanillanet-9', 'vanillanet-13', 'resnet-18', 'resnet-34', 'resnet-50'];

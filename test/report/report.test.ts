@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,18 +9,10 @@ import { summarize } from '../../src/ablation/analysis.js';
 import { ablationBarsConfig } from '../../src/report/charts.js';
 import { UserError } from '../../src/util/errors.js';
 import { cell, record } from '../ablation/helpers.js';
+import { TEST_MACHINE, tempDirs, timedRow } from '../support/latency.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'vb-report-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const machine = { cpuModel: 'Test CPU', cores: 2, memoryGiB: 8, platform: 'linux-x64', node: 'v20.0.0', hostname: 'test' };
+const tempDir = tempDirs('vb-report-');
+const machine = TEST_MACHINE;
 const run = {
   command: 'vanillabench latency --input 224',
   commit: null,
@@ -34,31 +26,19 @@ const run = {
 };
 
 function row(model: string, form: 'deploy' | 'train', depth: number, gmacs: number, meanMs: number, paper: LatencyRow['paper']): LatencyRow {
-  return {
-    model,
-    form,
-    status: 'ok',
-    inputSize: 224,
-    batch: 1,
-    width: 1,
+  return timedRow(model, form, meanMs, {
     depth,
-    paramsM: 10,
     gmacs,
     paper,
-    meanMs,
-    medianMs: meanMs,
     p90Ms: meanMs * 1.1,
     p99Ms: meanMs * 1.2,
     minMs: meanMs * 0.9,
     maxMs: meanMs * 1.3,
     sdMs: meanMs * 0.05,
-    rmePct: 1,
-    samples: 20,
     throughput: 1000 / meanMs,
     warmupRuns: 3,
     probeMs: meanMs,
-    run: 0,
-  };
+  });
 }
 
 function latencyFile(): LatencyFile {
