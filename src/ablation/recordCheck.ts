@@ -117,6 +117,9 @@ export function recordProblem(v: unknown): string | null {
     rangeProblem('wallSeconds', v.wallSeconds, 0, 1e12, false) ??
     rangeProblem('imagesPerSec', v.imagesPerSec, 0, 1e12, true) ??
     stringProblem('dataset', v.dataset) ??
+    (v.classes === undefined || (Number.isInteger(v.classes) && (v.classes as number) >= 2 && (v.classes as number) <= 1e6)
+      ? null
+      : `classes is ${show(v.classes)}, not an integer of 2 or more`) ??
     stringProblem('backend', v.backend) ??
     (typeof v.tfjsVersion === 'string' ? null : `tfjsVersion is ${show(v.tfjsVersion)}`) ??
     (v.commit === null || typeof v.commit === 'string' ? null : `commit is ${show(v.commit)}`) ??

@@ -45,6 +45,8 @@ export interface RunRecord {
   imagesPerSec: number | null;
   /** the data as used, e.g. "fashion-mnist/train (2000 train / 1000 validation, 32x32)" */
   dataset: string;
+  /** the dataset's classes (chance is 100 / classes %; older records: absent) */
+  classes?: number;
   backend: string;
   /** webgpu: the adapter that ran it (software: a CPU implementation of Vulkan, e.g. llvmpipe, not a GPU) */
   adapter?: GpuAdapterInfo;
@@ -95,6 +97,7 @@ export function recordFromSummary(run: RunDescription, s: RunSummary, ctx: Recor
     wallSeconds: s.wallSeconds,
     imagesPerSec: finite(s.imagesPerSec),
     dataset: s.dataset,
+    classes: s.classes,
     ...ctx,
     date: new Date().toISOString(),
   };

@@ -7,7 +7,7 @@ import type { Model } from '../nn/model.js';
 import { isTrainable, type Weights } from '../nn/weights.js';
 import type { AdamW } from './adamw.js';
 import { canFuse, runningStatsUpdate } from '../backend/kernels/fused.js';
-import type { TrainConfig } from './trainer.js';
+import type { TrainConfig } from './options.js';
 
 /** Replaces the trainable tensors of a model by variables; returns them by weight key. */
 export function makeTrainable(w: Weights): Map<string, tf.Variable> {

@@ -8,7 +8,8 @@ import { modelOptions } from '../../src/models/zoo.js';
 import { Model } from '../../src/nn/model.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { cosineLr, decaySteps, deepTrainingLambda, lambdaAtStep } from '../../src/train/schedule.js';
-import { DEFAULT_TRAIN_CONFIG, evaluate, resolveTrainConfig, train } from '../../src/train/trainer.js';
+import { evaluate, train } from '../../src/train/trainer.js';
+import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig } from '../../src/train/options.js';
 import { makeTrainable, trainStep, trainStepAsync } from '../../src/train/trainStep.js';
 
 let splits: { train: Dataset; test: Dataset };
