@@ -45,6 +45,7 @@ import os
 import struct
 import sys
 import time
+from dataclasses import dataclass
 
 FORMAT = 1
 
@@ -537,19 +538,35 @@ def fresh_model(m, t, init, dtype):
     return model, make_optimizer(model, t)
 
 
-def forward_step(model, opt, m, t, data, images, labels, pad_value, k, spe, total, dtype):
-    """Step k up to the loss: its lr and lambda set, the stream's batch k (crop + flip), the forward pass.
+@dataclass(frozen=True)
+class Stream:
+    """What every step of a run reads: the model's and the trainer's settings (settings.json), the training images
+    and the stream of batches (data.safetensors), the schedule's length, the precision."""
+    m: dict
+    t: dict
+    data: dict
+    images: np.ndarray
+    labels: np.ndarray
+    pad_value: np.ndarray
+    steps_per_epoch: int
+    total_steps: int
+    dtype: torch.dtype
+
+
+def forward_step(s, model, opt, k):
+    """Step k of stream s up to the loss: its lr and lambda set, the stream's batch k (crop + flip), the forward pass.
     Returns (loss, logits, labels, lr, lambda); the caller runs backward and the optimizer."""
-    lr = lr_at(k, t, spe, total)
-    lam = lambda_at(k, t, spe) if m["options"]["deepTraining"] else 1.0
+    t = s.t
+    lr = lr_at(k, t, s.steps_per_epoch, s.total_steps)
+    lam = lambda_at(k, t, s.steps_per_epoch) if s.m["options"]["deepTraining"] else 1.0
     set_lambda(model, lam)
     for g in opt.param_groups:
         g["lr"] = lr
-    idx = data["stream.indices"][k].astype(np.int64)
-    x = make_batch(images, pad_value, idx, data["stream.dy"][k], data["stream.dx"][k], data["stream.flip"][k], t["augmentPadding"])
-    y = torch.from_numpy(labels[idx])
+    idx = s.data["stream.indices"][k].astype(np.int64)
+    x = make_batch(s.images, s.pad_value, idx, s.data["stream.dy"][k], s.data["stream.dx"][k], s.data["stream.flip"][k], t["augmentPadding"])
+    y = torch.from_numpy(s.labels[idx])
     opt.zero_grad(set_to_none=True)
-    logits = model(x.to(dtype))
+    logits = model(x.to(s.dtype))
     return F.cross_entropy(logits, y, label_smoothing=t["labelSmoothing"]), logits, y, lr, lam
 
 
@@ -567,14 +584,14 @@ def run_steps(folder):
     dtype = {"float32": torch.float32, "float64": torch.float64}[r.get("dtype", "float32")]
     init, _ = read_safetensors(os.path.join(folder, "init.safetensors"))
     data, _ = read_safetensors(os.path.join(folder, "data.safetensors"))
-    images, labels, pad_value = data["images"].astype(np.float32), data["labels"].astype(np.int64), data["pad_value"].astype(np.float32)
-    spe, total = r["stepsPerEpoch"], r["stepsPerEpoch"] * t["epochs"]
+    stream = Stream(m, t, data, data["images"].astype(np.float32), data["labels"].astype(np.int64), data["pad_value"].astype(np.float32),
+                    r["stepsPerEpoch"], r["stepsPerEpoch"] * t["epochs"], dtype)
 
     def fresh():
         return fresh_model(m, t, init, dtype)
 
     def step(model, opt, k):
-        loss, _, _, lr, lam = forward_step(model, opt, m, t, data, images, labels, pad_value, k, spe, total, dtype)
+        loss, _, _, lr, lam = forward_step(stream, model, opt, k)
         loss.backward()
         opt.step()
         return {"loss": float(loss.item()), "lr": lr, "lambda": lam}
@@ -595,7 +612,6 @@ def run_steps(folder):
         # AdamW step count and moments), take the step, compare the state with vanillabench's after it
         model, opt = fresh()
         params = dict(model.named_parameters())
-        shapes = {k: v.shape for k, v in model.state_dict().items()}
         result["resync"] = []
         for k in range(r["steps"]):
             if k > 0:
@@ -617,7 +633,6 @@ def run_steps(folder):
                 # max |difference|, max |value|, and the L2 norms of the difference and of this step's update
                 errs[n] = [float(np.abs(a - b).max()), float(np.abs(a).max()), float(np.linalg.norm(a - b)), float(np.linalg.norm(a - before))]
             result["resync"].append({"loss": rec["loss"], "tensors": errs})
-        del shapes
     result.update({"seconds": time.time() - t0, **versions()})
     with open(os.path.join(out, "result.json"), "w") as f:
         json.dump(result, f)
@@ -733,9 +748,9 @@ def run_training(folder):
     data, meta = read_safetensors(os.path.join(folder, "data.safetensors"))
     train_x, train_y = split(data, meta, "")
     val, test = split(data, meta, "val."), split(data, meta, "test.")
-    pad_value = data["pad_value"].astype(np.float32)
     spe, epochs = r["stepsPerEpoch"], t["epochs"]
     total = spe * epochs
+    stream = Stream(m, t, data, train_x, train_y, data["pad_value"].astype(np.float32), spe, total, dtype)
     if data["stream.indices"].shape[0] != total:
         raise ValueError(f"the stream has {data['stream.indices'].shape[0]} steps, the run {total}")
     deep = m["options"]["deepTraining"]
@@ -761,7 +776,7 @@ def run_training(folder):
         for k in range(spe):
             if os.getppid() != parent:
                 sys.exit(1)
-            loss, logits, y, lr, lam = forward_step(model, opt, m, t, data, train_x, train_y, pad_value, step, spe, total, dtype)
+            loss, logits, y, lr, lam = forward_step(stream, model, opt, step)
             value = float(loss.item())
             if not math.isfinite(value):
                 train_seconds += time.time() - te

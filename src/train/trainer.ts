@@ -158,7 +158,7 @@ async function trainEpoch(s: RunState, epoch: number, trainSet: Dataset, cfg: Tr
     const { model, step } = s;
     if (deep && !s.merged) model.lambda = lambdaAtStep(step, stepsPerEpoch, cfg);
     lr = cosineLr(step, sched.totalSteps, sched.lrOpts);
-    const { loss, hits } = await trainStepAsync(model, s.vars, s.opt, b.x, b.y, trainSet.numClasses, lr, cfg, step);
+    const { loss, hits } = await trainStepAsync({ model, vars: s.vars, opt: s.opt, x: b.x, y: b.y, numClasses: trainSet.numClasses, lr, cfg, step });
     b.x.dispose();
     b.y.dispose();
     correct += hits;
