@@ -108,8 +108,9 @@ describe("a worker's returned record is checked before it reaches the store", ()
       good,
       {
         model: 'vanillanet-5',
-        toggles: { deepTraining: false, seriesAct: false, shortcut: 'none', actNum: 3, width: 1 / 32 },
+        toggles: { deepTraining: false, seriesAct: false, shortcut: 'none', actNum: 3, width: 1 / 32, stem: 'imagenet' },
         dataset: 'synthetic (192 train / 64 validation, 32x32)',
+        classes: 10,
         seed: good.seed,
         epochs: 1,
         status: 'ok',
