@@ -11,7 +11,6 @@ import { ladderOfFolder, summarizeFolder, type LadderSummary } from '../ablation
 import { cellFields } from '../ablation/matrix.js';
 import type { LadderEffect } from '../ablation/ladder.js';
 import { EQUIVALENCE_MARGIN, PAPER_NEGLIGIBLE } from '../ablation/rules.js';
-import { budgetChart, forestChart, forestConfig, type BudgetLine, type ForestRow } from './effectCharts.js';
 import type { FactorName } from '../ablation/experiment.js';
 import { verdictText } from '../ablation/format.js';
 import { cellLabel as summaryCellLabel, trajectoryCells, trendText } from '../ablation/summary.js';
@@ -24,11 +23,16 @@ import {
   ablationBarsChart,
   ablationBarsConfig,
   ablationCellColor,
+  budgetChart,
+  forestChart,
+  forestConfig,
   PERCENT_AXIS,
   trainingCurvesChart,
   type AblationBarsConfig,
-  type CIBarSeries,
-} from './charts.js';
+  type BudgetLine,
+  type ForestRow,
+} from './ablationCharts.js';
+import type { CIBarSeries } from './charts.js';
 import { chartLink, f2, mdTable, renderChart, type PendingChart, type Section } from './markdown.js';
 
 export interface AblationExperiment {

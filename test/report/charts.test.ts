@@ -1,13 +1,3 @@
-import {
-  budgetChart,
-  budgetChartConfig,
-  forestChart,
-  forestChartConfig,
-  forestConfig,
-  VERDICT_COLORS,
-  type BudgetLine,
-  type ForestRow,
-} from '../../src/report/effectCharts.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,26 +5,29 @@ import { join } from 'node:path';
 import {
   ablationBarsConfig,
   ablationCellColor,
-  CHART_HEIGHT,
-  CHART_WIDTH,
-  ciBarsConfig,
+  budgetChart,
+  budgetChartConfig,
+  forestChart,
+  forestChartConfig,
+  forestConfig,
+  table2Chart,
+  table3Chart,
+  trainingCurvesChart,
+  type BudgetLine,
+  type ForestRow,
+} from '../../src/report/ablationCharts.js';
+import { CHART_HEIGHT, CHART_WIDTH, ciBarsConfig, paddedRange, placeLabels, VERDICT_COLORS, writeChart, type Box } from '../../src/report/charts.js';
+import {
   depthVsLatencyChart,
   latencyVsTop1Chart,
   latencyVsTop1Config,
   logAxis,
-  paddedRange,
   runtimeForestChart,
   speedupChart,
   speedupConfig,
+  verdictNote,
   type RuntimeLatencyData,
-  table2Chart,
-  table3Chart,
-  trainingCurvesChart,
-  writeChart,
-} from '../../src/report/charts.js';
-
-import { placeLabels, type Box } from '../../src/report/chartLabels.js';
-import { verdictNote } from '../../src/report/latencyCharts.js';
+} from '../../src/report/latencyCharts.js';
 
 const meta = { title: 'Test chart', subtitle: 'test machine - backend cpu' };
 
