@@ -190,18 +190,6 @@ export async function ablationBarsChart(cfg: AblationBarsConfig, meta: ChartMeta
   } as ChartConfiguration);
 }
 
-const PAPER_SAME_AXIS = "paper's ImageNet top-1 (%), diamonds, same axis";
-
-/** Table 2: our top-1 per network (groups) and toggle combination (bars) with CIs; the paper's on the same axis. */
-export async function table2Chart(data: { categories: string[]; series: CIBarSeries[]; ourTitle?: string }, meta: ChartMeta): Promise<Buffer> {
-  return ablationBarsChart(ablationBarsConfig(data), meta, 'network', data.ourTitle ?? 'our top-1 (%), mean over seeds, whiskers: 95% CI', PAPER_SAME_AXIS);
-}
-
-/** Table 3: our top-1 per network (groups) and shortcut placement (bars) with CIs; the paper's on the same axis. */
-export async function table3Chart(data: { categories: string[]; series: CIBarSeries[]; ourTitle?: string }, meta: ChartMeta): Promise<Buffer> {
-  return ablationBarsChart(ablationBarsConfig(data), meta, 'network', data.ourTitle ?? 'our top-1 (%), mean over seeds, whiskers: 95% CI', PAPER_SAME_AXIS);
-}
-
 // ---- effects -------------------------------------------------------------------------------------------------------
 
 export interface ForestRow {

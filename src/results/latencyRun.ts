@@ -79,4 +79,3 @@ export function underLoad(load: LoadWindow | undefined, cores: number): boolean 
   return load !== undefined && Math.max(load.before, load.after) > BUSY_LOAD_PER_CORE * cores;
 }
 
-export const relativeName = (file: string): string => path.basename(file);

@@ -10,8 +10,7 @@ import {
   forestChart,
   forestChartConfig,
   forestConfig,
-  table2Chart,
-  table3Chart,
+  ablationBarsChart,
   trainingCurvesChart,
   type BudgetLine,
   type ForestRow,
@@ -81,28 +80,24 @@ describe('chart builders give 1000x600 PNGs', () => {
   });
 
   it('Table 2 and Table 3 with CI whiskers and paper markers', async () => {
+    const bars = (data: Parameters<typeof ablationBarsConfig>[0]) =>
+      ablationBarsChart(ablationBarsConfig(data), meta, 'network', 'our top-1 (%), mean over seeds, whiskers: 95% CI', "paper's ImageNet top-1 (%)");
     expectPng(
-      await table2Chart(
-        {
-          categories: ['VanillaNet-6', 'AlexNet', 'ResNet-50'],
-          series: [
-            { label: 'baseline', mean: [85, 84, 88], halfWidth: [0.5, 0.4, 0.3], paper: [59.58, 57.52, 76.13] },
-            { label: 'deep training', mean: [86, null, 88.2], halfWidth: [0.6, null, 0.2], paper: [60.53, 59.09, 76.16] },
-            { label: 'series act.', mean: [88, 86, 88.1], halfWidth: [0.2, 0.3, 0.4], paper: [75.23, 61.12, 76.3] },
-            { label: 'both', mean: [88.5, 86.5, 88.3], halfWidth: [0, 0.5, 0.1], paper: [76.36, 63.59, 76.27] },
-          ],
-        },
-        meta,
-      ),
+      await bars({
+        categories: ['VanillaNet-6', 'AlexNet', 'ResNet-50'],
+        series: [
+          { label: 'baseline', mean: [85, 84, 88], halfWidth: [0.5, 0.4, 0.3], paper: [59.58, 57.52, 76.13] },
+          { label: 'deep training', mean: [86, null, 88.2], halfWidth: [0.6, null, 0.2], paper: [60.53, 59.09, 76.16] },
+          { label: 'series act.', mean: [88, 86, 88.1], halfWidth: [0.2, 0.3, 0.4], paper: [75.23, 61.12, 76.3] },
+          { label: 'both', mean: [88.5, 86.5, 88.3], halfWidth: [0, 0.5, 0.1], paper: [76.36, 63.59, 76.27] },
+        ],
+      }),
     );
     expectPng(
-      await table3Chart(
-        {
-          categories: ['none', 'before-act', 'after-act'],
-          series: [{ label: 'VanillaNet-6', mean: [88, 87.5, null], halfWidth: [0.4, 0.5, null], paper: [76.36, 75.92, 75.72] }],
-        },
-        meta,
-      ),
+      await bars({
+        categories: ['none', 'before-act', 'after-act'],
+        series: [{ label: 'VanillaNet-6', mean: [88, 87.5, null], halfWidth: [0.4, 0.5, null], paper: [76.36, 75.92, 75.72] }],
+      }),
     );
   });
 
