@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference trainer for vanillabench (issue 16).
+"""PyTorch reference trainer for vanillabench.
 
 Written from src/reference/vanillanet-architecture.md and the README's "How the toggles map onto the baselines"
 table as ordinary nn.Modules (not an interpreter of vanillabench's model description), with the module names of

@@ -16,7 +16,7 @@ import { MODEL_FACTORS, type FactorName, type FactorValue, type ResolvedExperime
 
 /** Bump when the meaning of a run changes in a way its configuration does not show (e.g. a fixed bug). */
 // 2: the baselines' dense layers are initialised as PyTorch's nn.Linear (were He fan-out: far too large logits)
-// 3: the authors' recipe (issue 15): series-activation kernel trunc_normal_(std=0.02) (was N(0, 1)), VanillaNet
+// 3: the authors' recipe: series-activation kernel trunc_normal_(std=0.02) (was N(0, 1)), VanillaNet
 //    weights timm's trunc_normal_ (std 0.02, bounds +-2), series-activation BN eps 1e-6 in every family
 export const MATRIX_VERSION = 3;
 

@@ -1,4 +1,4 @@
-/** `vanillabench crosscheck`: our trainer against the PyTorch reference trainer, step by step (issue 16). */
+/** `vanillabench crosscheck`: our trainer against the PyTorch reference trainer, step by step. */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Step-by-step equivalence of our trainer with the PyTorch reference trainer (issue 16): our trainer runs `steps`
+ * Step-by-step equivalence of our trainer with the PyTorch reference trainer: our trainer runs `steps`
  * steps and records what it did (loss, learning rate, lambda, batch indices); the exchange folder gets our initial
  * weights, the data and the batch stream, and the trainer settings (never our per-step values: the reference
  * computes its own schedule); scripts/torch_train.py trains its own nn.Modules on them; then we compare the loss,

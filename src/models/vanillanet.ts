@@ -1,5 +1,5 @@
 /**
- * VanillaNet-5 … 13, 13-1.5x and 13-1.5x-adapool (Chen et al. 2023), per shared/reference/vanillanet-architecture.md.
+ * VanillaNet-5 … 13, 13-1.5x and 13-1.5x-adapool (Chen et al. 2023), per src/reference/vanillanet-architecture.md.
  * Node ids follow the authors' PyTorch parameter names (stem1.0, stages.3.conv2.1, cls2.0; deploy: stem.0,
  * stages.3.conv, cls.2) so checkpoints map by name.
  */

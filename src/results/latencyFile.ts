@@ -73,7 +73,7 @@ export interface LatencyRow {
   samplesMs?: number[];
   /** threads the runtime computed on: ONNX Runtime intra-op threads, tfjs-wasm XNNPACK threads, 1 for tfjs-cpu */
   threads?: number;
-  /** the 1-minute load average before and after this row's measurement (runs since issue 17) */
+  /** the 1-minute load average before and after this row's measurement (newer runs) */
   load1?: LoadWindow;
   /** index into LatencyFile.runs */
   run: number;
@@ -97,7 +97,7 @@ export interface StudyInfo {
 }
 
 /**
- * A run's provenance; also its run id and the load average over the whole run (runs since issue 17), and, for a
+ * A run's provenance; also its run id and the load average over the whole run (newer runs), and, for a
  * run of a study, the study (runs of one study share the run id).
  */
 export type LatencyRunProvenance = RunProvenance & { runId?: string; load1?: LoadWindow; study?: StudyInfo };
