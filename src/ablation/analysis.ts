@@ -23,7 +23,7 @@ import { DATASET_CLASSES } from '../data/registry.js';
 import { familyDefaults } from '../models/zoo.js';
 import type { CellDescription } from './matrix.js';
 import { meanCI, mean, pairedCI, type DiffCI, type MeanCI } from '../util/stats.js';
-import type { RunRecord } from './store.js';
+import type { RunRecord } from './recordCheck.js';
 import type { FactorName, FactorValue } from './experiment.js';
 import {
   BASELINE_GAP_POINTS,

@@ -404,5 +404,3 @@ function resolvePreset(e: Experiment, preset: string): ResolvedExperiment {
     train: { ...e.train, ...o.train },
   };
 }
-
-export { compiledPath, loadExperiment } from './loadExperiment.js';

@@ -17,8 +17,14 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { slug, type MachineInfo, type RunProvenance } from '../util/provenance.js';
 import type { GpuAdapterInfo } from '../backend/webgpu.js';
-import type { LoadWindow } from './latencyRun.js';
 import { lockFileFor, withLock } from '../util/fileLock.js';
+
+export interface LoadWindow {
+  /** os.loadavg()[0] when the measurement started */
+  before: number;
+  /** os.loadavg()[0] when it ended */
+  after: number;
+}
 
 export const LATENCY_SCHEMA = 'vanillabench/latency@1';
 

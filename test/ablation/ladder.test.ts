@@ -7,7 +7,7 @@ import { summarize } from '../../src/ablation/analysis.js';
 import { declarationOf, type Declaration } from '../../src/ablation/declaration.js';
 import { applyPreset, validateExperiment } from '../../src/ablation/experiment.js';
 import { analyseLadder, readLadder, ladderFolders } from '../../src/ablation/ladder.js';
-import type { RunRecord } from '../../src/ablation/store.js';
+import type { RunRecord } from '../../src/ablation/recordCheck.js';
 import { writeSummary } from '../../src/ablation/summary.js';
 import { cell, record } from './helpers.js';
 
