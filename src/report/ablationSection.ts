@@ -19,6 +19,7 @@ import type { RunRecord } from '../ablation/recordCheck.js';
 import { ablationClaims, experimentKind, varyingFields, type Claim, type ExperimentKind } from '../ablation/verdicts.js';
 import { optionCellLabel } from '../models/options.js';
 import { paperNetworkName } from '../models/paper.js';
+import { familyDefaults } from '../models/zoo.js';
 import { UserError } from '../util/errors.js';
 import {
   ablationBarsChart,
@@ -211,7 +212,7 @@ export function cellColor(c: CellSummary): string {
 
 /** Whether a cell's shortcut is its family's default (ResNet's own shortcuts are not a Table 3 placement). */
 function isBaselineShortcut(c: CellSummary): boolean {
-  return c.cell.toggles.shortcut === (c.cell.model === 'resnet-50' ? 'before-act' : 'none');
+  return c.cell.toggles.shortcut === (familyDefaults(c.cell.model).shortcut ?? 'none');
 }
 
 /**
