@@ -2,11 +2,12 @@
  * Smoke test of the ablation machinery (not of the paper): a tiny VanillaNet-5 on synthetic data, deep training
  * on/off, several seeds.
  *
- *   test:  4 runs of ~0.5 s (256 images, 2 epochs): what the test suite runs. Start-up bound: each worker process
- *          costs ~1 s of loading and JIT warm-up, so a second worker does not pay off here.
- *   quick: 6 runs of ~4-5 s (1280 images, 4 epochs): the smallest matrix where the pool's parallelism shows
- *          (measured: 29.4 s on 1 worker, 18.0 s on 2; `node dist/scripts/bench/poolBench.js`).
- *   full:  8 runs of ~13 s (2560 images, 6 epochs): 106 s on 1 worker, 58 s on 2.
+ *   test:  4 runs (256 images, 2 epochs): what the test suite runs. Start-up bound: a worker process's loading and
+ *          JIT warm-up cost more than a run, so a second worker does not pay off here.
+ *   quick: 6 runs (1280 images, 4 epochs): the smallest matrix where the pool's parallelism shows
+ *          (`node dist/scripts/bench/poolBench.js`).
+ *   full:  8 runs (2560 images, 6 epochs).
+ * Times per preset and worker count: docs/workers-and-queue.md.
  */
 import { defineExperiment } from '../src/ablation/experiment.js';
 

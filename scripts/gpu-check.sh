@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check of issue 8, in one go, on a bare NVIDIA Linux x64 machine with no network and no Node.js:
+# The GPU check, in one go, on a bare NVIDIA Linux x64 machine with no network and no Node.js:
 # unpacks scripts/gpu-bundle/ (made by scripts/pack-gpu-check.sh: a Node.js binary and the needed node_modules +
 # dist/), makes the NVIDIA Vulkan driver findable, then runs, each step under its own time limit:
 #   1. nvidia-smi, vulkaninfo --summary (if present), the WebGPU adapter Dawn sees

@@ -28,7 +28,7 @@ S="$STAGE/vanillabench"
 mkdir -p "$S/node_modules" "$S/scripts"
 cp package.json "$S/"
 cp -r bin dist "$S/"
-cp scripts/torch_latency.py "$S/scripts/"
+cp scripts/torch_latency.py scripts/torch_models.py "$S/scripts/"
 
 # node_modules: exactly the files the check's commands load, found by running them here, small, under a module
 # tracer (scripts/trace-modules.mjs); webgpu on Dawn's null backend (an adapter that computes nothing) loads the

@@ -3,10 +3,11 @@
 ResNet-18/34/50, timed the way the VanillaNet authors time (model.eval(), no_grad, warm-up calls, then many calls
 between two torch.cuda.synchronize() and the mean per call), plus per-call CUDA-event timings for median and p90.
 
-The VanillaNet deploy forms are written here from the layout in src/reference/vanillanet-architecture.md (stem:
-4x4/4 conv + series activation; each stage: 1x1 conv, max-pool when the stride is 2, series activation = ReLU then a
-7x7 depthwise conv with bias; classifier: global average pool + 1x1 conv). ResNets come from torchvision when it is
-installed (eval mode, BatchNorm not fused, as published), else from the small definition below.
+The VanillaNet deploy forms are the reference trainer's (scripts/torch_models.py, from
+src/reference/vanillanet-architecture.md: stem 4x4/4 conv + series activation; each stage: 1x1 conv, max-pool when
+the stride is 2, series activation = ReLU then a 7x7 depthwise conv with bias; classifier: global average pool + 1x1
+conv). ResNets come from torchvision when it is installed (eval mode, BatchNorm not fused, as published), else from
+torch_models.py (the same layout, toggles off).
 Weights are random: latency does not depend on their values.
 
 --rehearsal runs it on the CPU where there is no GPU (scripts/gpu-check.sh --rehearsal): the same file, with
@@ -26,106 +27,28 @@ import time
 from datetime import datetime, timezone
 
 import torch
-import torch.nn as nn
+
+from torch_models import VANILLANET, build_model  # this script's folder is on the path
 
 SCHEMA = "vanillabench/torch-latency@1"
-
-# dims before the x4 multiplier (dims[0] is the stem width) and the stage strides
-VANILLA = {
-    "vanillanet-5": ([128, 256, 512, 1024], [2, 2, 2]),
-    "vanillanet-6": ([128, 256, 512, 1024, 1024], [2, 2, 2, 1]),
-    "vanillanet-7": ([128, 128, 256, 512, 1024, 1024], [1, 2, 2, 2, 1]),
-    "vanillanet-8": ([128, 128, 256, 512, 512, 1024, 1024], [1, 2, 2, 1, 2, 1]),
-}
-for _n, _k in ((9, 3), (10, 4), (11, 5), (12, 6), (13, 7)):
-    VANILLA[f"vanillanet-{_n}"] = ([128, 128, 256] + [512] * _k + [1024, 1024], [1, 2, 2] + [1] * (_k - 1) + [2, 1])
 
 DEFAULT_MODELS = [f"vanillanet-{n}" for n in range(5, 14)] + ["resnet-18", "resnet-34", "resnet-50"]
 
 
-class SeriesActDeploy(nn.Module):
-    """ReLU, then a (2n+1)x(2n+1) depthwise conv with bias (its BatchNorm folded in)."""
-
-    def __init__(self, dim, act_num=3):
-        super().__init__()
-        self.dw = nn.Conv2d(dim, dim, 2 * act_num + 1, padding=act_num, groups=dim, bias=True)
-
-    def forward(self, x):
-        return self.dw(torch.relu(x))
-
-
-class VanillaNetDeploy(nn.Module):
-    def __init__(self, dims, strides, classes=1000, multiplier=4):
-        super().__init__()
-        d = [c * multiplier for c in dims]
-        self.stem = nn.Sequential(nn.Conv2d(3, d[0], 4, stride=4), SeriesActDeploy(d[0]))
-        stages = []
-        for i, s in enumerate(strides):
-            layers = [nn.Conv2d(d[i], d[i + 1], 1)]  # the conv runs before the pooling, at the larger resolution
-            if s > 1:
-                layers.append(nn.MaxPool2d(s))
-            layers.append(SeriesActDeploy(d[i + 1]))
-            stages.append(nn.Sequential(*layers))
-        self.stages = nn.Sequential(*stages)
-        self.cls = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Dropout(0.0), nn.Conv2d(d[-1], classes, 1))
-
-    def forward(self, x):
-        return self.cls(self.stages(self.stem(x))).flatten(1)
-
-
-# ---- ResNet fallback (torchvision v1.5 layout: stride on the 3x3 of the bottleneck), used without torchvision
-class _Basic(nn.Module):
-    expansion = 1
-
-    def __init__(self, cin, c, stride):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(cin, c, 3, stride, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-            nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c))
-        self.short = _shortcut(cin, c, stride)
-
-    def forward(self, x):
-        return torch.relu(self.body(x) + self.short(x))
-
-
-class _Bottleneck(nn.Module):
-    expansion = 4
-
-    def __init__(self, cin, c, stride):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(cin, c, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-            nn.Conv2d(c, c, 3, stride, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True),
-            nn.Conv2d(c, 4 * c, 1, bias=False), nn.BatchNorm2d(4 * c))
-        self.short = _shortcut(cin, 4 * c, stride)
-
-    def forward(self, x):
-        return torch.relu(self.body(x) + self.short(x))
-
-
-def _shortcut(cin, cout, stride):
-    if stride == 1 and cin == cout:
-        return nn.Identity()
-    return nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-
-def own_resnet(depth, classes=1000):
-    block, counts = {18: (_Basic, [2, 2, 2, 2]), 34: (_Basic, [3, 4, 6, 3]), 50: (_Bottleneck, [3, 4, 6, 3])}[depth]
-    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
-    cin = 64
-    for i, n in enumerate(counts):
-        c = 64 * 2 ** i
-        for j in range(n):
-            layers.append(block(cin, c, 2 if (j == 0 and i > 0) else 1))
-            cin = c * block.expansion
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, classes)]
-    return nn.Sequential(*layers)
+def options(name):
+    """The paper's setting (224 px, width 1, 1000 classes) with the family's defaults, as vanillabench's zoo has them."""
+    vanilla = name in VANILLANET
+    return {"width": 1, "stem": "imagenet", "inputSize": 224, "inputChannels": 3, "numClasses": 1000, "actNum": 3, "dropRate": 0,
+            "deepTraining": vanilla, "seriesAct": vanilla, "shortcut": "none" if vanilla else "before-act"}
 
 
 def build(name):
-    if name in VANILLA:
-        dims, strides = VANILLA[name]
-        return VanillaNetDeploy(dims, strides), "ours"
+    if name in VANILLANET:
+        model = build_model(name, options(name), deploy=True)
+        with torch.no_grad():  # the deploy form starts at zeros; random values as any trained model has
+            for p in model.parameters():
+                p.normal_(0, 0.02)
+        return model, "ours"
     m = re.fullmatch(r"resnet-(18|34|50)", name)
     if not m:
         raise SystemExit(f"torch_latency: unknown model {name!r}; known: {', '.join(DEFAULT_MODELS)}")
@@ -134,7 +57,7 @@ def build(name):
         import torchvision.models as tvm
         return getattr(tvm, f"resnet{depth}")(weights=None), "torchvision"
     except ImportError:
-        return own_resnet(depth), "ours (torchvision not installed)"
+        return build_model(name, options(name)), "ours (torchvision not installed)"
 
 
 def percentile(sorted_xs, q):
@@ -223,7 +146,7 @@ def main(argv=None):
         model = model.to(dev).eval()
         params = sum(t.numel() for t in model.parameters()) / 1e6
         r = time_model(model, x, a.warmup, a.iterations)
-        row = {"model": name, "form": "deploy" if name in VANILLA else "published", "source": source, "paramsM": round(params, 3), **r}
+        row = {"model": name, "form": "deploy" if name in VANILLANET else "published", "source": source, "paramsM": round(params, 3), **r}
         doc["rows"].append(row)
         print(f"{name}: mean {r['meanMs']:.3f} ms, median {r['medianMs']:.3f}, p90 {r['p90Ms']:.3f} ({source}, {params:.1f} M params)", file=sys.stderr, flush=True)
         del model

@@ -18,11 +18,12 @@
  * Cells are keyed without the engine; effects and verdicts use the tfjs records only; the torch records give each
  * cell a "PyTorch, same protocol" figure and the difference ours - PyTorch paired by seed.
  */
-import { PAPER, paperNetworkName } from '../models/paper.js';
+import { PAPER, PAPER_FACTORS, TABLE2_FACTORS, TABLE3_FACTORS, paperNetworkName } from '../models/paper.js';
+import { DATASET_CLASSES } from '../data/registry.js';
 import { familyDefaults } from '../models/zoo.js';
 import type { CellDescription } from './matrix.js';
 import { meanCI, mean, pairedCI, type DiffCI, type MeanCI } from '../util/stats.js';
-import type { RunRecord } from './store.js';
+import type { RunRecord } from './recordCheck.js';
 import type { FactorName, FactorValue } from './experiment.js';
 import {
   BASELINE_GAP_POINTS,
@@ -165,9 +166,6 @@ export function paperFigure(model: string, t: CellDescription['toggles']): Paper
   return null;
 }
 
-/** Only these factors have a paper counterpart; a comparison over any other has no paper effect. */
-const PAPER_FACTORS: readonly string[] = ['deepTraining', 'seriesAct', 'shortcut'];
-
 export { showValue };
 
 /** Mean validation top-1 per epoch over these runs (epochs any of them reached, ascending). */
@@ -269,7 +267,7 @@ export function cellName(c: CellSummary): string {
 /** A network's baseline cell: every toggle off and its family's default shortcut. */
 export function isBaselineCell(c: CellSummary): boolean {
   const t = c.cell.toggles;
-  return !t.deepTraining && !t.seriesAct && t.shortcut === (familyDefaults(c.cell.model).shortcut ?? 'none');
+  return TABLE2_FACTORS.every((k) => !t[k]) && t.shortcut === (familyDefaults(c.cell.model).shortcut ?? 'none');
 }
 
 /** The network gate: a network whose baseline cell is more than BASELINE_GAP_POINTS below the best baseline here. */
@@ -365,8 +363,10 @@ const SHORTCUT_ORDER = PAPER.table3_shortcut.rows.map((r) => r.shortcut);
 export function paperOrder(a: CellDescription, b: CellDescription): number {
   const rank = (c: CellDescription) => {
     const f = c.factors;
-    const combo = ('deepTraining' in f ? (f.deepTraining ? 1 : 0) : 0) + ('seriesAct' in f ? (f.seriesAct ? 2 : 0) : 0);
-    const sc = 'shortcut' in f ? SHORTCUT_ORDER.indexOf(String(f.shortcut)) : 0;
+    // Table 2's rows as bits (deep training 1, series activation 2), Table 3's by its order
+    const combo = TABLE2_FACTORS.reduce((n, k, i) => n + (f[k] ? 2 ** i : 0), 0);
+    const [shortcut] = TABLE3_FACTORS;
+    const sc = shortcut in f ? SHORTCUT_ORDER.indexOf(String(f[shortcut])) : 0;
     return [c.entry, combo, sc < 0 ? SHORTCUT_ORDER.length : sc, c.index];
   };
   const ra = rank(a);
@@ -383,14 +383,25 @@ export interface SummarizeOptions {
   declared?: Declaration | null;
   /** the rung's label in its ladder ('1x' when alone) */
   rungLabel?: string;
-  /** classes of the dataset (chance = 100 / classes %) */
+  /** classes of the dataset (chance = 100 / classes %; default: as the records, or the declared dataset, say) */
   classes?: number;
+}
+
+/**
+ * The dataset's classes: as the records say (the fewest, should they differ: the stricter gate), else (older records)
+ * the declared dataset's, else 10 (every dataset those older records were trained on has 10).
+ */
+function classesOf(records: readonly RunRecord[], declared: Declaration | null): number {
+  const recorded = records.map((r) => r.classes).filter((n): n is number => typeof n === 'number');
+  if (recorded.length > 0) return Math.min(...recorded);
+  const name = declared?.datasetName;
+  return name && Object.hasOwn(DATASET_CLASSES, name) ? DATASET_CLASSES[name] : 10;
 }
 
 /** Summary of records (any order; the last record of each run wins). */
 export function summarize(records: readonly RunRecord[], opts: SummarizeOptions = {}): Summary {
-  const chance = nearChanceThreshold(opts.classes ?? 10);
   const declared = opts.declared ?? null;
+  const chance = nearChanceThreshold(opts.classes ?? classesOf(records, declared));
   const latest = new Map<string, RunRecord>();
   for (const r of records) latest.set(`${engineOf(r)}|${r.runId}`, r);
   const byCell = new Map<string, { ours: RunRecord[]; torch: RunRecord[] }>();

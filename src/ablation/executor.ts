@@ -9,7 +9,8 @@ import { runReferenceTraining } from '../crosscheck/referenceRun.js';
 import type { EpochMetrics, StepProgress } from '../train/trainer.js';
 import type { RunDescription } from './matrix.js';
 import { recordProblem } from './recordCheck.js';
-import { failedRecord, recordFromSummary, type RecordContext, type RunRecord } from './store.js';
+import { failedRecord, recordFromSummary, type RecordContext } from './store.js';
+import type { RunRecord } from './recordCheck.js';
 
 export interface RunStep {
   /** 1-based */

@@ -19,39 +19,25 @@
 import { DATASET_NAMES } from '../data/registry.js';
 import { FACTOR_OPTIONS, MODEL_OPTIONS, resolveOptions, type ModelOptions, type OptionName } from '../models/options.js';
 import { MODEL_NAMES, modelOptions } from '../models/zoo.js';
-import type { TrainConfig } from '../train/trainer.js';
+import {
+  TRAIN_FACTORS,
+  TRAIN_OPTIONS,
+  TRAIN_SPECS,
+  acceptedValues,
+  acceptsValue,
+  type TrainConfig,
+  type TrainFactorName,
+  type TrainOptionSpec,
+} from '../train/options.js';
 import { LIMITS } from '../train/limits.js';
 import { UserError, oneOf } from '../util/errors.js';
 
 /** Model options an experiment may set or vary: those marked `factor` in the options table (the data decides the rest). */
 export type ModelFactorName = { [K in OptionName]: (typeof MODEL_OPTIONS)[K] extends { factor: true } ? K : never }[OptionName];
 export const MODEL_FACTORS = FACTOR_OPTIONS as readonly ModelFactorName[];
-export type TrainFactorName = Exclude<keyof TrainConfig, 'seed'>;
 export type FactorName = ModelFactorName | TrainFactorName;
 export type FactorValue = boolean | number | string;
 
-type Rule = { type: 'number'; min: number; max?: number; integer?: boolean } | { type: 'boolean' } | { type: 'choice'; values: readonly string[] };
-
-/** Trainer options and what each accepts (seed comes from the experiment's seeds). */
-export const TRAIN_RULES = {
-  epochs: { type: 'number', min: 1, max: LIMITS.epochs, integer: true },
-  batchSize: { type: 'number', min: 1, max: LIMITS.batchSize, integer: true },
-  lr: { type: 'number', min: 0, max: LIMITS.rate },
-  minLr: { type: 'number', min: 0, max: LIMITS.rate },
-  warmupEpochs: { type: 'number', min: 0, max: LIMITS.epochs },
-  weightDecay: { type: 'number', min: 0, max: LIMITS.rate },
-  labelSmoothing: { type: 'number', min: 0, max: 0.99 },
-  decayEpochs: { type: 'number', min: 0, max: LIMITS.epochs },
-  lambdaShape: { type: 'choice', values: ['linear', 'cosine'] },
-  lambdaPer: { type: 'choice', values: ['step', 'epoch'] },
-  mergeAfterDecay: { type: 'boolean' },
-  augment: { type: 'boolean' },
-  evalTest: { type: 'boolean' },
-  bnMomentum: { type: 'number', min: 0, max: 1 },
-  evalBatchSize: { type: 'number', min: 1, max: LIMITS.batchSize, integer: true },
-} as const satisfies Record<TrainFactorName, Rule>;
-
-export const TRAIN_FACTORS = Object.keys(TRAIN_RULES) as TrainFactorName[];
 export const FACTOR_NAMES: readonly FactorName[] = [...MODEL_FACTORS, ...TRAIN_FACTORS];
 
 export type Factors = { [K in ModelFactorName]?: readonly ModelOptions[K][] } & { [K in TrainFactorName]?: readonly TrainConfig[K][] };
@@ -163,21 +149,10 @@ class Checker {
     }
     return v;
   }
-  rule(v: unknown, field: string, r: Rule): FactorValue {
-    if (r.type === 'boolean') {
-      if (typeof v !== 'boolean') this.fail(field, `must be true or false, got ${show(v)}`);
-      return v;
-    }
-    if (r.type === 'choice') {
-      if (typeof v !== 'string' || !r.values.includes(v)) this.fail(field, `must be ${oneOf(r.values.map((s) => `'${s}'`))}, got ${show(v)}`);
-      return v;
-    }
-    const int = 'integer' in r && r.integer;
-    const max = 'max' in r ? r.max : undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < r.min || (max !== undefined && v > max) || (int && !Number.isInteger(v))) {
-      this.fail(field, `must be ${int ? 'an integer' : 'a number'} ${max !== undefined ? `from ${r.min} to ${max}` : `of at least ${r.min}`}, got ${show(v)}`);
-    }
-    return v;
+  /** A trainer option's value, checked against its entry in the trainer options' table. */
+  rule(v: unknown, field: string, r: TrainOptionSpec): FactorValue {
+    if (!acceptsValue(r, v)) this.fail(field, `must be ${acceptedValues(r)}, got ${show(v)}`);
+    return v as FactorValue;
   }
   /** Runs a validator that throws UserError and prefixes its message with the field path. */
   wrap<T>(field: string, f: () => T): T {
@@ -253,7 +228,7 @@ function checkFactors(c: Checker, v: unknown, field: string): Partial<Record<Fac
         c.wrap(fi, () => resolveOptions({ [k]: value }));
         checked = value as FactorValue;
       } else {
-        checked = c.rule(value, fi, TRAIN_RULES[k as TrainFactorName]);
+        checked = c.rule(value, fi, TRAIN_SPECS[k as TrainFactorName]);
       }
       const key = JSON.stringify(checked);
       if (seen.has(key)) c.fail(fi, `repeats the value ${key}`);
@@ -267,14 +242,14 @@ function checkFactors(c: Checker, v: unknown, field: string): Partial<Record<Fac
 function checkTrain(c: Checker, v: unknown, field: string): TrainSettings {
   const o = c.object(v, field, TRAIN_FACTORS);
   const out: Record<string, FactorValue> = {};
-  for (const [k, value] of Object.entries(o)) out[k] = c.rule(value, `${field}.${k}`, TRAIN_RULES[k as TrainFactorName]);
+  for (const [k, value] of Object.entries(o)) out[k] = c.rule(value, `${field}.${k}`, TRAIN_SPECS[k as TrainFactorName]);
   return out as TrainSettings;
 }
 
 function checkSeeds(c: Checker, v: unknown, field: string): number[] {
   if (!Array.isArray(v) || v.length === 0) c.fail(field, `must be a non-empty array of integer seeds, got ${show(v)}`);
   if (v.length > LIMITS.seeds) c.fail(field, `has ${v.length} seeds; at most ${LIMITS.seeds}`);
-  const seeds = v.map((s, i) => c.integer(s, `${field}[${i}]`, 0, 2 ** 31 - 1));
+  const seeds = v.map((s, i) => c.integer(s, `${field}[${i}]`, TRAIN_OPTIONS.seed.min, TRAIN_OPTIONS.seed.max));
   const seen = new Set<number>();
   for (const s of seeds) {
     if (seen.has(s)) c.fail(field, `repeats the seed ${s}`);
@@ -429,5 +404,3 @@ function resolvePreset(e: Experiment, preset: string): ResolvedExperiment {
     train: { ...e.train, ...o.train },
   };
 }
-
-export { compiledPath, loadExperiment } from './loadExperiment.js';

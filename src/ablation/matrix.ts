@@ -7,26 +7,20 @@
  */
 import { createHash } from 'node:crypto';
 import { modelOptions } from '../models/zoo.js';
-import type { Shortcut, Stem } from '../models/options.js';
+import { cellToggles, type CellToggles } from '../models/options.js';
+import { PAPER_FACTORS } from '../models/paper.js';
 import { resolveDatasetName, type RunSpec } from '../train/runTraining.js';
-import { resolveTrainConfig, type TrainConfig } from '../train/trainer.js';
+import { resolveTrainConfig, type TrainConfig } from '../train/options.js';
 import { UserError } from '../util/errors.js';
 import { MODEL_FACTORS, type FactorName, type FactorValue, type ResolvedExperiment } from './experiment.js';
 
 /** Bump when the meaning of a run changes in a way its configuration does not show (e.g. a fixed bug). */
 // 2: the baselines' dense layers are initialised as PyTorch's nn.Linear (were He fan-out: far too large logits)
-// 3: the authors' recipe (issue 15): series-activation kernel trunc_normal_(std=0.02) (was N(0, 1)), VanillaNet
+// 3: the authors' recipe: series-activation kernel trunc_normal_(std=0.02) (was N(0, 1)), VanillaNet
 //    weights timm's trunc_normal_ (std 0.02, bounds +-2), series-activation BN eps 1e-6 in every family
 export const MATRIX_VERSION = 3;
 
-export interface CellToggles {
-  deepTraining: boolean;
-  seriesAct: boolean;
-  shortcut: Shortcut;
-  actNum: number;
-  width: number;
-  stem: Stem;
-}
+export type { CellToggles };
 
 export interface CellDescription {
   /** hash of the cell's configuration (no seed) */
@@ -135,14 +129,7 @@ export function expandExperiment(e: ResolvedExperiment, opts: { datasetName?: st
         label: label ?? model,
         factors: values,
         baseline,
-        toggles: {
-          deepTraining: resolved.deepTraining,
-          seriesAct: resolved.seriesAct,
-          shortcut: resolved.shortcut,
-          actNum: resolved.actNum,
-          width: resolved.width,
-          stem: resolved.stem,
-        },
+        toggles: cellToggles(resolved),
       });
       specs.set(id, { model, modelOptions: modelPart, data, train });
     }
@@ -167,6 +154,6 @@ export function describeFactors(factors: Partial<Record<string, FactorValue>>): 
 
 /** A cell as flat fields: the model, its paper toggles and the matrix's factors (what labels and claims look up). */
 export function cellFields(cell: CellDescription): Record<string, unknown> {
-  const t = cell.toggles;
-  return { model: cell.model, deepTraining: t.deepTraining, seriesAct: t.seriesAct, shortcut: t.shortcut, ...cell.factors };
+  const paper = Object.fromEntries(PAPER_FACTORS.map((k) => [k, cell.toggles[k as keyof CellToggles]]));
+  return { model: cell.model, ...paper, ...cell.factors };
 }

@@ -15,7 +15,8 @@ import { packageRoot } from '../util/provenance.js';
 import type { Executor, ExecutorEvent, FromWorker, ToWorker } from './executor.js';
 import { runKey, type RunDescription } from './matrix.js';
 import { backendEnv, backendMismatch } from './runBackend.js';
-import { failedRecord, type RecordContext, type RunRecord } from './store.js';
+import { failedRecord, type RecordContext } from './store.js';
+import type { RunRecord } from './recordCheck.js';
 
 export interface PoolOptions {
   /** worker processes (default: one per core; never more than runs) */

@@ -1,10 +1,55 @@
 /**
- * Run records checked on read (runs.jsonl is a file anyone can edit or append to): every field the summary and the
+ * A run record (one line of runs.jsonl: RunRecord) and its check on read (runs.jsonl is a file anyone can edit or
+ * append to): every field the summary and the
  * report use has its type and range (top-1 in 0..100, finite losses, a known status, a cell with its factors and
  * toggles), and the records of one file belong to one matrix: one experiment and preset, and one configuration per
  * cell, so that no cell ever averages runs made with different settings.
  */
-import { RECORD_VERSION, type RunRecord } from './store.js';
+import type { EpochMetrics } from '../train/trainer.js';
+import type { GpuAdapterInfo, MachineInfo } from '../util/provenance.js';
+import type { CellDescription } from './matrix.js';
+
+export const RECORD_VERSION = 1;
+
+export type RunStatus = 'ok' | 'diverged' | 'failed';
+
+export interface RunRecord {
+  v: number;
+  runId: string;
+  experiment: string;
+  preset: string;
+  cell: CellDescription;
+  seed: number;
+  status: RunStatus;
+  message?: string;
+  /** per epoch, as the trainer reported them */
+  metrics: EpochMetrics[];
+  /** final validation top-1 (%) of the trained model; null when it diverged or failed */
+  valTop1: number | null;
+  /** the same for the merged (deploy) model */
+  deployValTop1: number | null;
+  /** final top-1 (%) on the test split (the official one, or its testSize subset), trained form at lambda 1 and
+   *  deploy form; null when not scored (evalTest off, records before these fields: absent), diverged or failed */
+  testTop1?: number | null;
+  deployTestTop1?: number | null;
+  trainTop1: number | null;
+  wallSeconds: number;
+  imagesPerSec: number | null;
+  /** the data as used, e.g. "fashion-mnist/train (2000 train / 1000 validation, 32x32)" */
+  dataset: string;
+  /** the dataset's classes (chance is 100 / classes %; older records: absent) */
+  classes?: number;
+  backend: string;
+  /** webgpu: the adapter that ran it (software: a CPU implementation of Vulkan, e.g. llvmpipe, not a GPU) */
+  adapter?: GpuAdapterInfo;
+  tfjsVersion: string;
+  commit: string | null;
+  machine: MachineInfo;
+  date: string;
+  /** the trainer that made the run: ours ('tfjs', also when absent) or the authors' PyTorch code under the same
+   *  protocol ('torch'); the analysis keys cells without it and judges effects on tfjs records only */
+  engine?: 'tfjs' | 'torch';
+}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -117,6 +162,9 @@ export function recordProblem(v: unknown): string | null {
     rangeProblem('wallSeconds', v.wallSeconds, 0, 1e12, false) ??
     rangeProblem('imagesPerSec', v.imagesPerSec, 0, 1e12, true) ??
     stringProblem('dataset', v.dataset) ??
+    (v.classes === undefined || (Number.isInteger(v.classes) && (v.classes as number) >= 2 && (v.classes as number) <= 1e6)
+      ? null
+      : `classes is ${show(v.classes)}, not an integer of 2 or more`) ??
     stringProblem('backend', v.backend) ??
     (typeof v.tfjsVersion === 'string' ? null : `tfjsVersion is ${show(v.tfjsVersion)}`) ??
     (v.commit === null || typeof v.commit === 'string' ? null : `commit is ${show(v.commit)}`) ??

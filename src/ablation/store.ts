@@ -14,48 +14,9 @@ import type { GpuAdapterInfo, MachineInfo } from '../util/provenance.js';
 import { tryLock, unlock } from '../util/fileLock.js';
 import { scanJsonLines } from '../util/jsonLines.js';
 import { describeFactors, runKey, type CellDescription, type RunDescription } from './matrix.js';
-import { cellSettingsKey, MatrixConsistency, recordProblem } from './recordCheck.js';
+import { cellSettingsKey, MatrixConsistency, RECORD_VERSION, recordProblem, type RunRecord } from './recordCheck.js';
 
-export const RECORD_VERSION = 1;
 export const RUNS_FILE = 'runs.jsonl';
-
-export type RunStatus = 'ok' | 'diverged' | 'failed';
-
-export interface RunRecord {
-  v: number;
-  runId: string;
-  experiment: string;
-  preset: string;
-  cell: CellDescription;
-  seed: number;
-  status: RunStatus;
-  message?: string;
-  /** per epoch, as the trainer reported them */
-  metrics: EpochMetrics[];
-  /** final validation top-1 (%) of the trained model; null when it diverged or failed */
-  valTop1: number | null;
-  /** the same for the merged (deploy) model */
-  deployValTop1: number | null;
-  /** final top-1 (%) on the test split (the official one, or its testSize subset), trained form at lambda 1 and
-   *  deploy form; null when not scored (evalTest off, records before these fields: absent), diverged or failed */
-  testTop1?: number | null;
-  deployTestTop1?: number | null;
-  trainTop1: number | null;
-  wallSeconds: number;
-  imagesPerSec: number | null;
-  /** the data as used, e.g. "fashion-mnist/train (2000 train / 1000 validation, 32x32)" */
-  dataset: string;
-  backend: string;
-  /** webgpu: the adapter that ran it (software: a CPU implementation of Vulkan, e.g. llvmpipe, not a GPU) */
-  adapter?: GpuAdapterInfo;
-  tfjsVersion: string;
-  commit: string | null;
-  machine: MachineInfo;
-  date: string;
-  /** the trainer that made the run: ours ('tfjs', also when absent) or the authors' PyTorch code under the same
-   *  protocol ('torch'); the analysis keys cells without it and judges effects on tfjs records only */
-  engine?: 'tfjs' | 'torch';
-}
 
 export interface RecordContext {
   backend: string;
@@ -95,6 +56,7 @@ export function recordFromSummary(run: RunDescription, s: RunSummary, ctx: Recor
     wallSeconds: s.wallSeconds,
     imagesPerSec: finite(s.imagesPerSec),
     dataset: s.dataset,
+    classes: s.classes,
     ...ctx,
     date: new Date().toISOString(),
   };

@@ -4,7 +4,8 @@
  * recorded in the matrix folder's experiment.json. A setting the experiment varies as a factor cannot be set.
  */
 import { oneOf, UserError } from '../util/errors.js';
-import { TRAIN_FACTORS, TRAIN_RULES, type FactorValue, type ResolvedExperiment, type TrainFactorName, type TrainSettings } from './experiment.js';
+import { TRAIN_FACTORS, TRAIN_SPECS, acceptedValues, acceptsValue, type TrainFactorName } from '../train/options.js';
+import type { FactorValue, ResolvedExperiment, TrainSettings } from './experiment.js';
 
 const BOOLEAN_WORDS: Record<string, boolean> = { true: true, on: true, false: false, off: false };
 
@@ -16,22 +17,11 @@ function parseOne(arg: string): [TrainFactorName, FactorValue] {
   if (eq <= 0 || raw === '') throw new UserError(`--set ${arg}: write key=value, e.g. --set epochs=1`);
   if (!(TRAIN_FACTORS as string[]).includes(key)) throw new UserError(`--set ${arg}: ${key} is not a trainer setting; settings are ${oneOf(TRAIN_FACTORS)}`);
   const k = key as TrainFactorName;
-  const rule = TRAIN_RULES[k];
-  const bad = (what: string): never => {
-    throw new UserError(`--set ${arg}: ${k} must be ${what}`);
-  };
-  if (rule.type === 'boolean') {
-    const v = BOOLEAN_WORDS[raw.toLowerCase()];
-    return [k, v ?? bad('true or false (on/off)')];
-  }
-  if (rule.type === 'choice') return [k, (rule.values as readonly string[]).includes(raw) ? raw : bad(oneOf(rule.values.map((v) => `'${v}'`)))];
-  const n = Number(raw);
-  const int = 'integer' in rule && rule.integer;
-  const max = 'max' in rule ? rule.max : undefined;
-  if (!Number.isFinite(n) || n < rule.min || (max !== undefined && n > max) || (int && !Number.isInteger(n))) {
-    bad(`${int ? 'an integer' : 'a number'} ${max !== undefined ? `from ${rule.min} to ${max}` : `of at least ${rule.min}`}`);
-  }
-  return [k, n];
+  const spec = TRAIN_SPECS[k];
+  // the word for a boolean, else the value as JSON would read it (a number) or as written (a choice)
+  const value = spec.type === 'boolean' ? BOOLEAN_WORDS[raw.toLowerCase()] : spec.type === 'number' ? Number(raw) : raw;
+  if (!acceptsValue(spec, value)) throw new UserError(`--set ${arg}: ${k} must be ${acceptedValues(spec)}${spec.type === 'boolean' ? ' (on/off)' : ''}`);
+  return [k, value as FactorValue];
 }
 
 /** The --set arguments as trainer settings; a key given twice is an error (which one would win is not obvious). */

@@ -2,8 +2,9 @@
  * The paper's claims an ablation tests, for REPORT.md: every comparison of a ladder (./ladder.ts) against a baseline
  * that has a paper figure, with the ladder's verdict (./rules.ts) and the same numbers as the ladder's summary.md.
  */
-import { paperNetworkName } from '../models/paper.js';
+import { TABLE2_FACTORS, TABLE3_FACTORS, paperNetworkName } from '../models/paper.js';
 import type { CellSummary } from './analysis.js';
+import type { FactorValue } from './experiment.js';
 import { effectText, showValue, signed, verdictText } from './format.js';
 import type { LadderSummary } from './ladder.js';
 import { trajectoryCells } from './summary.js';
@@ -34,19 +35,26 @@ export function varyingFields(cells: readonly CellSummary[]): string[] {
 /** Table 3 when only the shortcut varies among the cells (its placement is the factor), Table 2 otherwise. */
 export function experimentKind(cells: readonly CellSummary[]): ExperimentKind {
   const varying = varyingFields(cells);
-  return varying.includes('shortcut') && !varying.includes('deepTraining') && !varying.includes('seriesAct') ? 'table3' : 'table2';
+  const varies = (ks: readonly string[]) => ks.some((k) => varying.includes(k));
+  return varies(TABLE3_FACTORS) && !varies(TABLE2_FACTORS) ? 'table3' : 'table2';
 }
+
+/** Table 2's factors as a claim names them, and the claim's id suffix. */
+const CLAIM_WORDS: Record<string, { what: string; id: string }> = {
+  deepTraining: { what: 'deep training', id: 'deep-training' },
+  seriesAct: { what: 'series informed activation', id: 'series-act' },
+} satisfies Record<(typeof TABLE2_FACTORS)[number], { what: string; id: string }>;
 
 /** What a one-factor change is called in a claim, and the claim's id suffix. */
 function changeOf(c: CellSummary, differing: readonly string[]): { what: string; id: string } {
-  const f = c.cell.factors;
-  if (differing.length === 2 && differing.includes('deepTraining') && differing.includes('seriesAct'))
-    return { what: 'deep training + series informed activation', id: 'both' };
-  if (differing.length === 1 && differing[0] === 'seriesAct') return { what: 'series informed activation', id: 'series-act' };
-  if (differing.length === 1 && differing[0] === 'deepTraining') return { what: 'deep training', id: 'deep-training' };
-  if (differing.length === 1 && differing[0] === 'shortcut')
-    return { what: `${/^[aeiou]/.test(showValue(f.shortcut)) ? 'an' : 'a'} ${showValue(f.shortcut)} shortcut`, id: `shortcut-${showValue(f.shortcut)}` };
-  return { what: differing.map((k) => `${k} ${showValue(f[k as keyof typeof f])}`).join(' + '), id: differing.join('+') };
+  const f = c.cell.factors as Partial<Record<string, FactorValue>>;
+  const [k] = differing;
+  if (differing.length === TABLE2_FACTORS.length && TABLE2_FACTORS.every((t) => differing.includes(t)))
+    return { what: TABLE2_FACTORS.map((t) => CLAIM_WORDS[t].what).join(' + '), id: 'both' };
+  if (differing.length === 1 && Object.hasOwn(CLAIM_WORDS, k)) return CLAIM_WORDS[k];
+  if (differing.length === 1 && (TABLE3_FACTORS as readonly string[]).includes(k))
+    return { what: `${/^[aeiou]/.test(showValue(f[k])) ? 'an' : 'a'} ${showValue(f[k])} ${k}`, id: `${k}-${showValue(f[k])}` };
+  return { what: differing.map((d) => `${d} ${showValue(f[d])}`).join(' + '), id: differing.join('+') };
 }
 
 /** The paper's claims a ladder tests: its comparisons against a baseline with a paper figure, with their verdicts. */

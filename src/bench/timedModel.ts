@@ -5,7 +5,8 @@
 import { exportOnnx } from '../interop/onnxExport.js';
 import { createOrtSession, type OrtModule } from '../interop/ort.js';
 import type { Model } from '../nn/model.js';
-import { load1, type LoadWindow } from '../results/latencyRun.js';
+import { load1 } from '../results/latencyRun.js';
+import type { LoadWindow } from '../results/latencyFile.js';
 import { log } from '../util/output.js';
 import { measureLatency, timeSingleCall, type LatencyOptions, type LatencyResult } from './measureLatency.js';
 import { measureOrtLatency, ortRunner, timeSingleOrtCall } from './ortLatency.js';

@@ -94,8 +94,9 @@ async function timeSteps(
   const y = tf.randomUniform([cell.batch], 0, o.numClasses, 'int32', 2) as tf.Tensor1D;
   const cfg = { labelSmoothing: 0.1, seed: 0, bnMomentum: 0.1 };
   const step = async (i: number) => {
-    if (readAsync) await trainStepAsync(model, vars, opt, x, y, o.numClasses, 1e-3, cfg, i);
-    else trainStep(model, vars, opt, x, y, o.numClasses, 1e-3, cfg, i);
+    const args = { model, vars, opt, x, y, numClasses: o.numClasses, lr: 1e-3, cfg, step: i };
+    if (readAsync) await trainStepAsync(args);
+    else trainStep(args);
   };
   try {
     for (let i = 0; i < warmup; i++) await step(i);

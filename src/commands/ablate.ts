@@ -6,16 +6,19 @@
  */
 import path from 'node:path';
 import { BACKENDS, backendLine, selectBackend } from '../backend/select.js';
-import { applyPreset, loadExperiment } from '../ablation/experiment.js';
+import { applyPreset } from '../ablation/experiment.js';
+import { loadExperiment } from '../ablation/loadExperiment.js';
 import { expandExperiment, runKey, type RunDescription } from '../ablation/matrix.js';
 import { findTorchPython } from '../crosscheck/python.js';
 import { LocalPool, defaultWorkers } from '../ablation/pool.js';
 import { contextFor } from '../ablation/runBackend.js';
 import { checkQueueName, checkRedis, DEFAULT_QUEUE_NAME, parseRedisUrl, PASSWORD_ENV, type RedisTarget } from '../queue/connection.js';
-import { QueueExecutor, type QueueExecutorOptions } from '../queue/queueExecutor.js';
+import { QueueExecutor } from '../queue/queueExecutor.js';
+import type { QueueExecutorOptions } from '../queue/queueFollower.js';
 import { MatrixProgress } from '../ablation/matrixProgress.js';
 import { scheduleRuns } from '../ablation/dispatchOrder.js';
-import { readRuns, RunStore, RUNS_FILE, type RecordContext, type RunRecord } from '../ablation/store.js';
+import { readRuns, RunStore, RUNS_FILE, type RecordContext } from '../ablation/store.js';
+import type { RunRecord } from '../ablation/recordCheck.js';
 import { applyTrainOverrides, overridesSuffix, parseTrainOverrides } from '../ablation/trainOverrides.js';
 import { formatPlan, planMatrix } from '../ablation/plan.js';
 import { existsSync } from 'node:fs';

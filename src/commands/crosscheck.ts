@@ -1,14 +1,13 @@
-/** `vanillabench crosscheck`: our trainer against the PyTorch reference trainer, step by step (issue 16). */
+/** `vanillabench crosscheck`: our trainer against the PyTorch reference trainer, step by step. */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
-import { RECIPE_FLAGS } from './trainerFlags.js';
-import { defaultDecayEpochs } from '../train/schedule.js';
+import { RECIPE_FLAGS, RUN_FLAGS, trainSettingsFromFlags } from './trainerFlags.js';
 import { crosscheck } from '../crosscheck/crosscheck.js';
 import { findTorchPython } from '../crosscheck/python.js';
 import { LIMITS } from '../train/limits.js';
-import { DEFAULT_TRAIN_CONFIG } from '../train/trainer.js';
+import { DEFAULT_TRAIN_CONFIG } from '../train/options.js';
 import { DATASET_NAMES } from '../data/registry.js';
 import { BACKENDS, backendSummary, selectBackend } from '../backend/select.js';
 import { checkModelName } from '../models/zoo.js';
@@ -21,6 +20,7 @@ import { checkOutputDir } from '../util/outputDir.js';
 export const summary = 'train a few steps here and in PyTorch (scripts/torch_train.py) from the same weights and batches; compare loss, lr, lambda and weights';
 
 const D = DEFAULT_TRAIN_CONFIG;
+const { default: _epochs, ...RUN_EPOCHS } = RUN_FLAGS.epochs;
 const SPEC = {
   command: 'crosscheck',
   summary,
@@ -31,16 +31,16 @@ const SPEC = {
     dataset: { type: 'string', default: 'synthetic', choices: ['default', ...DATASET_NAMES], description: 'data (default: synthetic, always available)' },
     data: { type: 'string', description: 'dataset directory', valueName: 'dir' },
     trainSize: { type: 'number', integer: true, min: 1, max: LIMITS.images, default: 64, description: 'training images (subset)' },
-    batchSize: { type: 'number', integer: true, min: 2, max: LIMITS.batchSize, default: 16, description: 'batch size' },
-    epochs: { type: 'number', integer: true, min: 1, max: LIMITS.epochs, description: 'epochs of the schedule (default: just enough for --steps)' },
+    // the trainer's flags with a crosscheck's defaults: tiny runs, a batch that has statistics
+    batchSize: { ...RUN_FLAGS.batchSize, min: 2, default: 16 },
+    epochs: { ...RUN_EPOCHS, description: 'epochs of the schedule (default: just enough for --steps)' },
     lr: {
-      type: 'number',
-      min: 0,
+      ...RUN_FLAGS.lr,
       default: 5e-5,
       description: `peak learning rate (AdamW; the trainer's ${D.lr} makes these tiny runs chaotic: float32 rounding alone parts them at 1e-3 within a few steps)`,
     },
     ...RECIPE_FLAGS,
-    augment: { type: 'boolean', default: true, description: 'random crop (padding 4) + horizontal flip' },
+    augment: { ...RUN_FLAGS.augment, default: true },
     tolerance: { type: 'number', min: 0, default: 1e-3, description: 'largest acceptable per-step loss relative error over the first --check-steps steps' },
     checkSteps: { type: 'number', integer: true, min: 0, default: 20, description: 'steps the tolerance applies to' },
     python: { type: 'string', description: 'Python 3 with torch (default: $VANILLABENCH_PYTHON, python3, /usr/bin/python3)', valueName: 'path' },
@@ -117,20 +117,7 @@ async function crosscheckCommand(f: Flags, dir: string): Promise<void> {
       model: f.model,
       modelOptions: modelOptionsFromFlags({ ...f, input: undefined, classes: undefined }, { width: 1 / 16 }),
       data: { name: f.dataset, dir: f.data, trainSize: f.trainSize, inputSize: f.input ?? 32 },
-      train: {
-        epochs,
-        batchSize: f.batchSize,
-        lr: f.lr,
-        minLr: f.minLr,
-        weightDecay: f.weightDecay,
-        warmupEpochs: f.warmupEpochs,
-        labelSmoothing: f.labelSmoothing,
-        decayEpochs: f.decayEpochs ?? defaultDecayEpochs(epochs),
-        lambdaShape: f.lambdaShape,
-        lambdaPer: f.lambdaPer,
-        bnMomentum: f.bnMomentum,
-        augment: f.augment,
-      },
+      train: trainSettingsFromFlags({ ...f, epochs }),
       seed: f.seed,
       steps: f.steps,
       dir,

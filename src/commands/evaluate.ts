@@ -4,7 +4,7 @@
  * records (a trained model: its dataset's), else the authors' evaluation preprocessing (bicubic resize of the
  * shorter side to size / 0.875, centre crop, ImageNet mean/std).
  */
-import { loadLayersModelDir } from '../nn/export.js';
+import { loadLayersModelFolder } from '../nn/modelFolder.js';
 import { evaluateFolder } from '../nn/evaluate.js';
 import { modelName } from './predict.js';
 import { describePreprocessing, readRecordedIO } from '../data/preprocessing.js';
@@ -53,7 +53,7 @@ export async function run(argv: string[]): Promise<void> {
   const [dir] = f.positionals;
   if (!existsSync(f.data) || !statSync(f.data).isDirectory()) throw new UserError(`--data ${f.data} does not exist or is not a directory`);
   const backend = await selectBackend(f.backend, { log });
-  const model = await loadLayersModelDir(dir);
+  const model = await loadLayersModelFolder(dir);
   const name = modelName(dir);
   try {
     let bar: ReturnType<typeof progressBar> | null = null;

@@ -9,7 +9,7 @@ import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
 import { MODEL_NAMES, modelOptions } from '../models/zoo.js';
 import type { ModelDescription } from '../models/graph.js';
 import { Model } from '../nn/model.js';
-import { loadModelDir } from '../nn/modelDir.js';
+import { loadModelFolder } from '../nn/modelFolder.js';
 import { disposeWeights, type Weights } from '../nn/weights.js';
 import { exportOnnx } from '../interop/onnxExport.js';
 import { ONNX_TOLERANCE, verifyOnnx, type OnnxVerification } from '../interop/onnxVerify.js';
@@ -60,7 +60,7 @@ async function source(
   f: Flags,
 ): Promise<{ model: string; options: Record<string, unknown>; desc: ModelDescription; weights: Weights; from: string }> {
   if (isDir(src)) {
-    const d = await loadModelDir(src);
+    const d = await loadModelFolder(src);
     return { model: d.model, options: { ...d.options }, desc: d.desc, weights: d.weights, from: `directory (${d.record.source})` };
   }
   const options = modelOptions(src, modelOptionsFromFlags(f));

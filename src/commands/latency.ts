@@ -19,7 +19,8 @@ import {
   type LatencyRow,
   type LatencyRuntime,
 } from '../results/latencyFile.js';
-import { chooseRunFile, load1, newRunId, type LoadWindow } from '../results/latencyRun.js';
+import { chooseRunFile, load1, newRunId } from '../results/latencyRun.js';
+import type { LoadWindow } from '../results/latencyFile.js';
 import { watchXnnErrors, xnnErrorReason, type XnnErrorWatch } from '../backend/xnnErrors.js';
 import { parseRuntimes, runStudy, runtimeStoreName, RUNTIMES_SYNTAX, type StudyOutcome } from '../bench/latencyStudy.js';
 import { ONNX_IR_VERSION, ONNX_OPSET } from '../interop/onnx.js';

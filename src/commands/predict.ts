@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { basename, resolve } from 'node:path';
-import { readModelDirRecord } from '../nn/modelDir.js';
-import { loadLayersModelDir } from '../nn/export.js';
+import { readModelFolderRecord } from '../nn/modelFolder.js';
+import { loadLayersModelFolder } from '../nn/modelFolder.js';
 import { readNpy } from '../interop/index.js';
 import { describePreprocessing, IMAGENET_PREPROCESSING, preprocessImage, readRecordedIO } from '../data/preprocessing.js';
 import { BACKENDS, selectBackend } from '../backend/select.js';
@@ -46,7 +46,7 @@ export interface TopK {
 
 /** The model's name: what the directory records (vanillabench.json, model.json's userDefinedMetadata), else its name. */
 export function modelName(dir: string): string {
-  return readModelDirRecord(dir)?.model ?? basename(resolve(dir));
+  return readModelFolderRecord(dir)?.model ?? basename(resolve(dir));
 }
 
 /** NCHW (or CHW) float32 -> NHWC, checked against the model's [h, w, c]. */
@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<void> {
     throw new UserError('give exactly one input: --image <file> or --input-npy <file.npy>');
   }
   const backend = await selectBackend(f.backend, { log });
-  const model = await loadLayersModelDir(dir);
+  const model = await loadLayersModelFolder(dir);
   const name = modelName(dir);
   try {
     const inShape = model.inputs[0].shape.slice(1);

@@ -2,11 +2,10 @@
 import { LIMITS } from '../train/limits.js';
 import { join } from 'node:path';
 import { MODEL_FLAGS, modelOptionsFromFlags } from './modelFlags.js';
-import { RECIPE_FLAGS } from './trainerFlags.js';
+import { RECIPE_FLAGS, RUN_FLAGS, trainSettingsFromFlags } from './trainerFlags.js';
 import { runTraining, resolveDatasetName, type PreparedRun, type RunSpec } from '../train/runTraining.js';
-import { DEFAULT_TRAIN_CONFIG, type EpochMetrics } from '../train/trainer.js';
+import type { EpochMetrics } from '../train/trainer.js';
 import { nearChanceWarning } from '../train/nearChance.js';
-import { defaultDecayEpochs } from '../train/schedule.js';
 import { DATASET_NAMES } from '../data/registry.js';
 import { BACKENDS, selectBackend } from '../backend/select.js';
 import { parseCommandFlags, type CommandSpec } from '../util/args.js';
@@ -20,7 +19,6 @@ import { writeFileAtomic } from '../util/atomic.js';
 
 export const summary = 'train one model (toggles, dataset, seed), merge it, evaluate both forms, save the deploy weights';
 
-const D = DEFAULT_TRAIN_CONFIG;
 /** without --val-size: the validation split's share of the training subset, so that the test split stays unseen */
 const VAL_FRACTION = 0.1;
 const SPEC = {
@@ -43,13 +41,8 @@ const SPEC = {
       description: `validation images carved from the training subset, scored every epoch (default: ${VAL_FRACTION * 100}% of it; 0: none, the epochs are scored on the test split)`,
     },
     testSize: { type: 'number', integer: true, min: 1, max: LIMITS.images, description: 'test images (subset)' },
-    epochs: { type: 'number', integer: true, min: 1, max: LIMITS.epochs, default: D.epochs, description: 'epochs' },
-    batchSize: { type: 'number', integer: true, min: 1, max: LIMITS.batchSize, default: D.batchSize, description: 'batch size' },
-    lr: { type: 'number', min: 0, max: LIMITS.rate, default: D.lr, description: 'peak learning rate (AdamW)' },
+    ...RUN_FLAGS,
     ...RECIPE_FLAGS,
-    mergeAfterDecay: { type: 'boolean', default: false, description: 'merge the conv pairs once lambda = 1 and keep training the merged model' },
-    augment: { type: 'boolean', default: false, description: 'random crop (padding 4) + horizontal flip, training batches only' },
-    evalTest: { type: 'boolean', default: D.evalTest, description: 'score the final model (both forms) on the test split too' },
     seed: { type: 'number', integer: true, default: 0, description: 'seed (data order, init, dropout)' },
     out: { type: 'string', description: 'output folder (default results/runs/<model>-<toggles>-s<seed>)', valueName: 'dir' },
     backend: { type: 'string', default: 'auto', choices: BACKENDS, description: 'tfjs backend' },
@@ -89,22 +82,7 @@ function runSpec(f: Flags, modelOptions: RunSpec['modelOptions']): RunSpec {
       valFraction: VAL_FRACTION,
       inputSize: f.input ?? 32,
     },
-    train: {
-      epochs: f.epochs,
-      batchSize: f.batchSize,
-      lr: f.lr,
-      minLr: f.minLr,
-      weightDecay: f.weightDecay,
-      warmupEpochs: f.warmupEpochs,
-      labelSmoothing: f.labelSmoothing,
-      decayEpochs: f.decayEpochs ?? defaultDecayEpochs(f.epochs),
-      lambdaShape: f.lambdaShape,
-      lambdaPer: f.lambdaPer,
-      bnMomentum: f.bnMomentum,
-      mergeAfterDecay: f.mergeAfterDecay,
-      augment: f.augment,
-      evalTest: f.evalTest,
-    },
+    train: trainSettingsFromFlags(f),
     seed: f.seed,
   };
 }

@@ -13,7 +13,7 @@ import { Worker } from 'bullmq';
 import { BACKENDS, backendLine, selectBackend } from '../backend/select.js';
 import { describeFactors } from '../ablation/matrix.js';
 import { backendEnv } from '../ablation/runBackend.js';
-import type { RunRecord } from '../ablation/store.js';
+import type { RunRecord } from '../ablation/recordCheck.js';
 import {
   checkQueueName,
   checkRedis,

@@ -1,5 +1,5 @@
 /**
- * Step-by-step equivalence of our trainer with the PyTorch reference trainer (issue 16): our trainer runs `steps`
+ * Step-by-step equivalence of our trainer with the PyTorch reference trainer: our trainer runs `steps`
  * steps and records what it did (loss, learning rate, lambda, batch indices); the exchange folder gets our initial
  * weights, the data and the batch stream, and the trainer settings (never our per-step values: the reference
  * computes its own schedule); scripts/torch_train.py trains its own nn.Modules on them; then we compare the loss,
@@ -18,11 +18,12 @@ import { loadSafetensors, saveSafetensors } from '../interop/safetensors.js';
 import { toTorchStateDict, torchParams } from '../interop/torchMapping.js';
 import type { LoadedTensor } from '../interop/tensor.js';
 import { modelOptions } from '../models/zoo.js';
-import type { ModelOptions } from '../models/options.js';
+import { cellToggles, type CellToggles } from '../models/options.js';
 import { nodeIndex, type ModelDescription } from '../models/graph.js';
 import { Model } from '../nn/model.js';
 import { randomizeForCheck } from '../nn/weights.js';
-import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../train/trainer.js';
+import { train } from '../train/trainer.js';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../train/options.js';
 import type { AdamW } from '../train/adamw.js';
 import { UserError } from '../util/errors.js';
 import { EXCHANGE_FORMAT, referenceTrainSettings, streamFor, writeData, writeJson, type StepBatch } from './exchange.js';
@@ -79,7 +80,7 @@ export interface TensorComparison {
 
 export interface CrosscheckResult {
   model: string;
-  toggles: Pick<ModelOptions, 'deepTraining' | 'seriesAct' | 'actNum' | 'shortcut' | 'width' | 'stem'>;
+  toggles: CellToggles;
   steps: number;
   /** largest |loss_ours - loss_torch| / |loss_torch| over all steps */
   maxLossRelErr: number;
@@ -283,11 +284,6 @@ function compareSteps(ours: OurStep[], ref: ReferenceSteps, free: Set<string>): 
   });
 }
 
-/** The model options a crosscheck result names. */
-function togglesOf(o: ModelOptions): CrosscheckResult['toggles'] {
-  return { deepTraining: o.deepTraining, seriesAct: o.seriesAct, actNum: o.actNum, shortcut: o.shortcut, width: o.width, stem: o.stem };
-}
-
 /** Steps per epoch of `n` training images, refusing a run that has no full batch or fewer steps than asked for. */
 function checkedStepsPerEpoch(steps: number, n: number, cfg: TrainConfig): number {
   const stepsPerEpoch = numBatches(n, cfg.batchSize, true);
@@ -374,7 +370,7 @@ export async function crosscheck(spec: CrosscheckSpec, py: TorchPython, log: (s:
   const over = perStep.find((s) => !(s.loss.relErr <= 1e-3));
   return {
     model: spec.model,
-    toggles: togglesOf(options),
+    toggles: cellToggles(options),
     steps: spec.steps,
     maxLossRelErr: Math.max(...perStep.map((s) => (Number.isFinite(s.loss.relErr) ? s.loss.relErr : Infinity))),
     firstStepOver1e3: over ? over.step : null,

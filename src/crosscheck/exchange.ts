@@ -23,7 +23,7 @@ import { gatherBatch } from '../data/batches.js';
 import { deriveSeed, Rng } from '../data/rng.js';
 import { zeroValue, type AugmentOptions } from '../data/transforms.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import type { TrainConfig } from '../train/trainer.js';
+import type { TrainConfig } from '../train/options.js';
 
 export const EXCHANGE_FORMAT = 1;
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { epochOrder, numBatches } from '../data/batches.js';
 import { saveSafetensors } from '../interop/safetensors.js';
 import { toTorchStateDict } from '../interop/torchMapping.js';
+import { cellToggles } from '../models/options.js';
 import { Model } from '../nn/model.js';
 import { describeRunData, prepareRun, type RunSpec, type RunSummary } from '../train/runTraining.js';
 import type { EpochMetrics, TrainHooks } from '../train/trainer.js';
@@ -38,7 +39,11 @@ function runBatches(n: number, batchSize: number, epochs: number, seed: number):
 }
 
 /** Writes the exchange folder of a whole run into `dir`. */
-async function writeRunExchange(spec: RunSpec, dir: string, nonce: string): Promise<Pick<RunSummary, 'dataset' | 'testSet' | 'epochs' | 'toggles'>> {
+async function writeRunExchange(
+  spec: RunSpec,
+  dir: string,
+  nonce: string,
+): Promise<Pick<RunSummary, 'dataset' | 'classes' | 'testSet' | 'epochs' | 'toggles'>> {
   const prepared = await prepareRun(spec);
   const { cfg, splits, evalSet, options } = prepared;
   if (cfg.mergeAfterDecay) throw new UserError('mergeAfterDecay is not implemented in the PyTorch reference trainer');
@@ -66,14 +71,7 @@ async function writeRunExchange(spec: RunSpec, dir: string, nonce: string): Prom
     const stream = streamFor(splits.train, runBatches(splits.train.n, cfg.batchSize, cfg.epochs, cfg.seed), cfg.seed, cfg.augment);
     writeData(path.join(dir, 'data.safetensors'), splits.train, stream, { val: evalSet, test });
     const testSet = testIsValidation || test ? `${splits.test.name} (${splits.test.n})` : null;
-    const toggles = {
-      deepTraining: options.deepTraining,
-      seriesAct: options.seriesAct,
-      shortcut: options.shortcut,
-      actNum: options.actNum,
-      width: options.width,
-    };
-    return { dataset: describeRunData(prepared), testSet, epochs: cfg.epochs, toggles };
+    return { dataset: describeRunData(prepared), classes: splits.train.numClasses, testSet, epochs: cfg.epochs, toggles: cellToggles(options) };
   } finally {
     model.dispose();
   }
@@ -95,7 +93,7 @@ export async function runReferenceTraining(
   let release = () => {};
   try {
     const nonce = newNonce();
-    const { dataset, testSet, epochs, toggles } = await writeRunExchange(spec, dir, nonce);
+    const { dataset, classes, testSet, epochs, toggles } = await writeRunExchange(spec, dir, nonce);
     release = out ? claimFolder(out, 'the run folder') : () => {};
     const r = await runReferenceScript(py.python, ['run', dir], (e) => {
       if (e.event === 'step') hooks.onStep?.(e as unknown as Parameters<NonNullable<TrainHooks['onStep']>>[0]);
@@ -112,6 +110,7 @@ export async function runReferenceTraining(
       model: spec.model,
       toggles,
       dataset,
+      classes,
       seed: spec.seed,
       epochs: res.epochs.length || epochs,
       status: res.status,

@@ -13,6 +13,9 @@ import { makeSyntheticSplits } from './synthetic.js';
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'image-folder', 'synthetic'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
+/** The classes of the datasets whose count is fixed (cifar100: its fine labels; image folders and synthetic data vary). */
+export const DATASET_CLASSES: Readonly<Record<string, number>> = { 'fashion-mnist': 10, mnist: 10, cifar10: 10, cifar100: 100 };
+
 export function isDatasetName(name: string): name is DatasetName {
   return (DATASET_NAMES as readonly string[]).includes(name);
 }

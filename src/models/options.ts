@@ -123,6 +123,13 @@ export const DEFAULT_OPTIONS: ModelOptions = Object.fromEntries(KEYS.map((k) => 
 /** The options an experiment may set per model entry and vary as factors, in table order. */
 export const FACTOR_OPTIONS = KEYS.filter((k) => SPECS[k].factor);
 
+/** The options a run's record names its model by (the paper's toggles and the scale they were measured at), in record order. */
+export const CELL_TOGGLES = ['deepTraining', 'seriesAct', 'shortcut', 'actNum', 'width', 'stem'] as const;
+export type CellToggles = Pick<ModelOptions, (typeof CELL_TOGGLES)[number]>;
+
+/** A model's CELL_TOGGLES, as resolved. */
+export const cellToggles = (o: ModelOptions): CellToggles => Object.fromEntries(CELL_TOGGLES.map((k) => [k, o[k]])) as unknown as CellToggles;
+
 /** The summary's words for an option (its label, else its name). */
 export const optionLabel = (k: string): string => (k in SPECS ? SPECS[k as OptionName].label : undefined) ?? k;
 

@@ -20,6 +20,12 @@ export const PAPER = paper as {
   official_readme_latency_ms: { caption: string; columns: string[]; rows: Record<string, (number | null)[]> };
 };
 
+/** The model options the paper's ablation tables vary: Table 2 deep training and series activation, Table 3 the shortcut. */
+export const TABLE2_FACTORS = ['deepTraining', 'seriesAct'] as const;
+export const TABLE3_FACTORS = ['shortcut'] as const;
+/** The factors with a paper counterpart: a comparison over any other has no paper effect. */
+export const PAPER_FACTORS: readonly string[] = [...TABLE2_FACTORS, ...TABLE3_FACTORS];
+
 /** The paper's network name for a zoo model name (vanillanet-6 -> VanillaNet-6, resnet-50 -> ResNet-50, alexnet -> AlexNet). */
 export function paperNetworkName(model: string): string {
   return model

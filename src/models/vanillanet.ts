@@ -1,11 +1,12 @@
 /**
- * VanillaNet-5 … 13, 13-1.5x and 13-1.5x-adapool (Chen et al. 2023), per shared/reference/vanillanet-architecture.md.
+ * VanillaNet-5 … 13, 13-1.5x and 13-1.5x-adapool (Chen et al. 2023), per src/reference/vanillanet-architecture.md.
  * Node ids follow the authors' PyTorch parameter names (stem1.0, stages.3.conv2.1, cls2.0; deploy: stem.0,
  * stages.3.conv, cls.2) so checkpoints map by name.
  */
 import { GraphBuilder, type Form, type ModelDescription } from './graph.js';
 import { activation, convLayer, denseLayer } from './blocks.js';
 import { scaled, type ModelOptions } from './options.js';
+import specs from './vanillanet.json' with { type: 'json' };
 
 const BN_EPS = 1e-6;
 
@@ -18,27 +19,8 @@ export interface VanillaNetSpec {
   adaPool?: number[];
 }
 
-const d512 = (k: number) => Array<number>(k).fill(512);
-const s1 = (k: number) => Array<number>(k).fill(1);
-
-export const VANILLANET_SPECS: Record<string, VanillaNetSpec> = {
-  'vanillanet-5': { dims: [128, 256, 512, 1024], strides: [2, 2, 2], multiplier: 4 },
-  'vanillanet-6': { dims: [128, 256, 512, 1024, 1024], strides: [2, 2, 2, 1], multiplier: 4 },
-  'vanillanet-7': { dims: [128, 128, 256, 512, 1024, 1024], strides: [1, 2, 2, 2, 1], multiplier: 4 },
-  'vanillanet-8': { dims: [128, 128, 256, 512, 512, 1024, 1024], strides: [1, 2, 2, 1, 2, 1], multiplier: 4 },
-  'vanillanet-9': { dims: [128, 128, 256, ...d512(3), 1024, 1024], strides: [1, 2, 2, ...s1(2), 2, 1], multiplier: 4 },
-  'vanillanet-10': { dims: [128, 128, 256, ...d512(4), 1024, 1024], strides: [1, 2, 2, ...s1(3), 2, 1], multiplier: 4 },
-  'vanillanet-11': { dims: [128, 128, 256, ...d512(5), 1024, 1024], strides: [1, 2, 2, ...s1(4), 2, 1], multiplier: 4 },
-  'vanillanet-12': { dims: [128, 128, 256, ...d512(6), 1024, 1024], strides: [1, 2, 2, ...s1(5), 2, 1], multiplier: 4 },
-  'vanillanet-13': { dims: [128, 128, 256, ...d512(7), 1024, 1024], strides: [1, 2, 2, ...s1(6), 2, 1], multiplier: 4 },
-  'vanillanet-13-1.5x': { dims: [128, 128, 256, ...d512(7), 1024, 1024], strides: [1, 2, 2, ...s1(6), 2, 1], multiplier: 6 },
-  'vanillanet-13-1.5x-adapool': {
-    dims: [128, 128, 256, ...d512(7), 1024, 1024],
-    strides: [1, 2, 2, ...s1(6), 2, 1],
-    multiplier: 6,
-    adaPool: [0, 38, 19, 0, 0, 0, 0, 0, 0, 10, 0],
-  },
-};
+/** The variants' dims and strides, one table read here and by the PyTorch reference (scripts/torch_models.py). */
+export const VANILLANET_SPECS: Record<string, VanillaNetSpec> = specs.models as Record<string, VanillaNetSpec>;
 
 /**
  * Shortcuts (Table 3): 'before-act' adds the block input to the pooled conv output before the series activation,

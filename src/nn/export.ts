@@ -12,7 +12,6 @@ import type { ConvNode, ModelDescription } from '../models/graph.js';
 import { adaptiveMaxPool } from './forward.js';
 import { key, type Weights } from './weights.js';
 import { UserError } from '../util/errors.js';
-import { readModelFolder } from './modelFolder.js';
 
 /** PyTorch-style adaptive max pooling to a fixed square size (the 13-1.5x-adapool variant). */
 export class AdaptiveMaxPool2D extends tf.layers.Layer {
@@ -151,15 +150,4 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string, metada
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-}
-
-/** Loads a model directory written by saveLayersModel (or any tfjs layers-model directory with one weights file). */
-export async function loadLayersModelDir(dir: string): Promise<tf.LayersModel> {
-  registerCustomLayers();
-  const { modelTopology, weightSpecs: specs, weightData } = readModelFolder(dir);
-  try {
-    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs: specs, weightData }));
-  } catch (e) {
-    throw new UserError(`${dir}: model.json does not describe a TF.js layers model this suite can load (${(e as Error).message})`);
-  }
 }

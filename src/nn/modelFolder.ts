@@ -1,13 +1,25 @@
 /**
- * A TF.js model folder read as untrusted input: model.json bounded and parsed, every weightsManifest path resolved
- * inside the folder (no absolute paths, no `..`, no links leading out), read from regular files only, and the
- * weight files together exactly as long as the weight specs need. Anything else is one UserError naming the folder.
+ * A TF.js model folder (model.json + weight files), read as untrusted input, and what it holds.
+ *
+ * Reading: model.json bounded and parsed, every weightsManifest path resolved inside the folder (no absolute paths,
+ * no `..`, no links leading out), read from regular files only, and the weight files together exactly as long as
+ * the weight specs need. Anything else is one UserError naming the folder.
+ *
+ * What it holds: our folders say which zoo model they are: `import` writes vanillabench.json ({ model, options }),
+ * `export` writes model.json's userDefinedMetadata { model, options }, `train` writes userDefinedMetadata { spec: {
+ * model, modelOptions } }. Input size, channels and classes are taken from the saved model's own shapes, so a
+ * partial record (train's spec) still rebuilds exactly; every weight is then checked against the description's shapes.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ModelDescription } from '../models/graph.js';
+import type { ModelOptions } from '../models/options.js';
+import { describeModel, modelOptions } from '../models/zoo.js';
 import { readRegularFile, resolveInside } from '../util/boundedRead.js';
 import { UserError } from '../util/errors.js';
+import { registerCustomLayers } from './export.js';
+import { weightSpecs, type Weights } from './weights.js';
 
 /** model.json holds the topology and manifest only; anything larger is not a model.json. */
 const MAX_MODEL_JSON = 64 * 2 ** 20;
@@ -151,4 +163,130 @@ function checkTopology(dir: string, topology: Record<string, unknown>): void {
         .slice(0, 3)
         .join(', ')})`,
     );
+}
+
+/** Loads a model directory written by saveLayersModel (or any tfjs layers-model directory with one weights file). */
+export async function loadLayersModelFolder(dir: string): Promise<tf.LayersModel> {
+  registerCustomLayers();
+  const { modelTopology, weightSpecs: specs, weightData } = readModelFolder(dir);
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs: specs, weightData }));
+  } catch (e) {
+    throw new UserError(`${dir}: model.json does not describe a TF.js layers model this suite can load (${(e as Error).message})`);
+  }
+}
+
+export interface ModelFolderRecord {
+  model: string;
+  /** the recorded options (possibly partial) */
+  options: Record<string, unknown>;
+  /** where the record was found */
+  source: 'vanillabench.json' | 'model.json userDefinedMetadata' | 'model.json userDefinedMetadata.spec';
+}
+
+/** model.json and vanillabench.json are small; a larger one (or a device) is not read. */
+const MAX_JSON = 64 * 2 ** 20;
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readRegularFile(file, { maxBytes: MAX_JSON }).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The model name and options a directory records, or null when it records none. */
+export function readModelFolderRecord(dir: string): ModelFolderRecord | null {
+  const meta = existsSync(join(dir, 'vanillabench.json')) ? readJson(join(dir, 'vanillabench.json')) : undefined;
+  if (isObject(meta) && typeof meta.model === 'string') {
+    return { model: meta.model, options: isObject(meta.options) ? meta.options : {}, source: 'vanillabench.json' };
+  }
+  const mj = readJson(join(dir, 'model.json'));
+  const udm = isObject(mj) && isObject(mj.userDefinedMetadata) ? mj.userDefinedMetadata : null;
+  if (udm && typeof udm.model === 'string') {
+    return { model: udm.model, options: isObject(udm.options) ? udm.options : {}, source: 'model.json userDefinedMetadata' };
+  }
+  if (udm && isObject(udm.spec) && typeof udm.spec.model === 'string') {
+    return { model: udm.spec.model, options: isObject(udm.spec.modelOptions) ? udm.spec.modelOptions : {}, source: 'model.json userDefinedMetadata.spec' };
+  }
+  return null;
+}
+
+export interface LoadedModelFolder {
+  model: string;
+  options: ModelOptions;
+  desc: ModelDescription;
+  weights: Weights;
+  record: ModelFolderRecord;
+}
+
+/** Our layer names: node ids with every character outside [A-Za-z0-9_] replaced (as toLayersModel names them). */
+const layerName = (id: string) => id.replace(/[^A-Za-z0-9_]/g, '_');
+
+/**
+ * Loads a model directory as our deploy description + weights (tfjs layouts). The caller disposes the weights.
+ * UserError when the directory is unreadable, does not say which model it holds, or does not match it.
+ */
+export async function loadModelFolder(dir: string): Promise<LoadedModelFolder> {
+  if (!existsSync(join(dir, 'model.json'))) throw new UserError(`${dir} is not a TF.js model directory (no model.json)${modelFolderHint(dir)}`);
+  const record = readModelFolderRecord(dir);
+  if (!record) {
+    throw new UserError(
+      `${dir} does not record which zoo model it holds (no vanillabench.json and no model/options in model.json's userDefinedMetadata); ` +
+        'directories written by `vanillabench export`, `import` or `train` do; otherwise export the model by name',
+    );
+  }
+  const layers = await loadLayersModelFolder(dir);
+  try {
+    const inShape = layers.inputs[0].shape;
+    const outShape = layers.outputs[0].shape;
+    const [h, w, c] = inShape.slice(1) as number[];
+    if (inShape.length !== 4 || h !== w || outShape.length !== 2) {
+      throw new UserError(
+        `${dir}: the saved model takes [${inShape.slice(1).join(', ')}] and returns [${outShape.slice(1).join(', ')}]; expected a square image and a logit vector`,
+      );
+    }
+    const { inputSize: _i, inputChannels: _c, numClasses: _n, ...rest } = record.options;
+    const options = modelOptions(record.model, { ...rest, inputSize: h, inputChannels: c, numClasses: outShape[1] as number });
+    const desc = describeModel(record.model, options, 'deploy');
+    const weights: Weights = new Map();
+    const problems: string[] = [];
+    try {
+      const byLayer = new Map<string, tf.Tensor[]>();
+      for (const s of weightSpecs(desc)) {
+        const name = layerName(s.node.id);
+        if (!byLayer.has(name)) {
+          let got: tf.Tensor[] = [];
+          try {
+            got = layers.getLayer(name).getWeights();
+          } catch {
+            problems.push(`layer ${name} is missing`);
+          }
+          byLayer.set(name, got);
+        }
+        const got = byLayer.get(name)!;
+        // conv/dense/depthwise layers hold [kernel, bias]
+        const t = got[s.param === 'kernel' ? 0 : 1];
+        if (!t) continue; // reported above, or an absent bias
+        if (t.shape.join() !== s.shape.join()) {
+          problems.push(`${name} ${s.param} is [${t.shape.join(', ')}], ${record.model} needs [${s.shape.join(', ')}]`);
+          continue;
+        }
+        weights.set(s.key, t.clone());
+      }
+      const missing = weightSpecs(desc).filter((s) => !weights.has(s.key) && !problems.some((p) => p.startsWith(`layer ${layerName(s.node.id)} `)));
+      for (const s of missing) problems.push(`${layerName(s.node.id)} has no ${s.param}`);
+      if (problems.length > 0) {
+        throw new UserError(
+          `${dir} does not hold the ${record.model} it records (${record.source}): ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`,
+        );
+      }
+    } catch (e) {
+      for (const t of weights.values()) t.dispose();
+      throw e;
+    }
+    return { model: record.model, options, desc, weights, record };
+  } finally {
+    layers.dispose();
+  }
 }

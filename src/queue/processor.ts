@@ -12,7 +12,8 @@ import os from 'node:os';
 import type { SandboxedJob } from 'bullmq';
 import { executeRun } from '../ablation/executor.js';
 import { backendMismatch, workerContext } from '../ablation/runBackend.js';
-import type { RecordContext, RunRecord } from '../ablation/store.js';
+import type { RecordContext } from '../ablation/store.js';
+import type { RunRecord } from '../ablation/recordCheck.js';
 import { jobProblem, jobRunFolder } from './jobCheck.js';
 import { PROCESSOR_ENV as ENV, versionMismatch, type RunJobData, type RunJobProgress } from './protocol.js';
 

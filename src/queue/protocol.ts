@@ -6,7 +6,7 @@
 import type { RunStep } from '../ablation/executor.js';
 import { MATRIX_VERSION, type RunDescription } from '../ablation/matrix.js';
 import { recordProblem } from '../ablation/recordCheck.js';
-import { RECORD_VERSION, type RunRecord } from '../ablation/store.js';
+import { RECORD_VERSION, type RunRecord } from '../ablation/recordCheck.js';
 
 /**
  * What the worker process tells its sandboxed children (src/queue/processor.ts) through their environment, besides

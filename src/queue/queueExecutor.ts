@@ -14,34 +14,11 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Executor, ExecutorEvent } from '../ablation/executor.js';
 import type { RunDescription } from '../ablation/matrix.js';
-import type { RecordContext, RunRecord } from '../ablation/store.js';
+import type { RunRecord } from '../ablation/recordCheck.js';
 import { UserError } from '../util/errors.js';
-import { checkRedis, describeRedisError, redactText, redisErrorWarner, redisOptions, type ConnectionTuning, type RedisTarget } from './connection.js';
+import { checkRedis, describeRedisError, redactText, redisErrorWarner, redisOptions } from './connection.js';
 import type { RunJobData } from './protocol.js';
-import { QueueFollower } from './queueFollower.js';
-
-export interface QueueExecutorOptions {
-  target: RedisTarget;
-  queueName: string;
-  /** the backend the coordinator asks for: 'auto' lets every worker use its own */
-  backend: string;
-  /** the whole matrix: jobs of runs outside it are another matrix's */
-  matrix: { experiment: string; preset: string; runIds: readonly string[] };
-  /** the store's latest record per run: a finished job whose record is stored already is only removed */
-  stored?: ReadonlyMap<string, RunRecord>;
-  /** provenance of the records this process writes itself (jobs that failed on the queue) */
-  context: RecordContext;
-  /** progress lines to start with (more appear when more jobs run at once) */
-  slots?: number;
-  /** how often to poll the unfinished jobs' states (default 2000 ms) */
-  pollMs?: number;
-  /** give up when no job of this matrix started, progressed or finished for this long (ms; 0: wait forever) */
-  idleTimeoutMs?: number;
-  /** remove other matrices' queued or finished jobs instead of refusing (their running jobs still refuse) */
-  clearForeign?: boolean;
-  tuning?: ConnectionTuning;
-  log?: (line: string) => void;
-}
+import { QueueFollower, type QueueExecutorOptions } from './queueFollower.js';
 
 export class QueueExecutor implements Executor {
   constructor(private readonly opts: QueueExecutorOptions) {}

@@ -11,24 +11,30 @@ import { ladderOfFolder, summarizeFolder, type LadderSummary } from '../ablation
 import { cellFields } from '../ablation/matrix.js';
 import type { LadderEffect } from '../ablation/ladder.js';
 import { EQUIVALENCE_MARGIN, PAPER_NEGLIGIBLE } from '../ablation/rules.js';
-import { budgetChart, forestChart, forestConfig, type BudgetLine, type ForestRow } from './effectCharts.js';
 import type { FactorName } from '../ablation/experiment.js';
 import { verdictText } from '../ablation/format.js';
 import { cellLabel as summaryCellLabel, trajectoryCells, trendText } from '../ablation/summary.js';
-import { readRuns, RUNS_FILE, type RunRecord } from '../ablation/store.js';
+import { readRuns, RUNS_FILE } from '../ablation/store.js';
+import type { RunRecord } from '../ablation/recordCheck.js';
 import { ablationClaims, experimentKind, varyingFields, type Claim, type ExperimentKind } from '../ablation/verdicts.js';
 import { optionCellLabel } from '../models/options.js';
 import { paperNetworkName } from '../models/paper.js';
+import { familyDefaults } from '../models/zoo.js';
 import { UserError } from '../util/errors.js';
 import {
   ablationBarsChart,
   ablationBarsConfig,
   ablationCellColor,
+  budgetChart,
+  forestChart,
+  forestConfig,
   PERCENT_AXIS,
   trainingCurvesChart,
   type AblationBarsConfig,
-  type CIBarSeries,
-} from './charts.js';
+  type BudgetLine,
+  type ForestRow,
+} from './ablationCharts.js';
+import type { CIBarSeries } from './charts.js';
 import { chartLink, f2, mdTable, renderChart, type PendingChart, type Section } from './markdown.js';
 
 export interface AblationExperiment {
@@ -209,7 +215,7 @@ export function cellColor(c: CellSummary): string {
 
 /** Whether a cell's shortcut is its family's default (ResNet's own shortcuts are not a Table 3 placement). */
 function isBaselineShortcut(c: CellSummary): boolean {
-  return c.cell.toggles.shortcut === (c.cell.model === 'resnet-50' ? 'before-act' : 'none');
+  return c.cell.toggles.shortcut === (familyDefaults(c.cell.model).shortcut ?? 'none');
 }
 
 /**

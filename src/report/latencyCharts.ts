@@ -7,10 +7,7 @@
  */
 import type { Chart, ChartConfiguration, ChartDataset, Plugin, ScatterDataPoint } from 'chart.js';
 import type { Verdict } from '../ablation/verdicts.js';
-import { footnotes, pointLabels, type Footnote } from './chartLabels.js';
-import { baseOptions, color, render, type ChartMeta } from './chartRender.js';
-import { ciBarsConfig, type CIBarsData } from './ciBars.js';
-import { VERDICT_COLORS } from './effectCharts.js';
+import { baseOptions, ciBarsConfig, color, footnotes, pointLabels, render, VERDICT_COLORS, type ChartMeta, type CIBarsData, type Footnote } from './charts.js';
 import type { Interval } from './latencyEvidence.js';
 
 /** A verdict's colour (the ablation charts' colours; grey where a latency verdict has none). */

@@ -5,8 +5,7 @@
  */
 import type { ZooEntry } from '../models/zoo.js';
 import { slug } from '../util/provenance.js';
-import type { Footnote } from './chartLabels.js';
-import type { ChartMeta } from './chartRender.js';
+import type { ChartMeta, Footnote } from './charts.js';
 import { intervalText, onHardware, studyEvidence } from './latencyClaims.js';
 import {
   depthVsLatencyChart,

@@ -17,8 +17,14 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { slug, type MachineInfo, type RunProvenance } from '../util/provenance.js';
 import type { GpuAdapterInfo } from '../backend/webgpu.js';
-import type { LoadWindow } from './latencyRun.js';
 import { lockFileFor, withLock } from '../util/fileLock.js';
+
+export interface LoadWindow {
+  /** os.loadavg()[0] when the measurement started */
+  before: number;
+  /** os.loadavg()[0] when it ended */
+  after: number;
+}
 
 export const LATENCY_SCHEMA = 'vanillabench/latency@1';
 
@@ -73,7 +79,7 @@ export interface LatencyRow {
   samplesMs?: number[];
   /** threads the runtime computed on: ONNX Runtime intra-op threads, tfjs-wasm XNNPACK threads, 1 for tfjs-cpu */
   threads?: number;
-  /** the 1-minute load average before and after this row's measurement (runs since issue 17) */
+  /** the 1-minute load average before and after this row's measurement (newer runs) */
   load1?: LoadWindow;
   /** index into LatencyFile.runs */
   run: number;
@@ -97,7 +103,7 @@ export interface StudyInfo {
 }
 
 /**
- * A run's provenance; also its run id and the load average over the whole run (runs since issue 17), and, for a
+ * A run's provenance; also its run id and the load average over the whole run (newer runs), and, for a
  * run of a study, the study (runs of one study share the run id).
  */
 export type LatencyRunProvenance = RunProvenance & { runId?: string; load1?: LoadWindow; study?: StudyInfo };

@@ -9,14 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { lockFileFor, tryLock, unlock } from '../util/fileLock.js';
-import { readLatencyFile } from './latencyFile.js';
-
-export interface LoadWindow {
-  /** os.loadavg()[0] when the measurement started */
-  before: number;
-  /** os.loadavg()[0] when it ended */
-  after: number;
-}
+import { readLatencyFile, type LoadWindow } from './latencyFile.js';
 
 /** The 1-minute load average, rounded to 2 decimals (0 where the platform has none). */
 export function load1(): number {
@@ -79,4 +72,3 @@ export function underLoad(load: LoadWindow | undefined, cores: number): boolean 
   return load !== undefined && Math.max(load.before, load.after) > BUSY_LOAD_PER_CORE * cores;
 }
 
-export const relativeName = (file: string): string => path.basename(file);

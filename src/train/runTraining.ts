@@ -15,10 +15,11 @@ import { numBatches } from '../data/batches.js';
 import { LIMITS } from './limits.js';
 import { fashionMnistAvailable } from '../data/fashionMnist.js';
 import { modelOptions } from '../models/zoo.js';
-import type { ModelOptions } from '../models/options.js';
+import { cellToggles, type CellToggles, type ModelOptions } from '../models/options.js';
 import { Model } from '../nn/model.js';
 import { saveLayersModel, toLayersModel } from '../nn/export.js';
-import { resolveTrainConfig, train, type EpochMetrics, type TrainConfig, type TrainHooks } from './trainer.js';
+import { train, type EpochMetrics, type TrainHooks } from './trainer.js';
+import { resolveTrainConfig, type TrainConfig } from './options.js';
 import { UserError } from '../util/errors.js';
 
 export interface DataSpec {
@@ -45,8 +46,10 @@ export interface RunSpec {
 
 export interface RunSummary {
   model: string;
-  toggles: Pick<ModelOptions, 'deepTraining' | 'seriesAct' | 'shortcut' | 'actNum' | 'width'>;
+  toggles: CellToggles;
   dataset: string;
+  /** the dataset's classes (chance is 100 / classes %) */
+  classes: number;
   seed: number;
   epochs: number;
   status: 'ok' | 'diverged';
@@ -165,8 +168,9 @@ export async function runTraining(spec: RunSpec, out: string | null, hooks: RunH
     );
     const summary: RunSummary = {
       model: spec.model,
-      toggles: { deepTraining: options.deepTraining, seriesAct: options.seriesAct, shortcut: options.shortcut, actNum: options.actNum, width: options.width },
+      toggles: cellToggles(options),
       dataset: describeRunData(prepared),
+      classes: splits.train.numClasses,
       seed: spec.seed,
       epochs: result.epochs.length,
       status: result.status,

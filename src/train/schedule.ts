@@ -1,4 +1,5 @@
 /** Learning-rate and deep-training lambda schedules, as functions of training progress. */
+import type { LambdaPer, LambdaShape } from './options.js';
 
 /**
  * The authors' cosine_scheduler (utils.py), per step: a linear warm-up np.linspace(0, lr, warmupSteps) (step 0 at 0,
@@ -10,15 +11,8 @@ export function cosineLr(step: number, totalSteps: number, o: { lr: number; minL
   return o.minLr + 0.5 * (o.lr - o.minLr) * (1 + Math.cos(Math.PI * t));
 }
 
-export type LambdaShape = 'linear' | 'cosine';
-
-/** The authors' default: lambda reaches 1 after the first third of the epochs (decay_epochs 100 of 300). */
-export const DECAY_FRACTION = 1 / 3;
-
-/** decayEpochs when none is given: epochs / 3 (fractional when epochs is not a multiple of 3). */
-export function defaultDecayEpochs(epochs: number): number {
-  return epochs * DECAY_FRACTION;
-}
+/** Lambda at progress t in [0, 1] of the decay: linear t, or cosine 0.5 (1 - cos(pi t)). */
+const shaped = (t: number, shape: LambdaShape): number => (shape === 'linear' ? t : 0.5 * (1 - Math.cos(Math.PI * t)));
 
 /**
  * The deep-training lambda (0 = ReLU, 1 = identity) after `epochs` (fractional when per step) of `decayEpochs`:
@@ -27,8 +21,7 @@ export function defaultDecayEpochs(epochs: number): number {
  */
 export function deepTrainingLambda(epochs: number, decayEpochs: number, shape: LambdaShape): number {
   if (decayEpochs <= 0) return 1;
-  const t = Math.min(1, Math.max(0, epochs / decayEpochs));
-  return shape === 'linear' ? t : 0.5 * (1 - Math.cos(Math.PI * t));
+  return shaped(Math.min(1, Math.max(0, epochs / decayEpochs)), shape);
 }
 
 /** Optimisation steps over which lambda goes 0 -> 1: decayEpochs x stepsPerEpoch rounded half up (Python: floor(x + 0.5)). */
@@ -42,10 +35,9 @@ export function decaySteps(decayEpochs: number, stepsPerEpoch: number): number {
  * - per 'epoch' (the authors' main.py: set at the start of each epoch): t = min(1, floor(step / stepsPerEpoch) / decayEpochs).
  * Linear: lambda = t; cosine: 0.5 (1 - cos(pi t)). decayEpochs <= 0 (or under half a step): 1 throughout.
  */
-export function lambdaAtStep(step: number, stepsPerEpoch: number, o: { decayEpochs: number; lambdaShape: LambdaShape; lambdaPer: 'step' | 'epoch' }): number {
+export function lambdaAtStep(step: number, stepsPerEpoch: number, o: { decayEpochs: number; lambdaShape: LambdaShape; lambdaPer: LambdaPer }): number {
   if (o.lambdaPer === 'epoch') return deepTrainingLambda(Math.floor(step / stepsPerEpoch), o.decayEpochs, o.lambdaShape);
   const d = decaySteps(o.decayEpochs, stepsPerEpoch);
   if (o.decayEpochs <= 0 || d <= 0) return 1;
-  const t = Math.min(1, Math.max(0, step / d));
-  return o.lambdaShape === 'linear' ? t : 0.5 * (1 - Math.cos(Math.PI * t));
+  return shaped(Math.min(1, Math.max(0, step / d)), o.lambdaShape);
 }

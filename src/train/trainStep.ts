@@ -7,7 +7,7 @@ import type { Model } from '../nn/model.js';
 import { isTrainable, type Weights } from '../nn/weights.js';
 import type { AdamW } from './adamw.js';
 import { canFuse, runningStatsUpdate } from '../backend/kernels/fused.js';
-import type { TrainConfig } from './trainer.js';
+import type { TrainConfig } from './options.js';
 
 /** Replaces the trainable tensors of a model by variables; returns them by weight key. */
 export function makeTrainable(w: Weights): Map<string, tf.Variable> {
@@ -24,41 +24,42 @@ export function makeTrainable(w: Weights): Map<string, tf.Variable> {
 
 export type StepConfig = Pick<TrainConfig, 'labelSmoothing' | 'seed' | 'bnMomentum'>;
 
+/** One optimisation step's inputs: the model being trained, the batch, the learning rate and the settings. */
+export interface StepArgs {
+  model: Model;
+  /** the model's trainable variables (makeTrainable), updated in place */
+  vars: Map<string, tf.Variable>;
+  opt: AdamW;
+  x: tf.Tensor4D;
+  y: tf.Tensor1D;
+  numClasses: number;
+  lr: number;
+  cfg: StepConfig;
+  /** 0-based step over the whole run (seeds this step's dropout) */
+  step: number;
+}
+
+export interface StepResult {
+  loss: number;
+  /** correct top-1 predictions in the batch */
+  hits: number;
+}
+
 /**
  * One optimisation step: forward in training mode, softmax cross-entropy (with label smoothing), gradients of every
  * trainable variable, AdamW update, BN running statistics. A non-finite loss skips the update (the caller stops).
  * Reads the loss synchronously: not on webgpu (see trainStepAsync).
  */
-export function trainStep(
-  model: Model,
-  vars: Map<string, tf.Variable>,
-  opt: AdamW,
-  x: tf.Tensor4D,
-  y: tf.Tensor1D,
-  numClasses: number,
-  lr: number,
-  cfg: StepConfig,
-  step: number,
-): { loss: number; hits: number } {
-  const s = stepTensors(model, vars, x, y, numClasses, cfg, step);
-  return finishStep(model, vars, opt, s, s.value.dataSync()[0], s.hits.dataSync()[0], lr, cfg);
+export function trainStep(a: StepArgs): StepResult {
+  const s = stepTensors(a);
+  return finishStep(a, s, s.value.dataSync()[0], s.hits.dataSync()[0]);
 }
 
 /** trainStep reading the loss asynchronously, which every backend supports (webgpu in Node only this way). */
-export async function trainStepAsync(
-  model: Model,
-  vars: Map<string, tf.Variable>,
-  opt: AdamW,
-  x: tf.Tensor4D,
-  y: tf.Tensor1D,
-  numClasses: number,
-  lr: number,
-  cfg: StepConfig,
-  step: number,
-): Promise<{ loss: number; hits: number }> {
-  const s = stepTensors(model, vars, x, y, numClasses, cfg, step);
+export async function trainStepAsync(a: StepArgs): Promise<StepResult> {
+  const s = stepTensors(a);
   const [loss, hits] = await Promise.all([s.value.data(), s.hits.data()]);
-  return finishStep(model, vars, opt, s, loss[0], hits[0], lr, cfg);
+  return finishStep(a, s, loss[0], hits[0]);
 }
 
 interface StepTensors {
@@ -68,15 +69,7 @@ interface StepTensors {
   bnStats: [string, tf.Tensor, tf.Tensor, number][];
 }
 
-function stepTensors(
-  model: Model,
-  vars: Map<string, tf.Variable>,
-  x: tf.Tensor4D,
-  y: tf.Tensor1D,
-  numClasses: number,
-  cfg: StepConfig,
-  step: number,
-): StepTensors {
+function stepTensors({ model, vars, x, y, numClasses, cfg, step }: StepArgs): StepTensors {
   const bnStats: [string, tf.Tensor, tf.Tensor, number][] = [];
   const { value, grads, hits } = tf.tidy(() => {
     let logitsKept: tf.Tensor | null = null;
@@ -96,18 +89,10 @@ function stepTensors(
   return { value, grads, hits, bnStats };
 }
 
-function finishStep(
-  model: Model,
-  vars: Map<string, tf.Variable>,
-  opt: AdamW,
-  s: StepTensors,
-  loss: number,
-  h: number,
-  lr: number,
-  cfg: StepConfig,
-): { loss: number; hits: number } {
-  const { value, grads, hits, bnStats } = s;
-  tf.dispose([value, hits]);
+/** The update from a step's tensors, once its loss (and hits) are read back; frees them. */
+function finishStep({ model, vars, opt, lr, cfg }: StepArgs, s: StepTensors, loss: number, hits: number): StepResult {
+  const { value, grads, bnStats } = s;
+  tf.dispose([value, s.hits]);
   if (Number.isFinite(loss)) {
     opt.apply(vars, grads, lr);
     updateRunningStats(model.weights, bnStats, cfg.bnMomentum);
@@ -115,7 +100,7 @@ function finishStep(
     for (const [, m, v] of bnStats) tf.dispose([m, v]);
   }
   tf.dispose(Object.values(grads));
-  return { loss, hits: h };
+  return { loss, hits };
 }
 
 /** PyTorch's running-statistics update: r = (1 - m) r + m * batch (unbiased variance). */

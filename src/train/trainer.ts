@@ -8,60 +8,9 @@ import type { Dataset } from '../data/dataset.js';
 import { iterateBatches, numBatches } from '../data/batches.js';
 import { Model } from '../nn/model.js';
 import { AdamW } from './adamw.js';
-import { cosineLr, defaultDecayEpochs, lambdaAtStep, type LambdaShape } from './schedule.js';
+import { cosineLr, lambdaAtStep } from './schedule.js';
+import type { TrainConfig } from './options.js';
 import { makeTrainable, trainStepAsync } from './trainStep.js';
-
-export interface TrainConfig {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  minLr: number;
-  warmupEpochs: number;
-  weightDecay: number;
-  labelSmoothing: number;
-  /** epochs over which lambda goes 0 -> 1 (deep training; may be fractional); 0 = no annealing.
-   *  resolveTrainConfig defaults it to epochs / 3 (the authors' 100 of 300) */
-  decayEpochs: number;
-  lambdaShape: LambdaShape;
-  /** lambda set before every optimisation step, or (the authors' main.py) at the start of every epoch */
-  lambdaPer: 'step' | 'epoch';
-  /** once lambda reaches 1, merge the conv pairs and keep training the merged (deploy-form) model */
-  mergeAfterDecay: boolean;
-  /** training batches only: random crop from the image zero-padded by 4 (raw black) + horizontal flip, seeded */
-  augment: boolean;
-  /** score the final model (trained form at lambda 1 and deploy form) on the test split too (testTop1, deployTestTop1) */
-  evalTest: boolean;
-  seed: number;
-  bnMomentum: number;
-  evalBatchSize: number;
-}
-
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  epochs: 10,
-  batchSize: 64,
-  lr: 2e-3,
-  minLr: 1e-6,
-  warmupEpochs: 1,
-  weightDecay: 0.05,
-  labelSmoothing: 0.1,
-  decayEpochs: defaultDecayEpochs(10),
-  lambdaShape: 'linear',
-  lambdaPer: 'step',
-  mergeAfterDecay: false,
-  augment: false,
-  evalTest: true,
-  seed: 0,
-  bnMomentum: 0.1,
-  evalBatchSize: 256,
-};
-
-/** Trainer settings over the defaults; decayEpochs, when not given, is a third of the epochs (the authors' 100/300). */
-export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
-  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
-  const cfg: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...given };
-  if (given.decayEpochs === undefined) cfg.decayEpochs = defaultDecayEpochs(cfg.epochs);
-  return cfg;
-}
 
 export interface EpochMetrics {
   epoch: number;
@@ -143,10 +92,6 @@ export async function evaluate(model: Model, ds: Dataset, batchSize: number): Pr
   return { top1: (100 * correct) / ds.n, loss: lossSum / ds.n };
 }
 
-/**
- * `evalSet` is evaluated after every epoch (monitoring: the validation split); `testSet`, when given and cfg.evalTest,
- * scores the final model only (the official test split; may be evalSet itself).
- */
 /** The optimiser of a run (a fresh one for the merged model: its parameters are new). */
 const newOptimizer = (cfg: TrainConfig): AdamW => new AdamW({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay });
 
@@ -213,7 +158,7 @@ async function trainEpoch(s: RunState, epoch: number, trainSet: Dataset, cfg: Tr
     const { model, step } = s;
     if (deep && !s.merged) model.lambda = lambdaAtStep(step, stepsPerEpoch, cfg);
     lr = cosineLr(step, sched.totalSteps, sched.lrOpts);
-    const { loss, hits } = await trainStepAsync(model, s.vars, s.opt, b.x, b.y, trainSet.numClasses, lr, cfg, step);
+    const { loss, hits } = await trainStepAsync({ model, vars: s.vars, opt: s.opt, x: b.x, y: b.y, numClasses: trainSet.numClasses, lr, cfg, step });
     b.x.dispose();
     b.y.dispose();
     correct += hits;
@@ -235,6 +180,10 @@ async function trainEpoch(s: RunState, epoch: number, trainSet: Dataset, cfg: Tr
   return { end: null, lossSum, correct, seen, lr };
 }
 
+/**
+ * `evalSet` is evaluated after every epoch (monitoring: the validation split); `testSet`, when given and cfg.evalTest,
+ * scores the final model only (the official test split; may be evalSet itself).
+ */
 export async function train(
   initial: Model,
   trainSet: Dataset,

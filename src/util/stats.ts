@@ -249,31 +249,15 @@ export function meanCI(xs: readonly number[], level = 0.95): MeanCI {
   return { n, mean: m, sd, half, low: m - half, high: m + half };
 }
 
+/** A difference with its confidence interval. */
 export interface DiffCI {
-  /** mean(a) - mean(b) */
   diff: number;
-  /** half-width; NaN unless both sides have two values or more */
+  /** half-width; NaN when there are too few values for an interval */
   half: number;
   low: number;
   high: number;
-  /** Welch-Satterthwaite degrees of freedom (NaN when both variances are 0 or a side has under two values) */
+  /** degrees of freedom of the t quantile (NaN: no interval) */
   df: number;
-}
-
-/**
- * Difference of two means (a - b) with its confidence interval by Welch's t (unequal variances,
- * Welch-Satterthwaite degrees of freedom).
- */
-export function welchCI(a: readonly number[], b: readonly number[], level = 0.95): DiffCI {
-  const diff = mean(a) - mean(b);
-  if (a.length < 2 || b.length < 2) return { diff, half: Number.NaN, low: Number.NaN, high: Number.NaN, df: Number.NaN };
-  const va = sampleSd(a) ** 2 / a.length;
-  const vb = sampleSd(b) ** 2 / b.length;
-  const se2 = va + vb;
-  if (se2 === 0) return { diff, half: 0, low: diff, high: diff, df: Number.NaN };
-  const df = se2 ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
-  const half = tCritical(df, 1 - level) * Math.sqrt(se2);
-  return { diff, half, low: diff - half, high: diff + half, df };
 }
 
 /**

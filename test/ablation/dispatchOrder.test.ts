@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyPreset, loadExperiment, validateExperiment } from '../../src/ablation/experiment.js';
+import { applyPreset, validateExperiment } from '../../src/ablation/experiment.js';
+import { loadExperiment } from '../../src/ablation/loadExperiment.js';
 import { expandExperiment } from '../../src/ablation/matrix.js';
 import { estimatedCost, scheduleRuns } from '../../src/ablation/dispatchOrder.js';
 

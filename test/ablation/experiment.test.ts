@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyPreset, loadExperiment, validateExperiment, type Experiment } from '../../src/ablation/experiment.js';
+import { applyPreset, validateExperiment, type Experiment } from '../../src/ablation/experiment.js';
+import { loadExperiment } from '../../src/ablation/loadExperiment.js';
 import { UserError } from '../../src/util/errors.js';
 
 const base = (): Record<string, unknown> => ({

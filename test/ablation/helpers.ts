@@ -1,6 +1,6 @@
 import { declarationOf, type Declaration } from '../../src/ablation/declaration.js';
 import type { CellDescription } from '../../src/ablation/matrix.js';
-import type { RunRecord } from '../../src/ablation/store.js';
+import type { RunRecord } from '../../src/ablation/recordCheck.js';
 
 export function cell(index: number, factors: CellDescription['factors'], opts: Partial<CellDescription> = {}): CellDescription {
   const model = opts.model ?? 'vanillanet-6';

@@ -7,7 +7,7 @@ import { summarize } from '../../src/ablation/analysis.js';
 import { declarationOf, type Declaration } from '../../src/ablation/declaration.js';
 import { applyPreset, validateExperiment } from '../../src/ablation/experiment.js';
 import { analyseLadder, readLadder, ladderFolders } from '../../src/ablation/ladder.js';
-import type { RunRecord } from '../../src/ablation/store.js';
+import type { RunRecord } from '../../src/ablation/recordCheck.js';
 import { writeSummary } from '../../src/ablation/summary.js';
 import { cell, record } from './helpers.js';
 
@@ -73,6 +73,11 @@ describe('the per-run gate', () => {
       expect(s.comparisons[0].verdict).toBe('untestable');
       expect(s.comparisons[0].detail).toContain('seed 3 below 20 %');
     }
+    // chance follows the dataset's classes: the records' count, else the declared dataset's (CIFAR-100: 2 %)
+    const classes100 = records([1, 2, 3], near).map((r) => ({ ...r, classes: 100 }));
+    expect(summarize(classes100, { declared: declaration([1, 2, 3]) }).cells.find((c) => c.cell.id === sa.id)?.nearChance).toEqual([]);
+    const cifar100 = { ...declaration([1, 2, 3]), datasetName: 'cifar100' };
+    expect(summarize(records([1, 2, 3], near), { declared: cifar100 }).comparisons[0].verdict).not.toBe('untestable');
     // a curve still rising in its last epoch changes nothing (the last-epoch gate is gone)
     const rising = records([1, 2, 3], () => 5).map((r) => ({
       ...r,

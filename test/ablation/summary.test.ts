@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { figureOf, paperFigure, summarize } from '../../src/ablation/analysis.js';
 import { summaryCsv, summaryMarkdown, writeSummary } from '../../src/ablation/summary.js';
-import type { RunRecord } from '../../src/ablation/store.js';
+import type { RunRecord } from '../../src/ablation/recordCheck.js';
 import { BASELINE_GAP_POINTS, NEAR_CHANCE_FACTOR } from '../../src/ablation/rules.js';
 import { cell, declared, record } from './helpers.js';
 

@@ -15,7 +15,7 @@ import { loadTorchStateDict, TORCH_GLOBALS, TorchStorageRef } from '../../src/in
 import { loadSafetensors, saveSafetensors } from '../../src/interop/safetensors.js';
 import { parseNpy } from '../../src/interop/npy.js';
 import { encodeIdx, parseIdx } from '../../src/data/idx.js';
-import { loadLayersModelDir } from '../../src/nn/export.js';
+import { loadLayersModelFolder } from '../../src/nn/modelFolder.js';
 import { writeSmallModelFolder } from '../hostile/helpers.js';
 import { fixture, tempDir } from '../interop/helpers.js';
 import { fuzz, type FuzzOptions, type FuzzReport } from './mutate.js';
@@ -151,7 +151,7 @@ describe('fuzz: readers of untrusted files', () => {
     });
     const load = async (dir: string) => {
       const before = tf.memory().numTensors;
-      const m = await loadLayersModelDir(dir);
+      const m = await loadLayersModelFolder(dir);
       m.dispose();
       if (tf.memory().numTensors > before) throw new Error(`${tf.memory().numTensors - before} tensors leaked`);
     };

@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadLayersModelDir } from '../../src/nn/export.js';
 import { writeSmallModelFolder } from './helpers.js';
-import { readModelDirRecord } from '../../src/nn/modelDir.js';
+import { loadLayersModelFolder, readModelFolderRecord } from '../../src/nn/modelFolder.js';
 import { UserError } from '../../src/util/errors.js';
 
 let tmp: string;
@@ -33,7 +32,7 @@ function variant(name: string, paths: string[] | null, edit?: (dir: string) => v
 
 async function refusal(dir: string): Promise<string> {
   try {
-    const m = await loadLayersModelDir(dir);
+    const m = await loadLayersModelFolder(dir);
     m.dispose();
   } catch (err) {
     expect(err, String((err as Error).stack)).toBeInstanceOf(UserError);
@@ -42,9 +41,9 @@ async function refusal(dir: string): Promise<string> {
   throw new Error(`${dir} loaded`);
 }
 
-describe('loadLayersModelDir on hostile folders', () => {
+describe('loadLayersModelFolder on hostile folders', () => {
   it('loads the good folder', async () => {
-    const m = await loadLayersModelDir(good);
+    const m = await loadLayersModelFolder(good);
     expect(m.inputs[0].shape).toEqual([null, 32, 32, 3]);
     m.dispose();
   });
@@ -108,8 +107,8 @@ describe('loadLayersModelDir on hostile folders', () => {
     expect(await refusal(run)).toMatch(/trainrun is a train run folder: its model is .*trainrun\/deploy/);
     expect(await refusal(join(tmp, 'nothing-here'))).not.toMatch(/train run folder/);
   });
-  it('readModelDirRecord does not read a vanillabench.json that is /dev/zero', () => {
+  it('readModelFolderRecord does not read a vanillabench.json that is /dev/zero', () => {
     const dir = variant('metazero', null, (d) => symlinkSync('/dev/zero', join(d, 'vanillabench.json')));
-    expect(readModelDirRecord(dir)?.model).toBe('vanillanet-5');
+    expect(readModelFolderRecord(dir)?.model).toBe('vanillanet-5');
   });
 });

@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyPreset, loadExperiment } from '../../src/ablation/experiment.js';
+import { applyPreset } from '../../src/ablation/experiment.js';
+import { loadExperiment } from '../../src/ablation/loadExperiment.js';
 import { expandExperiment, type RunDescription } from '../../src/ablation/matrix.js';
 import { recordFromSummary } from '../../src/ablation/store.js';
 import { jobProblem } from '../../src/queue/jobCheck.js';
@@ -108,8 +109,9 @@ describe("a worker's returned record is checked before it reaches the store", ()
       good,
       {
         model: 'vanillanet-5',
-        toggles: { deepTraining: false, seriesAct: false, shortcut: 'none', actNum: 3, width: 1 / 32 },
+        toggles: { deepTraining: false, seriesAct: false, shortcut: 'none', actNum: 3, width: 1 / 32, stem: 'imagenet' },
         dataset: 'synthetic (192 train / 64 validation, 32x32)',
+        classes: 10,
         seed: good.seed,
         epochs: 1,
         status: 'ok',

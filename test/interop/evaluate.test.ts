@@ -11,7 +11,8 @@ import { selectBackend } from '../../src/backend/select.js';
 import { imagenetEvalPreprocess, IMAGENET_MEAN, IMAGENET_STD, listImageFolder } from '../../src/data/imageFolder.js';
 import { modelOptions } from '../../src/models/zoo.js';
 import { evaluateFolder, rankOf, roundRobin } from '../../src/nn/evaluate.js';
-import { loadLayersModelDir, saveLayersModel, toLayersModel } from '../../src/nn/export.js';
+import { saveLayersModel, toLayersModel } from '../../src/nn/export.js';
+import { loadLayersModelFolder } from '../../src/nn/modelFolder.js';
 import { Model } from '../../src/nn/model.js';
 import { randomizeForCheck } from '../../src/nn/weights.js';
 import { topK } from '../../src/commands/predict.js';
@@ -89,7 +90,7 @@ describe('preprocessing', () => {
 
 describe('evaluateFolder', () => {
   it('top-1 and top-5 agree with predict image by image', async () => {
-    const model = await loadLayersModelDir(modelDir);
+    const model = await loadLayersModelFolder(modelDir);
     try {
       const r = await evaluateFolder(model, { root: data, batch: 4 });
       expect(r).toMatchObject({ images: 9, classes: 3, available: 9 });
@@ -114,7 +115,7 @@ describe('evaluateFolder', () => {
   it('--limit takes images round-robin over the classes', async () => {
     const files = listImageFolder(data).files;
     expect(roundRobin(files, 3, 4).map((f) => f.label)).toEqual([0, 1, 2, 0]);
-    const model = await loadLayersModelDir(modelDir);
+    const model = await loadLayersModelFolder(modelDir);
     try {
       const r = await evaluateFolder(model, { root: data, batch: 2, limit: 4 });
       expect(r.images).toBe(4);
@@ -129,7 +130,7 @@ describe('evaluateFolder', () => {
   });
 
   it('a missing folder, a folder without images, a class count mismatch and an unreadable image are clear errors', async () => {
-    const model = await loadLayersModelDir(modelDir);
+    const model = await loadLayersModelFolder(modelDir);
     try {
       await expect(evaluateFolder(model, { root: join(t.dir, 'nope'), batch: 2 })).rejects.toThrow(/does not exist/);
       const empty = join(t.dir, 'empty');

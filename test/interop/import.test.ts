@@ -23,7 +23,7 @@ import { importCheckpoint, loadCheckpoint } from '../../src/commands/import.js';
 import { topK } from '../../src/commands/predict.js';
 import { describeModel, modelOptions } from '../../src/models/zoo.js';
 import { Model } from '../../src/nn/model.js';
-import { loadLayersModelDir } from '../../src/nn/export.js';
+import { loadLayersModelFolder } from '../../src/nn/modelFolder.js';
 import { initWeights, randomizeForCheck, disposeWeights } from '../../src/nn/weights.js';
 import { CHECKPOINT_MODEL, DEPLOY_MODEL } from './fixtureTensors.js';
 import { PickleBuilder, buildTorchZip, expectUserError, f32Bytes, fixture, pushStateDict, tempDir, type FakeTensor } from './helpers.js';
@@ -358,7 +358,7 @@ function writeCheckpoint(file: string, state: Map<string, LoadedTensor>, wrapKey
 }
 
 async function predictDir(dir: string): Promise<Float32Array> {
-  const model = await loadLayersModelDir(dir);
+  const model = await loadLayersModelFolder(dir);
   const y = tf.tidy(() => (model.predict(nhwc(input.data, input.shape)) as tf.Tensor).dataSync() as Float32Array);
   model.dispose();
   return y;

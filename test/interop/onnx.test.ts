@@ -10,7 +10,7 @@ import { selectBackend } from '../../src/backend/select.js';
 import { MODEL_NAMES, modelOptions } from '../../src/models/zoo.js';
 import { Model } from '../../src/nn/model.js';
 import { saveLayersModel, toLayersModel } from '../../src/nn/export.js';
-import { loadModelDir } from '../../src/nn/modelDir.js';
+import { loadModelFolder } from '../../src/nn/modelFolder.js';
 import { disposeWeights, randomizeForCheck } from '../../src/nn/weights.js';
 import { decodeOnnxModel, encodeOnnxModel, floatTensor, floatValueInfo, int64Tensor, ONNX_IR_VERSION, ONNX_OPSET } from '../../src/interop/onnx.js';
 import { exportOnnx } from '../../src/interop/onnxExport.js';
@@ -150,7 +150,7 @@ describe('model directories', () => {
     const layers = toLayersModel(deploy.desc, deploy.weights);
     await saveLayersModel(layers, dir, { model: 'vanillanet-7', options });
     layers.dispose();
-    const d = await loadModelDir(dir);
+    const d = await loadModelFolder(dir);
     try {
       expect(d.model).toBe('vanillanet-7');
       expect(d.options).toMatchObject({ width: 1 / 16, inputSize: 32, numClasses: 5 });
@@ -167,7 +167,7 @@ describe('model directories', () => {
     const out = join(t.dir, 'imported');
     const options = modelOptions('vanillanet-5', { width: 0.0625, numClasses: 10, inputSize: 64 });
     await importCheckpoint({ file: fixture('checkpoint.pth'), model: 'vanillanet-5', options, out });
-    const d = await loadModelDir(out);
+    const d = await loadModelFolder(out);
     try {
       const exp = exportOnnx(d.desc, d.weights);
       const input = readNpy(fixture('input.npy'));
@@ -193,8 +193,8 @@ describe('model directories', () => {
     );
     await saveLayersModel(layers, bare, {});
     layers.dispose();
-    await expect(loadModelDir(bare)).rejects.toThrow(/does not record which zoo model it holds/);
-    await expect(loadModelDir(join(t.dir, 'nothing'))).rejects.toBeInstanceOf(UserError);
+    await expect(loadModelFolder(bare)).rejects.toThrow(/does not record which zoo model it holds/);
+    await expect(loadModelFolder(join(t.dir, 'nothing'))).rejects.toBeInstanceOf(UserError);
   });
 
   it('a directory whose weights do not fit the recorded model names the layers', async () => {
@@ -202,6 +202,6 @@ describe('model directories', () => {
     const mj = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { userDefinedMetadata: Record<string, unknown> };
     mj.userDefinedMetadata = { model: 'vanillanet-8', options: {} };
     writeFileSync(join(dir, 'model.json'), JSON.stringify(mj));
-    await expect(loadModelDir(dir)).rejects.toThrow(/does not hold the vanillanet-8 it records.*stages_/);
+    await expect(loadModelFolder(dir)).rejects.toThrow(/does not hold the vanillanet-8 it records.*stages_/);
   });
 });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { MODEL_NAMES, modelOptions } from '../../src/models/zoo.js';
 import { Model } from '../../src/nn/model.js';
 import { checkReparam } from '../../src/nn/verify.js';
-import { loadLayersModelDir, saveLayersModel, toLayersModel } from '../../src/nn/export.js';
+import { saveLayersModel, toLayersModel } from '../../src/nn/export.js';
+import { loadLayersModelFolder } from '../../src/nn/modelFolder.js';
 import { randomizeForCheck } from '../../src/nn/weights.js';
 import { UserError } from '../../src/util/errors.js';
 
@@ -92,7 +93,7 @@ describe('export', () => {
       m.setLambda(1);
       const d = m.toDeploy();
       await saveLayersModel(toLayersModel(d.desc, d.weights), join(dir, name));
-      const re = await loadLayersModelDir(join(dir, name));
+      const re = await loadLayersModelFolder(join(dir, name));
       const size = d.desc.inputShape[0];
       const x = tf.randomNormal([2, size, size, 3]) as tf.Tensor4D;
       const a = d.predict(x);

@@ -1,13 +1,3 @@
-import {
-  budgetChart,
-  budgetChartConfig,
-  forestChart,
-  forestChartConfig,
-  forestConfig,
-  VERDICT_COLORS,
-  type BudgetLine,
-  type ForestRow,
-} from '../../src/report/effectCharts.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,26 +5,28 @@ import { join } from 'node:path';
 import {
   ablationBarsConfig,
   ablationCellColor,
-  CHART_HEIGHT,
-  CHART_WIDTH,
-  ciBarsConfig,
+  budgetChart,
+  budgetChartConfig,
+  forestChart,
+  forestChartConfig,
+  forestConfig,
+  ablationBarsChart,
+  trainingCurvesChart,
+  type BudgetLine,
+  type ForestRow,
+} from '../../src/report/ablationCharts.js';
+import { CHART_HEIGHT, CHART_WIDTH, ciBarsConfig, paddedRange, placeLabels, VERDICT_COLORS, writeChart, type Box } from '../../src/report/charts.js';
+import {
   depthVsLatencyChart,
   latencyVsTop1Chart,
   latencyVsTop1Config,
   logAxis,
-  paddedRange,
   runtimeForestChart,
   speedupChart,
   speedupConfig,
+  verdictNote,
   type RuntimeLatencyData,
-  table2Chart,
-  table3Chart,
-  trainingCurvesChart,
-  writeChart,
-} from '../../src/report/charts.js';
-
-import { placeLabels, type Box } from '../../src/report/chartLabels.js';
-import { verdictNote } from '../../src/report/latencyCharts.js';
+} from '../../src/report/latencyCharts.js';
 
 const meta = { title: 'Test chart', subtitle: 'test machine - backend cpu' };
 
@@ -88,28 +80,24 @@ describe('chart builders give 1000x600 PNGs', () => {
   });
 
   it('Table 2 and Table 3 with CI whiskers and paper markers', async () => {
+    const bars = (data: Parameters<typeof ablationBarsConfig>[0]) =>
+      ablationBarsChart(ablationBarsConfig(data), meta, 'network', 'our top-1 (%), mean over seeds, whiskers: 95% CI', "paper's ImageNet top-1 (%)");
     expectPng(
-      await table2Chart(
-        {
-          categories: ['VanillaNet-6', 'AlexNet', 'ResNet-50'],
-          series: [
-            { label: 'baseline', mean: [85, 84, 88], halfWidth: [0.5, 0.4, 0.3], paper: [59.58, 57.52, 76.13] },
-            { label: 'deep training', mean: [86, null, 88.2], halfWidth: [0.6, null, 0.2], paper: [60.53, 59.09, 76.16] },
-            { label: 'series act.', mean: [88, 86, 88.1], halfWidth: [0.2, 0.3, 0.4], paper: [75.23, 61.12, 76.3] },
-            { label: 'both', mean: [88.5, 86.5, 88.3], halfWidth: [0, 0.5, 0.1], paper: [76.36, 63.59, 76.27] },
-          ],
-        },
-        meta,
-      ),
+      await bars({
+        categories: ['VanillaNet-6', 'AlexNet', 'ResNet-50'],
+        series: [
+          { label: 'baseline', mean: [85, 84, 88], halfWidth: [0.5, 0.4, 0.3], paper: [59.58, 57.52, 76.13] },
+          { label: 'deep training', mean: [86, null, 88.2], halfWidth: [0.6, null, 0.2], paper: [60.53, 59.09, 76.16] },
+          { label: 'series act.', mean: [88, 86, 88.1], halfWidth: [0.2, 0.3, 0.4], paper: [75.23, 61.12, 76.3] },
+          { label: 'both', mean: [88.5, 86.5, 88.3], halfWidth: [0, 0.5, 0.1], paper: [76.36, 63.59, 76.27] },
+        ],
+      }),
     );
     expectPng(
-      await table3Chart(
-        {
-          categories: ['none', 'before-act', 'after-act'],
-          series: [{ label: 'VanillaNet-6', mean: [88, 87.5, null], halfWidth: [0.4, 0.5, null], paper: [76.36, 75.92, 75.72] }],
-        },
-        meta,
-      ),
+      await bars({
+        categories: ['none', 'before-act', 'after-act'],
+        series: [{ label: 'VanillaNet-6', mean: [88, 87.5, null], halfWidth: [0.4, 0.5, null], paper: [76.36, 75.92, 75.72] }],
+      }),
     );
   });
 

@@ -6,7 +6,7 @@ import { LATENCY_SCHEMA, formatLatencyJson, type LatencyFile, type LatencyRow } 
 import { buildReport } from '../../src/report/report.js';
 import { ablationSeries, cellColor, cellTable } from '../../src/report/ablationSection.js';
 import { summarize } from '../../src/ablation/analysis.js';
-import { ablationBarsConfig } from '../../src/report/charts.js';
+import { ablationBarsConfig } from '../../src/report/ablationCharts.js';
 import { UserError } from '../../src/util/errors.js';
 import { cell, record } from '../ablation/helpers.js';
 import { TEST_MACHINE, tempDirs, timedRow } from '../support/latency.js';

@@ -8,7 +8,8 @@ import { modelOptions } from '../../src/models/zoo.js';
 import { Model } from '../../src/nn/model.js';
 import { AdamW } from '../../src/train/adamw.js';
 import { cosineLr, decaySteps, deepTrainingLambda, lambdaAtStep } from '../../src/train/schedule.js';
-import { DEFAULT_TRAIN_CONFIG, evaluate, resolveTrainConfig, train } from '../../src/train/trainer.js';
+import { evaluate, train } from '../../src/train/trainer.js';
+import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig } from '../../src/train/options.js';
 import { makeTrainable, trainStep, trainStepAsync } from '../../src/train/trainStep.js';
 
 let splits: { train: Dataset; test: Dataset };
@@ -146,9 +147,10 @@ describe('trainer', () => {
       Array.from({ length: 16 }, (_, i) => i % 4),
       'int32',
     );
-    trainStep(m, vars, opt, x, y, 4, 1e-3, cfg, 0); // the first step creates the optimizer's moments
+    const args = { model: m, vars, opt, x, y, numClasses: 4, lr: 1e-3, cfg, step: 0 };
+    trainStep(args); // the first step creates the optimizer's moments
     const after1 = tf.memory().numTensors;
-    for (let i = 1; i < 5; i++) trainStep(m, vars, opt, x, y, 4, 1e-3, cfg, i);
+    for (let i = 1; i < 5; i++) trainStep({ ...args, step: i });
     expect(tf.memory().numTensors).toBe(after1);
     tf.dispose([x, y]);
     opt.dispose();
@@ -165,10 +167,11 @@ describe('trainer', () => {
       Array.from({ length: 8 }, (_, i) => i % 4),
       'int32',
     );
-    const first = await trainStepAsync(m, vars, opt, x, y, 4, 1e-3, cfg, 0);
+    const args = { model: m, vars, opt, x, y, numClasses: 4, lr: 1e-3, cfg, step: 0 };
+    const first = await trainStepAsync(args);
     const after1 = tf.memory().numTensors;
     const rest = [];
-    for (let i = 1; i < 4; i++) rest.push(i % 2 ? await trainStepAsync(m, vars, opt, x, y, 4, 1e-3, cfg, i) : trainStep(m, vars, opt, x, y, 4, 1e-3, cfg, i));
+    for (let i = 1; i < 4; i++) rest.push(i % 2 ? await trainStepAsync({ ...args, step: i }) : trainStep({ ...args, step: i }));
     expect(tf.memory().numTensors).toBe(after1);
     const losses = [first, ...rest].map((r) => r.loss);
     expect(losses.every(Number.isFinite)).toBe(true);

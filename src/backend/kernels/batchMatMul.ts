@@ -2,7 +2,7 @@
  * BatchMatMul front-end for the wasm backend. The stock kernel hands only
  * untransposed, unbatched products to XNNPACK; transposeA/transposeB (which
  * every matMul gradient uses) or a batch dimension fall to a scalar loop that
- * is 10-30x slower. Here products whose shape suits our SIMD gemm_atb go there (a^T b as the operands lie;
+ * is far slower. Here products whose shape suits our SIMD gemm_atb go there (a^T b as the operands lie;
  * dense-layer products whose b XNNPACK would pack per call after transposing); otherwise transposes are done
  * explicitly (cheap, O(size)) and
  * a batched `a` times a shared `b` is folded into one 2-D product; what

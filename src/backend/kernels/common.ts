@@ -63,7 +63,7 @@ export function nhwcShape(shape: number[], dataFormat: string | undefined): [num
 
 /**
  * Transpose of a 2-D tensor: on wasm by our SIMD kernel (4 x 4 blocks in registers). Otherwise: the wasm 2-D
- * transpose writes with a stride and is ~5x slower than its 3-D one, which writes sequentially; splitting a
+ * transpose writes with a stride and is much slower than its 3-D one, which writes sequentially; splitting a
  * dimension routes it to the 3-D code (a no-op cost elsewhere).
  */
 export function transpose2d(t: tf.Tensor2D): tf.Tensor2D {

@@ -2,16 +2,14 @@
  * Conv2DBackpropFilter. On wasm, by our SIMD kernels (src/backend/simd): a plain 1x1 conv whose channels suit it
  * as dW = x^T · dy (gemm_atb) on x and dy as they lie; any other conv (kxk, strided, padded, narrow channels) by
  * conv_bwd_filter, the same register block over the output pixels with x shifted per tap, on x zero-padded once
- * (no im2col). Measured on AlexNet w1/8's five 3x3 weight gradients (batch 64, 32 px): the JS im2col and
- * XNNPACK products took ~39 ms a step.
+ * (no im2col, which costs more than the products it feeds).
  * Elsewhere (cpu, or the kernels turned off) one matrix product: dW[kh*kw*cin, cout] = patchesT · dy2d,
  * where patchesT [kh*kw*cin, n*oh*ow] is the transposed im2col of x.
  * The product runs on the backend's untransposed 2-D matMul, the only matMul
  * path the wasm backend sends to XNNPACK (transposed or batched ones use a
- * scalar loop, ~20-100x slower). A 1x1 conv that widens or keeps the width (cout >= cin) computes dW^T = dy^T · x
- * instead, so that the operand XNNPACK packs per call is the narrower one (1x1 32->64 on [64,16,16,32]: 20 -> 7 ms)
- * or, at equal width, so that the transposes are a 3-D one of dy and a tiny one of dW^T instead of a 4-D one of x
- * (1x1 32->32 on [64,16,16,32], with the operand packing: 5.6 -> 4.7 ms CPU). */
+ * scalar loop, far slower). A 1x1 conv that widens or keeps the width (cout >= cin) computes dW^T = dy^T · x
+ * instead, so that the operand XNNPACK packs per call is the narrower one or, at equal width, so that the
+ * transposes are a 3-D one of dy and a tiny one of dW^T instead of a 4-D one of x. */
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from '../simd/simd.js';
 import { tensorKernel, toNHWC, transpose2d } from './common.js';

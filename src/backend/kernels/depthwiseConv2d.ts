@@ -6,7 +6,7 @@
  *
  * Why: XNNPACK (as built into tfjs-backend-wasm 4.22) has depthwise
  * micro-kernels for 3, 4, 9 and 25 taps; any other filter size (7x7 included)
- * falls back to a generic path ~5x slower per multiply-add. A kh x kw filter is
+ * falls back to a generic path several times slower per multiply-add. A kh x kw filter is
  * therefore split into tiles of a fast shape (zero-extended at the edges), one
  * depthwise conv per tile on a shifted input, and the partial results summed.
  * Used by DepthwiseConv2dNativeBackpropInput (a depthwise conv of dy with the

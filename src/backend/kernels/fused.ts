@@ -36,9 +36,9 @@ function backend(): tf.KernelBackend {
  *   dx = dy * s - xc * (s * rstd^2 * sum(dy * xc) / n) - s * sum(dy) / n,  s = gamma * rstd, xc = x - mean.
  * Full-size work is done by the kernels wasm runs fastest: per-channel means by an average pooling over all rows
  * (XNNPACK), per-channel affine maps (x * a + b) by a 1x1 depthwise convolution with bias (XNNPACK; a broadcast
- * Mul + Add is 3-5x slower), same-shape Square/Mul/Add; the per-channel quantities ([C] vectors: rstd, the scale,
+ * Mul + Add is slower), same-shape Square/Mul/Add; the per-channel quantities ([C] vectors: rstd, the scale,
  * k2, k3, dgamma, dbeta) are computed in JS in float64 on views of the storage, not by some 30 tiny kernels.
- * Forward 5 full-size passes, backward 6 (the op-by-op closed form took 6 + 7 and ~40 kernel calls per node).
+ * Forward 5 full-size passes, backward 6 (fewer passes and kernel calls than the op-by-op closed form).
  * With our SIMD kernels (wasm) it is batchNormSimd.ts instead: 2 + 2 passes and no kernel calls.
  */
 export function batchNormTraining(

@@ -7,7 +7,7 @@
  * "Kernel ... not registered"; its MaxPoolGrad is wrong for windows of
  * non-positive values; its Conv2DBackpropInput, transposed/batched
  * BatchMatMul, 7x7-like DepthwiseConv2dNative and Sum/Mean over leading axes
- * are 3-15x slower than ours, so those are replaced by front-ends that keep
+ * are several times slower than ours, so those are replaced by front-ends that keep
  * the stock kernel for the cases they do not improve; its Identity and
  * same-dtype Cast copy their input, ours share it. On cpu the stock
  * kernels exist but some are far slower than ours; only those are swapped in.
@@ -57,14 +57,9 @@ const MAKERS: Record<string, Maker> = {
 };
 
 /**
- * What each backend gets. The cpu list holds only kernels that measured
- * faster than the stock ones (scripts/bench/kernelBench.ts, batch 64, 2 shared
- * cores, ours vs stock): Conv2DBackpropFilter 1x1 0.57 s vs 41 s, 4x4/s4
- * 0.055 s vs 3.7 s; DepthwiseConv2dNativeBackpropFilter 7x7 0.09 s vs 5.0 s;
- * DepthwiseConv2dNativeBackpropInput 7x7 0.13 s vs 0.17 s; MaxPoolGrad 2x2
- * 5 ms vs 222 ms; Sum over [0,1,2] 5 ms vs 56 ms. Not taken:
- * Conv2DBackpropInput (0.51 s vs 0.43 s: the cpu matMul is no faster than
- * its direct loop), BatchMatMul, DepthwiseConv2dNative (no gain).
+ * What each backend gets. The cpu list holds only kernels that measure faster than the stock ones
+ * (scripts/bench/kernelBench.ts; the figures are in docs/throughput.md). Not taken on cpu: Conv2DBackpropInput
+ * (the cpu matMul is no faster than its direct loop), BatchMatMul, DepthwiseConv2dNative (no gain).
  */
 const PLAN: Record<GradientBackend, string[]> = {
   wasm: Object.keys(MAKERS),

@@ -3,7 +3,7 @@
  * axes, so reducing the leading axes of NHWC data (batch-norm statistics,
  * the gradients of every per-channel broadcast, global average pooling)
  * first transposes the whole tensor. An average pooling over the reduced
- * block (XNNPACK, contiguous reads) gives the same mean ~10x faster.
+ * block (XNNPACK, contiguous reads) gives the same mean far faster.
  */
 import * as tf from '@tensorflow/tfjs';
 import { tensorKernel } from './common.js';
