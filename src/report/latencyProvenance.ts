@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { LatencyFile, LatencyRow } from '../results/latencyFile.js';
 import { BUSY_LOAD_PER_CORE, underLoad } from '../results/latencyRun.js';
+import { describeRuntime } from './latencyStudy.js';
 
 export interface LatencyRowsSource {
   file: string;
@@ -31,7 +32,10 @@ export function latencyProvenance(sel: LatencyRowsSource): string[] {
   const cores = sel.data.machine.cores;
   const busy = used.filter((i) => {
     const run = sel.data.runs[i];
-    return underLoad(run?.load1, cores) || sel.rows.some((r) => r.run === i && underLoad(r.load1, cores));
+    return (
+      underLoad(run?.load1, cores, describeRuntime(sel.data, sel.rows).threads ?? 1) ||
+      sel.rows.some((r) => r.run === i && underLoad(r.load1, cores, r.threads ?? 1))
+    );
   });
   const unknown = used.filter((i) => sel.data.runs[i]?.load1 === undefined);
   if (busy.length > 0) {

@@ -60,9 +60,11 @@ function depthNote(e: RuntimeEvidence): Footnote {
 }
 
 /** ", under load (load average a-b)" when the run was measured on a busy machine, else nothing. */
-function loadText(m: Pick<LatencySelection, 'data' | 'run'>): string {
+function loadText(m: Pick<LatencySelection, 'data' | 'run' | 'rows'>): string {
   const l = m.data.runs[m.run]?.load1;
-  return underLoad(l, m.data.machine.cores) ? `, under load (load average ${l!.before}-${l!.after} on ${m.data.machine.cores} cores)` : '';
+  return underLoad(l, m.data.machine.cores, describeRuntime(m.data, m.rows).threads ?? 1)
+    ? `, under load (load average ${l!.before}-${l!.after} on ${m.data.machine.cores} cores)`
+    : '';
 }
 
 /** The two charts of one runtime. */
@@ -271,7 +273,7 @@ export async function latencyStudySection(
     const busy = members.filter((m) => loadText(m) !== '');
     if (busy.length > 0) {
       md.push(
-        `> Warning: measured under load (a 1-minute load average above ${BUSY_LOAD_PER_CORE} per core): ${busy.map((m) => `${runtimeName(study, m)}${loadText(m)}`).join('; ')}. ` +
+        `> Warning: measured under load (other work above ${BUSY_LOAD_PER_CORE} per core in the 1-minute load average at the run's end, beyond the runtime's own threads): ${busy.map((m) => `${runtimeName(study, m)}${loadText(m)}`).join('; ')}. ` +
           'Absolute figures are slower and noisier than on an idle machine, and a runtime on more threads competes with the load for the same cores, so thread counts compare poorly there.',
         '',
       );

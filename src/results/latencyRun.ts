@@ -65,10 +65,15 @@ export function chooseRunFile(
   return { runId, file, release };
 }
 
-/** A load average above this share of the cores counts as a busy machine in the report. */
+/** Load from other work above this share of the cores counts as a busy machine in the report. */
 export const BUSY_LOAD_PER_CORE = 0.5;
 
-export function underLoad(load: LoadWindow | undefined, cores: number): boolean {
-  return load !== undefined && Math.max(load.before, load.after) > BUSY_LOAD_PER_CORE * cores;
+/**
+ * Whether other work loaded the machine while a run measured. The 1-minute load average counts the measuring process
+ * itself (about one per thread it computes on), and at the start it still holds the minute before (in a study, the
+ * runtime measured just before): so what the run's end shows beyond its own threads is the other work.
+ */
+export function underLoad(load: LoadWindow | undefined, cores: number, ownThreads: number): boolean {
+  return load !== undefined && load.after - ownThreads > BUSY_LOAD_PER_CORE * cores;
 }
 
