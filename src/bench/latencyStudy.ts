@@ -65,6 +65,16 @@ export interface StudyOutcome extends StudyEntry {
   rows: Omit<LatencyRow, 'run'>[];
 }
 
+/**
+ * Why a runtime's process failed: a crash's first JavaScript error line ("RuntimeError: memory access out of bounds"),
+ * where Node's own last lines (its version) say nothing, else its last line (a user error's one line).
+ */
+export function failureReason(lines: readonly string[], code: number | null): string {
+  const text = lines.map((l) => l.trim()).filter(Boolean);
+  const crash = text.find((l) => /^[A-Z]\w*Error: /.test(l));
+  return crash ? `crashed: ${crash}` : (text.pop()?.replace(/^vanillabench: /, '') ?? `exit status ${code}`);
+}
+
 /** Runs `latency <flags> --json` in a child process, its stderr passed on line by line with the runtime's name. */
 function runChild(rt: StudyRuntime, flags: readonly string[]): Promise<StudyOutcome> {
   const bin = path.join(packageRoot(), 'bin', 'vanillabench.js');
@@ -90,8 +100,7 @@ function runChild(rt: StudyRuntime, flags: readonly string[]): Promise<StudyOutc
         resolve({ id: rt.id, status: 'ok', file: path.basename(doc.file), rows: doc.rows });
         return;
       }
-      const last = lines.filter((l) => l.trim() !== '').pop() ?? `exit status ${code}`;
-      resolve({ id: rt.id, status: 'failed', reason: last.replace(/^vanillabench: /, ''), rows: [] });
+      resolve({ id: rt.id, status: 'failed', reason: failureReason(lines, code), rows: [] });
     });
   });
 }

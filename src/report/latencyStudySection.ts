@@ -280,7 +280,16 @@ export async function latencyStudySection(
     }
     md.push(...threadsNote(members).flatMap((l) => [l, '']));
     md.push(studyTable(study, members, zoo), '');
-    for (const f of study.failed) md.push(`- ${f.id}: not measured (${f.reason})`);
+    for (const f of study.failed) {
+      // a runtime that failed part-way stored the models it had timed (after each one): they are shown, and said so
+      const partial = members.find((m) => m.runtime.id === f.id);
+      const timed = partial ? new Set(partial.rows.filter((r) => r.status === 'ok').map((r) => r.model)).size : 0;
+      md.push(
+        timed > 0
+          ? `- ${f.id}: failed part-way (${f.reason}); the ${timed} models it had timed are shown, the others are not`
+          : `- ${f.id}: not measured (${f.reason})`,
+      );
+    }
     if (study.failed.length > 0) md.push('');
     for (const [m, e] of evidence) {
       const cs = await runtimeCharts(m, e, chartsDir);

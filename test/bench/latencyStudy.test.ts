@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { machineSlug, readLatencyFile } from '../../src/results/latencyFile.js';
 import { machineInfo } from '../../src/util/provenance.js';
 import { ensureBuilt, ROOT } from '../support/build.js';
+import { failureReason } from '../../src/bench/latencyStudy.js';
 
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, [path.join(ROOT, 'bin/vanillabench.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
@@ -96,5 +97,24 @@ describe('latency --runtimes: one run, every runtime', () => {
     const bad = cli('latency', ...TINY, '--runtimes', 'wasm,webgl', '--out', path.join(tmp, 'x'));
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/webgl.*wasm:N/);
+  });
+});
+
+describe("a study runtime's failure reason", () => {
+  it("names a crash by its first JavaScript error, not Node's closing version line", () => {
+    // the stderr of tfjs-wasm on 2 threads running out of its heap (a study of Table 4)
+    const crash = [
+      '[wasm-2t] [21/60] vanillanet-13-1.5x-adapool deploy (round 1/2): mean 4412.48 ms',
+      'vanillabench latency: internal error (a bug, please report it):',
+      'RuntimeError: memory access out of bounds',
+      '    at wasm://wasm/001a96ee:wasm-function[529]:0x5bbdf',
+      'worker sent an error! undefined:undefined: memory access out of bounds',
+      '',
+      'Error [RuntimeError]: memory access out of bounds',
+      'Node.js v20.20.2',
+    ];
+    expect(failureReason(crash, 7)).toBe('crashed: RuntimeError: memory access out of bounds');
+    expect(failureReason(['vanillabench: tensorflow is not available here (no tfjs-node)'], 1)).toBe('tensorflow is not available here (no tfjs-node)');
+    expect(failureReason([], 1)).toBe('exit status 1');
   });
 });

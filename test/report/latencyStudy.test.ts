@@ -78,8 +78,11 @@ describe('one measurement run per figure', () => {
 });
 
 describe('every runtime of a study side by side', () => {
-  /** A study of tfjs-wasm (both forms) and ONNX Runtime on 2 threads (deploy), and a runtime that failed. */
-  function study(dir: string): void {
+  /**
+   * A study of tfjs-wasm (both forms) and ONNX Runtime on 2 threads (deploy), and a runtime that failed; `partial`: one
+   * more runtime, tfjs-wasm on 2 threads, that crashed after timing two models (its file holds them).
+   */
+  function study(dir: string, partial = false): void {
     const runId = '20260105T100000Z';
     const studyInfo = {
       command: 'vanillabench latency --runtimes wasm,onnxruntime:2,webgpu',
@@ -87,6 +90,7 @@ describe('every runtime of a study side by side', () => {
         { id: 'wasm', status: 'ok' as const, file: 'wasm-test-cpu-2c-x.json' },
         { id: 'onnxruntime-2t', status: 'ok' as const, file: 'onnxruntime-2t-test-cpu-2c-x.json' },
         { id: 'webgpu', status: 'failed' as const, reason: 'backend webgpu is not available: no adapter' },
+        ...(partial ? [{ id: 'wasm-2t', status: 'failed' as const, reason: 'crashed: RuntimeError: memory access out of bounds' }] : []),
       ],
     };
     // wasm: VanillaNets slower than the ResNets of similar accuracy; ONNX Runtime: faster
@@ -129,7 +133,24 @@ describe('every runtime of a study side by side', () => {
     mkdirSync(join(dir, 'latency'), { recursive: true });
     writeFileSync(join(dir, 'latency', 'wasm-test-cpu-2c-x.json'), formatLatencyJson(wasm));
     writeFileSync(join(dir, 'latency', 'onnxruntime-2t-test-cpu-2c-x.json'), formatLatencyJson(ort));
+    if (partial) {
+      const twoThreads: LatencyFile = {
+        ...wasm,
+        rows: ['vanillanet-5', 'vanillanet-6'].flatMap((m) => [row(m, 'deploy', wasmMs[m] / 2, 0, 2), row(m, 'train', wasmMs[m], 0, 2)]),
+      };
+      writeFileSync(join(dir, 'latency', 'wasm-2t-test-cpu-2c-x.json'), formatLatencyJson(twoThreads));
+    }
   }
+
+  it('a runtime that failed part-way: the models it timed are shown, and the report says it failed and why', async () => {
+    const dir = tempDir();
+    study(dir, true);
+    const md = readFileSync((await buildReport({ resultsDir: dir, now: new Date('2026-01-06T00:00:00Z') })).report, 'utf8');
+    expect(md).toMatch(
+      /- wasm-2t: failed part-way \(crashed: RuntimeError: memory access out of bounds\); the 2 models it had timed are shown, the others are not/,
+    );
+    expect(md).toMatch(/- webgpu: not measured \(backend webgpu is not available: no adapter\)/);
+  });
 
   it('per runtime: its charts, its verdicts in the vocabulary of the ablations, its threads; the failed runtime and why', async () => {
     const dir = tempDir();
