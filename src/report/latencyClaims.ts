@@ -5,7 +5,7 @@
  */
 import type { Claim } from '../ablation/verdicts.js';
 import type { ZooEntry } from '../models/zoo.js';
-import { runtimeEvidence, type Interval, type RankCorrelation, type RuntimeEvidence } from './latencyEvidence.js';
+import { MIN_RANKED_MODELS, runtimeEvidence, type Interval, type RankCorrelation, type RuntimeEvidence } from './latencyEvidence.js';
 import type { LatencySelection, LatencyStudy, RuntimeInfo, StudyMember } from './latencyStudy.js';
 import { describeRuntime, runKey } from './latencyStudy.js';
 import { f2 } from './markdown.js';
@@ -48,7 +48,13 @@ function pairClaim(rt: RuntimeInfo, e: RuntimeEvidence, zoo: readonly ZooEntry[]
 
 function depthClaim(rt: RuntimeInfo, e: RuntimeEvidence, setting: string): Claim {
   const claim = `Latency grows with depth, more than with FLOPs (${onHardware(rt)})`;
-  if (!e.depth || !e.paperDepth) return { id: `latency-vs-depth:${rt.id}`, claim, verdict: 'not tested', detail: 'fewer than 4 models of Table 4 timed.' };
+  if (!e.depth || !e.paperDepth)
+    return {
+      id: `latency-vs-depth:${rt.id}`,
+      claim,
+      verdict: 'not tested',
+      detail: `fewer than ${MIN_RANKED_MODELS} models of Table 4 timed, or no VanillaNet and ResNet both (within one family depth and FLOPs grow together).`,
+    };
   const d = e.depth;
   const better =
     d.difference.low > 0

@@ -149,7 +149,10 @@ export function runtimeEvidence(sel: Pick<LatencySelection, 'rows'>, zoo: readon
     return v && r ? [{ vanilla, resnet, ours: ratioCI(v, r), paper: vanilla.paper!.latencyMs / resnet.paper!.latencyMs }] : [];
   });
   const ranked = sel.rows.filter((r) => r.form === 'deploy' && r.status === 'ok' && r.paper);
-  const enough = ranked.length >= MIN_RANKED_MODELS;
+  // the claim sets depth against FLOPs across architectures: within VanillaNet alone both grow together, so a run
+  // that timed one family only (e.g. stopped part-way) cannot tell them apart
+  const families = new Set(ranked.map((r) => r.model.startsWith('vanillanet')));
+  const enough = ranked.length >= MIN_RANKED_MODELS && families.size === 2;
   const depth = enough
     ? depthStatistics(
         ranked.map((r) => ({ model: r.model, depth: r.depth, flops: r.gmacs, ms: r.meanMs! })),

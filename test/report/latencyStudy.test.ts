@@ -80,7 +80,7 @@ describe('one measurement run per figure', () => {
 describe('every runtime of a study side by side', () => {
   /**
    * A study of tfjs-wasm (both forms) and ONNX Runtime on 2 threads (deploy), and a runtime that failed; `partial`: one
-   * more runtime, tfjs-wasm on 2 threads, that crashed after timing two models (its file holds them).
+   * more runtime, tfjs-wasm on 2 threads, that crashed after timing the four VanillaNets (its file holds them).
    */
   function study(dir: string, partial = false): void {
     const runId = '20260105T100000Z';
@@ -136,7 +136,10 @@ describe('every runtime of a study side by side', () => {
     if (partial) {
       const twoThreads: LatencyFile = {
         ...wasm,
-        rows: ['vanillanet-5', 'vanillanet-6'].flatMap((m) => [row(m, 'deploy', wasmMs[m] / 2, 0, 2), row(m, 'train', wasmMs[m], 0, 2)]),
+        rows: ['vanillanet-5', 'vanillanet-6', 'vanillanet-9', 'vanillanet-13'].flatMap((m) => [
+          row(m, 'deploy', wasmMs[m] / 2, 0, 2),
+          row(m, 'train', wasmMs[m], 0, 2),
+        ]),
       };
       writeFileSync(join(dir, 'latency', 'wasm-2t-test-cpu-2c-x.json'), formatLatencyJson(twoThreads));
     }
@@ -145,11 +148,16 @@ describe('every runtime of a study side by side', () => {
   it('a runtime that failed part-way: the models it timed are shown, and the report says it failed and why', async () => {
     const dir = tempDir();
     study(dir, true);
-    const md = readFileSync((await buildReport({ resultsDir: dir, now: new Date('2026-01-06T00:00:00Z') })).report, 'utf8');
+    const r = await buildReport({ resultsDir: dir, now: new Date('2026-01-06T00:00:00Z') });
+    const md = readFileSync(r.report, 'utf8');
     expect(md).toMatch(
-      /- wasm-2t: failed part-way \(crashed: RuntimeError: memory access out of bounds\); the 2 models it had timed are shown, the others are not/,
+      /- wasm-2t: failed part-way \(crashed: RuntimeError: memory access out of bounds\); the 4 models it had timed are shown, the others are not/,
     );
     expect(md).toMatch(/- webgpu: not measured \(backend webgpu is not available: no adapter\)/);
+    // its four VanillaNets alone cannot set depth against FLOPs
+    const depth = r.claims.find((c) => c.id === 'latency-vs-depth:wasm-2t')!;
+    expect(depth.verdict).toBe('not tested');
+    expect(depth.detail).toMatch(/no VanillaNet and ResNet both/);
   });
 
   it('per runtime: its charts, its verdicts in the vocabulary of the ablations, its threads; the failed runtime and why', async () => {
