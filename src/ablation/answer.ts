@@ -80,13 +80,15 @@ export function answerText(l: LadderSummary): string[] {
   const rows = withPaper.length > 0 ? withPaper : l.effects;
   if (rows.length === 0) return [`${l.experiment}: no comparison (a matrix of one cell)`];
   const top = l.rungs[l.rungs.length - 1].label;
-  // a folder that is no rung of a ladder has one budget: no rung label to name
-  const head = ['comparison', l.rungs.length > 1 ? `difference [95% CI] at ${top}` : 'difference [95% CI]', 'paper', 'verdict'];
+  const ladder = l.rungs.length > 1;
+  // the verdict is read at the largest rung; while it has not run, the largest rung that has is shown, named (a folder
+  // that is no rung of a ladder has one budget: no rung label)
+  const head = ['comparison', ladder ? 'difference [95% CI] at the largest rung run' : 'difference [95% CI]', 'paper', 'verdict'];
   const body = rows.map((e) => {
-    const x = e.ladder.effects[e.ladder.effects.length - 1];
+    const x = [...e.ladder.effects].reverse().find((r) => r.n > 0);
     return [
       `${label(e, 'cell')} vs ${label(e, 'against')}`,
-      x.n > 0 ? effectText(x) : 'not run',
+      x ? `${ladder ? `${x.label}: ` : ''}${effectText(x)}` : 'not run',
       signed(e.paperEffect),
       `${verdictText(e)} [${RULE_OF[e.verdict]}]`,
     ];

@@ -225,4 +225,20 @@ describe("ablate's answer", () => {
     ]);
     expect(json.rules).toHaveLength(7);
   });
+
+  it('while the largest rung has not run, each row shows the largest rung that has, named', () => {
+    const ladder = { presets: ['full', 'full-2x'], labels: ['1x', '2x'] };
+    const s = summarize(
+      records([1, 2, 3], (x) => 5 + x / 10),
+      { declared: declaration([1, 2, 3], 'full', ladder) },
+    );
+    const l = analyseLadder('exp', [
+      { preset: 'full', label: '1x', budget: 1, folder: 'f', summary: s },
+      { preset: 'full-2x', label: '2x', budget: 2, folder: null, summary: null },
+    ]);
+    const text = answerText(l);
+    expect(text[0]).toBe('exp: 0 of 1 paper effects have a verdict (ladder 1x → 2x, read at 2x)');
+    expect(text[1]).toMatch(/^comparison +difference \[95% CI\] at the largest rung run +paper +verdict$/);
+    expect(text[2]).toMatch(/ 1x: \+5\.20 \[\+4\.95, \+5\.45\] +\+15\.65 +interim /);
+  });
 });
