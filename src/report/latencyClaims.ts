@@ -103,7 +103,14 @@ export function latencyClaims(
   const claims: Claim[] = [];
   for (const [m, e] of studyEvidence([...(study?.members ?? []), ...extra], zoo)) {
     const setting = settingOf(m, runKey(m.data, m.run));
-    claims.push(pairClaim(m.runtime, e, zoo, setting), depthClaim(m.runtime, e, setting));
+    const judged = [pairClaim(m.runtime, e, zoo, setting), depthClaim(m.runtime, e, setting)];
+    // a software adapter runs the GPU code on the CPU: its timings check the plumbing and say nothing about a GPU
+    const plumbing = (c: Claim): Claim => ({
+      ...c,
+      verdict: 'not tested',
+      detail: `a software adapter (plumbing, not a GPU): its timings are shown, not judged. ${c.detail}`,
+    });
+    claims.push(...(m.runtime.software ? judged.map(plumbing) : judged));
   }
   if (!study) {
     claims.push({

@@ -238,4 +238,36 @@ describe('a runtime the study lacks, from its own run', () => {
     expect(r.claims.find((c) => c.id === 'vanilla-vs-resnet:wasm')!.detail).toMatch(/run 20260107T000000Z/);
     expect(md).not.toMatch(/## Other latency measurements/); // every run is drawn
   });
+
+  it('a software adapter is shown, marked, and not judged', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'latency'));
+    const software = {
+      name: 'llvmpipe (LLVM 15.0.6, 256 bits)',
+      vendor: 'mesa',
+      architecture: '',
+      device: 'llvmpipe',
+      description: 'llvmpipe',
+      software: true,
+    };
+    const rows = (ms: number, threads?: number) => TABLE4.map((m, i) => row(m, 'deploy', ms * (i + 1), 0, threads));
+    const wasm: LatencyFile = { schema: LATENCY_SCHEMA, backend: 'wasm', machine, runs: [runOf('20260107T000000Z', 'wasm')], rows: rows(100, 1) };
+    // the software adapter's VanillaNets are faster than its ResNets: a verdict would read "reproduced"
+    const gpu: LatencyFile = {
+      schema: LATENCY_SCHEMA,
+      backend: 'webgpu',
+      adapter: software,
+      machine,
+      runs: [runOf('20260108T000000Z', 'webgpu', { adapter: software })],
+      rows: TABLE4.map((m) => row(m, 'deploy', m.startsWith('vanilla') ? 10 : 100, 0)),
+    };
+    writeFileSync(join(dir, 'latency', 'wasm-a.json'), formatLatencyJson(wasm));
+    writeFileSync(join(dir, 'latency', 'webgpu-llvmpipe-software-b.json'), formatLatencyJson(gpu));
+    const r = await buildReport({ resultsDir: dir, now: new Date('2026-01-09T00:00:00Z') });
+    const pair = r.claims.find((c) => c.id === 'vanilla-vs-resnet:webgpu')!;
+    expect(pair.verdict).toBe('not tested');
+    expect(pair.detail).toMatch(/^a software adapter \(plumbing, not a GPU\): its timings are shown, not judged\./);
+    expect(r.claims.find((c) => c.id === 'latency-vs-depth:webgpu')!.verdict).toBe('not tested');
+    expect(r.claims.find((c) => c.id === 'vanilla-vs-resnet:wasm')!.verdict).toBe('direction reproduced'); // the CPU run is judged
+  });
 });
