@@ -21,7 +21,13 @@ export const onHardware = (rt: RuntimeInfo): string => `${rt.label}, on ${rt.har
 
 /** The evidence of each runtime shown (seeded by its run, so that the bootstrap is the same in every report). */
 export function studyEvidence(members: readonly StudyMember[], zoo: readonly ZooEntry[]): Map<StudyMember, RuntimeEvidence> {
-  return new Map(members.map((m) => [m, runtimeEvidence(m, zoo, `${runKey(m.data, m.run)}:${m.runtime.id}`)]));
+  return new Map(
+    members.map((m) => {
+      const e = runtimeEvidence(m, zoo, `${runKey(m.data, m.run)}:${m.runtime.id}`);
+      // a software adapter runs the GPU code on the CPU: its timings check the plumbing and say nothing about a GPU
+      return [m, m.runtime.software ? { ...e, pairVerdict: 'not tested', depthVerdict: 'not tested', speedupVerdict: 'not tested' } : e];
+    }),
+  );
 }
 
 function pairClaim(rt: RuntimeInfo, e: RuntimeEvidence, zoo: readonly ZooEntry[], setting: string): Claim {
@@ -104,12 +110,7 @@ export function latencyClaims(
   for (const [m, e] of studyEvidence([...(study?.members ?? []), ...extra], zoo)) {
     const setting = settingOf(m, runKey(m.data, m.run));
     const judged = [pairClaim(m.runtime, e, zoo, setting), depthClaim(m.runtime, e, setting)];
-    // a software adapter runs the GPU code on the CPU: its timings check the plumbing and say nothing about a GPU
-    const plumbing = (c: Claim): Claim => ({
-      ...c,
-      verdict: 'not tested',
-      detail: `a software adapter (plumbing, not a GPU): its timings are shown, not judged. ${c.detail}`,
-    });
+    const plumbing = (c: Claim): Claim => ({ ...c, detail: `a software adapter (plumbing, not a GPU): its timings are shown, not judged. ${c.detail}` });
     claims.push(...(m.runtime.software ? judged.map(plumbing) : judged));
   }
   if (!study) {

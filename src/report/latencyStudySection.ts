@@ -62,7 +62,9 @@ function depthNote(e: RuntimeEvidence): Footnote {
 /** ", under load (load average a-b)" when the run was measured on a busy machine, else nothing. */
 function loadText(m: Pick<LatencySelection, 'data' | 'run' | 'rows'>): string {
   const l = m.data.runs[m.run]?.load1;
-  return underLoad(l, m.data.machine.cores, describeRuntime(m.data, m.rows).threads ?? 1)
+  const rt = describeRuntime(m.data, m.rows);
+  // a software adapter computes on every core
+  return underLoad(l, m.data.machine.cores, rt.threads ?? (rt.software ? m.data.machine.cores : 1))
     ? `, under load (load average ${l!.before}-${l!.after} on ${m.data.machine.cores} cores)`
     : '';
 }

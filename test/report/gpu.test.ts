@@ -26,7 +26,8 @@ function resultsCopy(): string {
   dirs.push(d);
   mkdirSync(path.join(d, 'latency'), { recursive: true });
   const real = path.join(ROOT, 'results/latency');
-  if (existsSync(real)) cpSync(real, path.join(d, 'latency'), { recursive: true });
+  // the committed CPU measurements only: the GPU files each test needs are written by the test
+  if (existsSync(real)) cpSync(real, path.join(d, 'latency'), { recursive: true, filter: (f) => !path.basename(f).startsWith('webgpu-') });
   return d;
 }
 
