@@ -83,6 +83,11 @@ export interface CellSummary {
   /** mean validation top-1 per epoch over the ok runs with per-epoch metrics (curveRuns of them) */
   curve: { epoch: number; valTop1: number }[];
   curveRuns: number;
+  /**
+   * wall time of the fastest ok run, seconds (null: none): what a run of this cell costs on an idle machine
+   * (./ladderToDo.ts); a run's wall time also counts any pause or other work, so the fastest is the least disturbed
+   */
+  fastest: { seconds: number; date: string; commit: string | null } | null;
   /** the scale the cell was measured at, without the seeds: "VanillaNet-6 w1/16 small stem, Fashion-MNIST 32 px, 5000 images x 6 epochs" */
   scale: string;
   /** the seeds its experiment declared for this cell (experiment.json; empty: not known) */
@@ -243,6 +248,7 @@ function summarizeCell(list: RunRecord[], torchList: RunRecord[], firstSeen: num
     deployGap: gaps.length > 0 ? Math.max(...gaps) : null,
     curve: meanCurve(withCurve),
     curveRuns: withCurve.length,
+    fastest: fastestRun(ok),
     scale: cellScale(cell, list.length > 0 ? list : torchList, declared),
     declared: declared ? declared.seedsOf(cell.entry) : [],
     nearChance: ok.filter((r) => (figureOf(r) as number) < chance).map((r) => r.seed),
@@ -251,6 +257,14 @@ function summarizeCell(list: RunRecord[], torchList: RunRecord[], firstSeen: num
     oursMinusTorch: torch ? pairedCI(torch.bySeed, bySeed) : null,
     firstSeen,
   };
+}
+
+/** The ok run with the shortest wall time: its seconds, day and engine commit. */
+function fastestRun(ok: readonly RunRecord[]): CellSummary['fastest'] {
+  const timed = ok.filter((r) => Number.isFinite(r.wallSeconds) && r.wallSeconds > 0);
+  if (timed.length === 0) return null;
+  const r = timed.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
+  return { seconds: r.wallSeconds, date: r.date.slice(0, 10), commit: r.commit ? r.commit.slice(0, 7) : null };
 }
 
 /** The scale line of a comparison: the cell's scale and the number of paired seeds. */
@@ -376,7 +390,7 @@ export function paperOrder(a: CellDescription, b: CellDescription): number {
 }
 
 /** Cells are keyed without the engine (a torch run of a cell is the same cell). */
-const cellKey = (c: CellDescription) => `${c.entry}|${c.model}|${JSON.stringify(Object.entries(c.factors).sort(([x], [y]) => (x < y ? -1 : 1)))}`;
+export const cellKey = (c: CellDescription) => `${c.entry}|${c.model}|${JSON.stringify(Object.entries(c.factors).sort(([x], [y]) => (x < y ? -1 : 1)))}`;
 
 export interface SummarizeOptions {
   /** the folder's experiment.json (declared seeds, ladder); without it every comparison is interim */

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { CellSummary, Summary } from './analysis.js';
 import type { FactorName } from './experiment.js';
 import { DASH, ciText, effectText, fixed, showValue, signed, verdictText } from './format.js';
+import { toDoLines } from './ladderToDo.js';
 import { ladderFolders, readLadder, summarizeFolder, type LadderEffect, type LadderSummary } from './ladder.js';
 import { ruleLines } from './rules.js';
 import { RUNS_FILE } from './store.js';
@@ -262,6 +263,8 @@ export function ladderMarkdown(l: LadderSummary): string {
       `- ${r.label}: ${r.folder ? `\`${path.basename(r.folder)}/\`, ${s ? `${s.counts.ok} ok runs; ${s.datasets.join('; ')}` : ''}` : `preset ${r.preset}, not run yet`}`,
     );
   }
+  const todo = toDoLines(l);
+  if (todo.length > 0) L.push('', '## Still to run', '', 'The declared runs not ok yet, and what they would cost:', '', ...todo);
   L.push(
     '',
     '## Effects across the budgets',
