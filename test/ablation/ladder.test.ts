@@ -227,7 +227,7 @@ describe("ablate's answer", () => {
   });
 
   it('while the largest rung has not run, each row shows the largest rung that has, named', () => {
-    const ladder = { presets: ['full', 'full-2x'], labels: ['1x', '2x'] };
+    const ladder = { presets: ['full', 'full-2x'], labels: ['1x', '2x'], budgets: [1, 2] };
     const s = summarize(
       records([1, 2, 3], (x) => 5 + x / 10),
       { declared: declaration([1, 2, 3], 'full', ladder) },

@@ -775,9 +775,9 @@ describe('reluDepthwise (ReLU + depthwise conv, one tape node) vs float64 refere
       [[2, 6, 10, 1], 5, false],
     ] as const)('x %j, %ix%i filter', (xShape, k, fused) => {
       const g = geo([...xShape], k, k, 1, (k - 1) / 2);
-      const xv = randomArray(size(xShape), 1500);
+      const xv = randomArray(size([...xShape]), 1500);
       const fv = randomArray(k * k * g.c, 1501);
-      const wv = randomArray(size(xShape), 1502);
+      const wv = randomArray(size([...xShape]), 1502);
       const r = Float32Array.from(xv, (v) => Math.max(0, v));
       const y = refDepthwise(r, fv, g, 1);
       const dF = refDepthwiseFilter(r, wv, g, 1);

@@ -65,7 +65,7 @@ describe('fuzz: results files', () => {
           let s;
           try {
             // the report's path: any bad line is a UserError naming file:line
-            s = readAblationDir(dir, [])[0]?.summary;
+            s = readAblationDir(dir, [], [])[0]?.summary;
           } catch (err) {
             // ablate's path: bad lines left out with one warning, the rest summarised
             s = summarize(readRuns(file, () => {}).records);

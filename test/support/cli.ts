@@ -36,7 +36,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     if (errFd !== null) closeSync(errFd);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString();
     });
     child.stderr?.on('data', (d: Buffer) => {

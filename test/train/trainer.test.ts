@@ -83,7 +83,7 @@ describe('AdamW', () => {
     const b = tf.variable(tf.tensor1d([0.5]));
     const opt = new AdamW({ beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 });
     opt.apply(
-      new Map([
+      new Map<string, tf.Variable>([
         ['w', w],
         ['b', b],
       ]),
