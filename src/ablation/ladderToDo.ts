@@ -21,7 +21,7 @@ export interface NetworkToDo {
   /** sum of its timed runs' estimates (untimed runs left out) */
   workerSeconds: number;
   untimed: number;
-  /** where its times come from: '<rung label> (<day>, <commit>)' of each cell's fastest run, in ladder order */
+  /** where its times come from: '<rung label> (<day>, <commit>)' of each cell's fastest run, unique, cells in order */
   timedAt: string[];
 }
 
@@ -109,8 +109,6 @@ export function ladderToDo(l: LadderSummary, workers = TODO_WORKERS): RungToDo[]
     }
     if (networks.size === 0) return;
     const list = [...networks.values()];
-    const rungOf = (source: string) => l.rungs.findIndex((x) => source.startsWith(`${x.label} `));
-    for (const n of list) n.timedAt.sort((a, b) => rungOf(a) - rungOf(b) || (a < b ? -1 : a > b ? 1 : 0));
     out.push({
       label: r.label,
       preset: r.preset,
