@@ -148,10 +148,49 @@ export interface Summary {
   engines: Engine[];
   /** the PyTorch runs (engine 'torch'): how many, their status, the torch and Python versions; null when none */
   torchRuns: { records: number; ok: number; diverged: number; failed: number; versions: string[] } | null;
+  /** what our engine's runs took (the last record of each): null when none is timed */
+  runTime: RunTime | null;
   factors: FactorName[];
   /** in the paper's order: models in the experiment's order, then the factor combinations in a fixed order */
   cells: CellSummary[];
   comparisons: Comparison[];
+}
+
+export interface RunTime {
+  /** the runs' wall times added up: worker time (a run paused mid-way counts its pause) */
+  workerSeconds: number;
+  /** the wall clock while at least one of them ran: the union of [end - wall time, end] over the runs */
+  spanSeconds: number;
+  /** the first start and the last end (ISO) */
+  first: string;
+  last: string;
+}
+
+/** What these runs took, from each record's end time and wall seconds (records without a valid date are left out). */
+export function runTimeOf(records: readonly RunRecord[]): RunTime | null {
+  const spans = records
+    .map((r) => ({ end: Date.parse(r.date), seconds: r.wallSeconds }))
+    .filter((x) => Number.isFinite(x.end) && Number.isFinite(x.seconds) && x.seconds >= 0)
+    .map((x) => ({ start: x.end - 1000 * x.seconds, end: x.end, seconds: x.seconds }))
+    .sort((a, b) => a.start - b.start);
+  if (spans.length === 0) return null;
+  let span = 0;
+  let from = spans[0].start;
+  let to = spans[0].end;
+  for (const x of spans) {
+    if (x.start > to) {
+      span += to - from;
+      from = x.start;
+    }
+    to = Math.max(to, x.end);
+  }
+  span += to - from;
+  return {
+    workerSeconds: spans.reduce((a, x) => a + x.seconds, 0),
+    spanSeconds: span / 1000,
+    first: new Date(spans[0].start).toISOString(),
+    last: new Date(Math.max(...spans.map((x) => x.end))).toISOString(),
+  };
 }
 
 const TABLE2_NETWORKS = new Set(PAPER.table2_ablation.rows.map((r) => r.network));
@@ -469,6 +508,7 @@ export function summarize(records: readonly RunRecord[], opts: SummarizeOptions 
             failed: torchList.filter((r) => r.status === 'failed').length,
             versions: uniq(torchList.map((r) => r.backend)),
           },
+    runTime: runTimeOf(ours),
     factors,
     cells,
     comparisons: compareCells(cells, factors, chance, opts.rungLabel ?? '1x'),

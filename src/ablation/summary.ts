@@ -8,13 +8,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic } from '../util/atomic.js';
-import type { CellSummary, Summary } from './analysis.js';
+import type { CellSummary, RunTime, Summary } from './analysis.js';
 import type { FactorName } from './experiment.js';
 import { DASH, ciText, effectText, fixed, showValue, signed, verdictText } from './format.js';
 import { toDoLines } from './ladderToDo.js';
 import { ladderFolders, readLadder, summarizeFolder, type LadderEffect, type LadderSummary } from './ladder.js';
 import { ruleLines } from './rules.js';
 import { RUNS_FILE } from './store.js';
+import { formatDuration } from '../util/output.js';
 
 /** "VanillaNet-6, deepTraining on, seriesAct off" */
 export function cellLabel(c: CellSummary, factors: readonly FactorName[]): string {
@@ -114,11 +115,18 @@ const SPLIT_TEXT: Record<Summary['figureSplit'], string> = {
   mixed: 'the test split where the record has it (testTop1), else the validation split (valTop1, older records)',
 };
 
+/** "12.3 worker-hours, 6h40m of wall clock while any was in progress (2026-12-07 07:08 to 12:50 UTC)" */
+export function runTimeText(t: RunTime): string {
+  const day = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+  const last = t.last.slice(0, 10) === t.first.slice(0, 10) ? t.last.slice(11, 16) : day(t.last);
+  return `${(t.workerSeconds / 3600).toFixed(1)} worker-hours in their wall times, ${formatDuration(t.spanSeconds)} of wall clock while any was in progress (${day(t.first)} to ${last} UTC)`;
+}
+
 function headerLines(s: Summary): string[] {
   const L: string[] = [];
   L.push(`- Dataset: ${s.datasets.length ? s.datasets.join('; ') : 'none (no run finished)'}`);
   L.push(`- Backend: ${s.backends.join('; ') || DASH}; commit ${s.commits.map((c) => c.slice(0, 12)).join(', ') || 'unknown'}`);
-  L.push(`- Runs: ${s.records} (${s.counts.ok} ok, ${s.counts.diverged} diverged, ${s.counts.failed} failed)`);
+  L.push(`- Runs: ${s.records} (${s.counts.ok} ok, ${s.counts.diverged} diverged, ${s.counts.failed} failed)${s.runTime ? `; ${runTimeText(s.runTime)}` : ''}`);
   const t = s.torchRuns;
   if (t)
     L.push(
@@ -260,7 +268,7 @@ export function ladderMarkdown(l: LadderSummary): string {
   for (const r of l.rungs) {
     const s = r.summary;
     L.push(
-      `- ${r.label}: ${r.folder ? `\`${path.basename(r.folder)}/\`, ${s ? `${s.counts.ok} ok runs; ${s.datasets.join('; ')}` : ''}` : `preset ${r.preset}, not run yet`}`,
+      `- ${r.label}: ${r.folder ? `\`${path.basename(r.folder)}/\`, ${s ? `${s.counts.ok} ok runs; ${s.datasets.join('; ')}${s.runTime ? `; ${runTimeText(s.runTime)}` : ''}` : ''}` : `preset ${r.preset}, not run yet`}`,
     );
   }
   const todo = toDoLines(l);

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { figureOf, paperFigure, summarize } from '../../src/ablation/analysis.js';
-import { summaryCsv, summaryMarkdown, writeSummary } from '../../src/ablation/summary.js';
+import { figureOf, paperFigure, runTimeOf, summarize } from '../../src/ablation/analysis.js';
+import { runTimeText, summaryCsv, summaryMarkdown, writeSummary } from '../../src/ablation/summary.js';
 import type { RunRecord } from '../../src/ablation/recordCheck.js';
 import { BASELINE_GAP_POINTS, NEAR_CHANCE_FACTOR } from '../../src/ablation/rules.js';
 import { cell, declared, record } from './helpers.js';
@@ -98,7 +98,9 @@ describe('summary', () => {
     expect(text).toContain('Effects: cell B − cell A paired by seed');
     // each rule once
     expect(text.split('Pre-registered seeds:').length).toBe(2);
-    expect(text).not.toMatch(/2026-01-01|wall|img\/s|Welch/);
+    // no speeds or Welch tests; the runs' time only on the Runs line
+    expect(text).not.toMatch(/img\/s|Welch/);
+    expect(text.split('\n').filter((l) => /2026-01-01|wall/.test(l) && !l.startsWith('- Runs: '))).toEqual([]);
   });
 
   it('the shortcut effects of Table 3 against none', () => {
@@ -231,5 +233,17 @@ describe('summary', () => {
     // without experiment.json every verdict was interim
     expect(csv[5]).toContain('interim');
     expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('# Ablation exp, preset quick');
+  });
+});
+
+describe('what the runs took', () => {
+  it('adds up the wall times and measures the wall clock while any run was in progress (overlaps once, gaps not)', () => {
+    const at = (end: string, wallSeconds: number, seed: number) => record(base, seed, 80, { date: end, wallSeconds });
+    // two runs side by side (10:00-10:10 and 10:05-10:15), then a gap, then one run 11:00-11:20
+    const t = runTimeOf([at('2026-01-01T10:10:00.000Z', 600, 1), at('2026-01-01T10:15:00.000Z', 600, 2), at('2026-01-01T11:20:00.000Z', 1200, 3)]);
+    expect(t).toEqual({ workerSeconds: 2400, spanSeconds: 2100, first: '2026-01-01T10:00:00.000Z', last: '2026-01-01T11:20:00.000Z' });
+    expect(runTimeText(t!)).toBe('0.7 worker-hours in their wall times, 35m00s of wall clock while any was in progress (2026-01-01 10:00 to 11:20 UTC)');
+    expect(runTimeOf([])).toBeNull();
+    expect(summaryMarkdown(summarize([at('2026-01-01T10:10:00.000Z', 600, 1)], D3))).toContain('- Runs: 1 (1 ok, 0 diverged, 0 failed); 0.2 worker-hours');
   });
 });
