@@ -302,9 +302,21 @@ function comparisonHue(e: LadderEffect): number {
   return sc >= 0 && !isBaselineShortcut(e.cell) ? 4 + sc : (t.deepTraining ? 1 : 0) + (t.seriesAct ? 2 : 0);
 }
 
+/** What a ladder's effect charts are drawn from: every made rung (one rung's dataset line would name its size alone). */
+export function ladderSubtitle(l: LadderSummary): string {
+  const made = l.rungs.flatMap((r) => (r.summary && r.folder ? [{ summary: r.summary, folder: path.basename(r.folder) }] : []));
+  const uniq = (xs: string[]) => [...new Set(xs)];
+  const datasets = uniq(made.flatMap((m) => m.summary.datasets.map((d) => d.split(' (')[0])));
+  const machines = uniq(made.flatMap((m) => m.summary.machines));
+  const backends = uniq(made.flatMap((m) => m.summary.backendNames));
+  const ok = made.reduce((a, m) => a + m.summary.counts.ok, 0);
+  return `${datasets.join('; ') || 'small-scale'} - ${machines.join(', ') || 'machine not recorded'}${backends.length ? `, backend ${backends.join(', ')}` : ''} - ${ok} ok runs (${made.map((m) => m.folder).join(', ')})`;
+}
+
 /** The forest plot of an experiment and its effect-vs-budget chart per network (with their captions in `md`). */
-async function effectCharts(exp: AblationExperiment, chartsDir: string, subtitle: string, md: string[]): Promise<PendingChart[]> {
+async function effectCharts(exp: AblationExperiment, chartsDir: string, folderSubtitle: string, md: string[]): Promise<PendingChart[]> {
   const l = exp.ladder;
+  const subtitle = l.rungs.length > 1 ? ladderSubtitle(l) : folderSubtitle;
   const withPaper = l.effects.filter((e) => e.paperEffect !== null);
   if (withPaper.length === 0 || !withPaper.some((e) => e.ladder.effects.some((x) => x.n > 0))) return [];
   const out: PendingChart[] = [];

@@ -7,6 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ladderOfFolder, summarizeFolder } from '../../src/ablation/ladder.js';
+import { ladderSubtitle } from '../../src/report/ablationSection.js';
 import { buildReport } from '../../src/report/report.js';
 import { cell, record } from '../ablation/helpers.js';
 
@@ -69,5 +71,19 @@ describe("the report's level table along a ladder", () => {
     const levels = await levelsOf(results);
     expect(levels).toMatch(/^Cells at 2x \(`table2-full-2x`\)/);
     expect(levels).toContain('AlexNet');
+  });
+});
+
+describe('the report along a ladder', () => {
+  it('says what is still to run, and its effect charts name every rung they draw from', async () => {
+    const results = join(dir, 'todo');
+    rung(results, 'full', 2500, [0, 1], 8);
+    rung(results, 'full-2x', 5000, [0], 8);
+    const r = await buildReport({ resultsDir: results });
+    const md = readFileSync(r.report, 'utf8');
+    // AlexNet's 4 cells x 2 seeds at 2x, each timed as its fastest 1x run (1.5 s) x the budget ratio, 4500 / 2000 training images
+    expect(md).toContain('- 2x (`full-2x`): 8 runs to go: ~14s on 2 workers; AlexNet 8 (~27s of one worker, timed at 1x (2026-01-01, abc))');
+    const l = ladderOfFolder(join(results, 'ablation', 'table2-full'), summarizeFolder(join(results, 'ablation', 'table2-full')));
+    expect(ladderSubtitle(l)).toBe('fashion-mnist/train - cpu, backend wasm - 24 ok runs (table2-full, table2-full-2x)');
   });
 });
