@@ -13,7 +13,8 @@ import { cellFields } from '../ablation/matrix.js';
 import type { LadderEffect } from '../ablation/ladder.js';
 import { EQUIVALENCE_MARGIN, PAPER_NEGLIGIBLE } from '../ablation/rules.js';
 import type { FactorName } from '../ablation/experiment.js';
-import { verdictText } from '../ablation/format.js';
+import { effectText, verdictText } from '../ablation/format.js';
+import { engineAgreement } from '../ablation/engineAgreement.js';
 import { cellLabel as summaryCellLabel, trajectoryCells, trendText } from '../ablation/summary.js';
 import { readRuns, RUNS_FILE } from '../ablation/store.js';
 import type { RunRecord } from '../ablation/recordCheck.js';
@@ -302,6 +303,32 @@ function comparisonHue(e: LadderEffect): number {
   return sc >= 0 && !isBaselineShortcut(e.cell) ? 4 + sc : (t.deepTraining ? 1 : 0) + (t.seriesAct ? 2 : 0);
 }
 
+/** Per rung with PyTorch runs: each engine's effects on the same protocol (shown beside the verdicts, not used in them). */
+export function engineTables(l: LadderSummary): string[] {
+  const md: string[] = [];
+  for (const r of l.rungs) {
+    const rows = r.summary && r.folder ? engineAgreement(r.summary) : [];
+    if (rows.length === 0 || !r.summary || !r.folder) continue;
+    const factors = r.summary.factors;
+    md.push(
+      `The authors' PyTorch code on the same protocol at ${r.label} (\`${path.basename(r.folder)}\`; ${r.summary.torchRuns?.versions.join('; ') ?? 'PyTorch'}): each comparison's paired effect by each engine over the seeds both ran ok (top-1 points, 95% CI), and ours − PyTorch paired by seed. Shown beside the verdicts, which are our engine's; an interval of ours − PyTorch that holds 0 means the engines agree within the seeds' noise.`,
+      '',
+      mdTable(
+        ['comparison', 'seeds', 'ours', 'PyTorch', 'ours − PyTorch'],
+        rows.map((a) => [
+          `${summaryCellLabel(a.comparison.cell, factors)} vs ${summaryCellLabel(a.comparison.against, factors)}`,
+          String(a.seeds.length),
+          effectText(a.ours),
+          effectText(a.torch),
+          effectText(a.oursMinusTorch),
+        ]),
+      ),
+      '',
+    );
+  }
+  return md;
+}
+
 /** What a ladder's effect charts are drawn from: every made rung (one rung's dataset line would name its size alone). */
 export function ladderSubtitle(l: LadderSummary): string {
   const made = l.rungs.flatMap((r) => (r.summary && r.folder ? [{ summary: r.summary, folder: path.basename(r.folder) }] : []));
@@ -392,6 +419,7 @@ async function experimentSection(exp: AblationExperiment, chartsDir: string): Pr
   md.push(ladderTable(exp.ladder), '');
   const todo = toDoLines(exp.ladder);
   if (todo.length > 0) md.push('Still to run (declared, not ok yet) and what it would cost:', '', ...todo, '');
+  md.push(...engineTables(exp.ladder));
   charts.push(...(await effectCharts(exp, chartsDir, subtitle, md)));
   md.push(`Cells at ${exp.ladder.rungs.find((r) => r.preset === s.preset)?.label ?? 'this budget'} (\`${exp.name}\`):`, '', cellTable(s, varying), '');
   if (cells.some((c) => c.values.length > 0)) {
