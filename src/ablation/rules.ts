@@ -152,7 +152,8 @@ function commonSeeds(rungs: readonly RungEffect[]): number[] {
 }
 
 function trendOf(rungs: readonly RungEffect[], seeds: readonly number[]): Trend | null {
-  if (rungs.length < 2 || seeds.length === 0) return null;
+  // one pair gives no CI for the change: no trend word rather than a 'stable' nobody tested
+  if (rungs.length < 2 || seeds.length < 2) return null;
   const lo = rungs[0];
   const hi = rungs[rungs.length - 1];
   const change = ciOf(seeds.map((s) => (hi.diffs.get(s) as number) - (lo.diffs.get(s) as number)));

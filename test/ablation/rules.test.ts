@@ -96,6 +96,9 @@ describe('verdict rules', () => {
     const stable = ladderVerdict([rung('1x', [1, 2, 0.5, 1.5]), rung('2x', [1.5, 1, 1.2, 0.9])], 1);
     expect(stable.trend?.word).toBe('stable');
     expect(ladderVerdict([rung('1x', [1, 2])], 1).trend).toBeNull();
+    // a single seed in both rungs (e.g. an interim rung) has no CI for the change: no trend, not 'stable'
+    const one = (label: string, d: number): RungEffect => ({ ...rung(label, [d]), declared: [1, 2, 3] });
+    expect(ladderVerdict([one('1x', 0.5), one('4x', 1.4)], -0.44).trend).toBeNull();
   });
 
   it('bootstrap stability: deterministic per key, 1 for a clear-cut effect, low for a borderline one (marked unstable below the threshold)', () => {
