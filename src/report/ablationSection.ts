@@ -307,8 +307,9 @@ function comparisonHue(e: LadderEffect): number {
 export function engineTables(l: LadderSummary): string[] {
   const md: string[] = [];
   for (const r of l.rungs) {
-    const rows = r.summary && r.folder ? engineAgreement(r.summary) : [];
-    if (rows.length === 0 || !r.summary || !r.folder) continue;
+    if (!r.summary || !r.folder) continue;
+    const rows = engineAgreement(r.summary);
+    if (rows.length === 0) continue;
     const factors = r.summary.factors;
     md.push(
       `The authors' PyTorch code on the same protocol at ${r.label} (\`${path.basename(r.folder)}\`; ${r.summary.torchRuns?.versions.join('; ') ?? 'PyTorch'}): each comparison's paired effect by each engine over the seeds both ran ok (top-1 points, 95% CI), and ours − PyTorch paired by seed. Shown beside the verdicts, which are our engine's; an interval of ours − PyTorch that holds 0 means the engines agree within the seeds' noise.`,
