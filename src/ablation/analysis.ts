@@ -299,7 +299,7 @@ function summarizeCell(list: RunRecord[], torchList: RunRecord[], firstSeen: num
 }
 
 /** The ok run with the shortest wall time: its seconds, day and engine commit. */
-function fastestRun(ok: readonly RunRecord[]): CellSummary['fastest'] {
+export function fastestRun(ok: readonly RunRecord[]): CellSummary['fastest'] {
   const timed = ok.filter((r) => Number.isFinite(r.wallSeconds) && r.wallSeconds > 0);
   if (timed.length === 0) return null;
   const r = timed.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));

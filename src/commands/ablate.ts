@@ -20,7 +20,7 @@ import { scheduleRuns } from '../ablation/dispatchOrder.js';
 import { readRuns, RunStore, RUNS_FILE, type RecordContext } from '../ablation/store.js';
 import type { RunRecord } from '../ablation/recordCheck.js';
 import { applyTrainOverrides, overridesSuffix, parseTrainOverrides } from '../ablation/trainOverrides.js';
-import { formatPlan, planMatrix } from '../ablation/plan.js';
+import { formatPlan, measuredTimes, planMatrix } from '../ablation/plan.js';
 import { existsSync } from 'node:fs';
 import { writeSummary } from '../ablation/summary.js';
 import { answerJson, answerText, type AnswerJson } from '../ablation/answer.js';
@@ -261,7 +261,7 @@ function printDryRun(f: Flags, out: string, loaded: Awaited<ReturnType<typeof lo
   const { experiment, matrix, selected } = loaded;
   const file = path.join(out, RUNS_FILE);
   const latest = existsSync(file) ? readRuns(file, () => {}).latest : new Map<string, RunRecord>();
-  const plan = planMatrix(scheduleRuns(selected), (r) => latest.get(runKey(r))?.status === 'ok', f.workers ?? defaultWorkers());
+  const plan = planMatrix(scheduleRuns(selected), (r) => latest.get(runKey(r))?.status === 'ok', f.workers ?? defaultWorkers(), measuredTimes(latest.values()));
   if (f.json) return printJson({ experiment: experiment.name, preset: f.preset, out, set: loaded.set, ...plan });
   const refused = latest.size > 0 && !f.resume ? ' (it holds results: the run needs --resume or another --out)' : '';
   const head = `${experiment.name} (preset ${f.preset}): ${selected.length} of ${matrix.runs.length} runs, dataset ${matrix.datasetName}, into ${out}${refused}`;

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPreset } from '../../src/ablation/experiment.js';
 import { loadExperiment } from '../../src/ablation/loadExperiment.js';
 import { applyTrainOverrides, overridesSuffix, parseTrainOverrides } from '../../src/ablation/trainOverrides.js';
-import { makespan } from '../../src/ablation/plan.js';
+import { formatPlan, makespan, measuredTimes, planMatrix } from '../../src/ablation/plan.js';
+import { expandExperiment } from '../../src/ablation/matrix.js';
+import { record } from './helpers.js';
 import { readRuns } from '../../src/ablation/store.js';
 import { parseFlags } from '../../src/util/args.js';
 import { ensureBuilt, ROOT } from '../support/build.js';
@@ -78,6 +80,31 @@ describe('--dry-run', () => {
   it('schedules the runs on the workers as the pool does', () => {
     expect(makespan([40, 30, 20, 10], 2)).toBe(50); // 40 | 30 + 20 -> 40 + 10 = 50
     expect(makespan([5, 5, 5], 1)).toBe(15);
+  });
+  it("times a run by its cell's fastest ok run of the same engine in the folder, else by the model, and says which", async () => {
+    const smoke = expandExperiment(applyPreset(await loadExperiment(path.join(ROOT, 'experiments/smoke.ts')), 'test'));
+    const [a, b] = smoke.cells;
+    const records = [
+      record(a, 1, 80, { wallSeconds: 300 }),
+      record(a, 2, 81, { wallSeconds: 200 }), // the fastest of a's ok tfjs runs
+      record(a, 3, null, { status: 'failed', wallSeconds: 5 }), // failed: not a time
+      record(a, 1, 79, { engine: 'torch', runId: 'x', wallSeconds: 90 }),
+      record(b, 1, 70, { status: 'diverged', wallSeconds: 7 }),
+    ];
+    const times = measuredTimes(records);
+    expect([...times.values()].sort((x, y) => x - y)).toEqual([90, 200]);
+    const ours = smoke.runs;
+    const plan = planMatrix(ours, () => false, 1, times);
+    for (const r of plan.runs) expect(r.timed).toBe(ours.find((o) => o.runId === r.runId)!.cell.id === a.id);
+    expect(plan.runs.filter((r) => r.timed).every((r) => r.estimatedSeconds === 200)).toBe(true);
+    expect(plan.basis).toMatch(/^\d+ runs timed by their cell's fastest ok run in the folder; the rest estimated for wasm/);
+    expect(formatPlan(plan, 'h')).toMatch(/~3m20s \(timed\)\n/);
+    // --engine torch: only the PyTorch run times it; the model's basis says it is not PyTorch's
+    const torch = ours.map((r) => ({ ...r, engine: 'torch' as const }));
+    const tplan = planMatrix(torch, (r) => r.cell.id === b.id, 1, times);
+    expect(tplan.runs.filter((r) => !r.done).every((r) => r.timed && r.estimatedSeconds === 90)).toBe(true);
+    expect(tplan.basis).toBe("every run timed by its cell's fastest ok run in the folder");
+    expect(planMatrix(torch, () => false, 1).basis).toMatch(/estimated for wasm .*\(a model of our engine, not of PyTorch\)$/);
   });
   it('lists every run with its estimated time and the total, and writes nothing', async () => {
     const out = path.join(tmp, 'dry');
