@@ -488,7 +488,7 @@ export function summarize(records: readonly RunRecord[], opts: SummarizeOptions 
     datasets: uniq(ours.filter((r) => r.status !== 'failed').map((r) => r.dataset)),
     backends: uniq(ours.map((r) => `${r.backend} (tfjs ${r.tfjsVersion})`)),
     backendNames: uniq(ours.map((r) => r.backend)),
-    machines: uniq(all.map((r) => r.machine?.cpuModel ?? null)),
+    machines: uniq(all.map((r) => (r.machine?.cpuModel ? `${r.machine.cpuModel}${r.machine.cpuId ? ` (${r.machine.cpuId})` : ''}` : null))),
     commits: uniq(all.map((r) => r.commit)),
     records: ours.length,
     counts: {

@@ -3,7 +3,7 @@
  * which backend and machine, when, with which seed.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,9 @@ export interface BackendStamp {
 
 export interface MachineInfo {
   cpuModel: string;
+  /** Linux x86: the CPU's family and model numbers and its widest vector ISA, e.g. "family 25 model 17, avx512":
+   *  a VM often names only "AMD EPYC", and wall times (PyTorch's above all) differ across its generations. */
+  cpuId?: string;
   /** Logical cores available to this process. */
   cores: number;
   memoryGiB: number;
@@ -70,10 +73,32 @@ export function slug(text: string): string {
   );
 }
 
+/** "family F model M, ISA" from /proc/cpuinfo's first processor (x86 Linux), else undefined. */
+export function cpuIdOf(cpuinfo: string): string | undefined {
+  const first = cpuinfo.split(/\n\s*\n/)[0];
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(first)?.[1].trim();
+  const family = field('cpu family');
+  const model = field('model');
+  const flags = new Set((field('flags') ?? '').split(/\s+/));
+  if (family === undefined || model === undefined) return undefined;
+  const isa = ['avx512f', 'avx2', 'avx', 'sse4_2'].find((f) => flags.has(f))?.replace(/f$/, '');
+  return `family ${family} model ${model}${isa ? `, ${isa}` : ''}`;
+}
+
+function cpuId(): string | undefined {
+  try {
+    return process.platform === 'linux' ? cpuIdOf(readFileSync('/proc/cpuinfo', 'utf8')) : undefined;
+  } catch {
+    return undefined; // no /proc (a container without it): the model name stays
+  }
+}
+
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
+  const id = cpuId();
   return {
     cpuModel: cpus[0]?.model.trim().replace(/\s+/g, ' ') || 'unknown',
+    ...(id ? { cpuId: id } : {}),
     cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     platform: `${process.platform}-${process.arch}`,

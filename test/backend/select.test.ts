@@ -12,7 +12,7 @@ import { BACKENDS, NODE_PACKAGES, backendSummary, selectBackend } from '../../sr
 import { probeAdapter, vulkanLoaderFound } from '../../src/backend/webgpu.js';
 import { UserError } from '../../src/util/errors.js';
 import { installed } from '../support/installed.js';
-import { machineInfo, runProvenance } from '../../src/util/provenance.js';
+import { cpuIdOf, machineInfo, runProvenance } from '../../src/util/provenance.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -107,6 +107,15 @@ describe('provenance', () => {
     expect(m.memoryGiB).toBeGreaterThan(0);
     expect(m.hostname).toMatch(/^[a-z0-9-]+$/);
     expect(runProvenance(['zoo'], info).seed).toBeNull();
+    // on x86 Linux the record tells CPU generations apart, which "AMD EPYC" alone does not
+    if (process.platform === 'linux' && process.arch === 'x64') expect(m.cpuId).toMatch(/^family \d+ model \d+(, (avx512|avx2|avx|sse4_2))?$/);
+  });
+  it("reads the first processor's family, model and widest vector ISA from /proc/cpuinfo", () => {
+    const cpu = (flags: string) => `processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\nflags\t\t: ${flags}\n`;
+    expect(cpuIdOf(cpu('fpu sse4_2 avx avx2 fma avx512f avx512bw') + '\n' + cpu('fpu'))).toBe('family 25 model 17, avx512');
+    expect(cpuIdOf(cpu('fpu sse4_2 avx avx2 fma'))).toBe('family 25 model 17, avx2');
+    expect(cpuIdOf(cpu('fpu'))).toBe('family 25 model 17');
+    expect(cpuIdOf('processor : 0\nBogoMIPS : 50.00\nFeatures : fp asimd\n')).toBeUndefined(); // arm64: no family
   });
 });
 
