@@ -9,7 +9,8 @@ Environment: CELLS (comma-separated, default on,off): on|off = deep training on,
 doff-on|doff-off = deep training off; alexnet = the AlexNet-like net at width 1/8; MODEL/WIDTH/DEEP-SERIES (e.g.
 resnet-50/0.03125/off-on, alexnet/0.125/on-on) = any model, width and toggles (small stem, 32 px, batch 64).
 TORCH=/usr/bin/python3 adds PyTorch (scripts/torch_bench_train.py of this script's checkout, one thread; VanillaNet-6,
-AlexNet, ResNet-50) as one more variant of every cell in every round, so that its figure comes from the same pass.
+AlexNet, ResNet-50) as two more variants of every cell in every round, so that its figures come from the same pass:
+'pytorch' with the batch laid out as the reference trainer's (channels-last strides) and 'pytorch-nchw' (contiguous).
 """
 import json
 import os
@@ -38,11 +39,14 @@ def parse(cell):
     return 'vanillanet-6', '0.0625', deep, series
 
 
-def torch_cmd(cell):
+TORCH_VARIANTS = {'pytorch': 'channels-last', 'pytorch-nchw': 'nchw'}
+
+
+def torch_cmd(cell, label):
     model, width, deep, series = parse(cell)
     return [torch_python, 'scripts/torch_bench_train.py', '--model', model, '--width', width, '--stem', 'small', '--input',
             '32', '--batch-size', '64', '--deep-training', deep, '--series-act', series, '--min-time-ms', '5000',
-            '--min-steps', '5']
+            '--min-steps', '5', '--memory-format', TORCH_VARIANTS[label]]
 
 
 def cell_args(cell):
@@ -54,15 +58,15 @@ def cell_args(cell):
 runs = {}
 for r in range(rounds):
     for cell in cells:
-        order = variants + ([('pytorch', here)] if torch_python else [])
+        order = variants + ([(label, here) for label in TORCH_VARIANTS] if torch_python else [])
         for label, d in (order if r % 2 == 0 else order[::-1]):
-            cmd = ['nice', '-n', '10', *(torch_cmd(cell) if label == 'pytorch' else [
+            cmd = ['nice', '-n', '10', *(torch_cmd(cell, label) if label in TORCH_VARIANTS else [
                 'node', 'bin/vanillabench.js', 'bench-train', '--backend', 'wasm', *cell_args(cell),
                 '--min-time-ms', '5000', '--min-steps', '5', '--json'])]
             load0 = os.getloadavg()[0]
             out = subprocess.run(cmd, cwd=d, capture_output=True, text=True, check=True).stdout
             doc = json.loads(out[out.index('{'):out.rindex('}') + 1])
-            row = doc if label == 'pytorch' else doc['results'][0]
+            row = doc if label in TORCH_VARIANTS else doc['results'][0]
             load = (load0 + os.getloadavg()[0]) / 2
             runs.setdefault((cell, label), []).append((row['imagesPerSec'], row['imagesPerCpuSec'], load))
             print(f"round {r} {cell} {label}: {row['imagesPerSec']:.1f} img/s, {row['imagesPerCpuSec']:.1f} per CPU s, load {load:.2f}",
@@ -71,7 +75,7 @@ for r in range(rounds):
 print('medians')
 for cell in cells:
     base = None
-    for label, _ in variants + [('pytorch', None)]:
+    for label, _ in variants + [(label, None) for label in TORCH_VARIANTS]:
         if (cell, label) not in runs:
             continue
         v = runs[(cell, label)]
