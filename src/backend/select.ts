@@ -26,7 +26,16 @@ import { atCommandEnd } from '../util/cleanup.js';
 import { registerGradientKernels, restoreStockKernels, type GradientBackend } from './kernels/index.js';
 import { isVerbose } from '../util/verbose.js';
 import { checkTfjsFlags, seedTfjsFlags } from './tfjsFlags.js';
-import { NoAdapterError, adapterSummary, findAdapter, probeAdapter, registerWebGpuBackend, releaseWebGpu, type GpuAdapterInfo } from './webgpu.js';
+import {
+  NoAdapterError,
+  adapterSummary,
+  findAdapter,
+  probeAdapter,
+  registerWebGpuBackend,
+  releaseWebGpu,
+  vulkanLoaderFound,
+  type GpuAdapterInfo,
+} from './webgpu.js';
 import { enableWasmThreads, MAX_WASM_THREADS, releaseWasmThreadsAtExit } from './wasmThreads.js';
 
 export type { GpuAdapterInfo } from './webgpu.js';
@@ -263,7 +272,8 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
     adapter = (await tryWebGpu(choice === 'auto', reasons, say)) ?? undefined;
     if (adapter) name = 'webgpu';
     else if (choice === 'webgpu') {
-      const more = verbose ? '' : ' (--verbose shows all that Dawn said)';
+      // without a Vulkan loader Dawn never ran: there is nothing more to show
+      const more = verbose || vulkanLoaderFound() === false ? '' : ' (--verbose shows all that Dawn said)';
       throw new UserError(`backend webgpu is not available: ${reasons[reasons.length - 1].replace(/^webgpu: /, '')}${more}`);
     }
   }
