@@ -66,8 +66,15 @@ export function ablationClaims(name: string, l: LadderSummary): Claim[] {
     const net = paperNetworkName(e.cell.cell.model);
     const p = e.paperEffect;
     const says = Math.abs(p) < PAPER_NEGLIGIBLE ? `makes little difference to ${net}` : p > 0 ? `improves ${net}` : `lowers ${net}'s top-1`;
-    const top = e.ladder.effects[e.ladder.effects.length - 1];
-    const topText = trajectoryCells(e)[e.rungs.length - 1];
+    // the top rung's effect; while it is not run (an interim ladder), also the largest rung that has paired seeds
+    const last = e.rungs.length - 1;
+    const cells = trajectoryCells(e);
+    const seeds = (n: number) => `${n} paired seed${n === 1 ? '' : 's'}`;
+    const at = e.ladder.effects.map((x, i) => !e.rungs[i].notRun && x.n > 0).lastIndexOf(true);
+    const ours = !e.rungs[last].notRun
+      ? `Ours at ${e.rungs[last].label}: ${cells[last]} points (${seeds(e.ladder.effects[last].n)})`
+      : `Ours at ${e.rungs[last].label}: not run` +
+        (at >= 0 ? ` (at ${e.rungs[at].label}, the largest rung run so far: ${cells[at]} points, ${seeds(e.ladder.effects[at].n)})` : '');
     const trend = e.ladder.trend
       ? `; from ${e.rungs[0].label} to ${e.rungs[e.rungs.length - 1].label}: ${e.ladder.trend.word} (${effectText(e.ladder.trend.change)})`
       : '';
@@ -77,7 +84,7 @@ export function ablationClaims(name: string, l: LadderSummary): Claim[] {
       verdict: e.verdict,
       short: `${trajectoryText(e.ladder.effects)}; paper ${signed(p)}${e.stability !== null ? `; stability ${e.stability.toFixed(2)}` : ''}`,
       detail:
-        `${verdictText(e)}: ${e.detail}. Ours at ${top.label}: ${topText} points (${top.n} paired seeds); ` +
+        `${verdictText(e)}: ${e.detail}. ${ours}; ` +
         `across the ladder ${trajectoryText(e.ladder.effects)}${trend}. Paper (ImageNet): ${signed(p)} (${e.against.paper?.top1} → ${e.cell.paper?.top1}). ${e.scale}.`,
     });
   }
