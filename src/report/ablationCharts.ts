@@ -340,9 +340,11 @@ export interface BudgetLine {
 /** The line datasets of the effect-vs-budget chart: per line its CI band (two invisible edges, filled), the effect, the paper's value. */
 function budgetDatasets(lines: BudgetLine[], budgets: { value: number; label: string }[]): ChartDataset<'line'>[] {
   const datasets: ChartDataset<'line'>[] = [];
-  for (const l of lines) {
+  lines.forEach((l, k) => {
     const c = color(l.colorIndex);
     const pts = l.points.filter((p) => finite(p.diff));
+    // whiskers of the lines side by side around their rung (log x: a factor), so that they do not hide each other
+    const dodge = 2 ** (0.04 * (k - (lines.length - 1) / 2));
     const withCI = pts.filter((p) => finite(p.low) && finite(p.high));
     datasets.push({
       label: `${l.label}: 95% CI`,
@@ -359,6 +361,20 @@ function budgetDatasets(lines: BudgetLine[], budgets: { value: number; label: st
       pointRadius: 0,
       fill: '-1',
     });
+    // a whisker per CI as well: a band needs two neighbouring rungs with a CI, so an isolated one (an interim rung
+    // beside a one-seed rung) would show none
+    for (const p of withCI)
+      datasets.push({
+        label: `__band ${l.label} whisker`,
+        data: [
+          { x: p.budget * dodge, y: p.low },
+          { x: p.budget * dodge, y: p.high },
+        ] as never,
+        borderColor: alpha(c, 0.6),
+        borderWidth: 1.5,
+        pointRadius: 0,
+        fill: false,
+      });
     datasets.push({
       label: l.label,
       data: pts.map((p) => ({ x: p.budget, y: p.diff })) as never,
@@ -383,7 +399,7 @@ function budgetDatasets(lines: BudgetLine[], budgets: { value: number; label: st
         fill: false,
       });
     }
-  }
+  });
   return datasets;
 }
 

@@ -289,12 +289,28 @@ describe('effect charts', () => {
     ];
     const config = budgetChartConfig(lines, budgets, { title: 't', subtitle: 's' }, 'y');
     const ds = config.data.datasets as { label: string; data: { x: number; y: number }[]; borderDash?: number[] }[];
-    expect(ds.map((d) => d.label)).toEqual(['deep training: 95% CI', '__band deep training', 'deep training', 'deep training: paper (ImageNet)']);
+    expect(ds.map((d) => d.label)).toEqual([
+      'deep training: 95% CI',
+      '__band deep training',
+      '__band deep training whisker',
+      '__band deep training whisker',
+      'deep training',
+      'deep training: paper (ImageNet)',
+    ]);
+    // a whisker per rung with a CI (one line: no dodge), so that a CI shows even without a neighbour to band with
     expect(ds[2].data).toEqual([
+      { x: 1, y: -3.4 },
+      { x: 1, y: -2 },
+    ]);
+    expect(ds[3].data).toEqual([
+      { x: 2, y: -2.5 },
+      { x: 2, y: -1.3 },
+    ]);
+    expect(ds[4].data).toEqual([
       { x: 1, y: -2.7 },
       { x: 2, y: -1.9 },
     ]);
-    expect(ds[3].borderDash).toEqual([6, 4]);
+    expect(ds[5].borderDash).toEqual([6, 4]);
     const y = (config.options as { scales: { y: { min: number; max: number } } }).scales.y;
     expect(y.min).toBeLessThanOrEqual(-3.4);
     expect(y.max).toBeGreaterThanOrEqual(0.95);
