@@ -64,7 +64,8 @@ export function measuredTimes(records: Iterable<RunRecord>): Map<string, number>
   for (const r of records) {
     if (r.status !== 'ok') continue;
     const k = timeKey(r.cell.id, engineOf(r));
-    ok.set(k, [...(ok.get(k) ?? []), r]);
+    if (!ok.has(k)) ok.set(k, []);
+    ok.get(k)!.push(r);
   }
   const times = new Map<string, number>();
   for (const [k, runs] of ok) {
@@ -94,14 +95,14 @@ export function planMatrix(
   });
   const todo = runs.filter((r) => !r.done);
   const timed = todo.filter((r) => r.timed).length;
-  const modelled = todo.length - timed;
-  const torch = ordered.some((r) => r.engine === 'torch');
-  const basis = [
-    timed > 0
-      ? `${timed === todo.length ? 'every run timed by its' : `${timed} run${timed === 1 ? '' : 's'} timed by ${timed === 1 ? 'its' : 'their'}`} cell's fastest ok run in the folder`
-      : '',
-    modelled > 0 ? `${timed > 0 ? 'the rest ' : ''}estimated for ${ESTIMATE_BASIS}${torch ? ' (a model of our engine, not of PyTorch)' : ''}` : '',
-  ].filter(Boolean);
+  const model = `estimated for ${ESTIMATE_BASIS}${ordered.some((r) => r.engine === 'torch') ? ' (a model of our engine, not of PyTorch)' : ''}`;
+  const fastest = "cell's fastest ok run in the folder";
+  const basis =
+    timed === 0
+      ? model
+      : timed === todo.length
+        ? `every run timed by its ${fastest}`
+        : `${timed === 1 ? '1 run timed by its' : `${timed} runs timed by their`} ${fastest}; the rest ${model}`;
   return {
     runs,
     workers,
@@ -111,7 +112,7 @@ export function planMatrix(
         workers,
       ),
     ),
-    basis: basis.join('; ') || `estimated for ${ESTIMATE_BASIS}`,
+    basis,
   };
 }
 
